@@ -1,0 +1,906 @@
+//! Type checking of semantics and their lowering to IR-building Rust code.
+//!
+//! Types are bit vectors of a width (8, 16, 32, 64, the ISA word `XLEN`, or
+//! a boolean) and a signedness; constants (fields, literals, `PC`) have no
+//! width and take the width of what they meet. Code is emitted once,
+//! symbolically (`XLEN` stays a translation-time value, so one frontend serves
+//! every word size), and checked once per parameter valuation the
+//! instruction's `when` allows, with `XLEN` concrete — so a width mismatch
+//! under `xlen == 32` is found even if `xlen == 64` is fine.
+
+use crate::error::SpecError;
+use crate::model::{Insn, Isa, Width};
+use crate::sem::{self, Bin, Expr, Stmt};
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+use std::collections::BTreeMap;
+
+/// Width of a typed value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum W {
+    Bool,
+    Word,
+    Bits(u32),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Ty {
+    w: W,
+    signed: bool,
+}
+
+#[derive(Clone, Debug)]
+enum V {
+    /// A translation-time `i64` held in a Rust local.
+    Const(Ident),
+    /// An IR temp held in a Rust local.
+    Dyn(Ident, Ty),
+}
+
+struct Lower<'a> {
+    isa: &'a Isa,
+    insn: &'a Insn,
+    /// Concrete word width when checking, None when emitting.
+    xlen: Option<u32>,
+    out: Vec<TokenStream>,
+    locals: Vec<(String, V)>,
+    n: usize,
+}
+
+type R<T> = Result<T, String>;
+
+fn load_kind(name: &str) -> Option<(u8, bool)> {
+    Some(match name {
+        "u8" => (1, false),
+        "s8" => (1, true),
+        "u16" => (2, false),
+        "s16" => (2, true),
+        "u32" => (4, false),
+        "s32" => (4, true),
+        "u64" => (8, false),
+        "s64" => (8, true),
+        _ => return None,
+    })
+}
+
+impl<'a> Lower<'a> {
+    fn fresh(&mut self, p: &str) -> Ident {
+        self.n += 1;
+        format_ident!("{}{}", p, self.n)
+    }
+
+    fn push(&mut self, t: TokenStream) {
+        self.out.push(t);
+    }
+
+    /// Concrete width in bits (checking), or None (emitting, word).
+    fn bits(&self, w: W) -> Option<u32> {
+        match w {
+            W::Bool => Some(1),
+            W::Bits(n) => Some(n),
+            W::Word => self.xlen,
+        }
+    }
+
+    fn ir_ty(&self, w: W) -> TokenStream {
+        match w {
+            W::Word => quote!(w),
+            W::Bits(n) if n > 32 => quote!(Ty::I64),
+            _ => quote!(Ty::I32),
+        }
+    }
+
+    fn bits_tok(&self, w: W) -> TokenStream {
+        match w {
+            W::Word => quote!(wb),
+            W::Bool => quote!(1u32),
+            W::Bits(n) => quote!(#n),
+        }
+    }
+
+    fn konst(&mut self, c: &Ident, w: W) -> Ident {
+        let t = self.fresh("k");
+        let ty = self.ir_ty(w);
+        self.push(quote!(let #t = cx.k(#ty, #c);));
+        t
+    }
+
+    fn width_arg(&self, e: &Expr) -> R<W> {
+        match e {
+            Expr::Lit(n @ (8 | 16 | 32 | 64)) => Ok(W::Bits(*n as u32)),
+            Expr::Name(n) if n == "XLEN" => Ok(W::Word),
+            _ => Err("a width is 8, 16, 32, 64 or XLEN".into()),
+        }
+    }
+
+    fn regfile(&self, name: &str) -> R<&'a crate::model::RegFile> {
+        self.isa
+            .regfiles
+            .iter()
+            .find(|r| r.name == name)
+            .ok_or_else(|| format!("unknown register file '{name}'"))
+    }
+
+    fn reg_w(w: Width) -> W {
+        match w {
+            Width::Word => W::Word,
+            Width::Bits(n) => W::Bits(n),
+        }
+    }
+
+    fn field(&self, name: &str) -> bool {
+        self.isa.formats[self.insn.format]
+            .fields
+            .iter()
+            .any(|f| f.name == name)
+    }
+
+    fn expr(&mut self, e: &Expr) -> R<V> {
+        match e {
+            Expr::Lit(n) => {
+                let c = self.fresh("c");
+                self.push(quote!(let #c: i64 = #n;));
+                Ok(V::Const(c))
+            }
+            Expr::Name(n) => {
+                if let Some((_, v)) = self.locals.iter().rev().find(|(l, _)| l == n) {
+                    return Ok(v.clone());
+                }
+                let c = self.fresh("c");
+                let val = match n.as_str() {
+                    "PC" => quote!(cx.pc as i64),
+                    "NEXT_PC" => quote!(cx.next_pc as i64),
+                    "XLEN" => quote!(wb as i64),
+                    f if self.field(f) => {
+                        let id = format_ident!("{}", f);
+                        quote!(f.#id)
+                    }
+                    _ => return Err(format!("unknown name '{n}' (not a field of format {}, a local, PC, NEXT_PC or XLEN)", self.isa.formats[self.insn.format].name)),
+                };
+                self.push(quote!(let #c: i64 = #val;));
+                Ok(V::Const(c))
+            }
+            Expr::Reg(file, idx) => {
+                let rf = self.regfile(file)?;
+                let V::Const(i) = self.expr(idx)? else {
+                    return Err(format!(
+                        "{file}[...]: the register index must be a field or constant"
+                    ));
+                };
+                let w = Self::reg_w(rf.width);
+                let ty = self.ir_ty(w);
+                let base = rf.base as u16;
+                let zero = match rf.zero {
+                    Some(z) => {
+                        let z = z as i64;
+                        quote!(Some(#z))
+                    }
+                    None => quote!(None),
+                };
+                let t = self.fresh("t");
+                self.push(quote!(let #t = cx.reg(#ty, #base, #i, #zero);));
+                Ok(V::Dyn(t, Ty { w, signed: false }))
+            }
+            Expr::Not(a) => match self.expr(a)? {
+                V::Const(c) => {
+                    let r = self.fresh("c");
+                    self.push(quote!(let #r: i64 = !#c;));
+                    Ok(V::Const(r))
+                }
+                V::Dyn(t, ty) => {
+                    let r = self.fresh("t");
+                    if ty.w == W::Bool {
+                        self.push(quote!(let #r = { let z = cx.k(Ty::I32, 0); cx.b.setcond(Cond::Eq, Ty::I32, #t, z) };));
+                    } else {
+                        let irt = self.ir_ty(ty.w);
+                        self.push(quote!(let #r = cx.b.not(#irt, #t);));
+                    }
+                    Ok(V::Dyn(r, ty))
+                }
+            },
+            Expr::Neg(a) => match self.expr(a)? {
+                V::Const(c) => {
+                    let r = self.fresh("c");
+                    self.push(quote!(let #r: i64 = #c.wrapping_neg();));
+                    Ok(V::Const(r))
+                }
+                V::Dyn(t, ty) => {
+                    self.arith_ok(ty, "-")?;
+                    let r = self.fresh("t");
+                    let irt = self.ir_ty(ty.w);
+                    self.push(quote!(let #r = cx.b.neg(#irt, #t);));
+                    Ok(V::Dyn(r, ty))
+                }
+            },
+            Expr::Bin(op, a, b) => {
+                let (va, vb) = (self.expr(a)?, self.expr(b)?);
+                self.binary(*op, va, vb)
+            }
+            Expr::Call(name, args) => self
+                .call(name, args, true)?
+                .ok_or_else(|| format!("{name}() has no value")),
+        }
+    }
+
+    fn arith_ok(&self, ty: Ty, op: &str) -> R<()> {
+        match ty.w {
+            W::Bool => Err(format!(
+                "'{op}' on a boolean: use && || ! or widen it first"
+            )),
+            W::Bits(n) if n < 32 => Err(format!(
+                "'{op}' on a {n}-bit value: widen it first with sext/zext"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Check two dynamic widths agree (when checking).
+    fn same_width(&self, a: Ty, b: Ty, op: Bin) -> R<()> {
+        if let (Some(x), Some(y)) = (self.bits(a.w), self.bits(b.w)) {
+            if x != y {
+                let xl = self
+                    .xlen
+                    .map(|x| format!(" (XLEN = {x})"))
+                    .unwrap_or_default();
+                return Err(format!("width mismatch: {x}-bit {} {y}-bit{xl}", op.text()));
+            }
+        }
+        Ok(())
+    }
+
+    fn binary(&mut self, op: Bin, va: V, vb: V) -> R<V> {
+        if let (V::Const(a), V::Const(b)) = (&va, &vb) {
+            let r = self.fresh("c");
+            let e = match op {
+                Bin::Add => quote!(#a.wrapping_add(#b)),
+                Bin::Sub => quote!(#a.wrapping_sub(#b)),
+                Bin::Mul => quote!(#a.wrapping_mul(#b)),
+                Bin::Div => quote!(#a.checked_div(#b).unwrap_or(-1)),
+                Bin::Rem => quote!(#a.checked_rem(#b).unwrap_or(#a)),
+                Bin::And => quote!(#a & #b),
+                Bin::Or => quote!(#a | #b),
+                Bin::Xor => quote!(#a ^ #b),
+                Bin::Shl => quote!(#a.wrapping_shl(#b as u32)),
+                Bin::Shr => quote!(((#a as u64).wrapping_shr(#b as u32)) as i64),
+                Bin::Eq => quote!((#a == #b) as i64),
+                Bin::Ne => quote!((#a != #b) as i64),
+                Bin::Lt => quote!((#a < #b) as i64),
+                Bin::Le => quote!((#a <= #b) as i64),
+                Bin::Gt => quote!((#a > #b) as i64),
+                Bin::Ge => quote!((#a >= #b) as i64),
+                Bin::LAnd => quote!(((#a != 0) && (#b != 0)) as i64),
+                Bin::LOr => quote!(((#a != 0) || (#b != 0)) as i64),
+            };
+            self.push(quote!(let #r: i64 = #e;));
+            return Ok(V::Const(r));
+        }
+        // At least one side is dynamic: materialise constants in its type.
+        let (ta, tb) = match (&va, &vb) {
+            (V::Dyn(_, t), V::Const(_)) => (*t, *t),
+            (V::Const(_), V::Dyn(_, t)) => (*t, *t),
+            (V::Dyn(_, x), V::Dyn(_, y)) => (*x, *y),
+            _ => unreachable!(),
+        };
+        let shift = matches!(op, Bin::Shl | Bin::Shr);
+        let ta2 = ta;
+        // A shift amount takes the shifted value's type.
+        let tb = if shift {
+            Ty {
+                w: ta.w,
+                signed: false,
+            }
+        } else {
+            tb
+        };
+        let a = match va {
+            V::Dyn(t, _) => t,
+            V::Const(c) => self.konst(&c, ta2.w),
+        };
+        let b = match vb {
+            V::Dyn(t, ty) if shift && ty.w != ta.w => {
+                if ty.w == W::Bool {
+                    return Err("shift by a boolean".into());
+                }
+                let r = self.fresh("t");
+                let irt = self.ir_ty(ta.w);
+                self.push(quote!(let #r = cx.conv(#t, #irt);));
+                r
+            }
+            V::Dyn(t, _) => t,
+            V::Const(c) => self.konst(&c, tb.w),
+        };
+        let r = self.fresh("t");
+        let irt = self.ir_ty(ta.w);
+        match op {
+            Bin::LAnd | Bin::LOr => {
+                if ta.w != W::Bool || tb.w != W::Bool {
+                    return Err(format!("'{}' needs booleans", op.text()));
+                }
+                let o = if op == Bin::LAnd {
+                    quote!(BinOp::And)
+                } else {
+                    quote!(BinOp::Or)
+                };
+                self.push(quote!(let #r = cx.b.bin(#o, Ty::I32, #a, #b);));
+                Ok(V::Dyn(r, ta))
+            }
+            _ if op.is_cmp() => {
+                if (ta.w == W::Bool) != (tb.w == W::Bool) {
+                    return Err("comparing a boolean with a number".into());
+                }
+                self.same_width(ta, tb, op)?;
+                if ta.signed != tb.signed && !matches!(op, Bin::Eq | Bin::Ne) {
+                    return Err(format!("'{}' between signed and unsigned values: use signed() or unsigned() on both sides", op.text()));
+                }
+                let cond = cond_tok(op, ta.signed);
+                self.push(quote!(let #r = cx.b.setcond(#cond, #irt, #a, #b);));
+                Ok(V::Dyn(
+                    r,
+                    Ty {
+                        w: W::Bool,
+                        signed: false,
+                    },
+                ))
+            }
+            _ => {
+                self.arith_ok(ta, op.text())?;
+                self.arith_ok(tb, op.text())?;
+                if !shift {
+                    self.same_width(ta, tb, op)?;
+                }
+                let signed = if shift {
+                    ta.signed
+                } else {
+                    ta.signed && tb.signed
+                };
+                let o = match op {
+                    Bin::Add => quote!(BinOp::Add),
+                    Bin::Sub => quote!(BinOp::Sub),
+                    Bin::Mul => quote!(BinOp::Mul),
+                    Bin::Div if signed => quote!(BinOp::DivS),
+                    Bin::Div => quote!(BinOp::DivU),
+                    Bin::Rem if signed => quote!(BinOp::RemS),
+                    Bin::Rem => quote!(BinOp::RemU),
+                    Bin::And => quote!(BinOp::And),
+                    Bin::Or => quote!(BinOp::Or),
+                    Bin::Xor => quote!(BinOp::Xor),
+                    Bin::Shl => quote!(BinOp::Shl),
+                    Bin::Shr if signed => quote!(BinOp::Sar),
+                    Bin::Shr => quote!(BinOp::Shr),
+                    _ => unreachable!(),
+                };
+                self.push(quote!(let #r = cx.b.bin(#o, #irt, #a, #b);));
+                Ok(V::Dyn(r, Ty { w: ta.w, signed }))
+            }
+        }
+    }
+
+    /// A dynamic value of width `w` from `v` (constants materialised).
+    fn as_dyn(&mut self, v: V, w: W) -> (Ident, Ty) {
+        match v {
+            V::Dyn(t, ty) => (t, ty),
+            V::Const(c) => (self.konst(&c, w), Ty { w, signed: false }),
+        }
+    }
+
+    /// Widen (by signedness) a value into a destination of width `w`.
+    fn widen_to(&mut self, v: V, w: W, what: &str) -> R<Ident> {
+        match v {
+            V::Const(c) => Ok(self.konst(&c, w)),
+            V::Dyn(t, ty) => {
+                if let (Some(from), Some(to)) = (self.bits(ty.w), self.bits(w)) {
+                    if from > to {
+                        return Err(format!("width mismatch: a {from}-bit value assigned to {to}-bit {what}: use trunc()"));
+                    }
+                }
+                let r = self.fresh("t");
+                let irt = self.ir_ty(w);
+                let bits = self.bits_tok(ty.w);
+                let signed = ty.signed && ty.w != W::Bool;
+                self.push(quote!(let #r = cx.widen(#irt, #t, #bits, #signed);));
+                Ok(r)
+            }
+        }
+    }
+
+    fn word_addr(&mut self, e: &Expr) -> R<Ident> {
+        let v = self.expr(e)?;
+        let (t, ty) = self.as_dyn(v, W::Word);
+        if let (Some(x), Some(y)) = (self.bits(ty.w), self.bits(W::Word)) {
+            if x != y {
+                return Err(format!("an address is XLEN ({y}) bits wide, not {x}"));
+            }
+        }
+        Ok(t)
+    }
+
+    /// Builtins and helpers; `want` is true in expression position.
+    fn call(&mut self, name: &str, args: &[Expr], want: bool) -> R<Option<V>> {
+        let n = args.len();
+        let argc = |k: usize| -> R<()> {
+            if n == k {
+                Ok(())
+            } else {
+                Err(format!("{name}() takes {k} argument(s), not {n}"))
+            }
+        };
+        let stmt_only = |s: &Self| -> R<()> {
+            let _ = s;
+            if want {
+                Err(format!("{name}() is a statement, not a value"))
+            } else {
+                Ok(())
+            }
+        };
+        match name {
+            "signed" | "unsigned" => {
+                argc(1)?;
+                Ok(Some(match self.expr(&args[0])? {
+                    V::Dyn(t, ty) => V::Dyn(
+                        t,
+                        Ty {
+                            w: ty.w,
+                            signed: name == "signed",
+                        },
+                    ),
+                    c => c,
+                }))
+            }
+            "trunc" => {
+                argc(2)?;
+                let w = self.width_arg(&args[1])?;
+                match self.expr(&args[0])? {
+                    V::Const(c) => {
+                        let r = self.fresh("c");
+                        let bits = self.bits_tok(w);
+                        self.push(quote!(let #r: i64 = if #bits >= 64 { #c } else { #c & ((1i64 << #bits) - 1) };));
+                        Ok(Some(V::Const(r)))
+                    }
+                    V::Dyn(t, ty) => {
+                        if let (Some(from), Some(to)) = (self.bits(ty.w), self.bits(w)) {
+                            if to > from {
+                                return Err(format!("trunc() of a {from}-bit value to {to} bits: use sext/zext to widen"));
+                            }
+                        }
+                        let r = self.fresh("t");
+                        let bits = self.bits_tok(w);
+                        self.push(quote!(let #r = cx.trunc(#t, #bits);));
+                        Ok(Some(V::Dyn(r, Ty { w, signed: false })))
+                    }
+                }
+            }
+            "sext" | "zext" => {
+                argc(2)?;
+                let w = self.width_arg(&args[1])?;
+                match self.expr(&args[0])? {
+                    V::Const(_) => Err(format!("{name}() of a constant: constants have no width")),
+                    V::Dyn(t, ty) => {
+                        let signed = name == "sext";
+                        let v = V::Dyn(t, Ty { w: ty.w, signed });
+                        let r = self.widen_to(v, w, "the result")?;
+                        Ok(Some(V::Dyn(r, Ty { w, signed })))
+                    }
+                }
+            }
+            "load" => {
+                argc(2)?;
+                let (size, signed) = match &args[0] {
+                    Expr::Name(k) => load_kind(k),
+                    _ => None,
+                }
+                .ok_or("load(kind, addr): kind is one of u8 s8 u16 s16 u32 s32 u64 s64")?;
+                let a = self.word_addr(&args[1])?;
+                let w = W::Bits(size as u32 * 8);
+                let r = self.fresh("t");
+                let irt = self.ir_ty(w);
+                let sz = size;
+                self.push(quote!(let #r = cx.b.load(#irt, #a, cx.mop(#sz, false));));
+                Ok(Some(V::Dyn(r, Ty { w, signed })))
+            }
+            "store" => {
+                stmt_only(self)?;
+                argc(3)?;
+                let (size, _) = match &args[0] {
+                    Expr::Name(k) => load_kind(k),
+                    _ => None,
+                }
+                .ok_or("store(kind, addr, value): kind is one of u8 u16 u32 u64")?;
+                let a = self.word_addr(&args[1])?;
+                let v = self.expr(&args[2])?;
+                let w = W::Bits((size as u32 * 8).max(32));
+                let (t, ty) = self.as_dyn(v, w);
+                if let Some(b) = self.bits(ty.w) {
+                    if b < size as u32 * 8 {
+                        return Err(format!("store of {} bytes from a {b}-bit value", size));
+                    }
+                }
+                let sz = size;
+                self.push(quote!(cx.b.store(#a, #t, cx.mop(#sz, false));));
+                Ok(None)
+            }
+            "jump" => {
+                stmt_only(self)?;
+                argc(1)?;
+                match self.expr(&args[0])? {
+                    V::Const(c) => self.push(quote!(cx.jump_to(#c);)),
+                    V::Dyn(t, ty) => {
+                        if let (Some(x), Some(y)) = (self.bits(ty.w), self.bits(W::Word)) {
+                            if x != y {
+                                return Err(format!("jump target is {x} bits, the word is {y}"));
+                            }
+                        }
+                        self.push(quote!(cx.jump(#t);));
+                    }
+                }
+                Ok(None)
+            }
+            "raise" => {
+                stmt_only(self)?;
+                if n != 1 && n != 2 {
+                    return Err("raise(exception[, tval])".into());
+                }
+                let Expr::Name(ex) = &args[0] else {
+                    return Err("raise(): the first argument names an exception".into());
+                };
+                let code = self
+                    .isa
+                    .exceptions
+                    .iter()
+                    .find(|e| &e.name == ex)
+                    .ok_or_else(|| format!("unknown exception '{ex}'"))?
+                    .code;
+                let tval = if n == 2 {
+                    let v = self.expr(&args[1])?;
+                    self.widen_to(v, W::Word, "tval")?
+                } else {
+                    let z = self.fresh("k");
+                    self.push(quote!(let #z = cx.k(w, 0);));
+                    z
+                };
+                self.push(quote!(cx.b.raise(#code, #tval);));
+                Ok(None)
+            }
+            _ => {
+                let Some(h) = self.isa.helpers.iter().find(|h| h.name == name) else {
+                    return Err(format!(
+                        "unknown helper '{name}' (declare it under `helpers:` in isa.yaml)"
+                    ));
+                };
+                if want && h.ret.is_none() {
+                    return Err(format!("helper {name} returns nothing"));
+                }
+                argc(h.args.len())?;
+                let mut ts = Vec::new();
+                for (a, w) in args.iter().zip(&h.args) {
+                    let v = self.expr(a)?;
+                    let w = Self::reg_w(*w);
+                    let (t, ty) = self.as_dyn(v, w);
+                    if let (Some(x), Some(y)) = (self.bits(ty.w), self.bits(w)) {
+                        if x != y {
+                            return Err(format!(
+                                "helper {name}: a {x}-bit argument where {y} bits are declared"
+                            ));
+                        }
+                    }
+                    ts.push(t);
+                }
+                let hid = format_ident!("HELPER_{}", name.to_uppercase());
+                let r = self.fresh("t");
+                match h.ret {
+                    Some(rw) => {
+                        let w = Self::reg_w(rw);
+                        let irt = self.ir_ty(w);
+                        self.push(quote!(let #r = cx.call(&#hid, vec![#(#ts),*], #irt);));
+                        Ok(Some(V::Dyn(r, Ty { w, signed: false })))
+                    }
+                    None => {
+                        self.push(quote!(cx.b.call(&#hid, vec![#(#ts),*], None);));
+                        Ok(None)
+                    }
+                }
+            }
+        }
+    }
+
+    fn block(&mut self, stmts: &[Stmt]) -> R<TokenStream> {
+        let saved = std::mem::take(&mut self.out);
+        let depth = self.locals.len();
+        let r = stmts.iter().try_for_each(|s| self.stmt(s));
+        self.locals.truncate(depth);
+        let body = std::mem::replace(&mut self.out, saved);
+        r?;
+        Ok(quote!({ #(#body)* }))
+    }
+
+    fn stmt(&mut self, s: &Stmt) -> R<()> {
+        match s {
+            Stmt::Let(name, e) => {
+                if self.field(name) || ["PC", "NEXT_PC", "XLEN"].contains(&name.as_str()) {
+                    return Err(format!("'let {name}' shadows a field or builtin"));
+                }
+                let v = self.expr(e)?;
+                self.locals.push((name.clone(), v));
+                Ok(())
+            }
+            Stmt::SetReg(file, idx, e) => {
+                let rf = self.regfile(file)?;
+                let V::Const(i) = self.expr(idx)? else {
+                    return Err(format!(
+                        "{file}[...]: the register index must be a field or constant"
+                    ));
+                };
+                let w = Self::reg_w(rf.width);
+                let base = rf.base as u16;
+                let zero = match rf.zero {
+                    Some(z) => {
+                        let z = z as i64;
+                        quote!(Some(#z))
+                    }
+                    None => quote!(None),
+                };
+                // A load straight into a register extends as it loads.
+                let t = if let Expr::Call(n, args) = e {
+                    if n == "load" && args.len() == 2 {
+                        let (size, signed) = match &args[0] {
+                            Expr::Name(k) => load_kind(k),
+                            _ => None,
+                        }
+                        .ok_or("load(kind, addr): kind is one of u8 s8 u16 s16 u32 s32 u64 s64")?;
+                        if let Some(b) = self.bits(w) {
+                            if (size as u32) * 8 > b {
+                                return Err(format!(
+                                    "width mismatch: a {}-bit load into {b}-bit {file}",
+                                    size as u32 * 8
+                                ));
+                            }
+                        }
+                        let a = self.word_addr(&args[1])?;
+                        let r = self.fresh("t");
+                        let irt = self.ir_ty(w);
+                        self.push(quote!(let #r = cx.b.load(#irt, #a, cx.mop(#size, #signed));));
+                        r
+                    } else {
+                        let v = self.expr(e)?;
+                        self.widen_to(v, w, &format!("{file}[...]"))?
+                    }
+                } else {
+                    let v = self.expr(e)?;
+                    self.widen_to(v, w, &format!("{file}[...]"))?
+                };
+                self.push(quote!(cx.set_reg(#base, #i, #zero, #t);));
+                Ok(())
+            }
+            Stmt::If(c, then, els) => {
+                // Comparisons branch directly; other conditions test != 0.
+                if let Expr::Bin(op, a, b) = c {
+                    if op.is_cmp() {
+                        let (va, vb) = (self.expr(a)?, self.expr(b)?);
+                        if let (V::Const(_), V::Const(_)) = (&va, &vb) {
+                            let V::Const(cv) = self.binary(*op, va, vb)? else {
+                                unreachable!()
+                            };
+                            return self.const_if(&cv, then, els);
+                        }
+                        let flag = self.binary(*op, va.clone(), vb.clone())?;
+                        // `binary` type-checked and emitted a setcond; reuse
+                        // its operands for a direct branch instead.
+                        self.out.pop();
+                        let _ = flag;
+                        let (ta, tb) = match (&va, &vb) {
+                            (V::Dyn(_, t), V::Const(_)) | (V::Const(_), V::Dyn(_, t)) => (*t, *t),
+                            (V::Dyn(_, x), V::Dyn(_, y)) => (*x, *y),
+                            _ => unreachable!(),
+                        };
+                        let (x, _) = self.as_dyn(va, ta.w);
+                        let (y, _) = self.as_dyn(vb, tb.w);
+                        let cond = cond_tok(op.invert(), ta.signed);
+                        let irt = self.ir_ty(ta.w);
+                        return self.dyn_if(
+                            quote!(cx.b.brcond(#cond, #irt, #x, #y, l_else);),
+                            then,
+                            els,
+                        );
+                    }
+                }
+                match self.expr(c)? {
+                    V::Const(cv) => self.const_if(&cv, then, els),
+                    V::Dyn(t, ty) => {
+                        if ty.w != W::Bool {
+                            return Err("an `if` condition must be a comparison or boolean".into());
+                        }
+                        self.dyn_if(quote!({ let z = cx.k(Ty::I32, 0); cx.b.brcond(Cond::Eq, Ty::I32, #t, z, l_else); }), then, els)
+                    }
+                }
+            }
+            Stmt::Call(name, args) => {
+                self.call(name, args, false)?;
+                Ok(())
+            }
+        }
+    }
+
+    fn const_if(&mut self, c: &Ident, then: &[Stmt], els: &[Stmt]) -> R<()> {
+        let a = self.block(then)?;
+        let b = self.block(els)?;
+        self.push(quote!(if #c != 0 #a else #b));
+        Ok(())
+    }
+
+    fn dyn_if(&mut self, branch: TokenStream, then: &[Stmt], els: &[Stmt]) -> R<()> {
+        let a = self.block(then)?;
+        if els.is_empty() {
+            self.push(quote!({
+                let l_else = cx.b.label();
+                #branch
+                #a
+                cx.b.set_label(l_else);
+            }));
+        } else {
+            let b = self.block(els)?;
+            self.push(quote!({
+                let l_else = cx.b.label();
+                let l_end = cx.b.label();
+                #branch
+                #a
+                cx.b.br(l_end);
+                cx.b.set_label(l_else);
+                #b
+                cx.b.set_label(l_end);
+            }));
+        }
+        Ok(())
+    }
+}
+
+trait Invert {
+    fn invert(self) -> Self;
+}
+
+impl Invert for Bin {
+    fn invert(self) -> Bin {
+        match self {
+            Bin::Eq => Bin::Ne,
+            Bin::Ne => Bin::Eq,
+            Bin::Lt => Bin::Ge,
+            Bin::Ge => Bin::Lt,
+            Bin::Le => Bin::Gt,
+            Bin::Gt => Bin::Le,
+            o => o,
+        }
+    }
+}
+
+fn cond_tok(op: Bin, signed: bool) -> TokenStream {
+    match (op, signed) {
+        (Bin::Eq, _) => quote!(Cond::Eq),
+        (Bin::Ne, _) => quote!(Cond::Ne),
+        (Bin::Lt, true) => quote!(Cond::Lt),
+        (Bin::Lt, false) => quote!(Cond::Ltu),
+        (Bin::Le, true) => quote!(Cond::Le),
+        (Bin::Le, false) => quote!(Cond::Leu),
+        (Bin::Gt, true) => quote!(Cond::Gt),
+        (Bin::Gt, false) => quote!(Cond::Gtu),
+        (Bin::Ge, true) => quote!(Cond::Ge),
+        (Bin::Ge, false) => quote!(Cond::Geu),
+        _ => unreachable!("not a comparison"),
+    }
+}
+
+/// Evaluate a `when` condition's parameter part: Some(bool) if it is decided
+/// by the parameters alone, None if it depends on fields.
+pub fn eval_when(e: &Expr, val: &BTreeMap<String, String>) -> Option<i64> {
+    match e {
+        Expr::Lit(n) => Some(*n),
+        Expr::Name(n) => val.get(n).and_then(|v| v.parse().ok()),
+        Expr::Not(a) => eval_when(a, val).map(|v| (v == 0) as i64),
+        Expr::Bin(op, a, b) => {
+            let (x, y) = (eval_when(a, val), eval_when(b, val));
+            match op {
+                Bin::LAnd => match (x, y) {
+                    (Some(0), _) | (_, Some(0)) => Some(0),
+                    (Some(_), Some(_)) => Some(1),
+                    _ => None,
+                },
+                Bin::LOr => match (x, y) {
+                    (Some(a), _) if a != 0 => Some(1),
+                    (_, Some(b)) if b != 0 => Some(1),
+                    (Some(_), Some(_)) => Some(0),
+                    _ => None,
+                },
+                _ => {
+                    let (x, y) = (x?, y?);
+                    Some(match op {
+                        Bin::Eq => (x == y) as i64,
+                        Bin::Ne => (x != y) as i64,
+                        Bin::Lt => (x < y) as i64,
+                        Bin::Le => (x <= y) as i64,
+                        Bin::Gt => (x > y) as i64,
+                        Bin::Ge => (x >= y) as i64,
+                        Bin::Add => x.wrapping_add(y),
+                        Bin::Sub => x.wrapping_sub(y),
+                        _ => return None,
+                    })
+                }
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Can instruction `i` exist under valuation `val`?
+pub fn possible(insn: &Insn, val: &BTreeMap<String, String>) -> bool {
+    insn.when
+        .as_ref()
+        .is_none_or(|w| eval_when(w, val) != Some(0))
+}
+
+fn lower(isa: &Isa, idx: usize, xlen: Option<u32>) -> Result<TokenStream, SpecError> {
+    let insn = &isa.insns[idx];
+    let mut l = Lower {
+        isa,
+        insn,
+        xlen,
+        out: Vec::new(),
+        locals: Vec::new(),
+        n: 0,
+    };
+    for s in &insn.sem {
+        l.stmt(s).map_err(|m| SpecError {
+            file: insn.file.clone(),
+            line: insn.line,
+            msg: format!("{}: {m}", insn.mnemonic),
+        })?;
+    }
+    let body = l.out;
+    Ok(quote!(#(#body)*))
+}
+
+/// Validate instruction `idx`: names, types under every valuation, and that
+/// every field of its format is used.
+pub fn check(isa: &Isa, idx: usize) -> Result<(), SpecError> {
+    let insn = &isa.insns[idx];
+    for val in isa.valuations() {
+        if possible(insn, &val) {
+            lower(isa, idx, Some(isa.word_bits(&val)))?;
+        }
+    }
+    let mut used = Vec::new();
+    sem::names_in_stmts(&insn.sem, &mut used);
+    if let Some(w) = &insn.when {
+        sem::names_in_expr(w, &mut used);
+        let mut names = Vec::new();
+        sem::names_in_expr(w, &mut names);
+        for n in names {
+            let known = isa.params.iter().any(|p| p.name == n)
+                || isa.formats[insn.format].fields.iter().any(|f| f.name == n);
+            if !known {
+                return Err(SpecError {
+                    file: insn.file.clone(),
+                    line: insn.line,
+                    msg: format!(
+                        "{}: when: unknown name '{n}' (not a parameter or field)",
+                        insn.mnemonic
+                    ),
+                });
+            }
+        }
+    }
+    for f in &isa.formats[insn.format].fields {
+        if !used.contains(&f.name) && !insn.asm.contains(&format!("{{{}}}", f.name)) {
+            return Err(SpecError {
+                file: insn.file.clone(),
+                line: insn.line,
+                msg: format!(
+                    "{}: field '{}' of format {} is unused",
+                    insn.mnemonic, f.name, isa.formats[insn.format].name
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The lifter function body of instruction `idx`.
+pub fn emit(isa: &Isa, idx: usize) -> Result<TokenStream, SpecError> {
+    lower(isa, idx, None)
+}

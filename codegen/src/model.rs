@@ -1,0 +1,841 @@
+//! The typed model of an ISA spec folder, read from YAML and validated.
+
+use crate::error::{SpecError, SpecFile};
+use crate::sem::{self, Expr, Stmt};
+use serde::Deserialize;
+use serde_yaml::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIsa {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    target: Option<String>,
+    #[serde(default)]
+    params: serde_yaml::Mapping,
+    word: Value,
+    endian: String,
+    #[serde(default)]
+    elf_machine: Option<u16>,
+    insn: RawInsn,
+    registers: serde_yaml::Mapping,
+    #[serde(default)]
+    exceptions: serde_yaml::Mapping,
+    formats: serde_yaml::Mapping,
+    #[serde(default)]
+    helpers: serde_yaml::Mapping,
+    #[serde(default)]
+    support: Option<String>,
+    extensions: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInsn {
+    unit: u32,
+    endian: String,
+    length: Vec<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawParam {
+    values: Vec<Value>,
+    default: Value,
+    #[serde(default)]
+    doc: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegFile {
+    count: u32,
+    width: Value,
+    #[serde(default)]
+    zero: Option<u32>,
+    names: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawException {
+    code: u32,
+    #[serde(default)]
+    role: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFormat {
+    fields: serde_yaml::Mapping,
+    #[serde(default)]
+    asm: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawField {
+    bits: String,
+    #[serde(default)]
+    signed: bool,
+    #[serde(default)]
+    shift: u32,
+    #[serde(default)]
+    reg: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHelper {
+    #[serde(default)]
+    args: Vec<String>,
+    #[serde(default)]
+    ret: Option<String>,
+    #[serde(default = "full")]
+    effects: String,
+}
+
+fn full() -> String {
+    "full".into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInsnEntry {
+    fmt: String,
+    enc: String,
+    sem: String,
+    #[serde(default)]
+    when: Option<String>,
+    #[serde(default)]
+    asm: Option<String>,
+    #[serde(default)]
+    priority: Option<i32>,
+}
+
+/// A configuration parameter.
+#[derive(Debug, Clone)]
+pub struct Param {
+    /// Name.
+    pub name: String,
+    /// Allowed values (integers or identifiers), as text.
+    pub values: Vec<String>,
+    /// Default.
+    pub default: String,
+    /// Are the values integers?
+    pub numeric: bool,
+    /// Documentation.
+    pub doc: String,
+}
+
+/// Register width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Width {
+    /// The ISA word (XLEN).
+    Word,
+    /// A fixed number of bits.
+    Bits(u32),
+}
+
+/// A register file.
+#[derive(Debug, Clone)]
+pub struct RegFile {
+    /// Name (`X`).
+    pub name: String,
+    /// Number of registers.
+    pub count: u32,
+    /// Width.
+    pub width: Width,
+    /// Hard-wired zero register.
+    pub zero: Option<u32>,
+    /// Names.
+    pub names: Vec<String>,
+    /// Index of register 0 in the vCPU's register array.
+    pub base: u32,
+}
+
+/// An exception.
+#[derive(Debug, Clone)]
+pub struct Exception {
+    /// Name.
+    pub name: String,
+    /// Code.
+    pub code: u32,
+    /// Runtime role, if any.
+    pub role: Option<String>,
+}
+
+/// One bit field of an instruction format.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// Name.
+    pub name: String,
+    /// Source bit ranges (hi, lo), most significant first.
+    pub slices: Vec<(u32, u32)>,
+    /// Sign-extend the assembled value.
+    pub signed: bool,
+    /// Left shift applied after assembly.
+    pub shift: u32,
+    /// Register file this field indexes, for disassembly.
+    pub reg: Option<String>,
+}
+
+impl Field {
+    /// Total width of the assembled value, before the shift.
+    pub fn width(&self) -> u32 {
+        self.slices.iter().map(|(h, l)| h - l + 1).sum()
+    }
+    /// Mask of the instruction bits this field uses.
+    pub fn mask(&self) -> u64 {
+        self.slices.iter().fold(0, |m, (h, l)| {
+            m | (((1u128 << (h - l + 1)) - 1) << l) as u64
+        })
+    }
+}
+
+/// An instruction format.
+#[derive(Debug, Clone)]
+pub struct Format {
+    /// Name.
+    pub name: String,
+    /// Fields.
+    pub fields: Vec<Field>,
+    /// Default operand syntax.
+    pub asm: String,
+}
+
+/// A helper function declaration.
+#[derive(Debug, Clone)]
+pub struct Helper {
+    /// Name.
+    pub name: String,
+    /// Argument widths: `XLEN`, `32` or `64`.
+    pub args: Vec<Width>,
+    /// Result width.
+    pub ret: Option<Width>,
+    /// Pure?
+    pub pure: bool,
+}
+
+/// One instruction.
+#[derive(Debug, Clone)]
+pub struct Insn {
+    /// Mnemonic.
+    pub mnemonic: String,
+    /// Index into [`Isa::formats`].
+    pub format: usize,
+    /// Length in bits.
+    pub bits: u32,
+    /// Fixed-bit mask.
+    pub mask: u64,
+    /// Fixed-bit values.
+    pub value: u64,
+    /// Decode-time condition.
+    pub when: Option<Expr>,
+    /// Its source text, for the generated decoder.
+    pub when_text: Option<String>,
+    /// Operand syntax.
+    pub asm: String,
+    /// Semantics.
+    pub sem: Vec<Stmt>,
+    /// Decode priority (higher wins an overlap).
+    pub priority: Option<i32>,
+    /// Where it is defined.
+    pub file: String,
+    /// Line.
+    pub line: usize,
+}
+
+/// A whole ISA.
+#[derive(Debug, Clone)]
+pub struct Isa {
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// Target name template (`riscv{xlen}`).
+    pub target: String,
+    /// Parameters.
+    pub params: Vec<Param>,
+    /// Word width: a parameter name or fixed bits.
+    pub word: WordSpec,
+    /// Data byte order: fixed or a parameter.
+    pub endian: EndianSpec,
+    /// ELF `e_machine`.
+    pub elf_machine: Option<u16>,
+    /// Parcel size in bits.
+    pub insn_unit: u32,
+    /// Byte order of instruction parcels.
+    pub insn_big_endian: bool,
+    /// Instruction lengths in bits.
+    pub insn_lengths: Vec<u32>,
+    /// Register files.
+    pub regfiles: Vec<RegFile>,
+    /// Exceptions.
+    pub exceptions: Vec<Exception>,
+    /// Formats.
+    pub formats: Vec<Format>,
+    /// Helpers.
+    pub helpers: Vec<Helper>,
+    /// Hand-written support module.
+    pub support: Option<String>,
+    /// Instructions, in file order.
+    pub insns: Vec<Insn>,
+    /// Spec files read, relative to the workspace.
+    pub files: Vec<String>,
+}
+
+/// Where the word width comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WordSpec {
+    /// A parameter.
+    Param(String),
+    /// Fixed.
+    Bits(u32),
+}
+
+/// Where the data byte order comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndianSpec {
+    /// Fixed little.
+    Little,
+    /// Fixed big.
+    Big,
+    /// A parameter with values `little`/`big`.
+    Param(String),
+}
+
+/// Roles the runtime needs an exception for.
+pub const ROLES: &[&str] = &[
+    "illegal",
+    "fetch_fault",
+    "load_fault",
+    "store_fault",
+    "fetch_misaligned",
+    "load_misaligned",
+    "store_misaligned",
+];
+
+fn key_str(k: &Value) -> String {
+    match k {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn from<T: serde::de::DeserializeOwned>(
+    f: &SpecFile,
+    line: usize,
+    what: &str,
+    v: &Value,
+) -> Result<T, SpecError> {
+    serde_yaml::from_value(v.clone()).map_err(|e| f.err_line(line, format!("{what}: {e}")))
+}
+
+/// Parse "hi:lo|hi|hi:lo" bit ranges.
+fn parse_slices(s: &str, max_bit: u32) -> Option<Vec<(u32, u32)>> {
+    let mut out = Vec::new();
+    for part in s.split('|') {
+        let part = part.trim();
+        let (h, l) = match part.split_once(':') {
+            Some((h, l)) => (h.trim().parse().ok()?, l.trim().parse().ok()?),
+            None => {
+                let b = part.parse().ok()?;
+                (b, b)
+            }
+        };
+        if h < l || h > max_bit {
+            return None;
+        }
+        out.push((h, l));
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+impl Isa {
+    /// Read and validate the spec folder `dir`; `rel` is how its files are
+    /// named in messages and generated headers (`specs/riscv`).
+    pub fn load(dir: &Path, rel: &str) -> Result<Isa, SpecError> {
+        let read = |name: &str| -> Result<SpecFile, SpecError> {
+            let path = dir.join(name);
+            let text = std::fs::read_to_string(&path).map_err(|e| SpecError {
+                file: format!("{rel}/{name}"),
+                line: 0,
+                msg: format!("cannot read: {e}"),
+            })?;
+            Ok(SpecFile {
+                name: format!("{rel}/{name}"),
+                text,
+            })
+        };
+        let isa_file = read("isa.yaml")?;
+        let raw: RawIsa = isa_file.parse()?;
+        let f = &isa_file;
+
+        let mut params = Vec::new();
+        for (k, v) in &raw.params {
+            let name = key_str(k);
+            let line = f.key_line(&name, 2);
+            let p: RawParam = from(f, line, &format!("parameter {name}"), v)?;
+            let values: Vec<String> = p.values.iter().map(key_str).collect();
+            let numeric = p.values.iter().all(|v| v.is_number());
+            let default = key_str(&p.default);
+            if !values.contains(&default) {
+                return Err(f.err_line(
+                    line,
+                    format!("parameter {name}: default {default} is not one of its values"),
+                ));
+            }
+            params.push(Param {
+                name,
+                values,
+                default,
+                numeric,
+                doc: p.doc,
+            });
+        }
+        let word = match &raw.word {
+            Value::Number(n) => WordSpec::Bits(n.as_u64().unwrap_or(0) as u32),
+            Value::String(s) => {
+                if !params.iter().any(|p| &p.name == s && p.numeric) {
+                    return Err(f.err_key(
+                        "word",
+                        0,
+                        format!("word: '{s}' is not a numeric parameter"),
+                    ));
+                }
+                WordSpec::Param(s.clone())
+            }
+            _ => return Err(f.err_key("word", 0, "word: expected a number or a parameter name")),
+        };
+        if let WordSpec::Bits(b) = word {
+            if b != 32 && b != 64 {
+                return Err(f.err_key("word", 0, "word: must be 32 or 64"));
+            }
+        }
+        let endian = match raw.endian.as_str() {
+            "little" => EndianSpec::Little,
+            "big" => EndianSpec::Big,
+            p if params
+                .iter()
+                .any(|x| x.name == p && x.values.iter().all(|v| v == "little" || v == "big")) =>
+            {
+                EndianSpec::Param(p.to_string())
+            }
+            other => {
+                return Err(f.err_key(
+                    "endian",
+                    0,
+                    format!(
+                        "endian: '{other}' is not little, big or a parameter with those values"
+                    ),
+                ))
+            }
+        };
+        let insn_big_endian = match raw.insn.endian.as_str() {
+            "little" => false,
+            "big" => true,
+            other => {
+                return Err(f.err_key(
+                    "insn",
+                    0,
+                    format!("insn.endian: '{other}' is not little or big"),
+                ))
+            }
+        };
+        if ![8, 16, 32].contains(&raw.insn.unit) {
+            return Err(f.err_key("insn", 0, "insn.unit must be 8, 16 or 32"));
+        }
+        if raw.insn.length.len() != 1
+            || ![16, 32].contains(&raw.insn.length[0])
+            || raw.insn.length[0] % raw.insn.unit != 0
+        {
+            return Err(f.err_key(
+                "insn",
+                0,
+                "insn.length: one length of 16 or 32 bits, a multiple of the unit, is supported",
+            ));
+        }
+
+        let mut regfiles = Vec::new();
+        let mut base = 0;
+        for (k, v) in &raw.registers {
+            let name = key_str(k);
+            let line = f.key_line(&name, 2);
+            let r: RawRegFile = from(f, line, &format!("register file {name}"), v)?;
+            let width = parse_width(&r.width).ok_or_else(|| {
+                f.err_line(
+                    line,
+                    format!("register file {name}: width must be XLEN, 32 or 64"),
+                )
+            })?;
+            if r.names.len() != r.count as usize {
+                return Err(f.err_line(
+                    line,
+                    format!(
+                        "register file {name}: {} names for {} registers",
+                        r.names.len(),
+                        r.count
+                    ),
+                ));
+            }
+            if r.zero.is_some_and(|z| z >= r.count) {
+                return Err(f.err_line(
+                    line,
+                    format!("register file {name}: zero register out of range"),
+                ));
+            }
+            regfiles.push(RegFile {
+                name,
+                count: r.count,
+                width,
+                zero: r.zero,
+                names: r.names,
+                base,
+            });
+            base += r.count;
+        }
+
+        let mut exceptions = Vec::new();
+        for (k, v) in &raw.exceptions {
+            let name = key_str(k);
+            let line = f.key_line(&name, 2);
+            let e: RawException = from(f, line, &format!("exception {name}"), v)?;
+            if let Some(r) = &e.role {
+                if !ROLES.contains(&r.as_str()) {
+                    return Err(f.err_line(
+                        line,
+                        format!(
+                            "exception {name}: unknown role '{r}' (roles: {})",
+                            ROLES.join(", ")
+                        ),
+                    ));
+                }
+            }
+            exceptions.push(Exception {
+                name,
+                code: e.code,
+                role: e.role,
+            });
+        }
+        for role in ROLES {
+            if !exceptions.iter().any(|e| e.role.as_deref() == Some(role)) {
+                return Err(f.err_key(
+                    "exceptions",
+                    0,
+                    format!("exceptions: no exception has role '{role}'"),
+                ));
+            }
+        }
+
+        let max_len = raw.insn.length.iter().copied().max().unwrap_or(32);
+        let mut formats = Vec::new();
+        for (k, v) in &raw.formats {
+            let name = key_str(k);
+            let line = f.key_line(&name, 2);
+            let rf: RawFormat = from(f, line, &format!("format {name}"), v)?;
+            let mut fields = Vec::new();
+            for (fk, fv) in &rf.fields {
+                let fname = key_str(fk);
+                let field: RawField = match fv {
+                    Value::String(s) => RawField {
+                        bits: s.clone(),
+                        signed: false,
+                        shift: 0,
+                        reg: None,
+                    },
+                    _ => from(f, line, &format!("format {name} field {fname}"), fv)?,
+                };
+                let slices = parse_slices(&field.bits, max_len - 1).ok_or_else(|| {
+                    f.err_line(
+                        line,
+                        format!(
+                            "format {name} field {fname}: bad bit ranges '{}'",
+                            field.bits
+                        ),
+                    )
+                })?;
+                if let Some(r) = &field.reg {
+                    if !regfiles.iter().any(|x| &x.name == r) {
+                        return Err(f.err_line(
+                            line,
+                            format!("format {name} field {fname}: unknown register file '{r}'"),
+                        ));
+                    }
+                }
+                let fd = Field {
+                    name: fname,
+                    slices,
+                    signed: field.signed,
+                    shift: field.shift,
+                    reg: field.reg,
+                };
+                if fd.width() + fd.shift > 63 {
+                    return Err(
+                        f.err_line(line, format!("format {name} field {}: too wide", fd.name))
+                    );
+                }
+                fields.push(fd);
+            }
+            for (i, a) in fields.iter().enumerate() {
+                for b in &fields[i + 1..] {
+                    if a.mask() & b.mask() != 0 {
+                        return Err(f.err_line(
+                            line,
+                            format!("format {name}: fields {} and {} share bits", a.name, b.name),
+                        ));
+                    }
+                }
+            }
+            check_asm(f, line, &format!("format {name}"), &rf.asm, &fields)?;
+            formats.push(Format {
+                name,
+                fields,
+                asm: rf.asm,
+            });
+        }
+
+        let mut helpers = Vec::new();
+        for (k, v) in &raw.helpers {
+            let name = key_str(k);
+            let line = f.key_line(&name, 2);
+            let h: RawHelper = from(f, line, &format!("helper {name}"), v)?;
+            let w = |s: &str| {
+                parse_width(&Value::String(s.to_string())).ok_or_else(|| {
+                    f.err_line(
+                        line,
+                        format!("helper {name}: bad type '{s}' (XLEN, 32, 64)"),
+                    )
+                })
+            };
+            helpers.push(Helper {
+                args: h.args.iter().map(|a| w(a)).collect::<Result<_, _>>()?,
+                ret: h.ret.as_deref().map(w).transpose()?,
+                pure: match h.effects.as_str() {
+                    "pure" => true,
+                    "full" => false,
+                    e => {
+                        return Err(f.err_line(
+                            line,
+                            format!("helper {name}: effects must be pure or full, not '{e}'"),
+                        ))
+                    }
+                },
+                name,
+            });
+        }
+        if !helpers.is_empty() && raw.support.is_none() {
+            return Err(f.err_key(
+                "helpers",
+                0,
+                "helpers need a `support` module that implements them",
+            ));
+        }
+
+        let mut isa = Isa {
+            target: raw.target.unwrap_or_else(|| raw.name.clone()),
+            name: raw.name,
+            description: raw.description,
+            params,
+            word,
+            endian,
+            elf_machine: raw.elf_machine,
+            insn_unit: raw.insn.unit,
+            insn_big_endian,
+            insn_lengths: raw.insn.length,
+            regfiles,
+            exceptions,
+            formats,
+            helpers,
+            support: raw.support,
+            insns: Vec::new(),
+            files: vec![isa_file.name.clone()],
+        };
+        for ext in &raw.extensions {
+            let ef = read(ext)?;
+            isa.files.push(ef.name.clone());
+            isa.load_extension(&ef)?;
+        }
+        crate::decode::check_overlaps(&isa)?;
+        for i in 0..isa.insns.len() {
+            crate::lower::check(&isa, i)?;
+        }
+        Ok(isa)
+    }
+
+    fn load_extension(&mut self, f: &SpecFile) -> Result<(), SpecError> {
+        let map: serde_yaml::Mapping = f.parse()?;
+        for (k, v) in &map {
+            let mnemonic = key_str(k);
+            let line = f.key_line(&mnemonic, 0);
+            let e: RawInsnEntry = from(f, line, &mnemonic, v)?;
+            let Some(format) = self.formats.iter().position(|x| x.name == e.fmt) else {
+                return Err(f.err_line(line, format!("{mnemonic}: unknown format '{}'", e.fmt)));
+            };
+            if self.insns.iter().any(|i| i.mnemonic == mnemonic) {
+                return Err(f.err_line(line, format!("{mnemonic}: defined twice")));
+            }
+            let bits = self.insn_lengths[0];
+            let enc: Vec<char> = e.enc.chars().filter(|c| *c != '_' && *c != ' ').collect();
+            if enc.len() != bits as usize {
+                return Err(f.err_line(
+                    line,
+                    format!(
+                        "{mnemonic}: encoding has {} bits, instructions have {bits}",
+                        enc.len()
+                    ),
+                ));
+            }
+            let (mut mask, mut value, mut ignored) = (0u64, 0u64, 0u64);
+            for (i, c) in enc.iter().enumerate() {
+                let bit = bits as usize - 1 - i;
+                match c {
+                    '0' => mask |= 1 << bit,
+                    '1' => {
+                        mask |= 1 << bit;
+                        value |= 1 << bit;
+                    }
+                    '.' => {}
+                    '-' => ignored |= 1 << bit,
+                    _ => return Err(f.err_line(line, format!("{mnemonic}: encoding may hold only 0, 1, '.' (a field) and '-' (ignored), not '{c}'"))),
+                }
+            }
+            let fmt = &self.formats[format];
+            for fd in &fmt.fields {
+                if fd.mask() & (mask | ignored) != 0 {
+                    return Err(f.err_line(
+                        line,
+                        format!(
+                            "{mnemonic}: field {} overlaps fixed or ignored encoding bits",
+                            fd.name
+                        ),
+                    ));
+                }
+            }
+            let all_fields = fmt
+                .fields
+                .iter()
+                .fold(mask | ignored, |m, fd| m | fd.mask());
+            let full = if bits == 64 {
+                u64::MAX
+            } else {
+                (1u64 << bits) - 1
+            };
+            if all_fields != full {
+                return Err(f.err_line(
+                    line,
+                    format!(
+                    "{mnemonic}: encoding bits {:#x} are neither fixed nor a field of format {}",
+                    full & !all_fields,
+                    fmt.name
+                ),
+                ));
+            }
+            let sem_line = f.find_after(line, "sem:");
+            let sem = sem::parse_block(&e.sem)
+                .map_err(|m| f.err_line(sem_line, format!("{mnemonic}: {m}")))?;
+            let when = match &e.when {
+                Some(w) => Some(
+                    sem::parse_expr(w)
+                        .map_err(|m| f.err_line(line, format!("{mnemonic}: when: {m}")))?,
+                ),
+                None => None,
+            };
+            let asm = e.asm.clone().unwrap_or_else(|| fmt.asm.clone());
+            check_asm(f, line, &mnemonic, &asm, &fmt.fields)?;
+            self.insns.push(Insn {
+                mnemonic,
+                format,
+                bits,
+                mask,
+                value,
+                when,
+                when_text: e.when,
+                asm,
+                sem,
+                priority: e.priority,
+                file: f.name.clone(),
+                line,
+            });
+        }
+        Ok(())
+    }
+
+    /// All parameter valuations (cartesian product), as name → value.
+    pub fn valuations(&self) -> Vec<BTreeMap<String, String>> {
+        let mut out = vec![BTreeMap::new()];
+        for p in &self.params {
+            let mut next = Vec::new();
+            for v in &out {
+                for val in &p.values {
+                    let mut m = v.clone();
+                    m.insert(p.name.clone(), val.clone());
+                    next.push(m);
+                }
+            }
+            out = next;
+        }
+        out
+    }
+
+    /// The word width under a valuation.
+    pub fn word_bits(&self, val: &BTreeMap<String, String>) -> u32 {
+        match &self.word {
+            WordSpec::Bits(b) => *b,
+            WordSpec::Param(p) => val.get(p).and_then(|v| v.parse().ok()).unwrap_or(64),
+        }
+    }
+
+    /// The exception with a given role.
+    pub fn role(&self, role: &str) -> &Exception {
+        self.exceptions
+            .iter()
+            .find(|e| e.role.as_deref() == Some(role))
+            .expect("roles are checked at load")
+    }
+}
+
+fn parse_width(v: &Value) -> Option<Width> {
+    match v {
+        Value::String(s) if s == "XLEN" => Some(Width::Word),
+        Value::String(s) => match s.as_str() {
+            "32" => Some(Width::Bits(32)),
+            "64" => Some(Width::Bits(64)),
+            _ => None,
+        },
+        Value::Number(n) => match n.as_u64() {
+            Some(32) => Some(Width::Bits(32)),
+            Some(64) => Some(Width::Bits(64)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Every `{name}` in an asm template must be a field.
+fn check_asm(
+    f: &SpecFile,
+    line: usize,
+    what: &str,
+    asm: &str,
+    fields: &[Field],
+) -> Result<(), SpecError> {
+    let mut rest = asm;
+    while let Some(i) = rest.find('{') {
+        let end = rest[i..]
+            .find('}')
+            .ok_or_else(|| f.err_line(line, format!("{what}: unclosed '{{' in asm")))?;
+        let name = &rest[i + 1..i + end];
+        if !fields.iter().any(|fd| fd.name == name) {
+            return Err(f.err_line(line, format!("{what}: asm names unknown field '{name}'")));
+        }
+        rest = &rest[i + end + 1..];
+    }
+    Ok(())
+}

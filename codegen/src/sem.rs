@@ -1,0 +1,321 @@
+//! The semantics language: Rust-like statements parsed with `syn` into a
+//! small AST that [`crate::lower`] type-checks and turns into IR builders.
+
+use syn::{BinOp as SynBin, Expr as SynExpr, Lit, Stmt as SynStmt, UnOp};
+
+/// Binary operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bin {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+    /// `%`
+    Rem,
+    /// `&`
+    And,
+    /// `|`
+    Or,
+    /// `^`
+    Xor,
+    /// `<<`
+    Shl,
+    /// `>>`
+    Shr,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `&&`
+    LAnd,
+    /// `||`
+    LOr,
+}
+
+impl Bin {
+    /// Is it a comparison?
+    pub fn is_cmp(self) -> bool {
+        matches!(
+            self,
+            Bin::Eq | Bin::Ne | Bin::Lt | Bin::Le | Bin::Gt | Bin::Ge
+        )
+    }
+    /// Source spelling.
+    pub fn text(self) -> &'static str {
+        match self {
+            Bin::Add => "+",
+            Bin::Sub => "-",
+            Bin::Mul => "*",
+            Bin::Div => "/",
+            Bin::Rem => "%",
+            Bin::And => "&",
+            Bin::Or => "|",
+            Bin::Xor => "^",
+            Bin::Shl => "<<",
+            Bin::Shr => ">>",
+            Bin::Eq => "==",
+            Bin::Ne => "!=",
+            Bin::Lt => "<",
+            Bin::Le => "<=",
+            Bin::Gt => ">",
+            Bin::Ge => ">=",
+            Bin::LAnd => "&&",
+            Bin::LOr => "||",
+        }
+    }
+}
+
+/// An expression.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expr {
+    /// Integer literal.
+    Lit(i64),
+    /// A name: field, local, parameter, `PC`, `NEXT_PC`, `XLEN`.
+    Name(String),
+    /// `FILE[index]`.
+    Reg(String, Box<Expr>),
+    /// `a op b`.
+    Bin(Bin, Box<Expr>, Box<Expr>),
+    /// `!a`.
+    Not(Box<Expr>),
+    /// `-a`.
+    Neg(Box<Expr>),
+    /// `f(args)`: builtins and helpers.
+    Call(String, Vec<Expr>),
+}
+
+/// A statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stmt {
+    /// `let name = e;`
+    Let(String, Expr),
+    /// `FILE[index] = e;`
+    SetReg(String, Expr, Expr),
+    /// `if c { .. } else { .. }`
+    If(Expr, Vec<Stmt>, Vec<Stmt>),
+    /// `f(args);`: jump, store, raise, helpers.
+    Call(String, Vec<Expr>),
+}
+
+/// Parse a statement list.
+pub fn parse_block(src: &str) -> Result<Vec<Stmt>, String> {
+    let block: syn::Block = syn::parse_str(&format!("{{ {src} }}"))
+        .map_err(|e| format!("syntax error in semantics: {e}"))?;
+    stmts(&block.stmts)
+}
+
+/// Parse one expression.
+pub fn parse_expr(src: &str) -> Result<Expr, String> {
+    let e: SynExpr = syn::parse_str(src).map_err(|e| format!("syntax error: {e}"))?;
+    expr(&e)
+}
+
+fn stmts(list: &[SynStmt]) -> Result<Vec<Stmt>, String> {
+    let mut out = Vec::new();
+    for s in list {
+        out.push(stmt(s)?);
+    }
+    Ok(out)
+}
+
+fn stmt(s: &SynStmt) -> Result<Stmt, String> {
+    match s {
+        SynStmt::Local(l) => {
+            let syn::Pat::Ident(p) = &l.pat else {
+                return Err("`let` binds a plain name".into());
+            };
+            if p.mutability.is_some() {
+                return Err("locals cannot be `mut`: bind a new name instead".into());
+            }
+            let init = l.init.as_ref().ok_or("`let` needs a value")?;
+            if init.diverge.is_some() {
+                return Err("`let ... else` is not supported".into());
+            }
+            Ok(Stmt::Let(p.ident.to_string(), expr(&init.expr)?))
+        }
+        SynStmt::Expr(e, _) => match e {
+            SynExpr::Assign(a) => match &*a.left {
+                SynExpr::Index(ix) => {
+                    let SynExpr::Path(p) = &*ix.expr else {
+                        return Err("only register files can be indexed".into());
+                    };
+                    Ok(Stmt::SetReg(
+                        path_name(p)?,
+                        expr(&ix.index)?,
+                        expr(&a.right)?,
+                    ))
+                }
+                _ => Err(
+                    "only registers can be assigned (`X[rd] = ...`); use `let` for values".into(),
+                ),
+            },
+            SynExpr::If(i) => {
+                let then = stmts(&i.then_branch.stmts)?;
+                let els = match &i.else_branch {
+                    None => Vec::new(),
+                    Some((_, e)) => match &**e {
+                        SynExpr::Block(b) => stmts(&b.block.stmts)?,
+                        SynExpr::If(_) => vec![stmt(&SynStmt::Expr((**e).clone(), None))?],
+                        _ => return Err("bad else branch".into()),
+                    },
+                };
+                Ok(Stmt::If(expr(&i.cond)?, then, els))
+            }
+            SynExpr::Call(_) => match expr(e)? {
+                Expr::Call(name, args) => Ok(Stmt::Call(name, args)),
+                _ => unreachable!("a call parses to a call"),
+            },
+            _ => Err("a statement is `let`, a register assignment, `if`, or a call".into()),
+        },
+        _ => Err("unsupported statement".into()),
+    }
+}
+
+fn path_name(p: &syn::ExprPath) -> Result<String, String> {
+    p.path
+        .get_ident()
+        .map(|i| i.to_string())
+        .ok_or_else(|| "expected a plain name".to_string())
+}
+
+fn expr(e: &SynExpr) -> Result<Expr, String> {
+    Ok(match e {
+        SynExpr::Lit(l) => match &l.lit {
+            Lit::Int(i) => Expr::Lit(
+                i.base10_parse::<u64>()
+                    .map_err(|e| format!("bad literal: {e}"))? as i64,
+            ),
+            Lit::Bool(b) => Expr::Lit(b.value as i64),
+            _ => return Err("only integer literals are supported".into()),
+        },
+        SynExpr::Path(p) => Expr::Name(path_name(p)?),
+        SynExpr::Paren(p) => expr(&p.expr)?,
+        SynExpr::Group(g) => expr(&g.expr)?,
+        SynExpr::Index(ix) => {
+            let SynExpr::Path(p) = &*ix.expr else {
+                return Err("only register files can be indexed".into());
+            };
+            Expr::Reg(path_name(p)?, Box::new(expr(&ix.index)?))
+        }
+        SynExpr::Unary(u) => {
+            let a = Box::new(expr(&u.expr)?);
+            match u.op {
+                UnOp::Not(_) => Expr::Not(a),
+                UnOp::Neg(_) => Expr::Neg(a),
+                _ => return Err("unsupported unary operator".into()),
+            }
+        }
+        SynExpr::Binary(b) => {
+            let op = match b.op {
+                SynBin::Add(_) => Bin::Add,
+                SynBin::Sub(_) => Bin::Sub,
+                SynBin::Mul(_) => Bin::Mul,
+                SynBin::Div(_) => Bin::Div,
+                SynBin::Rem(_) => Bin::Rem,
+                SynBin::BitAnd(_) => Bin::And,
+                SynBin::BitOr(_) => Bin::Or,
+                SynBin::BitXor(_) => Bin::Xor,
+                SynBin::Shl(_) => Bin::Shl,
+                SynBin::Shr(_) => Bin::Shr,
+                SynBin::Eq(_) => Bin::Eq,
+                SynBin::Ne(_) => Bin::Ne,
+                SynBin::Lt(_) => Bin::Lt,
+                SynBin::Le(_) => Bin::Le,
+                SynBin::Gt(_) => Bin::Gt,
+                SynBin::Ge(_) => Bin::Ge,
+                SynBin::And(_) => Bin::LAnd,
+                SynBin::Or(_) => Bin::LOr,
+                _ => return Err("compound assignment is not supported".into()),
+            };
+            Expr::Bin(op, Box::new(expr(&b.left)?), Box::new(expr(&b.right)?))
+        }
+        SynExpr::Call(c) => {
+            let SynExpr::Path(p) = &*c.func else {
+                return Err("only named functions can be called".into());
+            };
+            let args = c.args.iter().map(expr).collect::<Result<_, _>>()?;
+            Expr::Call(path_name(p)?, args)
+        }
+        _ => return Err("unsupported expression".into()),
+    })
+}
+
+/// Names an expression mentions (for unused-field checks).
+pub fn names_in_expr(e: &Expr, out: &mut Vec<String>) {
+    match e {
+        Expr::Lit(_) => {}
+        Expr::Name(n) => out.push(n.clone()),
+        Expr::Reg(_, i) | Expr::Not(i) | Expr::Neg(i) => names_in_expr(i, out),
+        Expr::Bin(_, a, b) => {
+            names_in_expr(a, out);
+            names_in_expr(b, out);
+        }
+        Expr::Call(_, args) => args.iter().for_each(|a| names_in_expr(a, out)),
+    }
+}
+
+/// Names a statement list mentions.
+pub fn names_in_stmts(s: &[Stmt], out: &mut Vec<String>) {
+    for st in s {
+        match st {
+            Stmt::Let(_, e) => names_in_expr(e, out),
+            Stmt::SetReg(_, i, e) => {
+                names_in_expr(i, out);
+                names_in_expr(e, out);
+            }
+            Stmt::If(c, a, b) => {
+                names_in_expr(c, out);
+                names_in_stmts(a, out);
+                names_in_stmts(b, out);
+            }
+            Stmt::Call(_, args) => args.iter().for_each(|a| names_in_expr(a, out)),
+        }
+    }
+}
+
+/// Does a statement list contain a `jump`?
+pub fn may_jump(s: &[Stmt]) -> bool {
+    s.iter().any(|st| match st {
+        Stmt::Call(n, _) => n == "jump",
+        Stmt::If(_, a, b) => may_jump(a) || may_jump(b),
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_statements() {
+        let s = parse_block("let t = X[rs1] + imm; X[rd] = NEXT_PC; if t < 3 { jump(t & !1); }")
+            .unwrap();
+        assert_eq!(s.len(), 3);
+        assert!(matches!(&s[1], Stmt::SetReg(f, _, _) if f == "X"));
+        assert!(may_jump(&s));
+    }
+
+    #[test]
+    fn rejects_what_it_cannot_say() {
+        assert!(parse_block("x = 1;")
+            .unwrap_err()
+            .contains("only registers"));
+        assert!(parse_block("X[rd] = ")
+            .unwrap_err()
+            .contains("syntax error"));
+        assert!(parse_block("let mut a = 1;").is_err());
+        assert!(parse_block("loop {}").is_err());
+    }
+}

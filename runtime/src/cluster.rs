@@ -1,0 +1,57 @@
+//! CPU clusters: vCPUs of one ISA configuration sharing a translation
+//! cache and an engine (the roadmap's AccelCpuCluster).
+
+use crate::cpu::{BootInfo, CpuModel, CpuState};
+use crate::engine::{Engine, TranslationCache};
+
+/// A group of identical vCPUs.
+pub struct Cluster {
+    /// Id from the machine file.
+    pub id: String,
+    /// The configured CPU model.
+    pub model: Box<dyn CpuModel>,
+    /// Index of the address space the cluster sees.
+    pub space: usize,
+    /// The vCPUs.
+    pub cpus: Vec<CpuState>,
+    /// Translations shared by the vCPUs.
+    pub cache: TranslationCache,
+    /// The engine running them.
+    pub engine: Box<dyn Engine>,
+    /// Where the vCPUs start after reset.
+    pub boot: BootInfo,
+}
+
+impl Cluster {
+    /// A cluster of `n` vCPUs.
+    pub fn new(
+        id: &str,
+        model: Box<dyn CpuModel>,
+        space: usize,
+        n: u32,
+        engine: Box<dyn Engine>,
+        reset_pc: u64,
+    ) -> Cluster {
+        let cpus = (0..n).map(|i| model.new_state(i)).collect();
+        Cluster {
+            id: id.to_string(),
+            model,
+            space,
+            cpus,
+            cache: TranslationCache::new(),
+            engine,
+            boot: BootInfo {
+                entry: reset_pc,
+                fdt: 0,
+            },
+        }
+    }
+
+    /// Reset every vCPU to the boot state.
+    pub fn reset(&mut self) {
+        for (i, c) in self.cpus.iter_mut().enumerate() {
+            *c = self.model.new_state(i as u32);
+            self.model.reset(c, &self.boot);
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! vCPU state and the interface every ISA frontend implements.
+//!
+//! Nothing here knows an ISA: word size, byte order, register files and trap
+//! rules are all asked of the [`CpuModel`] of the cluster a vCPU belongs to.
+
+use crate::ir::{Endian, IrBuilder};
+use std::any::Any;
+use std::fmt;
+
+/// The architectural state of one vCPU that the runtime manipulates.
+pub struct CpuState {
+    /// All guest registers, as the frontend's register description lays
+    /// them out; `I32` registers use the low half of their slot.
+    pub regs: Vec<u64>,
+    /// Address of the next instruction to execute.
+    pub pc: u64,
+    /// Index of the vCPU in its cluster (hart id, core number, ...).
+    pub index: u32,
+    /// Retired instructions.
+    pub insns: u64,
+    /// Set when the vCPU has stopped for good (unhandled trap).
+    pub stopped: Option<String>,
+    /// State the frontend keeps beyond `regs` (privileged state, FPU
+    /// context, ...), owned here so no ISA keeps global state.
+    pub ext: Box<dyn Any + Send>,
+}
+
+impl fmt::Debug for CpuState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CpuState")
+            .field("index", &self.index)
+            .field("pc", &format_args!("{:#x}", self.pc))
+            .field("insns", &self.insns)
+            .finish()
+    }
+}
+
+impl CpuState {
+    /// A zeroed state with `nregs` registers.
+    pub fn new(index: u32, nregs: usize) -> CpuState {
+        CpuState {
+            regs: vec![0; nregs],
+            pc: 0,
+            index,
+            insns: 0,
+            stopped: None,
+            ext: Box::new(()),
+        }
+    }
+}
+
+/// An architectural exception, as the frontend numbers them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Trap {
+    /// Frontend-defined cause code.
+    pub code: u32,
+    /// Trap value: faulting address, instruction bits, or 0.
+    pub tval: u64,
+}
+
+/// Kind of access that faulted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessKind {
+    /// Instruction fetch.
+    Fetch,
+    /// Data load.
+    Load,
+    /// Data store.
+    Store,
+}
+
+/// Why an access faulted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultReason {
+    /// Nothing is mapped at the address.
+    Unmapped,
+    /// The address is not aligned as the access requires.
+    Misaligned,
+    /// A device refused the access (bad offset or size).
+    Device,
+    /// Write to read-only memory.
+    ReadOnly,
+}
+
+/// A memory access fault, before the frontend turns it into a [`Trap`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemFault {
+    /// What was being done.
+    pub kind: AccessKind,
+    /// Why it failed.
+    pub reason: FaultReason,
+    /// Guest address.
+    pub addr: u64,
+}
+
+/// Result of handing a trap to the frontend.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TrapOutcome {
+    /// The guest's handler takes it; `pc` and state were updated.
+    Handled,
+    /// No handler: the vCPU stops and the run ends with this report.
+    Fatal,
+}
+
+/// Values the machine hands a vCPU at reset.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BootInfo {
+    /// Start address.
+    pub entry: u64,
+    /// Address of the device tree (or 0).
+    pub fdt: u64,
+}
+
+/// Outcome of decoding bytes at an address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    /// The instruction is longer than the bytes given: supply this many.
+    NeedBytes(usize),
+    /// Not a valid instruction for this CPU configuration.
+    Invalid,
+}
+
+/// What lifting one instruction produced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lifted {
+    /// Instruction length in bytes.
+    pub len: usize,
+    /// The instruction changes control flow; the block ends after it.
+    pub ends_block: bool,
+}
+
+/// One register file, for tracing, the monitor and the GDB stub.
+#[derive(Clone, Debug)]
+pub struct RegFile {
+    /// Name in the spec (`X`).
+    pub name: &'static str,
+    /// Index of register 0 in [`CpuState::regs`].
+    pub base: usize,
+    /// Register width in bits for this configuration.
+    pub bits: u32,
+    /// Printable names, one per register.
+    pub names: &'static [&'static str],
+}
+
+/// Description of one frontend parameter (`xlen`, `endian`, ...).
+#[derive(Clone, Copy, Debug)]
+pub struct ParamDesc {
+    /// Name.
+    pub name: &'static str,
+    /// Allowed values.
+    pub values: &'static [&'static str],
+    /// Default value.
+    pub default: &'static str,
+    /// What it means.
+    pub doc: &'static str,
+}
+
+/// An ISA frontend: an immutable table entry of the frontend registry.
+pub trait Frontend: Sync {
+    /// ISA name (`riscv`).
+    fn name(&self) -> &'static str;
+    /// One line of description.
+    fn description(&self) -> &'static str;
+    /// Configuration parameters.
+    fn params(&self) -> &'static [ParamDesc];
+    /// A CPU model for one configuration; `params` are (name, value) pairs,
+    /// missing ones take their defaults.
+    fn configure(&self, params: &[(String, String)]) -> Result<Box<dyn CpuModel>, String>;
+}
+
+/// A configured CPU model, shared by all vCPUs of one cluster.
+pub trait CpuModel: Send + Sync {
+    /// Target name as QMP reports it (`riscv64`).
+    fn target(&self) -> String;
+    /// Guest word size in bits.
+    fn word_bits(&self) -> u32;
+    /// Data byte order.
+    fn endian(&self) -> Endian;
+    /// Smallest and largest instruction length in bytes.
+    fn insn_len_range(&self) -> (usize, usize);
+    /// Register files.
+    fn reg_files(&self) -> Vec<RegFile>;
+    /// A fresh vCPU state.
+    fn new_state(&self, index: u32) -> CpuState;
+    /// Put a vCPU into its reset state, ready to start at `boot.entry`.
+    fn reset(&self, st: &mut CpuState, boot: &BootInfo);
+    /// Lift the instruction in `bytes` (memory order) at `pc`.
+    fn lift(&self, bytes: &[u8], pc: u64, b: &mut IrBuilder) -> Result<Lifted, DecodeError>;
+    /// Disassemble the instruction in `bytes` at `pc`; returns text and length.
+    fn disassemble(&self, bytes: &[u8], pc: u64) -> Result<(String, usize), DecodeError>;
+    /// The trap for a memory fault.
+    fn fault_trap(&self, fault: &MemFault) -> Trap;
+    /// The trap for an undecodable instruction (`bytes` in memory order).
+    fn illegal_trap(&self, bytes: &[u8]) -> Trap;
+    /// Deliver a trap at `st.pc`.
+    fn take_trap(&self, st: &mut CpuState, trap: &Trap) -> TrapOutcome;
+    /// Name of a trap cause, for reports.
+    fn trap_name(&self, code: u32) -> &'static str;
+}

@@ -1,0 +1,201 @@
+//! The interface between the machine and device models (`hw/`).
+//!
+//! Devices see only MMIO accesses by offset, a context to raise machine
+//! events, and their configuration; they never see a CPU or an ISA.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+/// Something a device asks of the machine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MachineEvent {
+    /// Power off; the run ends with this exit status.
+    Shutdown(i32),
+    /// Reset the machine.
+    Reset,
+}
+
+/// What a device may do during an access.
+pub struct DeviceCtx<'a> {
+    /// Events for the machine, handled after the current instruction.
+    pub events: &'a mut Vec<MachineEvent>,
+}
+
+/// A device refused an access.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DeviceError {
+    /// No register at this offset.
+    #[error("no register at offset {0:#x}")]
+    BadOffset(u64),
+    /// The register does not accept this access size.
+    #[error("bad access size {0}")]
+    BadSize(u8),
+}
+
+/// A memory-mapped device model.
+pub trait Device: Send {
+    /// Size of the MMIO window in bytes.
+    fn mmio_size(&self) -> u64;
+    /// Read `size` bytes at `offset` (value in the device's byte order).
+    fn read(&mut self, offset: u64, size: u8, cx: &mut DeviceCtx<'_>) -> Result<u64, DeviceError>;
+    /// Write `size` bytes at `offset`.
+    fn write(
+        &mut self,
+        offset: u64,
+        size: u8,
+        value: u64,
+        cx: &mut DeviceCtx<'_>,
+    ) -> Result<(), DeviceError>;
+    /// Return to the power-on state.
+    fn reset(&mut self);
+}
+
+/// Type of a device property.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PropType {
+    /// Unsigned integer.
+    U64,
+    /// Boolean.
+    Bool,
+    /// String.
+    Str,
+    /// Index of a character backend (`-serial`).
+    Chardev,
+}
+
+impl fmt::Display for PropType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PropType::U64 => "uint64",
+            PropType::Bool => "bool",
+            PropType::Str => "str",
+            PropType::Chardev => "chardev",
+        })
+    }
+}
+
+/// A statically declared, typed, documented property of a device type.
+#[derive(Clone, Copy, Debug)]
+pub struct PropDesc {
+    /// Name.
+    pub name: &'static str,
+    /// Type.
+    pub ty: PropType,
+    /// Default, as text (None: required).
+    pub default: Option<&'static str>,
+    /// What it means.
+    pub doc: &'static str,
+}
+
+/// A property value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PropValue {
+    /// Unsigned integer.
+    U64(u64),
+    /// Boolean.
+    Bool(bool),
+    /// String.
+    Str(String),
+}
+
+/// A character backend: where a UART's output goes.
+#[derive(Clone)]
+pub struct CharBackend {
+    out: Arc<Mutex<Box<dyn Write + Send>>>,
+}
+
+impl fmt::Debug for CharBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CharBackend")
+    }
+}
+
+impl CharBackend {
+    /// A backend writing to `w`.
+    pub fn new(w: Box<dyn Write + Send>) -> CharBackend {
+        CharBackend {
+            out: Arc::new(Mutex::new(w)),
+        }
+    }
+    /// A backend that drops everything.
+    pub fn null() -> CharBackend {
+        CharBackend::new(Box::new(std::io::sink()))
+    }
+    /// A backend collecting into a buffer the caller can read.
+    pub fn buffer() -> (CharBackend, Arc<Mutex<Vec<u8>>>) {
+        let buf = Arc::new(Mutex::new(Vec::new()));
+        (CharBackend::new(Box::new(SharedBuf(buf.clone()))), buf)
+    }
+    /// Send bytes; host I/O errors are not the guest's business and are
+    /// dropped, as a real UART drops bytes nobody listens to.
+    pub fn write(&self, bytes: &[u8]) {
+        if let Ok(mut w) = self.out.lock() {
+            let _ = w.write_all(bytes);
+            let _ = w.flush();
+        }
+    }
+}
+
+struct SharedBuf(Arc<Mutex<Vec<u8>>>);
+
+impl Write for SharedBuf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut v) = self.0.lock() {
+            v.extend_from_slice(b);
+        }
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Resolved configuration handed to a device constructor.
+#[derive(Debug, Default)]
+pub struct DeviceConfig {
+    /// Property values, every declared property present.
+    pub props: BTreeMap<String, PropValue>,
+    /// Character backends referenced by `Chardev` properties.
+    pub chardevs: BTreeMap<String, CharBackend>,
+}
+
+impl DeviceConfig {
+    /// An integer property (declared with a default, so always present).
+    pub fn u64(&self, name: &str) -> u64 {
+        match self.props.get(name) {
+            Some(PropValue::U64(v)) => *v,
+            _ => 0,
+        }
+    }
+    /// A boolean property.
+    pub fn bool(&self, name: &str) -> bool {
+        matches!(self.props.get(name), Some(PropValue::Bool(true)))
+    }
+    /// The character backend of a `Chardev` property (a null one if unset).
+    pub fn chardev(&self, name: &str) -> CharBackend {
+        self.chardevs
+            .get(name)
+            .cloned()
+            .unwrap_or_else(CharBackend::null)
+    }
+}
+
+/// A device type: an immutable entry of the device registry.
+pub struct DeviceType {
+    /// Type name used in machine files (`ns16550a`).
+    pub name: &'static str,
+    /// One line of description.
+    pub description: &'static str,
+    /// Properties.
+    pub props: &'static [PropDesc],
+    /// Constructor.
+    pub create: fn(&DeviceConfig) -> Result<Box<dyn Device>, String>,
+}
+
+impl fmt::Debug for DeviceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DeviceType({})", self.name)
+    }
+}

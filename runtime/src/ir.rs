@@ -1,0 +1,583 @@
+//! The target-agnostic intermediate representation.
+//!
+//! A frontend lifts guest instructions into a [`Block`] of [`Op`]s through an
+//! [`IrBuilder`]. Temporaries are typed (`i32`/`i64`); guest registers are
+//! addressed by [`RegId`], an index into the vCPU's register array that the
+//! frontend's register description defines. Loads and stores carry a
+//! [`MemOp`] whose endianness the frontend takes from the CPU configuration at
+//! translation time, so one frontend serves both byte orders.
+
+use std::fmt;
+
+/// Type of an IR value. `I32` values are kept zero-extended in 64-bit slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Ty {
+    /// 32-bit integer.
+    I32,
+    /// 64-bit integer.
+    I64,
+}
+
+impl Ty {
+    /// Width in bits.
+    pub fn bits(self) -> u32 {
+        match self {
+            Ty::I32 => 32,
+            Ty::I64 => 64,
+        }
+    }
+    /// The type holding `bits`-wide guest words (32 or 64).
+    pub fn for_bits(bits: u32) -> Ty {
+        if bits <= 32 {
+            Ty::I32
+        } else {
+            Ty::I64
+        }
+    }
+    /// Mask of the valid bits of a value of this type.
+    pub fn mask(self) -> u64 {
+        match self {
+            Ty::I32 => 0xffff_ffff,
+            Ty::I64 => u64::MAX,
+        }
+    }
+}
+
+/// A typed temporary, local to one block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Temp(pub u32);
+
+/// A jump target inside one block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Label(pub u32);
+
+/// Index of a guest register in the vCPU's register array.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RegId(pub u16);
+
+/// Byte order of a memory access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Endian {
+    /// Least significant byte first.
+    Little,
+    /// Most significant byte first.
+    Big,
+}
+
+impl fmt::Display for Endian {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Endian::Little => "little",
+            Endian::Big => "big",
+        })
+    }
+}
+
+/// Shape of one memory access: size, extension, byte order and alignment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MemOp {
+    /// Access size in bytes: 1, 2, 4 or 8.
+    pub size: u8,
+    /// Sign-extend a loaded value to the destination type.
+    pub signed: bool,
+    /// Byte order.
+    pub endian: Endian,
+    /// Fault when the address is not a multiple of `size`.
+    pub aligned: bool,
+}
+
+impl MemOp {
+    /// A naturally aligned access.
+    pub fn new(size: u8, signed: bool, endian: Endian) -> MemOp {
+        MemOp {
+            size,
+            signed,
+            endian,
+            aligned: true,
+        }
+    }
+}
+
+/// Two-operand arithmetic and logic.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    /// Wrapping addition.
+    Add,
+    /// Wrapping subtraction.
+    Sub,
+    /// Wrapping multiplication (low half).
+    Mul,
+    /// High half of the signed × signed product.
+    MulHs,
+    /// High half of the unsigned × unsigned product.
+    MulHu,
+    /// High half of the signed × unsigned product.
+    MulHsu,
+    /// Signed division; RISC-V-style results for /0 and overflow are the
+    /// frontend's business (it guards), here x/0 = all ones, MIN/-1 = MIN.
+    DivS,
+    /// Unsigned division; x/0 = all ones.
+    DivU,
+    /// Signed remainder; x%0 = x, MIN%-1 = 0.
+    RemS,
+    /// Unsigned remainder; x%0 = x.
+    RemU,
+    /// Bitwise and.
+    And,
+    /// Bitwise or.
+    Or,
+    /// Bitwise exclusive or.
+    Xor,
+    /// Shift left; the amount is taken modulo the width.
+    Shl,
+    /// Logical shift right; amount modulo the width.
+    Shr,
+    /// Arithmetic shift right; amount modulo the width.
+    Sar,
+}
+
+/// Comparison conditions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cond {
+    /// Equal.
+    Eq,
+    /// Not equal.
+    Ne,
+    /// Signed less than.
+    Lt,
+    /// Signed greater or equal.
+    Ge,
+    /// Signed less or equal.
+    Le,
+    /// Signed greater than.
+    Gt,
+    /// Unsigned less than.
+    Ltu,
+    /// Unsigned greater or equal.
+    Geu,
+    /// Unsigned less or equal.
+    Leu,
+    /// Unsigned greater than.
+    Gtu,
+}
+
+impl Cond {
+    /// The condition that holds exactly when `self` does not.
+    pub fn invert(self) -> Cond {
+        match self {
+            Cond::Eq => Cond::Ne,
+            Cond::Ne => Cond::Eq,
+            Cond::Lt => Cond::Ge,
+            Cond::Ge => Cond::Lt,
+            Cond::Le => Cond::Gt,
+            Cond::Gt => Cond::Le,
+            Cond::Ltu => Cond::Geu,
+            Cond::Geu => Cond::Ltu,
+            Cond::Leu => Cond::Gtu,
+            Cond::Gtu => Cond::Leu,
+        }
+    }
+}
+
+/// A named Rust function a frontend calls for what the IR cannot say.
+pub struct Helper {
+    /// Name as declared in the spec.
+    pub name: &'static str,
+    /// The function. Arguments and result are raw 64-bit slots.
+    pub func: HelperFn,
+    /// Does the helper read or write guest state beyond its arguments?
+    pub effects: HelperEffects,
+}
+
+impl fmt::Debug for Helper {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "helper {}", self.name)
+    }
+}
+
+/// What a helper may touch, so optimisers know what they may move across it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HelperEffects {
+    /// A pure function of its arguments.
+    Pure,
+    /// Reads or writes guest registers or memory, may trap.
+    Full,
+}
+
+/// Signature of a helper.
+pub type HelperFn =
+    fn(&mut crate::engine::HelperCtx<'_, '_>, &[u64]) -> Result<u64, crate::cpu::Trap>;
+
+/// One IR operation.
+#[derive(Clone, Debug)]
+pub enum Op {
+    /// Start of the guest instruction at `pc`: exceptions after this point
+    /// report this pc.
+    InsnStart {
+        /// Guest address of the instruction.
+        pc: u64,
+    },
+    /// `dst = val`.
+    Const {
+        /// Destination.
+        dst: Temp,
+        /// Value (already truncated to the temp's type).
+        val: u64,
+    },
+    /// `dst = src`.
+    Mov {
+        /// Destination.
+        dst: Temp,
+        /// Source.
+        src: Temp,
+    },
+    /// `dst = regs[reg]`, truncated to the temp's type.
+    ReadReg {
+        /// Destination.
+        dst: Temp,
+        /// Guest register.
+        reg: RegId,
+    },
+    /// `regs[reg] = src` (zero-extended from the temp's type).
+    WriteReg {
+        /// Guest register.
+        reg: RegId,
+        /// Source.
+        src: Temp,
+    },
+    /// `dst = a op b`.
+    Bin {
+        /// Operation.
+        op: BinOp,
+        /// Operand and result type.
+        ty: Ty,
+        /// Destination.
+        dst: Temp,
+        /// Left operand.
+        a: Temp,
+        /// Right operand.
+        b: Temp,
+    },
+    /// `dst = !a`.
+    Not {
+        /// Type.
+        ty: Ty,
+        /// Destination.
+        dst: Temp,
+        /// Operand.
+        a: Temp,
+    },
+    /// `dst = -a`.
+    Neg {
+        /// Type.
+        ty: Ty,
+        /// Destination.
+        dst: Temp,
+        /// Operand.
+        a: Temp,
+    },
+    /// `dst = (a cond b) ? 1 : 0`; `dst` is `I32`.
+    SetCond {
+        /// Condition.
+        cond: Cond,
+        /// Operand type.
+        ty: Ty,
+        /// Destination (i32).
+        dst: Temp,
+        /// Left operand.
+        a: Temp,
+        /// Right operand.
+        b: Temp,
+    },
+    /// `dst = c != 0 ? a : b`.
+    Select {
+        /// Result type.
+        ty: Ty,
+        /// Destination.
+        dst: Temp,
+        /// Condition (any type; non-zero is true).
+        c: Temp,
+        /// Value when true.
+        a: Temp,
+        /// Value when false.
+        b: Temp,
+    },
+    /// Extend the low `bits` of `src` to type `ty` (also converts between
+    /// `I32` and `I64`: truncate with `bits = 32, signed = false`).
+    Ext {
+        /// Result type.
+        ty: Ty,
+        /// Destination.
+        dst: Temp,
+        /// Source.
+        src: Temp,
+        /// Number of source bits kept (1..=64).
+        bits: u8,
+        /// Sign-extend instead of zero-extend.
+        signed: bool,
+    },
+    /// `dst = mem[addr]`, extended per `mop` to `ty`.
+    Load {
+        /// Result type.
+        ty: Ty,
+        /// Destination.
+        dst: Temp,
+        /// Guest address.
+        addr: Temp,
+        /// Access shape.
+        mop: MemOp,
+    },
+    /// `mem[addr] = src` (low `mop.size` bytes).
+    Store {
+        /// Value.
+        src: Temp,
+        /// Guest address.
+        addr: Temp,
+        /// Access shape.
+        mop: MemOp,
+    },
+    /// Place a label.
+    SetLabel(Label),
+    /// Unconditional jump inside the block.
+    Br(Label),
+    /// Jump inside the block when `a cond b`.
+    BrCond {
+        /// Condition.
+        cond: Cond,
+        /// Operand type.
+        ty: Ty,
+        /// Left operand.
+        a: Temp,
+        /// Right operand.
+        b: Temp,
+        /// Target.
+        label: Label,
+    },
+    /// Call a helper.
+    Call {
+        /// The helper.
+        helper: &'static Helper,
+        /// Arguments.
+        args: Vec<Temp>,
+        /// Where the result goes, if used.
+        dst: Option<Temp>,
+    },
+    /// Leave the block; continue at a constant guest address (chainable).
+    ExitDirect {
+        /// Next pc.
+        pc: u64,
+    },
+    /// Leave the block; continue at a computed guest address.
+    ExitIndirect {
+        /// Next pc (guest word type).
+        pc: Temp,
+    },
+    /// Raise an architectural exception at the current instruction.
+    Raise {
+        /// Frontend-defined exception code.
+        code: u32,
+        /// Trap value (faulting address, instruction bits, ...).
+        tval: Temp,
+    },
+}
+
+/// A translated block: the IR of a straight run of guest instructions.
+#[derive(Debug)]
+pub struct Block {
+    /// Guest address of the first instruction.
+    pub pc: u64,
+    /// Guest bytes covered, from `pc`.
+    pub size: u64,
+    /// Number of guest instructions.
+    pub insns: u32,
+    /// Operations.
+    pub ops: Vec<Op>,
+    /// Type of every temp, by index.
+    pub temp_types: Vec<Ty>,
+    /// Number of labels used.
+    pub labels: u32,
+}
+
+/// Builds the IR of one block. Frontends (generated lifters) drive it.
+#[derive(Debug, Default)]
+pub struct IrBuilder {
+    ops: Vec<Op>,
+    temp_types: Vec<Ty>,
+    labels: u32,
+}
+
+impl IrBuilder {
+    /// An empty builder.
+    pub fn new() -> IrBuilder {
+        IrBuilder::default()
+    }
+    /// Operations emitted so far.
+    pub fn ops(&self) -> &[Op] {
+        &self.ops
+    }
+    /// Number of operations emitted so far.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+    /// Nothing emitted yet?
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+    /// Drop operations emitted after position `len` (used when an
+    /// instruction turns out not to fit in the block).
+    pub fn truncate(&mut self, len: usize) {
+        self.ops.truncate(len);
+    }
+    /// Finish the block.
+    pub fn finish(self, pc: u64, size: u64, insns: u32) -> Block {
+        Block {
+            pc,
+            size,
+            insns,
+            ops: self.ops,
+            temp_types: self.temp_types,
+            labels: self.labels,
+        }
+    }
+    /// Append a raw operation.
+    pub fn push(&mut self, op: Op) {
+        self.ops.push(op);
+    }
+    /// A fresh temp of type `ty`.
+    pub fn temp(&mut self, ty: Ty) -> Temp {
+        self.temp_types.push(ty);
+        Temp(self.temp_types.len() as u32 - 1)
+    }
+    /// The type of `t`.
+    pub fn ty(&self, t: Temp) -> Ty {
+        self.temp_types[t.0 as usize]
+    }
+    /// Mark the start of a guest instruction.
+    pub fn insn_start(&mut self, pc: u64) {
+        self.ops.push(Op::InsnStart { pc });
+    }
+    /// A constant.
+    pub fn konst(&mut self, ty: Ty, val: u64) -> Temp {
+        let dst = self.temp(ty);
+        self.ops.push(Op::Const {
+            dst,
+            val: val & ty.mask(),
+        });
+        dst
+    }
+    /// Read a guest register.
+    pub fn read_reg(&mut self, ty: Ty, reg: RegId) -> Temp {
+        let dst = self.temp(ty);
+        self.ops.push(Op::ReadReg { dst, reg });
+        dst
+    }
+    /// Write a guest register.
+    pub fn write_reg(&mut self, reg: RegId, src: Temp) {
+        self.ops.push(Op::WriteReg { reg, src });
+    }
+    /// `a op b`.
+    pub fn bin(&mut self, op: BinOp, ty: Ty, a: Temp, b: Temp) -> Temp {
+        let dst = self.temp(ty);
+        self.ops.push(Op::Bin { op, ty, dst, a, b });
+        dst
+    }
+    /// `!a`.
+    pub fn not(&mut self, ty: Ty, a: Temp) -> Temp {
+        let dst = self.temp(ty);
+        self.ops.push(Op::Not { ty, dst, a });
+        dst
+    }
+    /// `-a`.
+    pub fn neg(&mut self, ty: Ty, a: Temp) -> Temp {
+        let dst = self.temp(ty);
+        self.ops.push(Op::Neg { ty, dst, a });
+        dst
+    }
+    /// `a cond b` as 0/1 in an `I32`.
+    pub fn setcond(&mut self, cond: Cond, ty: Ty, a: Temp, b: Temp) -> Temp {
+        let dst = self.temp(Ty::I32);
+        self.ops.push(Op::SetCond {
+            cond,
+            ty,
+            dst,
+            a,
+            b,
+        });
+        dst
+    }
+    /// `c ? a : b`.
+    pub fn select(&mut self, ty: Ty, c: Temp, a: Temp, b: Temp) -> Temp {
+        let dst = self.temp(ty);
+        self.ops.push(Op::Select { ty, dst, c, a, b });
+        dst
+    }
+    /// Extend the low `bits` of `src` to `ty`.
+    pub fn ext(&mut self, ty: Ty, src: Temp, bits: u8, signed: bool) -> Temp {
+        let dst = self.temp(ty);
+        self.ops.push(Op::Ext {
+            ty,
+            dst,
+            src,
+            bits,
+            signed,
+        });
+        dst
+    }
+    /// Load from guest memory.
+    pub fn load(&mut self, ty: Ty, addr: Temp, mop: MemOp) -> Temp {
+        let dst = self.temp(ty);
+        self.ops.push(Op::Load { ty, dst, addr, mop });
+        dst
+    }
+    /// Store to guest memory.
+    pub fn store(&mut self, addr: Temp, src: Temp, mop: MemOp) {
+        self.ops.push(Op::Store { src, addr, mop });
+    }
+    /// A fresh label.
+    pub fn label(&mut self) -> Label {
+        self.labels += 1;
+        Label(self.labels - 1)
+    }
+    /// Place `l` here.
+    pub fn set_label(&mut self, l: Label) {
+        self.ops.push(Op::SetLabel(l));
+    }
+    /// Jump to `l`.
+    pub fn br(&mut self, l: Label) {
+        self.ops.push(Op::Br(l));
+    }
+    /// Jump to `l` when `a cond b`.
+    pub fn brcond(&mut self, cond: Cond, ty: Ty, a: Temp, b: Temp, label: Label) {
+        self.ops.push(Op::BrCond {
+            cond,
+            ty,
+            a,
+            b,
+            label,
+        });
+    }
+    /// Call a helper.
+    pub fn call(
+        &mut self,
+        helper: &'static Helper,
+        args: Vec<Temp>,
+        ret: Option<Ty>,
+    ) -> Option<Temp> {
+        let dst = ret.map(|ty| self.temp(ty));
+        self.ops.push(Op::Call { helper, args, dst });
+        dst
+    }
+    /// Leave the block towards a constant pc.
+    pub fn exit_direct(&mut self, pc: u64) {
+        self.ops.push(Op::ExitDirect { pc });
+    }
+    /// Leave the block towards a computed pc.
+    pub fn exit_indirect(&mut self, pc: Temp) {
+        self.ops.push(Op::ExitIndirect { pc });
+    }
+    /// Raise exception `code` with trap value `tval`.
+    pub fn raise(&mut self, code: u32, tval: Temp) {
+        self.ops.push(Op::Raise { code, tval });
+    }
+}

@@ -1,0 +1,18 @@
+//! hemu's target-agnostic core.
+//!
+//! Nothing in this crate names an ISA. Frontends (generated from specs)
+//! implement [`cpu::Frontend`] and [`cpu::CpuModel`]; devices implement
+//! [`device::Device`]; machines are built from YAML files by [`machine`].
+//! There is no global mutable state: everything hangs off a [`Machine`].
+
+pub mod cluster;
+pub mod cpu;
+pub mod device;
+pub mod engine;
+pub mod ir;
+pub mod lift;
+pub mod loader;
+pub mod machine;
+pub mod memory;
+
+pub use machine::{Machine, Registry, RunResult};

@@ -1,0 +1,607 @@
+//! Machines: built at run time from machine files, run by a deterministic
+//! round-robin scheduler over every vCPU of every cluster.
+
+pub mod file;
+
+use crate::cluster::Cluster;
+use crate::cpu::{BootInfo, Frontend};
+use crate::device::{CharBackend, DeviceConfig, DeviceType, MachineEvent, PropType, PropValue};
+use crate::engine::{Engine, ExecCtx, Exit, Interpreter};
+use crate::loader::{self, ElfInfo, LoadError};
+use crate::memory::{AddressSpace, Bus, DeviceSlot, Memory, RamBlock, Region, Target};
+use file::{parse_u64, scalar_text, FileError, Source};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The immutable tables a machine is built from: every ISA frontend and
+/// device type compiled into the binary. Passed explicitly; never global.
+#[derive(Clone, Copy)]
+pub struct Registry {
+    /// ISA frontends.
+    pub frontends: &'static [&'static dyn Frontend],
+    /// Device types.
+    pub devices: &'static [&'static DeviceType],
+}
+
+impl Registry {
+    /// The frontend called `name`.
+    pub fn frontend(&self, name: &str) -> Option<&'static dyn Frontend> {
+        self.frontends.iter().copied().find(|f| f.name() == name)
+    }
+    /// The device type called `name`.
+    pub fn device(&self, name: &str) -> Option<&'static DeviceType> {
+        self.devices.iter().copied().find(|d| d.name == name)
+    }
+}
+
+/// How to build a machine beyond its file.
+#[derive(Default)]
+pub struct BuildOptions {
+    /// Parameter overrides (name, value as text).
+    pub params: Vec<(String, String)>,
+    /// Character backends, `serial0`, `serial1`, ... in order.
+    pub serials: Vec<CharBackend>,
+    /// Engine factory (default: the interpreter).
+    pub engine: Option<fn() -> Box<dyn Engine>>,
+}
+
+/// A machine failed to build.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The file is wrong.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// The file could not be read.
+    #[error("{0}: {1}")]
+    Io(String, std::io::Error),
+    /// No such machine.
+    #[error("unknown machine '{0}' (try `hemu list machines`)")]
+    Unknown(String),
+}
+
+/// Find a machine file: a path if `name` has a `/` or ends in `.yaml`,
+/// else `<name>.yaml` in one of `dirs`.
+pub fn find_machine(name: &str, dirs: &[PathBuf]) -> Result<PathBuf, BuildError> {
+    if name.contains('/') || name.ends_with(".yaml") {
+        return Ok(PathBuf::from(name));
+    }
+    dirs.iter()
+        .map(|d| d.join(format!("{name}.yaml")))
+        .find(|p| p.is_file())
+        .ok_or_else(|| BuildError::Unknown(name.to_string()))
+}
+
+/// Names and descriptions of the machine files in `dirs`.
+pub fn list_machines(dirs: &[PathBuf]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for d in dirs {
+        let Ok(rd) = std::fs::read_dir(d) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        files.sort();
+        for p in files {
+            if p.extension().is_some_and(|e| e == "yaml") {
+                let Ok(text) = std::fs::read_to_string(&p) else {
+                    continue;
+                };
+                let src = Source {
+                    file: p.display().to_string(),
+                    text,
+                };
+                if let Ok(mf) = file::parse(&src) {
+                    if !out.iter().any(|(n, _)| *n == mf.name) {
+                        out.push((mf.name, mf.description));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Why a run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunResult {
+    /// A device powered the machine off with this status.
+    Shutdown(i32),
+    /// A vCPU stopped on a trap nobody handles.
+    Crashed {
+        /// Path of the vCPU.
+        cpu: String,
+        /// What happened.
+        report: String,
+    },
+    /// The instruction limit was reached.
+    Limit,
+}
+
+/// A built machine.
+pub struct Machine {
+    /// Name.
+    pub name: String,
+    /// RAM and devices.
+    pub memory: Memory,
+    /// Address spaces, by index.
+    pub spaces: Vec<AddressSpace>,
+    /// CPU clusters.
+    pub clusters: Vec<Cluster>,
+    /// Instructions a vCPU runs before the next one gets its turn.
+    pub quantum: u64,
+    boot_cluster: usize,
+}
+
+impl Machine {
+    /// Build a machine from a file.
+    pub fn from_file(
+        path: &Path,
+        reg: &Registry,
+        opts: BuildOptions,
+    ) -> Result<Machine, BuildError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| BuildError::Io(path.display().to_string(), e))?;
+        let src = Source {
+            file: path.display().to_string(),
+            text,
+        };
+        Ok(Machine::build(&src, reg, opts)?)
+    }
+
+    /// Build a machine from machine-file text.
+    pub fn build(src: &Source, reg: &Registry, opts: BuildOptions) -> Result<Machine, FileError> {
+        let mf = file::parse(src)?;
+        let params = file::resolve_params(src, &mf, &opts.params)?;
+        let sub = |v: &serde_yaml::Value| file::substitute(src, v, &params);
+        let mut memory = Memory::default();
+        // Ids of RAM blocks and devices, to map them into address spaces.
+        let mut ids: BTreeMap<String, Target> = BTreeMap::new();
+        let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
+
+        for raw in &mf.memory {
+            let id = file::entry_id(raw);
+            let anchor = format!("id: {id}");
+            let r: file::RamSpec = file::typed(src, sub(raw)?, &anchor, "memory")?;
+            let size = parse_u64(&r.size)
+                .filter(|s| *s > 0 && *s <= 1 << 40)
+                .ok_or_else(|| src.err_at(&anchor, format!("memory {}: bad size", r.id)))?;
+            if ids.contains_key(&r.id) {
+                return Err(src.err_at(&anchor, format!("duplicate id '{}'", r.id)));
+            }
+            ids.insert(
+                r.id.clone(),
+                Target::Ram {
+                    block: memory.ram.len(),
+                    offset: 0,
+                },
+            );
+            sizes.insert(r.id.clone(), size);
+            memory.ram.push(RamBlock::new(
+                &format!("/machine/{}", r.id),
+                size,
+                r.read_only,
+            ));
+        }
+
+        for raw in &mf.devices {
+            let id = file::entry_id(raw);
+            let anchor = format!("id: {id}");
+            let d: file::DeviceSpec = file::typed(src, sub(raw)?, &anchor, "device")?;
+            let Some(ty) = reg.device(&d.ty) else {
+                let names: Vec<&str> = reg.devices.iter().map(|t| t.name).collect();
+                return Err(src.err_at(
+                    &format!("type: {}", d.ty),
+                    format!(
+                        "device {}: unknown device type '{}'{}",
+                        d.id,
+                        d.ty,
+                        suggest(&d.ty, &names)
+                    ),
+                ));
+            };
+            if ids.contains_key(&d.id) {
+                return Err(src.err_at(&anchor, format!("duplicate id '{}'", d.id)));
+            }
+            let cfg = device_config(src, &d, ty, &opts.serials, &anchor)?;
+            let dev = (ty.create)(&cfg)
+                .map_err(|e| src.err_at(&anchor, format!("device {}: {e}", d.id)))?;
+            ids.insert(
+                d.id.clone(),
+                Target::Mmio {
+                    device: memory.devices.len(),
+                },
+            );
+            sizes.insert(d.id.clone(), dev.mmio_size());
+            memory.devices.push(DeviceSlot {
+                path: format!("/machine/{}", d.id),
+                type_name: ty.name,
+                endian: crate::ir::Endian::Little,
+                dev,
+            });
+        }
+
+        let mut spaces = Vec::new();
+        let mut space_ids = BTreeMap::new();
+        for (name, maps) in &mf.address_spaces {
+            let mut space = AddressSpace::new(name);
+            for raw in maps {
+                let target_id = raw.get("map").and_then(scalar_text).unwrap_or_default();
+                let anchor = format!("map: {target_id}");
+                let m: file::MapSpec = file::typed(src, sub(raw)?, &anchor, "mapping")?;
+                let Some(target) = ids.get(&m.map).copied() else {
+                    return Err(src.err_at(
+                        &anchor,
+                        format!(
+                            "address space {name}: '{}' is no memory or device id",
+                            m.map
+                        ),
+                    ));
+                };
+                let num =
+                    |v: &Option<serde_yaml::Value>, what: &str| -> Result<Option<u64>, FileError> {
+                        v.as_ref()
+                            .map(|v| {
+                                parse_u64(v).ok_or_else(|| {
+                                    src.err_at(&anchor, format!("mapping of {}: bad {what}", m.map))
+                                })
+                            })
+                            .transpose()
+                    };
+                let base = num(&Some(m.base.clone()), "base")?.unwrap_or(0);
+                let offset = num(&m.offset, "offset")?.unwrap_or(0);
+                let full = sizes[&m.map];
+                let size = num(&m.size, "size")?.unwrap_or(full.saturating_sub(offset));
+                let target = match target {
+                    Target::Ram { block, .. } => {
+                        if offset.checked_add(size).is_none_or(|e| e > full) {
+                            return Err(src.err_at(
+                                &anchor,
+                                format!("mapping of {} runs past its end", m.map),
+                            ));
+                        }
+                        Target::Ram { block, offset }
+                    }
+                    t => t,
+                };
+                if base.checked_add(size.saturating_sub(1)).is_none() {
+                    return Err(src.err_at(&anchor, format!("mapping of {} wraps around", m.map)));
+                }
+                space
+                    .map(Region {
+                        name: m.map.clone(),
+                        base,
+                        size,
+                        target,
+                    })
+                    .map_err(|e| src.err_at(&anchor, format!("address space {name}: {e}")))?;
+            }
+            space_ids.insert(name.clone(), spaces.len());
+            spaces.push(space);
+        }
+
+        let mut clusters = Vec::new();
+        let mut boot_cluster = None;
+        for raw in &mf.clusters {
+            let id = file::entry_id(raw);
+            let anchor = format!("id: {id}");
+            let c: file::ClusterSpec = file::typed(src, sub(raw)?, &anchor, "cluster")?;
+            let Some(fe) = reg.frontend(&c.arch) else {
+                let names: Vec<&str> = reg.frontends.iter().map(|f| f.name()).collect();
+                return Err(src.err_at(
+                    &format!("arch: {}", c.arch),
+                    format!(
+                        "cluster {}: unknown arch '{}'{}",
+                        c.id,
+                        c.arch,
+                        suggest(&c.arch, &names)
+                    ),
+                ));
+            };
+            let config: Vec<(String, String)> = c
+                .config
+                .iter()
+                .map(|(k, v)| (k.clone(), scalar_text(v).unwrap_or_default()))
+                .collect();
+            let model = fe
+                .configure(&config)
+                .map_err(|e| src.err_at(&anchor, format!("cluster {}: {e}", c.id)))?;
+            let n = parse_u64(&c.cpus)
+                .filter(|n| (1..=1024).contains(n))
+                .ok_or_else(|| {
+                    src.err_at(&anchor, format!("cluster {}: cpus must be 1..1024", c.id))
+                })?;
+            let Some(&space) = space_ids.get(&c.address_space) else {
+                return Err(src.err_at(
+                    &format!("address_space: {}", c.address_space),
+                    format!("cluster {}: no address space '{}'", c.id, c.address_space),
+                ));
+            };
+            let reset_pc = match &c.reset_pc {
+                Some(v) => parse_u64(v).ok_or_else(|| {
+                    src.err_at(&anchor, format!("cluster {}: bad reset_pc", c.id))
+                })?,
+                None => 0,
+            };
+            if c.boot == Some(true) && boot_cluster.is_none() {
+                boot_cluster = Some(clusters.len());
+            }
+            let engine = opts
+                .engine
+                .map_or_else(|| Box::new(Interpreter::new()) as Box<dyn Engine>, |f| f());
+            clusters.push(Cluster::new(
+                &c.id, model, space, n as u32, engine, reset_pc,
+            ));
+        }
+        if clusters.is_empty() {
+            return Err(src.err_at("clusters:", "a machine needs at least one cluster"));
+        }
+        let quantum = match &mf.quantum {
+            Some(v) => parse_u64(&sub(v)?)
+                .filter(|q| *q > 0)
+                .ok_or_else(|| src.err_at("quantum:", "quantum must be a positive integer"))?,
+            None => 10_000,
+        };
+        let mut m = Machine {
+            name: mf.name.clone(),
+            memory,
+            spaces,
+            clusters,
+            quantum,
+            boot_cluster: boot_cluster.unwrap_or(0),
+        };
+        m.reset();
+        Ok(m)
+    }
+
+    /// The bus of cluster `c`.
+    pub fn bus(&mut self, c: usize) -> Bus<'_> {
+        Bus {
+            space: &self.spaces[self.clusters[c].space],
+            mem: &mut self.memory,
+        }
+    }
+
+    /// Load an ELF image into the boot cluster's address space and make its
+    /// entry point the boot cluster's start address.
+    pub fn load_elf(&mut self, data: &[u8]) -> Result<ElfInfo, LoadError> {
+        let c = self.boot_cluster;
+        let info = loader::load_elf(&mut self.bus(c), data)?;
+        self.clusters[c].boot.entry = info.entry;
+        Ok(info)
+    }
+
+    /// Load a raw image at `addr`; with `entry`, start the boot cluster there.
+    pub fn load_raw(&mut self, addr: u64, data: &[u8], entry: bool) -> Result<(), LoadError> {
+        let c = self.boot_cluster;
+        loader::load_raw(&mut self.bus(c), addr, data)?;
+        if entry {
+            self.clusters[c].boot.entry = addr;
+        }
+        Ok(())
+    }
+
+    /// Set the boot information of the boot cluster.
+    pub fn set_boot(&mut self, boot: BootInfo) {
+        let c = self.boot_cluster;
+        self.clusters[c].boot = boot;
+    }
+
+    /// Reset every vCPU and device.
+    pub fn reset(&mut self) {
+        for d in &mut self.memory.devices {
+            d.dev.reset();
+        }
+        for c in &mut self.clusters {
+            c.reset();
+        }
+    }
+
+    /// Run until shutdown, a crash, or `limit` instructions per vCPU.
+    pub fn run(&mut self, limit: Option<u64>) -> RunResult {
+        let start: Vec<Vec<u64>> = self
+            .clusters
+            .iter()
+            .map(|c| c.cpus.iter().map(|s| s.insns).collect())
+            .collect();
+        loop {
+            let mut all_done = true;
+            for ci in 0..self.clusters.len() {
+                let cl = &mut self.clusters[ci];
+                let space = &self.spaces[cl.space];
+                for (i, cpu) in cl.cpus.iter_mut().enumerate() {
+                    let budget = match limit {
+                        Some(l) => {
+                            let used = cpu.insns - start[ci][i];
+                            if used >= l {
+                                continue;
+                            }
+                            (l - used).min(self.quantum)
+                        }
+                        None => self.quantum,
+                    };
+                    all_done = false;
+                    let mut bus = Bus {
+                        space,
+                        mem: &mut self.memory,
+                    };
+                    let exit = cl.engine.run(
+                        ExecCtx {
+                            model: &*cl.model,
+                            cache: &mut cl.cache,
+                            cpu,
+                            bus: &mut bus,
+                        },
+                        budget,
+                    );
+                    if exit == Exit::Stopped {
+                        return RunResult::Crashed {
+                            cpu: format!("/machine/{}/cpu{}", cl.id, cpu.index),
+                            report: cpu.stopped.clone().unwrap_or_default(),
+                        };
+                    }
+                    if !self.memory.events.is_empty() {
+                        break;
+                    }
+                }
+                if let Some(r) = self.handle_events() {
+                    return r;
+                }
+            }
+            self.propagate_code_writes();
+            if all_done {
+                return RunResult::Limit;
+            }
+        }
+    }
+
+    /// Execute exactly one instruction (or take one trap) on one vCPU,
+    /// translating one instruction per block. For tracing and stepping.
+    pub fn step(&mut self, cluster: usize, cpu: usize) -> Option<RunResult> {
+        let cl = &mut self.clusters[cluster];
+        if !cl.cache.single_step {
+            cl.cache.flush();
+            cl.cache.single_step = true;
+        }
+        let mut bus = Bus {
+            space: &self.spaces[cl.space],
+            mem: &mut self.memory,
+        };
+        let st = &mut cl.cpus[cpu];
+        let exit = cl.engine.run(
+            ExecCtx {
+                model: &*cl.model,
+                cache: &mut cl.cache,
+                cpu: st,
+                bus: &mut bus,
+            },
+            1,
+        );
+        self.propagate_code_writes();
+        if exit == Exit::Stopped {
+            let st = &self.clusters[cluster].cpus[cpu];
+            return Some(RunResult::Crashed {
+                cpu: format!("/machine/{}/cpu{}", self.clusters[cluster].id, st.index),
+                report: st.stopped.clone().unwrap_or_default(),
+            });
+        }
+        self.handle_events()
+    }
+
+    fn handle_events(&mut self) -> Option<RunResult> {
+        let events = std::mem::take(&mut self.memory.events);
+        for e in events {
+            match e {
+                MachineEvent::Shutdown(code) => return Some(RunResult::Shutdown(code)),
+                MachineEvent::Reset => self.reset(),
+            }
+        }
+        None
+    }
+
+    fn propagate_code_writes(&mut self) {
+        if self.memory.code_writes.is_empty() {
+            return;
+        }
+        for g in std::mem::take(&mut self.memory.code_writes) {
+            for c in &mut self.clusters {
+                c.cache.invalidate(g);
+            }
+        }
+    }
+}
+
+fn device_config(
+    src: &Source,
+    d: &file::DeviceSpec,
+    ty: &DeviceType,
+    serials: &[CharBackend],
+    anchor: &str,
+) -> Result<DeviceConfig, FileError> {
+    let mut cfg = DeviceConfig::default();
+    for k in d.props.keys() {
+        if !ty.props.iter().any(|p| p.name == k) {
+            let names: Vec<&str> = ty.props.iter().map(|p| p.name).collect();
+            return Err(src.err_at(
+                &format!("{k}:"),
+                format!(
+                    "device {}: {} has no property '{k}'{}",
+                    d.id,
+                    ty.name,
+                    suggest(k, &names)
+                ),
+            ));
+        }
+    }
+    for p in ty.props {
+        let given = d.props.get(p.name);
+        let text = match (given, p.default) {
+            (Some(v), _) => scalar_text(v).unwrap_or_default(),
+            (None, Some(def)) => def.to_string(),
+            (None, None) => {
+                return Err(src.err_at(
+                    anchor,
+                    format!("device {}: property '{}' is required", d.id, p.name),
+                ))
+            }
+        };
+        let bad = || {
+            src.err_at(
+                anchor,
+                format!(
+                    "device {}: property {} must be {}, not '{text}'",
+                    d.id, p.name, p.ty
+                ),
+            )
+        };
+        let v = match p.ty {
+            PropType::U64 => PropValue::U64(file::parse_u64_str(&text).ok_or_else(bad)?),
+            PropType::Bool => PropValue::Bool(match text.as_str() {
+                "true" | "on" => true,
+                "false" | "off" => false,
+                _ => return Err(bad()),
+            }),
+            PropType::Str => PropValue::Str(text.clone()),
+            PropType::Chardev => {
+                if let Some(n) = text
+                    .strip_prefix("serial")
+                    .and_then(|n| n.parse::<usize>().ok())
+                {
+                    if let Some(b) = serials.get(n) {
+                        cfg.chardevs.insert(p.name.to_string(), b.clone());
+                    }
+                } else if !text.is_empty() && text != "none" {
+                    return Err(bad());
+                }
+                PropValue::Str(text.clone())
+            }
+        };
+        cfg.props.insert(p.name.to_string(), v);
+    }
+    Ok(cfg)
+}
+
+/// ", did you mean 'x'?" for the closest of `names`, if any is close.
+pub fn suggest(word: &str, names: &[&str]) -> String {
+    let best = names
+        .iter()
+        .map(|n| (edit_distance(word, n), *n))
+        .min_by_key(|(d, _)| *d);
+    match best {
+        Some((d, n)) if d <= 3.max(word.len() / 3) => format!(", did you mean '{n}'?"),
+        _ if !names.is_empty() => format!(" (known: {})", names.join(", ")),
+        _ => String::new(),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}

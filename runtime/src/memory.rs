@@ -1,0 +1,484 @@
+//! Guest memory: RAM blocks, device windows, and address spaces (views)
+//! that map guest physical addresses onto them.
+//!
+//! A machine owns one [`Memory`] (every RAM block and device) and any number
+//! of [`AddressSpace`]s; each cluster accesses memory through its own space,
+//! so clusters can see different maps of shared parts.
+
+use crate::cpu::FaultReason;
+use crate::device::{Device, DeviceCtx, MachineEvent};
+use crate::ir::Endian;
+use bitvec::vec::BitVec;
+
+/// Granule of self-modifying-code tracking in RAM (bytes, log2). A host-side
+/// bookkeeping unit, unrelated to any guest page size.
+pub const CODE_GRANULE_BITS: u32 = 10;
+
+/// A block of guest RAM.
+pub struct RamBlock {
+    /// Stable path of the block (`/machine/ram`).
+    pub path: String,
+    data: Vec<u8>,
+    /// Granules that some translated block was built from.
+    code: BitVec,
+    read_only: bool,
+}
+
+impl RamBlock {
+    /// A zeroed block of `size` bytes.
+    pub fn new(path: &str, size: u64, read_only: bool) -> RamBlock {
+        let granules = (size >> CODE_GRANULE_BITS) as usize + 1;
+        RamBlock {
+            path: path.to_string(),
+            data: vec![0; size as usize],
+            code: BitVec::repeat(false, granules),
+            read_only,
+        }
+    }
+    /// Size in bytes.
+    pub fn size(&self) -> u64 {
+        self.data.len() as u64
+    }
+    /// The contents.
+    pub fn bytes(&self) -> &[u8] {
+        &self.data
+    }
+    /// The contents, for loaders.
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.data
+    }
+}
+
+/// A device placed in a machine.
+pub struct DeviceSlot {
+    /// Stable path (`/machine/uart0`).
+    pub path: String,
+    /// Type name.
+    pub type_name: &'static str,
+    /// Byte order of the device's registers.
+    pub endian: Endian,
+    /// The model.
+    pub dev: Box<dyn Device>,
+}
+
+/// Everything addressable in a machine.
+#[derive(Default)]
+pub struct Memory {
+    /// RAM and ROM blocks.
+    pub ram: Vec<RamBlock>,
+    /// Devices.
+    pub devices: Vec<DeviceSlot>,
+    /// Events raised by devices, for the machine to handle.
+    pub events: Vec<MachineEvent>,
+    /// RAM granules holding translated code that were written since the
+    /// machine last looked: (ram block, granule index).
+    pub code_writes: Vec<(usize, u64)>,
+}
+
+/// What a region of an address space maps to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// RAM block `block`, starting at byte `offset` of it.
+    Ram {
+        /// Index in [`Memory::ram`].
+        block: usize,
+        /// Offset into the block.
+        offset: u64,
+    },
+    /// Device `device`'s MMIO window.
+    Mmio {
+        /// Index in [`Memory::devices`].
+        device: usize,
+    },
+}
+
+/// One mapping of an address space.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Region {
+    /// Name for `info mtree`.
+    pub name: String,
+    /// First guest address.
+    pub base: u64,
+    /// Size in bytes (> 0).
+    pub size: u64,
+    /// What it maps to.
+    pub target: Target,
+}
+
+impl Region {
+    /// Last address covered (inclusive), saturating at the top of the space.
+    pub fn last(&self) -> u64 {
+        self.base.saturating_add(self.size - 1)
+    }
+}
+
+/// An address space: non-overlapping regions sorted by address.
+#[derive(Clone, Debug, Default)]
+pub struct AddressSpace {
+    /// Name (`sysmem`).
+    pub name: String,
+    regions: Vec<Region>,
+}
+
+impl AddressSpace {
+    /// An empty space.
+    pub fn new(name: &str) -> AddressSpace {
+        AddressSpace {
+            name: name.to_string(),
+            regions: Vec::new(),
+        }
+    }
+    /// Add a region; fails, naming the other region, if it overlaps one.
+    pub fn map(&mut self, region: Region) -> Result<(), String> {
+        if region.size == 0 {
+            return Err(format!("region {} has size 0", region.name));
+        }
+        if let Some(o) = self
+            .regions
+            .iter()
+            .find(|o| region.base <= o.last() && o.base <= region.last())
+        {
+            return Err(format!(
+                "region {} [{:#x}..{:#x}] overlaps {} [{:#x}..{:#x}]",
+                region.name,
+                region.base,
+                region.last(),
+                o.name,
+                o.base,
+                o.last()
+            ));
+        }
+        let at = self.regions.partition_point(|o| o.base < region.base);
+        self.regions.insert(at, region);
+        Ok(())
+    }
+    /// The regions, by address.
+    pub fn regions(&self) -> &[Region] {
+        &self.regions
+    }
+    /// The region containing `addr`.
+    pub fn find(&self, addr: u64) -> Option<&Region> {
+        let i = self.regions.partition_point(|r| r.base <= addr);
+        let r = self.regions.get(i.checked_sub(1)?)?;
+        (addr <= r.last()).then_some(r)
+    }
+}
+
+/// Result of a store, for self-modifying-code detection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoreEffect {
+    /// The store hit RAM that translated code came from.
+    pub hit_code: bool,
+}
+
+/// A CPU's access path: its address space over the machine's memory.
+pub struct Bus<'a> {
+    /// The view.
+    pub space: &'a AddressSpace,
+    /// The memory behind it.
+    pub mem: &'a mut Memory,
+}
+
+impl Bus<'_> {
+    /// Read `size` bytes at `addr` in byte order `endian`.
+    pub fn read(&mut self, addr: u64, size: u8, endian: Endian) -> Result<u64, FaultReason> {
+        let r = self.space.find(addr).ok_or(FaultReason::Unmapped)?;
+        let n = size as u64;
+        if addr.checked_add(n - 1).is_none_or(|end| end > r.last()) {
+            return self.read_split(addr, size, endian);
+        }
+        match r.target {
+            Target::Ram { block, offset } => {
+                let off = (addr - r.base + offset) as usize;
+                let data = &self.mem.ram[block].data[off..off + size as usize];
+                Ok(from_bytes(data, endian))
+            }
+            Target::Mmio { device } => {
+                let slot = &mut self.mem.devices[device];
+                let mut cx = DeviceCtx {
+                    events: &mut self.mem.events,
+                };
+                let v = slot
+                    .dev
+                    .read(addr - r.base, size, &mut cx)
+                    .map_err(|_| FaultReason::Device)?;
+                Ok(if slot.endian == endian {
+                    v
+                } else {
+                    swap(v, size)
+                })
+            }
+        }
+    }
+
+    /// Write the low `size` bytes of `value` at `addr` in byte order `endian`.
+    pub fn write(
+        &mut self,
+        addr: u64,
+        size: u8,
+        value: u64,
+        endian: Endian,
+    ) -> Result<StoreEffect, FaultReason> {
+        let r = self.space.find(addr).ok_or(FaultReason::Unmapped)?;
+        let n = size as u64;
+        if addr.checked_add(n - 1).is_none_or(|end| end > r.last()) {
+            return self.write_split(addr, size, value, endian);
+        }
+        match r.target {
+            Target::Ram { block, offset } => {
+                let off = addr - r.base + offset;
+                let ram = &mut self.mem.ram[block];
+                if ram.read_only {
+                    return Err(FaultReason::ReadOnly);
+                }
+                to_bytes(
+                    &mut ram.data[off as usize..(off + n) as usize],
+                    value,
+                    endian,
+                );
+                let mut effect = StoreEffect::default();
+                let (g0, g1) = (off >> CODE_GRANULE_BITS, (off + n - 1) >> CODE_GRANULE_BITS);
+                for g in g0..=g1 {
+                    if ram.code.get(g as usize).is_some_and(|b| *b) {
+                        ram.code.set(g as usize, false);
+                        self.mem.code_writes.push((block, g));
+                        effect.hit_code = true;
+                    }
+                }
+                Ok(effect)
+            }
+            Target::Mmio { device } => {
+                let slot = &mut self.mem.devices[device];
+                let v = if slot.endian == endian {
+                    value
+                } else {
+                    swap(value, size)
+                };
+                let mut cx = DeviceCtx {
+                    events: &mut self.mem.events,
+                };
+                slot.dev
+                    .write(addr - r.base, size, v & size_mask(size), &mut cx)
+                    .map_err(|_| FaultReason::Device)?;
+                Ok(StoreEffect::default())
+            }
+        }
+    }
+
+    // An access straddling two regions: done byte by byte, so each byte
+    // goes where the map sends it.
+    fn read_split(&mut self, addr: u64, size: u8, endian: Endian) -> Result<u64, FaultReason> {
+        let mut bytes = [0u8; 8];
+        for (i, b) in bytes[..size as usize].iter_mut().enumerate() {
+            let a = addr.checked_add(i as u64).ok_or(FaultReason::Unmapped)?;
+            *b = self.read(a, 1, endian)? as u8;
+        }
+        Ok(from_bytes(&bytes[..size as usize], endian))
+    }
+
+    fn write_split(
+        &mut self,
+        addr: u64,
+        size: u8,
+        value: u64,
+        endian: Endian,
+    ) -> Result<StoreEffect, FaultReason> {
+        let mut bytes = [0u8; 8];
+        to_bytes(&mut bytes[..size as usize], value, endian);
+        // Check every byte is writable before changing any.
+        for i in 0..size as u64 {
+            let a = addr.checked_add(i).ok_or(FaultReason::Unmapped)?;
+            self.space.find(a).ok_or(FaultReason::Unmapped)?;
+        }
+        let mut effect = StoreEffect::default();
+        for (i, b) in bytes[..size as usize].iter().enumerate() {
+            let e = self.write(addr + i as u64, 1, *b as u64, endian)?;
+            effect.hit_code |= e.hit_code;
+        }
+        Ok(effect)
+    }
+
+    /// Fetch instruction bytes for translation and mark their RAM as code.
+    /// Only RAM holds code: fetching from a device window faults.
+    pub fn fetch_code(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), FaultReason> {
+        for (i, b) in buf.iter_mut().enumerate() {
+            let a = addr.checked_add(i as u64).ok_or(FaultReason::Unmapped)?;
+            let r = self.space.find(a).ok_or(FaultReason::Unmapped)?;
+            match r.target {
+                Target::Ram { block, offset } => {
+                    let off = a - r.base + offset;
+                    let ram = &mut self.mem.ram[block];
+                    *b = ram.data[off as usize];
+                    ram.code.set((off >> CODE_GRANULE_BITS) as usize, true);
+                }
+                Target::Mmio { .. } => return Err(FaultReason::Unmapped),
+            }
+        }
+        Ok(())
+    }
+
+    /// The (RAM block, granule) that guest address `addr` lies in, if RAM.
+    pub fn code_granule(&self, addr: u64) -> Option<(usize, u64)> {
+        let r = self.space.find(addr)?;
+        match r.target {
+            Target::Ram { block, offset } => {
+                Some((block, (addr - r.base + offset) >> CODE_GRANULE_BITS))
+            }
+            Target::Mmio { .. } => None,
+        }
+    }
+
+    /// Copy `data` into memory at `addr` (loaders): RAM only, no side effects.
+    pub fn load_bytes(&mut self, addr: u64, data: &[u8]) -> Result<(), u64> {
+        let mut done = 0usize;
+        while done < data.len() {
+            let a = addr.checked_add(done as u64).ok_or(u64::MAX)?;
+            let r = self.space.find(a).ok_or(a)?;
+            let Target::Ram { block, offset } = r.target else {
+                return Err(a);
+            };
+            let off = (a - r.base + offset) as usize;
+            let avail = (r.last() - a + 1).min((data.len() - done) as u64) as usize;
+            let ram = &mut self.mem.ram[block];
+            ram.data[off..off + avail].copy_from_slice(&data[done..done + avail]);
+            done += avail;
+        }
+        Ok(())
+    }
+}
+
+fn size_mask(size: u8) -> u64 {
+    if size >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (size * 8)) - 1
+    }
+}
+
+fn swap(v: u64, size: u8) -> u64 {
+    match size {
+        2 => (v as u16).swap_bytes() as u64,
+        4 => (v as u32).swap_bytes() as u64,
+        8 => v.swap_bytes(),
+        _ => v,
+    }
+}
+
+fn from_bytes(b: &[u8], endian: Endian) -> u64 {
+    let mut v = 0u64;
+    match endian {
+        Endian::Little => {
+            for (i, x) in b.iter().enumerate() {
+                v |= (*x as u64) << (8 * i);
+            }
+        }
+        Endian::Big => {
+            for x in b {
+                v = (v << 8) | *x as u64;
+            }
+        }
+    }
+    v
+}
+
+fn to_bytes(b: &mut [u8], v: u64, endian: Endian) {
+    let n = b.len();
+    for (i, x) in b.iter_mut().enumerate() {
+        let shift = match endian {
+            Endian::Little => 8 * i,
+            Endian::Big => 8 * (n - 1 - i),
+        };
+        *x = (v >> shift) as u8;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn space() -> (AddressSpace, Memory) {
+        let mut mem = Memory::default();
+        mem.ram.push(RamBlock::new("/ram", 0x1000, false));
+        let mut s = AddressSpace::new("sys");
+        s.map(Region {
+            name: "ram".into(),
+            base: 0x8000,
+            size: 0x1000,
+            target: Target::Ram {
+                block: 0,
+                offset: 0,
+            },
+        })
+        .unwrap();
+        (s, mem)
+    }
+
+    #[test]
+    fn endianness_is_per_access() {
+        let (s, mut mem) = space();
+        let mut bus = Bus {
+            space: &s,
+            mem: &mut mem,
+        };
+        bus.write(0x8000, 4, 0x1122_3344, Endian::Little).unwrap();
+        assert_eq!(bus.read(0x8000, 1, Endian::Little).unwrap(), 0x44);
+        assert_eq!(bus.read(0x8000, 4, Endian::Big).unwrap(), 0x4433_2211);
+        bus.write(0x8004, 2, 0xaabb, Endian::Big).unwrap();
+        assert_eq!(bus.read(0x8004, 1, Endian::Little).unwrap(), 0xaa);
+    }
+
+    #[test]
+    fn unmapped_and_straddling_accesses_fault() {
+        let (s, mut mem) = space();
+        let mut bus = Bus {
+            space: &s,
+            mem: &mut mem,
+        };
+        assert_eq!(
+            bus.read(0x7fff, 1, Endian::Little),
+            Err(FaultReason::Unmapped)
+        );
+        assert_eq!(
+            bus.read(0x8ffe, 4, Endian::Little),
+            Err(FaultReason::Unmapped)
+        );
+        assert_eq!(
+            bus.read(u64::MAX, 8, Endian::Little),
+            Err(FaultReason::Unmapped)
+        );
+        assert!(bus.write(0x8ffe, 4, 0, Endian::Little).is_err());
+        assert_eq!(
+            bus.read(0x8ffe, 2, Endian::Little),
+            Ok(0),
+            "no partial write"
+        );
+    }
+
+    #[test]
+    fn overlapping_regions_are_refused() {
+        let (mut s, _) = space();
+        let err = s
+            .map(Region {
+                name: "uart".into(),
+                base: 0x8ff0,
+                size: 0x100,
+                target: Target::Mmio { device: 0 },
+            })
+            .unwrap_err();
+        assert!(err.contains("overlaps ram"), "{err}");
+    }
+
+    #[test]
+    fn stores_to_code_are_reported() {
+        let (s, mut mem) = space();
+        let mut bus = Bus {
+            space: &s,
+            mem: &mut mem,
+        };
+        let mut buf = [0u8; 4];
+        bus.fetch_code(0x8400, &mut buf).unwrap();
+        assert!(!bus.write(0x8000, 4, 1, Endian::Little).unwrap().hit_code);
+        assert!(bus.write(0x8402, 2, 1, Endian::Little).unwrap().hit_code);
+        assert_eq!(mem.code_writes, vec![(0, 1)]);
+    }
+}

@@ -1,0 +1,261 @@
+//! `hemu`: the command line. QEMU-style flags for humans; everything it does
+//! goes through the runtime's machine builder, so nothing here names an ISA
+//! or a device.
+
+use clap::{Parser, Subcommand};
+use hemu_runtime::device::CharBackend;
+use hemu_runtime::loader;
+use hemu_runtime::machine::{find_machine, list_machines, BuildOptions, Registry};
+use hemu_runtime::{Machine, RunResult};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit status for bad input (files, flags).
+const EXIT_BAD_INPUT: u8 = 2;
+/// Exit status when a guest stops on a trap nobody handles.
+const EXIT_GUEST_CRASH: u8 = 3;
+
+/// QEMU flags spelled with one dash that clap knows with two.
+const LONG_FLAGS: &[&str] = &[
+    "kernel",
+    "bios",
+    "smp",
+    "nographic",
+    "serial",
+    "machine",
+    "accel",
+];
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "hemu",
+    version,
+    about = "A heterogeneous, multi-architecture system emulator",
+    args_conflicts_with_subcommands = true,
+    after_help = "QEMU-style single-dash flags work too: -M virt -kernel prog.elf -m 256M -smp 2"
+)]
+struct Cli {
+    /// Machine: a name (`virt`) or a machine file; `,key=value` sets parameters.
+    #[arg(short = 'M', long = "machine", value_name = "MACHINE[,key=value...]")]
+    machine: Option<String>,
+    /// Kernel image (ELF, or raw at the boot cluster's reset address).
+    #[arg(long, value_name = "FILE")]
+    kernel: Option<PathBuf>,
+    /// Firmware image (ELF, or raw at the reset address); `none` for no firmware.
+    #[arg(long, value_name = "FILE")]
+    bios: Option<String>,
+    /// RAM size (sets the machine's `-m` parameter), e.g. 256M.
+    #[arg(short = 'm', value_name = "SIZE")]
+    mem: Option<String>,
+    /// Number of vCPUs (sets the machine's `-smp` parameter).
+    #[arg(long, value_name = "N")]
+    smp: Option<String>,
+    /// No graphics: serial on the terminal (the only mode hemu has).
+    #[arg(long)]
+    nographic: bool,
+    /// Serial backend, in order: stdio, file:PATH, null.
+    #[arg(long, value_name = "DEV")]
+    serial: Vec<String>,
+    /// Stop after this many instructions per vCPU.
+    #[arg(long, value_name = "N")]
+    max_insns: Option<u64>,
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// List what this hemu knows.
+    List {
+        /// machines | archs | devices
+        what: String,
+    },
+}
+
+fn registry() -> Registry {
+    Registry {
+        frontends: hemu_frontends::FRONTENDS,
+        devices: hemu_hw::DEVICE_TYPES,
+    }
+}
+
+/// Where machine files are looked up by name.
+fn machine_dirs() -> Vec<PathBuf> {
+    let mut dirs = Vec::new();
+    if let Some(p) = std::env::var_os("HEMU_MACHINES") {
+        dirs.extend(std::env::split_paths(&p));
+    }
+    dirs.push(PathBuf::from("machines"));
+    dirs.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("machines"));
+    dirs
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args()
+        .enumerate()
+        .map(|(i, a)| match a.strip_prefix('-') {
+            Some(rest) if i > 0 && LONG_FLAGS.contains(&rest) => format!("--{rest}"),
+            _ => a,
+        })
+        .collect();
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_BAD_INPUT } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("hemu: {msg}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, String> {
+    let reg = registry();
+    if let Some(Cmd::List { what }) = &cli.cmd {
+        list(&reg, what)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(mspec) = &cli.machine else {
+        return Err("no machine given: use -M <name|file> (see `hemu list machines`)".into());
+    };
+    let mut parts = mspec.split(',');
+    let name = parts.next().unwrap_or_default();
+    let mut params = Vec::new();
+    for kv in parts {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("-M {mspec}: '{kv}' is not key=value"))?;
+        params.push((k.to_string(), v.to_string()));
+    }
+    let path = find_machine(name, &machine_dirs()).map_err(|e| e.to_string())?;
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let src = hemu_runtime::machine::file::Source {
+        file: path.display().to_string(),
+        text,
+    };
+    // -m and -smp set whichever parameters the machine file ties to them.
+    let mf = hemu_runtime::machine::file::parse(&src).map_err(|e| e.to_string())?;
+    for (flag, val) in [("-m", &cli.mem), ("-smp", &cli.smp)] {
+        if let Some(v) = val {
+            let p = mf
+                .params
+                .iter()
+                .find(|(_, d)| d.flag.as_deref() == Some(flag))
+                .map(|(n, _)| n.clone())
+                .ok_or_else(|| format!("machine {} has no parameter for {flag}", mf.name))?;
+            params.push((p, v.clone()));
+        }
+    }
+    let serials = serial_backends(&cli.serial)?;
+    let opts = BuildOptions {
+        params,
+        serials,
+        engine: None,
+    };
+    let mut m = Machine::build(&src, &reg, opts).map_err(|e| e.to_string())?;
+
+    let mut loaded = false;
+    if let Some(b) = cli.bios.as_deref().filter(|b| *b != "none") {
+        load_image(&mut m, &PathBuf::from(b), true)?;
+        loaded = true;
+    }
+    if let Some(k) = &cli.kernel {
+        // With firmware, the firmware's entry stays the start address.
+        load_image(&mut m, k, !loaded)?;
+        loaded = true;
+    }
+    if !loaded {
+        return Err("nothing to run: give -kernel or -bios".into());
+    }
+    m.reset();
+    Ok(match m.run(cli.max_insns) {
+        RunResult::Shutdown(code) => ExitCode::from(code as u8),
+        RunResult::Crashed { cpu, report } => {
+            eprintln!("hemu: {cpu}: {report}");
+            ExitCode::from(EXIT_GUEST_CRASH)
+        }
+        RunResult::Limit => {
+            eprintln!("hemu: instruction limit reached");
+            ExitCode::from(EXIT_GUEST_CRASH)
+        }
+    })
+}
+
+fn load_image(m: &mut Machine, path: &PathBuf, entry: bool) -> Result<(), String> {
+    let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let what = |e: loader::LoadError| format!("{}: {e}", path.display());
+    if data.starts_with(b"\x7fELF") {
+        let boot = m.clusters.iter().find(|_| true).map(|c| c.boot);
+        m.load_elf(&data).map_err(what)?;
+        if !entry {
+            if let Some(b) = boot {
+                m.set_boot(b);
+            }
+        }
+    } else {
+        let addr = m.clusters.first().map_or(0, |c| c.boot.entry);
+        m.load_raw(addr, &data, entry).map_err(what)?;
+    }
+    Ok(())
+}
+
+fn serial_backends(specs: &[String]) -> Result<Vec<CharBackend>, String> {
+    if specs.is_empty() {
+        return Ok(vec![CharBackend::new(Box::new(std::io::stdout()))]);
+    }
+    specs
+        .iter()
+        .map(|s| match s.as_str() {
+            "stdio" | "mon:stdio" => Ok(CharBackend::new(Box::new(std::io::stdout()))),
+            "null" | "none" => Ok(CharBackend::null()),
+            _ => match s.strip_prefix("file:") {
+                Some(p) => std::fs::File::create(p)
+                    .map(|f| CharBackend::new(Box::new(f)))
+                    .map_err(|e| format!("-serial {s}: {e}")),
+                None => Err(format!("-serial {s}: expected stdio, file:PATH or null")),
+            },
+        })
+        .collect()
+}
+
+fn list(reg: &Registry, what: &str) -> Result<(), String> {
+    match what {
+        "machines" => {
+            for (name, desc) in list_machines(&machine_dirs()) {
+                println!("{name:<16} {desc}");
+            }
+        }
+        "archs" => {
+            for f in reg.frontends {
+                let params: Vec<String> = f
+                    .params()
+                    .iter()
+                    .map(|p| format!("{}={} (default {})", p.name, p.values.join("|"), p.default))
+                    .collect();
+                println!(
+                    "{:<10} {}; {}",
+                    f.name(),
+                    f.description(),
+                    params.join(", ")
+                );
+            }
+        }
+        "devices" => {
+            for d in reg.devices {
+                println!("{:<14} {}", d.name, d.description);
+                for p in d.props {
+                    let def = p.default.map(|d| format!(" = {d}")).unwrap_or_default();
+                    println!("    {:<12} {}{def}: {}", p.name, p.ty, p.doc);
+                }
+            }
+        }
+        _ => return Err(format!("list {what}: expected machines, archs or devices")),
+    }
+    Ok(())
+}

@@ -1,0 +1,226 @@
+//! `cargo xtask guests`: builds the bare-metal RISC-V guest programs in
+//! `tests/guests/riscv/` into `tests/guests/riscv/bin/<name>.elf`.
+//!
+//! The ELF files are checked in, so `cargo test` needs no cross compiler;
+//! run this after editing a guest source. It needs `riscv64-linux-gnu-gcc`
+//! (Debian/Ubuntu package `gcc-riscv64-linux-gnu`), which also targets RV32
+//! with `-march=rv32i -mabi=ilp32` for `-nostdlib` code.
+//!
+//! Guests use only the base integer ISA (no M, no compressed, no CSRs) and
+//! the QEMU `virt` machine map (see `tests/guests/riscv/common.h`). Output is
+//! reproducible: sources are compiled to objects with fixed names in
+//! `target/guests/<name>/` (the linker records object names as file symbols),
+//! debug info is stripped and symbols are kept.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The cross compiler used for both RV32 and RV64 guests.
+const CC: &str = "riscv64-linux-gnu-gcc";
+/// Debian package that provides [`CC`].
+const CC_PACKAGE: &str = "gcc-riscv64-linux-gnu";
+
+/// Guest source folder, relative to the workspace root.
+const SRC_DIR: &str = "tests/guests/riscv";
+/// Output folder for the ELF files, relative to the workspace root.
+const BIN_DIR: &str = "tests/guests/riscv/bin";
+
+/// One guest program.
+struct Guest {
+    /// Output name: `bin/<name>.elf`.
+    name: &'static str,
+    /// 32 or 64.
+    xlen: u32,
+    /// Source files in [`SRC_DIR`], linked in this order (the first one holds `_start`).
+    sources: &'static [&'static str],
+}
+
+const GUESTS: &[Guest] = &[
+    Guest {
+        name: "hello64",
+        xlen: 64,
+        sources: &["hello64.S"],
+    },
+    Guest {
+        name: "hello32",
+        xlen: 32,
+        sources: &["hello32.S"],
+    },
+    Guest {
+        name: "exit7",
+        xlen: 64,
+        sources: &["exit7.S"],
+    },
+    Guest {
+        name: "rv64i",
+        xlen: 64,
+        sources: &["rv64i.S"],
+    },
+    Guest {
+        name: "rv32i",
+        xlen: 32,
+        sources: &["rv32i.S"],
+    },
+    Guest {
+        name: "csum",
+        xlen: 64,
+        sources: &["start.S", "csum.c"],
+    },
+    Guest {
+        name: "illegal64",
+        xlen: 64,
+        sources: &["illegal64.S"],
+    },
+    Guest {
+        name: "unmapped64",
+        xlen: 64,
+        sources: &["unmapped64.S"],
+    },
+];
+
+/// Flags for every compile step.
+const COMMON_FLAGS: &[&str] = &[
+    "-fno-pie",
+    "-mcmodel=medany",
+    "-g0",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+];
+/// Extra flags for C sources: freestanding, and nothing that would need libgcc
+/// or libc (the guests provide `memset`/`memcpy` themselves).
+const C_FLAGS: &[&str] = &[
+    "-O2",
+    "-ffreestanding",
+    "-fno-builtin",
+    "-fno-tree-loop-distribute-patterns",
+    "-fno-asynchronous-unwind-tables",
+    "-std=c11",
+];
+/// Link flags: no start files or libraries, the guest linker script, no
+/// relaxation (keeps the code exactly as written), no build id, strip debug
+/// info but keep symbols, no page alignment of segments (small files).
+const LINK_FLAGS: &[&str] = &[
+    "-nostdlib",
+    "-nostartfiles",
+    "-static",
+    "-no-pie",
+    "-Wl,--no-relax",
+    "-Wl,--build-id=none",
+    "-Wl,--strip-debug",
+    "-Wl,-n",
+];
+
+/// Builds every guest into `tests/guests/riscv/bin/<name>.elf`.
+pub fn build(root: &Path) -> Result<(), String> {
+    check_compiler()?;
+    let src_dir = root.join(SRC_DIR);
+    let bin_dir = root.join(BIN_DIR);
+    let obj_root = root.join("target").join("guests");
+    std::fs::create_dir_all(&bin_dir)
+        .map_err(|e| format!("cannot create {}: {e}", bin_dir.display()))?;
+    for guest in GUESTS {
+        let out = build_one(guest, &src_dir, &obj_root.join(guest.name), &bin_dir)?;
+        let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+        println!("built {} ({size} bytes)", display_rel(root, &out));
+    }
+    Ok(())
+}
+
+fn build_one(
+    guest: &Guest,
+    src_dir: &Path,
+    obj_dir: &Path,
+    bin_dir: &Path,
+) -> Result<PathBuf, String> {
+    // Start from an empty object folder so no stale object is linked.
+    if obj_dir.exists() {
+        std::fs::remove_dir_all(obj_dir)
+            .map_err(|e| format!("cannot clean {}: {e}", obj_dir.display()))?;
+    }
+    std::fs::create_dir_all(obj_dir)
+        .map_err(|e| format!("cannot create {}: {e}", obj_dir.display()))?;
+    let arch = arch_flags(guest.xlen);
+
+    let mut objects = Vec::new();
+    for source in guest.sources {
+        let src = src_dir.join(source);
+        let (stem, is_c) = match source.rsplit_once('.') {
+            Some((stem, ext)) => (stem, ext == "c"),
+            None => (*source, false),
+        };
+        let obj = format!("{stem}.o");
+        let mut cmd = Command::new(CC);
+        cmd.current_dir(obj_dir).args(arch).args(COMMON_FLAGS);
+        if is_c {
+            cmd.args(C_FLAGS);
+        }
+        cmd.arg("-I")
+            .arg(src_dir)
+            .arg("-c")
+            .arg(&src)
+            .arg("-o")
+            .arg(&obj);
+        run(&mut cmd, &format!("compiling {source} for {}", guest.name))?;
+        objects.push(obj);
+    }
+
+    let out = bin_dir.join(format!("{}.elf", guest.name));
+    let mut cmd = Command::new(CC);
+    cmd.current_dir(obj_dir)
+        .args(arch)
+        .args(LINK_FLAGS)
+        .arg("-T")
+        .arg(src_dir.join("link.ld"))
+        .arg("-o")
+        .arg(&out)
+        .args(&objects);
+    run(&mut cmd, &format!("linking {}", guest.name))?;
+    Ok(out)
+}
+
+fn arch_flags(xlen: u32) -> &'static [&'static str] {
+    if xlen == 32 {
+        &["-march=rv32i", "-mabi=ilp32"]
+    } else {
+        &["-march=rv64i", "-mabi=lp64"]
+    }
+}
+
+fn check_compiler() -> Result<(), String> {
+    match Command::new(CC).arg("--version").output() {
+        Ok(out) if out.status.success() => Ok(()),
+        Ok(out) => Err(format!(
+            "{CC} --version failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(format!(
+            "{CC} not found: install the Debian package {CC_PACKAGE} \
+             (apt-get install {CC_PACKAGE})"
+        )),
+        Err(e) => Err(format!("cannot run {CC}: {e}")),
+    }
+}
+
+fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
+    let out = cmd
+        .output()
+        .map_err(|e| format!("{what}: cannot run {CC}: {e}"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "{what} failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    ))
+}
+
+fn display_rel(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
