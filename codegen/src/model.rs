@@ -454,7 +454,7 @@ impl Isa {
         }
         if raw.insn.length.len() != 1
             || ![16, 32].contains(&raw.insn.length[0])
-            || raw.insn.length[0] % raw.insn.unit != 0
+            || !raw.insn.length[0].is_multiple_of(raw.insn.unit)
         {
             return Err(f.err_key(
                 "insn",

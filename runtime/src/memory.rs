@@ -25,15 +25,16 @@ pub struct RamBlock {
 }
 
 impl RamBlock {
-    /// A zeroed block of `size` bytes.
-    pub fn new(path: &str, size: u64, read_only: bool) -> RamBlock {
+    /// A zeroed block of `size` bytes; fails (instead of aborting the
+    /// process) when the host cannot provide the memory.
+    pub fn new(path: &str, size: u64, read_only: bool) -> Result<RamBlock, String> {
         let granules = (size >> CODE_GRANULE_BITS) as usize + 1;
-        RamBlock {
+        Ok(RamBlock {
             path: path.to_string(),
-            data: vec![0; size as usize],
+            data: zeroed(size)?,
             code: BitVec::repeat(false, granules),
             read_only,
-        }
+        })
     }
     /// Size in bytes.
     pub fn size(&self) -> u64 {
@@ -328,6 +329,24 @@ impl Bus<'_> {
         }
     }
 
+    /// Check `[addr, addr + len)` is writable RAM; Err(first bad address).
+    pub fn check_ram(&self, addr: u64, len: u64) -> Result<(), u64> {
+        let mut a = addr;
+        let end = addr.checked_add(len).ok_or(addr)?;
+        while a < end {
+            let r = self.space.find(a).ok_or(a)?;
+            match r.target {
+                Target::Ram { block, .. } if !self.mem.ram[block].read_only => {}
+                _ => return Err(a),
+            }
+            match r.last().checked_add(1) {
+                Some(next) => a = next,
+                None => break,
+            }
+        }
+        Ok(())
+    }
+
     /// Copy `data` into memory at `addr` (loaders): RAM only, no side effects.
     pub fn load_bytes(&mut self, addr: u64, data: &[u8]) -> Result<(), u64> {
         let mut done = 0usize;
@@ -345,6 +364,25 @@ impl Bus<'_> {
         }
         Ok(())
     }
+}
+
+/// A zeroed buffer from the allocator's zeroed path (pages the guest never
+/// touches cost nothing), with allocation failure reported as an error.
+fn zeroed(size: u64) -> Result<Vec<u8>, String> {
+    let n = usize::try_from(size).map_err(|_| format!("{size} bytes do not fit this host"))?;
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<u8>(n).map_err(|e| e.to_string())?;
+    // SAFETY: `layout` has non-zero size (n > 0 checked above).
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+    if ptr.is_null() {
+        return Err(format!("cannot allocate {} MiB of guest RAM", size >> 20));
+    }
+    // SAFETY: `ptr` was just allocated by the global allocator with the
+    // layout of `[u8; n]`, is zero-initialised (valid u8s), and is owned by
+    // nothing else; capacity and length equal the allocated size.
+    Ok(unsafe { Vec::from_raw_parts(ptr, n, n) })
 }
 
 fn size_mask(size: u8) -> u64 {
@@ -398,7 +436,7 @@ mod tests {
 
     fn space() -> (AddressSpace, Memory) {
         let mut mem = Memory::default();
-        mem.ram.push(RamBlock::new("/ram", 0x1000, false));
+        mem.ram.push(RamBlock::new("/ram", 0x1000, false).unwrap());
         let mut s = AddressSpace::new("sys");
         s.map(Region {
             name: "ram".into(),

@@ -4,8 +4,10 @@
 //!   fails when the checked-in output is stale)
 //! - `guests`: build the test guests in `tests/guests/` (needs cross compilers)
 //! - `traces`: record reference traces from QEMU into `tests/traces/`
+//! - `test`: every test suite, as CI runs it (README's test command)
 
 mod guests;
+mod test;
 mod traces;
 
 use std::path::{Path, PathBuf};
@@ -28,7 +30,8 @@ fn main() -> ExitCode {
         }
         Some("guests") => guests::build(&root),
         Some("traces") => traces::record(&root),
-        _ => Err("usage: cargo xtask gen [--check] | guests | traces".to_string()),
+        Some("test") => test::run(&root),
+        _ => Err("usage: cargo xtask gen [--check] | guests | traces | test".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

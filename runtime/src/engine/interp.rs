@@ -187,7 +187,7 @@ impl Interpreter {
                 } => t[dst.0 as usize] = extend(t[src.0 as usize], *bits, *signed) & ty.mask(),
                 Op::Load { ty, dst, addr, mop } => {
                     let a = t[addr.0 as usize];
-                    if mop.aligned && a % mop.size as u64 != 0 {
+                    if mop.aligned && !a.is_multiple_of(mop.size as u64) {
                         cpu.pc = insn_pc;
                         cpu.insns -= 1;
                         return BlockEnd::Trap(fault(AccessKind::Load, FaultReason::Misaligned, a));
@@ -205,7 +205,7 @@ impl Interpreter {
                 }
                 Op::Store { src, addr, mop } => {
                     let a = t[addr.0 as usize];
-                    if mop.aligned && a % mop.size as u64 != 0 {
+                    if mop.aligned && !a.is_multiple_of(mop.size as u64) {
                         cpu.pc = insn_pc;
                         cpu.insns -= 1;
                         return BlockEnd::Trap(fault(

@@ -162,7 +162,7 @@ impl Machine {
             let anchor = format!("id: {id}");
             let r: file::RamSpec = file::typed(src, sub(raw)?, &anchor, "memory")?;
             let size = parse_u64(&r.size)
-                .filter(|s| *s > 0 && *s <= 1 << 40)
+                .filter(|s| *s > 0)
                 .ok_or_else(|| src.err_at(&anchor, format!("memory {}: bad size", r.id)))?;
             if ids.contains_key(&r.id) {
                 return Err(src.err_at(&anchor, format!("duplicate id '{}'", r.id)));
@@ -175,11 +175,9 @@ impl Machine {
                 },
             );
             sizes.insert(r.id.clone(), size);
-            memory.ram.push(RamBlock::new(
-                &format!("/machine/{}", r.id),
-                size,
-                r.read_only,
-            ));
+            let block = RamBlock::new(&format!("/machine/{}", r.id), size, r.read_only)
+                .map_err(|e| src.err_at(&anchor, format!("memory {}: {e}", r.id)))?;
+            memory.ram.push(block);
         }
 
         for raw in &mf.devices {
@@ -404,6 +402,8 @@ impl Machine {
             .collect();
         loop {
             let mut all_done = true;
+            // Indexed: handling events below needs `self` between clusters.
+            #[allow(clippy::needless_range_loop)]
             for ci in 0..self.clusters.len() {
                 let cl = &mut self.clusters[ci];
                 let space = &self.spaces[cl.space];
