@@ -38,7 +38,10 @@ fn root() -> &'static Path {
 
 fn virt(xlen: &str) -> Machine {
     let opts = BuildOptions {
-        params: vec![("xlen".into(), xlen.into()), ("ram_size".into(), "1M".into())],
+        params: vec![
+            ("xlen".into(), xlen.into()),
+            ("ram_size".into(), "1M".into()),
+        ],
         ..Default::default()
     };
     Machine::from_file(&root().join("machines/virt.yaml"), &registry(), opts).unwrap()
@@ -54,7 +57,11 @@ fn mutated_elf_images_never_panic() {
         let mut data = orig.clone();
         for _ in 0..1 + rng.below(8) {
             // Bias mutations towards the headers, where the parser lives.
-            let at = if rng.below(2) == 0 { rng.below(256) } else { rng.below(data.len()) };
+            let at = if rng.below(2) == 0 {
+                rng.below(256)
+            } else {
+                rng.below(data.len())
+            };
             if at < data.len() {
                 data[at] = rng.next() as u8;
             }
@@ -62,14 +69,19 @@ fn mutated_elf_images_never_panic() {
         if rng.below(10) == 0 {
             data.truncate(rng.below(data.len()));
         }
-        let r = catch_unwind(AssertUnwindSafe(|| loader::load_elf(&mut m.bus(0), &data).map(|_| ())));
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            loader::load_elf(&mut m.bus(0), &data).map(|_| ())
+        }));
         match r {
             Ok(Ok(())) => ok += 1,
             Ok(Err(_)) => err += 1,
             Err(_) => panic!("ELF loader panicked on a mutated image"),
         }
     }
-    assert!(ok > 0 && err > 0, "mutations should both pass and fail: {ok} ok, {err} errors");
+    assert!(
+        ok > 0 && err > 0,
+        "mutations should both pass and fail: {ok} ok, {err} errors"
+    );
 }
 
 #[test]
@@ -77,7 +89,24 @@ fn mutated_machine_files_never_panic() {
     let orig = std::fs::read_to_string(root().join("machines/virt.yaml")).unwrap();
     let lines: Vec<&str> = orig.lines().collect();
     let mut rng = Rng(0x1234_5678_9abc_def1);
-    let pieces = ["", "[", "]", "{", "}", ":", "-", "${smp}", "${nope}", "0x", "99999999999999999999", "ram", "uart0", "-1", "\"", "  "];
+    let pieces = [
+        "",
+        "[",
+        "]",
+        "{",
+        "}",
+        ":",
+        "-",
+        "${smp}",
+        "${nope}",
+        "0x",
+        "99999999999999999999",
+        "ram",
+        "uart0",
+        "-1",
+        "\"",
+        "  ",
+    ];
     for _ in 0..2000 {
         let mut ls: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
         for _ in 0..1 + rng.below(3) {
@@ -105,7 +134,9 @@ fn mutated_machine_files_never_panic() {
             file: "fuzz.yaml".into(),
             text: ls.join("\n"),
         };
-        let r = catch_unwind(AssertUnwindSafe(|| Machine::build(&src, &registry(), BuildOptions::default()).map(|_| ())));
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            Machine::build(&src, &registry(), BuildOptions::default()).map(|_| ())
+        }));
         assert!(r.is_ok(), "machine builder panicked on:\n{}", src.text);
         if let Ok(Err(e)) = r {
             assert!(e.to_string().starts_with("fuzz.yaml:"), "{e}");
@@ -122,20 +153,41 @@ fn every_instruction_word_decodes_or_is_invalid() {
         let mut rng = Rng(0xdead_beef_cafe_f00d);
         let (mut valid, mut invalid) = (0, 0);
         for i in 0..200_000u64 {
-            let w = if i < 65536 { (i << 16 | i) as u32 ^ 0x0000_0003 } else { rng.next() as u32 };
+            let w = if i < 65536 {
+                (i << 16 | i) as u32 ^ 0x0000_0003
+            } else {
+                rng.next() as u32
+            };
             let bytes = w.to_le_bytes();
             let mut b = IrBuilder::new();
-            let r = catch_unwind(AssertUnwindSafe(|| (model.lift(&bytes, 0x8000_0000, &mut b), model.disassemble(&bytes, 0x8000_0000))));
-            let Ok((l, d)) = r else { panic!("xlen {xlen}: decoding {w:#010x} panicked") };
-            assert_eq!(l.is_ok(), d.is_ok(), "{w:#010x}: lift and disassembly disagree");
+            let r = catch_unwind(AssertUnwindSafe(|| {
+                (
+                    model.lift(&bytes, 0x8000_0000, &mut b),
+                    model.disassemble(&bytes, 0x8000_0000),
+                )
+            }));
+            let Ok((l, d)) = r else {
+                panic!("xlen {xlen}: decoding {w:#010x} panicked")
+            };
+            assert_eq!(
+                l.is_ok(),
+                d.is_ok(),
+                "{w:#010x}: lift and disassembly disagree"
+            );
             match l {
                 Ok(_) => valid += 1,
                 Err(DecodeError::Invalid) => invalid += 1,
                 Err(e) => panic!("{w:#010x}: {e:?} with 4 bytes"),
             }
-            assert_eq!(model.lift(&bytes[..2], 0, &mut IrBuilder::new()), Err(DecodeError::NeedBytes(4)));
+            assert_eq!(
+                model.lift(&bytes[..2], 0, &mut IrBuilder::new()),
+                Err(DecodeError::NeedBytes(4))
+            );
         }
-        assert!(valid > 1000 && invalid > 1000, "xlen {xlen}: {valid} valid, {invalid} invalid");
+        assert!(
+            valid > 1000 && invalid > 1000,
+            "xlen {xlen}: {valid} valid, {invalid} invalid"
+        );
     }
 }
 
@@ -147,12 +199,16 @@ fn random_guest_code_gets_architectural_outcomes() {
     for round in 0..300 {
         let xlen = if round % 2 == 0 { "64" } else { "32" };
         let mut m = virt(xlen);
-        let code: Vec<u8> = (0..256).flat_map(|_| {
-            // Mostly valid-looking words: random bits with a real opcode.
-            let ops = [0x13u32, 0x33, 0x03, 0x23, 0x63, 0x6f, 0x67, 0x37, 0x17, 0x1b, 0x3b, 0x73, 0x0f];
-            let w = (rng.next() as u32 & !0x7f) | ops[rng.below(ops.len())];
-            w.to_le_bytes()
-        }).collect();
+        let code: Vec<u8> = (0..256)
+            .flat_map(|_| {
+                // Mostly valid-looking words: random bits with a real opcode.
+                let ops = [
+                    0x13u32, 0x33, 0x03, 0x23, 0x63, 0x6f, 0x67, 0x37, 0x17, 0x1b, 0x3b, 0x73, 0x0f,
+                ];
+                let w = (rng.next() as u32 & !0x7f) | ops[rng.below(ops.len())];
+                w.to_le_bytes()
+            })
+            .collect();
         m.load_raw(0x8000_0000, &code, true).unwrap();
         m.reset();
         let r = catch_unwind(AssertUnwindSafe(|| m.run(Some(5_000))));

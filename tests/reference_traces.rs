@@ -35,7 +35,10 @@ fn regs(fields: &[&str]) -> Vec<(usize, u64)> {
         .iter()
         .map(|f| {
             let (r, v) = f.split_once('=').expect("reg=value");
-            (r.trim_start_matches('x').parse().expect("register number"), hex(v))
+            (
+                r.trim_start_matches('x').parse().expect("register number"),
+                hex(v),
+            )
         })
         .collect()
 }
@@ -52,7 +55,12 @@ fn parse(text: &str) -> Trace {
         let f: Vec<&str> = line.split_whitespace().collect();
         match f.first() {
             Some(&"#") if line.contains("guest: ") => {
-                t.guest = line.split("guest: ").nth(1).unwrap_or("").trim().to_string();
+                t.guest = line
+                    .split("guest: ")
+                    .nth(1)
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
             }
             Some(&"arch") => t.xlen = f[2].trim_start_matches("xlen=").parse().expect("xlen"),
             Some(&"init") => {
@@ -80,7 +88,8 @@ fn compare(root: &Path, t: &Trace) -> Result<usize, String> {
         params: vec![("xlen".into(), t.xlen.to_string())],
         ..Default::default()
     };
-    let mut m = Machine::from_file(&root.join("machines/virt.yaml"), &reg, opts).map_err(|e| e.to_string())?;
+    let mut m = Machine::from_file(&root.join("machines/virt.yaml"), &reg, opts)
+        .map_err(|e| e.to_string())?;
     let elf = std::fs::read(root.join(&t.guest)).map_err(|e| format!("{}: {e}", t.guest))?;
     m.load_elf(&elf).map_err(|e| e.to_string())?;
     m.reset();
@@ -99,8 +108,14 @@ fn compare(root: &Path, t: &Trace) -> Result<usize, String> {
     for (i, s) in t.steps.iter().enumerate() {
         let pc = m.clusters[0].cpus[0].pc;
         let mut bytes = [0u8; 4];
-        m.bus(0).fetch_code(pc, &mut bytes).map_err(|e| format!("step {i}: fetch at {pc:#x}: {e:?}"))?;
-        let dis = m.clusters[0].model.disassemble(&bytes, pc).map(|d| d.0).unwrap_or_else(|_| "?".into());
+        m.bus(0)
+            .fetch_code(pc, &mut bytes)
+            .map_err(|e| format!("step {i}: fetch at {pc:#x}: {e:?}"))?;
+        let dis = m.clusters[0]
+            .model
+            .disassemble(&bytes, pc)
+            .map(|d| d.0)
+            .unwrap_or_else(|_| "?".into());
         if pc != s.pc || u32::from_le_bytes(bytes) != s.insn {
             return Err(format!(
                 "step {i}: hemu is at pc={pc:#x} ({dis}), QEMU at pc={:#x} insn={:08x}",
@@ -135,7 +150,11 @@ fn root() -> &'static Path {
 fn check(name: &str, min_steps: usize) {
     let text = std::fs::read_to_string(root().join("tests/traces").join(name)).expect("trace file");
     let t = parse(&text);
-    assert!(t.steps.len() >= min_steps, "{name}: only {} steps", t.steps.len());
+    assert!(
+        t.steps.len() >= min_steps,
+        "{name}: only {} steps",
+        t.steps.len()
+    );
     match compare(root(), &t) {
         Ok(n) => eprintln!("{name}: {n} instructions agree with QEMU"),
         Err(e) => panic!("{name}: first divergence from QEMU: {e}"),
@@ -156,9 +175,14 @@ fn rv32i_matches_qemu_instruction_by_instruction() {
 /// deep in the trace and check the divergence is reported at that step.
 #[test]
 fn a_corrupted_trace_is_caught_at_the_right_step() {
-    let text = std::fs::read_to_string(root().join("tests/traces/rv64i.trace")).expect("trace file");
+    let text =
+        std::fs::read_to_string(root().join("tests/traces/rv64i.trace")).expect("trace file");
     let mut t = parse(&text);
-    let i = t.steps.iter().position(|s| !s.changes.is_empty() && s.pc > t.init_pc + 0x400).expect("a step that writes");
+    let i = t
+        .steps
+        .iter()
+        .position(|s| !s.changes.is_empty() && s.pc > t.init_pc + 0x400)
+        .expect("a step that writes");
     t.steps[i].changes[0].1 ^= 0x10;
     let err = compare(root(), &t).expect_err("corruption must be detected");
     assert!(err.starts_with(&format!("step {i} ")), "{err}");

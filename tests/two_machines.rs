@@ -19,7 +19,8 @@ fn run(xlen: &str, guest: &str) -> (RunResult, String, u64) {
         serials: vec![serial],
         engine: None,
     };
-    let mut m = Machine::from_file(&root.join("machines/virt.yaml"), &reg, opts).expect("virt builds");
+    let mut m =
+        Machine::from_file(&root.join("machines/virt.yaml"), &reg, opts).expect("virt builds");
     // A small quantum makes the two threads interleave finely.
     m.quantum = 7;
     let elf = std::fs::read(root.join("tests/guests/riscv/bin").join(guest)).expect("guest");
@@ -38,8 +39,14 @@ fn two_machines_run_concurrently_in_one_process() {
     let (ra, ta, na) = a.join().expect("thread a");
     let (rb, tb, nb) = b.join().expect("thread b");
     let (rc, tc, _) = c.join().expect("thread c");
-    assert_eq!((ra, ta.as_str()), (RunResult::Shutdown(0), "rv64i: all tests passed\n"));
-    assert_eq!((rb, tb.as_str()), (RunResult::Shutdown(0), "rv32i: all tests passed\n"));
+    assert_eq!(
+        (ra, ta.as_str()),
+        (RunResult::Shutdown(0), "rv64i: all tests passed\n")
+    );
+    assert_eq!(
+        (rb, tb.as_str()),
+        (RunResult::Shutdown(0), "rv32i: all tests passed\n")
+    );
     assert_eq!(rc, RunResult::Shutdown(0));
     assert!(tc.ends_with("csum: ok\n"), "{tc}");
     // Deterministic: the same run again retires the same instruction count.

@@ -39,13 +39,42 @@ impl SpecFile {
             msg: msg.into(),
         }
     }
-    /// The line of the mapping key `key:` at `indent` spaces (first match).
+    /// The line of the mapping key `key:` (plain or quoted): the first at
+    /// `indent` spaces, else the first at any indentation, else 0.
     pub fn key_line(&self, key: &str, indent: usize) -> usize {
-        let pat = format!("{}{}:", " ".repeat(indent), key);
+        let forms = [
+            format!("{key}:"),
+            format!("\"{key}\":"),
+            format!("'{key}':"),
+        ];
+        let is_key = |l: &str| {
+            let t = l.trim_start();
+            forms.iter().any(|f| t.starts_with(f.as_str()))
+        };
+        let at = |want: Option<usize>| {
+            self.text
+                .lines()
+                .position(|l| is_key(l) && want.is_none_or(|w| l.len() - l.trim_start().len() == w))
+                .map(|i| i + 1)
+        };
+        at(Some(indent)).or_else(|| at(None)).unwrap_or(0)
+    }
+    /// The line of the `n`-th (0-based) occurrence of key `key:`.
+    fn nth_key_line(&self, key: &str, n: usize) -> Option<usize> {
+        let forms = [
+            format!("{key}:"),
+            format!("\"{key}\":"),
+            format!("'{key}':"),
+        ];
         self.text
             .lines()
-            .position(|l| l.starts_with(&pat))
-            .map_or(0, |i| i + 1)
+            .enumerate()
+            .filter(|(_, l)| {
+                let t = l.trim_start();
+                forms.iter().any(|f| t.starts_with(f.as_str()))
+            })
+            .nth(n)
+            .map(|(i, _)| i + 1)
     }
     /// The first line after `from` (1-based) containing `needle`, else `from`.
     pub fn find_after(&self, from: usize, needle: &str) -> usize {
@@ -63,10 +92,30 @@ impl SpecFile {
     /// Parse YAML, reporting syntax and schema errors with their line.
     pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, SpecError> {
         serde_yaml::from_str(&self.text).map_err(|e| {
-            let line = e.location().map_or(0, |l| l.line());
-            let msg = e.to_string();
-            let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+            let mut line = e.location().map_or(0, |l| l.line());
+            let msg = yaml_message(&e.to_string());
+            // serde_yaml places a duplicate key at the start of its mapping;
+            // point at the second definition instead.
+            if let Some(k) = msg.split("duplicate entry with key \"").nth(1) {
+                let key = k.split('"').next().unwrap_or("");
+                if let Some(l) = self.nth_key_line(key, 1) {
+                    line = l;
+                }
+            }
             self.err_line(line, msg)
         })
+    }
+}
+
+/// A YAML error message without its first position (the error's own line
+/// is reported separately) but with the context libyaml adds after it.
+pub fn yaml_message(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => {
+            let rest = &msg[i + 1..];
+            let cut = rest.find(',').map_or(msg.len(), |c| i + 1 + c);
+            format!("{}{}", &msg[..i], &msg[cut..])
+        }
+        None => msg.to_string(),
     }
 }

@@ -128,6 +128,44 @@ impl<'a> Lower<'a> {
         }
     }
 
+    /// A register index must provably stay inside its file: a literal
+    /// below the count, or an unsigned field too narrow to exceed it —
+    /// otherwise a guest instruction could index past the register array.
+    fn check_index(&self, file: &str, rf: &crate::model::RegFile, idx: &Expr) -> R<()> {
+        let count = rf.count as i64;
+        match idx {
+            Expr::Lit(n) if *n >= 0 && *n < count => Ok(()),
+            Expr::Lit(n) => Err(format!(
+                "{file}[{n}]: register index {n} is out of range ({file} has {count} registers)"
+            )),
+            Expr::Name(n) if self.field(n) => {
+                let fd = self.isa.formats[self.insn.format]
+                    .fields
+                    .iter()
+                    .find(|f| &f.name == n)
+                    .expect("a field");
+                let bits = fd.width() + fd.shift;
+                if !fd.signed && bits < 63 && (1i64 << bits) <= count {
+                    Ok(())
+                } else {
+                    Err(format!("{file}[{n}]: field {n} ({bits} bits) can exceed the {count} registers of {file}"))
+                }
+            }
+            Expr::Name(n)
+                if !self.locals.iter().any(|(l, _)| l == n)
+                    && !["PC", "NEXT_PC", "XLEN"].contains(&n.as_str()) =>
+            {
+                Err(format!(
+                    "unknown name '{n}' (not a field of format {}, a local, PC, NEXT_PC or XLEN)",
+                    self.isa.formats[self.insn.format].name
+                ))
+            }
+            _ => Err(format!(
+                "{file}[...]: the register index must be a field or a literal"
+            )),
+        }
+    }
+
     fn field(&self, name: &str) -> bool {
         self.isa.formats[self.insn.format]
             .fields
@@ -162,6 +200,7 @@ impl<'a> Lower<'a> {
             }
             Expr::Reg(file, idx) => {
                 let rf = self.regfile(file)?;
+                self.check_index(file, rf, idx)?;
                 let V::Const(i) = self.expr(idx)? else {
                     return Err(format!(
                         "{file}[...]: the register index must be a field or constant"
@@ -274,6 +313,20 @@ impl<'a> Lower<'a> {
             self.push(quote!(let #r: i64 = #e;));
             return Ok(V::Const(r));
         }
+        if op.is_cmp() {
+            let (a, b, ty) = self.cmp_operands(op, va, vb)?;
+            let r = self.fresh("t");
+            let irt = self.ir_ty(ty.w);
+            let cond = cond_tok(op, ty.signed);
+            self.push(quote!(let #r = cx.b.setcond(#cond, #irt, #a, #b);));
+            return Ok(V::Dyn(
+                r,
+                Ty {
+                    w: W::Bool,
+                    signed: false,
+                },
+            ));
+        }
         // At least one side is dynamic: materialise constants in its type.
         let (ta, tb) = match (&va, &vb) {
             (V::Dyn(_, t), V::Const(_)) => (*t, *t),
@@ -324,24 +377,6 @@ impl<'a> Lower<'a> {
                 self.push(quote!(let #r = cx.b.bin(#o, Ty::I32, #a, #b);));
                 Ok(V::Dyn(r, ta))
             }
-            _ if op.is_cmp() => {
-                if (ta.w == W::Bool) != (tb.w == W::Bool) {
-                    return Err("comparing a boolean with a number".into());
-                }
-                self.same_width(ta, tb, op)?;
-                if ta.signed != tb.signed && !matches!(op, Bin::Eq | Bin::Ne) {
-                    return Err(format!("'{}' between signed and unsigned values: use signed() or unsigned() on both sides", op.text()));
-                }
-                let cond = cond_tok(op, ta.signed);
-                self.push(quote!(let #r = cx.b.setcond(#cond, #irt, #a, #b);));
-                Ok(V::Dyn(
-                    r,
-                    Ty {
-                        w: W::Bool,
-                        signed: false,
-                    },
-                ))
-            }
             _ => {
                 self.arith_ok(ta, op.text())?;
                 self.arith_ok(tb, op.text())?;
@@ -373,6 +408,29 @@ impl<'a> Lower<'a> {
                 Ok(V::Dyn(r, Ty { w: ta.w, signed }))
             }
         }
+    }
+
+    /// Type-check the operands of a comparison (at least one dynamic) and
+    /// materialise them; returns them with the comparison's type.
+    fn cmp_operands(&mut self, op: Bin, va: V, vb: V) -> R<(Ident, Ident, Ty)> {
+        let (ta, tb) = match (&va, &vb) {
+            (V::Dyn(_, t), V::Const(_)) | (V::Const(_), V::Dyn(_, t)) => (*t, *t),
+            (V::Dyn(_, x), V::Dyn(_, y)) => (*x, *y),
+            _ => return Err("internal: comparison of two constants".into()),
+        };
+        if (ta.w == W::Bool) != (tb.w == W::Bool) {
+            return Err("comparing a boolean with a number".into());
+        }
+        self.same_width(ta, tb, op)?;
+        if ta.signed != tb.signed && !matches!(op, Bin::Eq | Bin::Ne) {
+            return Err(format!(
+                "'{}' between signed and unsigned values: use signed() or unsigned() on both sides",
+                op.text()
+            ));
+        }
+        let (a, _) = self.as_dyn(va, ta.w);
+        let (b, _) = self.as_dyn(vb, tb.w);
+        Ok((a, b, ta))
     }
 
     /// A dynamic value of width `w` from `v` (constants materialised).
@@ -615,8 +673,11 @@ impl<'a> Lower<'a> {
     fn stmt(&mut self, s: &Stmt) -> R<()> {
         match s {
             Stmt::Let(name, e) => {
-                if self.field(name) || ["PC", "NEXT_PC", "XLEN"].contains(&name.as_str()) {
-                    return Err(format!("'let {name}' shadows a field or builtin"));
+                if self.field(name)
+                    || ["PC", "NEXT_PC", "XLEN"].contains(&name.as_str())
+                    || self.locals.iter().any(|(l, _)| l == name)
+                {
+                    return Err(format!("'let {name}' shadows a field, builtin or local"));
                 }
                 let v = self.expr(e)?;
                 self.locals.push((name.clone(), v));
@@ -624,6 +685,7 @@ impl<'a> Lower<'a> {
             }
             Stmt::SetReg(file, idx, e) => {
                 let rf = self.regfile(file)?;
+                self.check_index(file, rf, idx)?;
                 let V::Const(i) = self.expr(idx)? else {
                     return Err(format!(
                         "{file}[...]: the register index must be a field or constant"
@@ -681,20 +743,9 @@ impl<'a> Lower<'a> {
                             };
                             return self.const_if(&cv, then, els);
                         }
-                        let flag = self.binary(*op, va.clone(), vb.clone())?;
-                        // `binary` type-checked and emitted a setcond; reuse
-                        // its operands for a direct branch instead.
-                        self.out.pop();
-                        let _ = flag;
-                        let (ta, tb) = match (&va, &vb) {
-                            (V::Dyn(_, t), V::Const(_)) | (V::Const(_), V::Dyn(_, t)) => (*t, *t),
-                            (V::Dyn(_, x), V::Dyn(_, y)) => (*x, *y),
-                            _ => unreachable!(),
-                        };
-                        let (x, _) = self.as_dyn(va, ta.w);
-                        let (y, _) = self.as_dyn(vb, tb.w);
-                        let cond = cond_tok(op.invert(), ta.signed);
-                        let irt = self.ir_ty(ta.w);
+                        let (x, y, ty) = self.cmp_operands(*op, va, vb)?;
+                        let cond = cond_tok(op.invert(), ty.signed);
+                        let irt = self.ir_ty(ty.w);
                         return self.dyn_if(
                             quote!(cx.b.brcond(#cond, #irt, #x, #y, l_else);),
                             then,
@@ -714,6 +765,11 @@ impl<'a> Lower<'a> {
             }
             Stmt::Call(name, args) => {
                 self.call(name, args, false)?;
+                Ok(())
+            }
+            Stmt::Block(b) => {
+                let body = self.block(b)?;
+                self.push(body);
                 Ok(())
             }
         }
@@ -859,10 +915,22 @@ fn lower(isa: &Isa, idx: usize, xlen: Option<u32>) -> Result<TokenStream, SpecEr
 /// every field of its format is used.
 pub fn check(isa: &Isa, idx: usize) -> Result<(), SpecError> {
     let insn = &isa.insns[idx];
+    let mut any = false;
     for val in isa.valuations() {
         if possible(insn, &val) {
+            any = true;
             lower(isa, idx, Some(isa.word_bits(&val)))?;
         }
+    }
+    if !any {
+        return Err(SpecError {
+            file: insn.file.clone(),
+            line: insn.line,
+            msg: format!(
+                "{m}: when: false for every parameter valuation, so {m} can never decode",
+                m = insn.mnemonic
+            ),
+        });
     }
     let mut used = Vec::new();
     sem::names_in_stmts(&insn.sem, &mut used);

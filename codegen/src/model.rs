@@ -29,8 +29,18 @@ struct RawIsa {
     #[serde(default)]
     helpers: serde_yaml::Mapping,
     #[serde(default)]
+    functions: serde_yaml::Mapping,
+    #[serde(default)]
     support: Option<String>,
     extensions: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFunction {
+    #[serde(default)]
+    args: Vec<String>,
+    sem: String,
 }
 
 #[derive(Deserialize)]
@@ -92,9 +102,9 @@ struct RawField {
 #[serde(deny_unknown_fields)]
 struct RawHelper {
     #[serde(default)]
-    args: Vec<String>,
+    args: Vec<Value>,
     #[serde(default)]
-    ret: Option<String>,
+    ret: Option<Value>,
     #[serde(default = "full")]
     effects: String,
 }
@@ -281,6 +291,8 @@ pub struct Isa {
     pub formats: Vec<Format>,
     /// Helpers.
     pub helpers: Vec<Helper>,
+    /// Spec functions (inlined into semantics at load).
+    pub functions: Vec<sem::Function>,
     /// Hand-written support module.
     pub support: Option<String>,
     /// Instructions, in file order.
@@ -341,6 +353,7 @@ fn from<T: serde::de::DeserializeOwned>(
 /// Parse "hi:lo|hi|hi:lo" bit ranges.
 fn parse_slices(s: &str, max_bit: u32) -> Option<Vec<(u32, u32)>> {
     let mut out = Vec::new();
+    let mut seen = 0u128;
     for part in s.split('|') {
         let part = part.trim();
         let (h, l) = match part.split_once(':') {
@@ -353,6 +366,11 @@ fn parse_slices(s: &str, max_bit: u32) -> Option<Vec<(u32, u32)>> {
         if h < l || h > max_bit {
             return None;
         }
+        let mask = ((1u128 << (h - l + 1)) - 1) << l;
+        if seen & mask != 0 {
+            return None; // a bit used twice
+        }
+        seen |= mask;
         out.push((h, l));
     }
     (!out.is_empty()).then_some(out)
@@ -382,6 +400,7 @@ impl Isa {
         for (k, v) in &raw.params {
             let name = key_str(k);
             let line = f.key_line(&name, 2);
+            check_ident(f, line, "parameter", &name)?;
             let p: RawParam = from(f, line, &format!("parameter {name}"), v)?;
             let values: Vec<String> = p.values.iter().map(key_str).collect();
             let numeric = p.values.iter().all(|v| v.is_number());
@@ -468,6 +487,7 @@ impl Isa {
         for (k, v) in &raw.registers {
             let name = key_str(k);
             let line = f.key_line(&name, 2);
+            check_ident(f, line, "register file", &name)?;
             let r: RawRegFile = from(f, line, &format!("register file {name}"), v)?;
             let width = parse_width(&r.width).ok_or_else(|| {
                 f.err_line(
@@ -539,10 +559,14 @@ impl Isa {
         for (k, v) in &raw.formats {
             let name = key_str(k);
             let line = f.key_line(&name, 2);
+            check_ident(f, line, "format", &name)?;
             let rf: RawFormat = from(f, line, &format!("format {name}"), v)?;
             let mut fields = Vec::new();
             for (fk, fv) in &rf.fields {
                 let fname = key_str(fk);
+                if !is_ident(&fname) {
+                    return Err(f.err_line(line, format!("format {name} field {fname}: a field name must be an identifier (letters, digits and '_')")));
+                }
                 let field: RawField = match fv {
                     Value::String(s) => RawField {
                         bits: s.clone(),
@@ -576,7 +600,7 @@ impl Isa {
                     shift: field.shift,
                     reg: field.reg,
                 };
-                if fd.width() + fd.shift > 63 {
+                if fd.shift > 63 || fd.width() + fd.shift > 63 {
                     return Err(
                         f.err_line(line, format!("format {name} field {}: too wide", fd.name))
                     );
@@ -605,18 +629,19 @@ impl Isa {
         for (k, v) in &raw.helpers {
             let name = key_str(k);
             let line = f.key_line(&name, 2);
+            check_ident(f, line, "helper", &name)?;
             let h: RawHelper = from(f, line, &format!("helper {name}"), v)?;
-            let w = |s: &str| {
-                parse_width(&Value::String(s.to_string())).ok_or_else(|| {
+            let w = |v: &Value| {
+                parse_width(v).ok_or_else(|| {
                     f.err_line(
                         line,
-                        format!("helper {name}: bad type '{s}' (XLEN, 32, 64)"),
+                        format!("helper {name}: bad type '{}' (XLEN, 32, 64)", key_str(v)),
                     )
                 })
             };
             helpers.push(Helper {
-                args: h.args.iter().map(|a| w(a)).collect::<Result<_, _>>()?,
-                ret: h.ret.as_deref().map(w).transpose()?,
+                args: h.args.iter().map(w).collect::<Result<_, _>>()?,
+                ret: h.ret.as_ref().map(w).transpose()?,
                 pure: match h.effects.as_str() {
                     "pure" => true,
                     "full" => false,
@@ -638,6 +663,26 @@ impl Isa {
             ));
         }
 
+        let mut functions = Vec::new();
+        for (k, v) in &raw.functions {
+            let name = key_str(k);
+            let line = f.key_line(&name, 2);
+            check_ident(f, line, "function", &name)?;
+            let rf: RawFunction = from(f, line, &format!("function {name}"), v)?;
+            let body = sem::parse_block(&rf.sem)
+                .map_err(|m| f.err_line(line, format!("function {name}: {m}")))?;
+            if helpers.iter().any(|h| h.name == name) {
+                return Err(
+                    f.err_line(line, format!("function {name}: a helper has the same name"))
+                );
+            }
+            functions.push(sem::Function {
+                name,
+                params: rf.args,
+                body,
+            });
+        }
+
         let mut isa = Isa {
             target: raw.target.unwrap_or_else(|| raw.name.clone()),
             name: raw.name,
@@ -653,12 +698,18 @@ impl Isa {
             exceptions,
             formats,
             helpers,
+            functions,
             support: raw.support,
             insns: Vec::new(),
             files: vec![isa_file.name.clone()],
         };
         for ext in &raw.extensions {
-            let ef = read(ext)?;
+            let ef = read(ext).map_err(|e| {
+                isa_file.err_line(
+                    isa_file.key_line("extensions", 0),
+                    format!("extension file {ext}: {}", e.msg),
+                )
+            })?;
             isa.files.push(ef.name.clone());
             isa.load_extension(&ef)?;
         }
@@ -674,6 +725,12 @@ impl Isa {
         for (k, v) in &map {
             let mnemonic = key_str(k);
             let line = f.key_line(&mnemonic, 0);
+            let mut mc = mnemonic.chars();
+            let good = mc.next().is_some_and(|c| c.is_ascii_lowercase())
+                && mc.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_');
+            if !good {
+                return Err(f.err_line(line, format!("{mnemonic}: a mnemonic is letters, digits, '.' and '_', starting with a letter")));
+            }
             let e: RawInsnEntry = from(f, line, &mnemonic, v)?;
             let Some(format) = self.formats.iter().position(|x| x.name == e.fmt) else {
                 return Err(f.err_line(line, format!("{mnemonic}: unknown format '{}'", e.fmt)));
@@ -739,6 +796,7 @@ impl Isa {
             }
             let sem_line = f.find_after(line, "sem:");
             let sem = sem::parse_block(&e.sem)
+                .and_then(|s| sem::inline(&s, &self.functions, 0))
                 .map_err(|m| f.err_line(sem_line, format!("{mnemonic}: {m}")))?;
             let when = match &e.when {
                 Some(w) => Some(
@@ -798,6 +856,34 @@ impl Isa {
             .iter()
             .find(|e| e.role.as_deref() == Some(role))
             .expect("roles are checked at load")
+    }
+}
+
+const RUST_KEYWORDS: &[&str] = &[
+    "as", "async", "await", "box", "break", "const", "continue", "crate", "do", "dyn", "else",
+    "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let", "loop",
+    "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return", "self",
+    "Self", "static", "struct", "super", "trait", "true", "try", "type", "typeof", "unsafe",
+    "unsized", "use", "virtual", "where", "while", "yield",
+];
+
+/// Is `s` usable as a Rust identifier in generated code?
+fn is_ident(s: &str) -> bool {
+    let mut c = s.chars();
+    c.next()
+        .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+        && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
+        && !RUST_KEYWORDS.contains(&s)
+}
+
+fn check_ident(f: &SpecFile, line: usize, what: &str, name: &str) -> Result<(), SpecError> {
+    if is_ident(name) {
+        Ok(())
+    } else {
+        Err(f.err_line(
+            line,
+            format!("{what} {name}: a {what} name must be an identifier (letters, digits and '_', not a Rust keyword)"),
+        ))
     }
 }
 

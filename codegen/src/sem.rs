@@ -105,8 +105,10 @@ pub enum Stmt {
     SetReg(String, Expr, Expr),
     /// `if c { .. } else { .. }`
     If(Expr, Vec<Stmt>, Vec<Stmt>),
-    /// `f(args);`: jump, store, raise, helpers.
+    /// `f(args);`: jump, store, raise, helpers, spec functions.
     Call(String, Vec<Expr>),
+    /// A scope (an inlined spec function).
+    Block(Vec<Stmt>),
 }
 
 /// Parse a statement list.
@@ -281,8 +283,111 @@ pub fn names_in_stmts(s: &[Stmt], out: &mut Vec<String>) {
                 names_in_stmts(b, out);
             }
             Stmt::Call(_, args) => args.iter().for_each(|a| names_in_expr(a, out)),
+            Stmt::Block(b) => names_in_stmts(b, out),
         }
     }
+}
+
+/// A function declared in the spec: statements with named parameters,
+/// inlined where it is called.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Function {
+    /// Name.
+    pub name: String,
+    /// Parameter names.
+    pub params: Vec<String>,
+    /// Body.
+    pub body: Vec<Stmt>,
+}
+
+fn rename_expr(e: &Expr, map: &[(String, String)]) -> Expr {
+    match e {
+        Expr::Name(n) => Expr::Name(
+            map.iter()
+                .find(|(a, _)| a == n)
+                .map_or(n.clone(), |(_, b)| b.clone()),
+        ),
+        Expr::Lit(_) => e.clone(),
+        Expr::Reg(f, i) => Expr::Reg(f.clone(), Box::new(rename_expr(i, map))),
+        Expr::Bin(op, a, b) => Expr::Bin(
+            *op,
+            Box::new(rename_expr(a, map)),
+            Box::new(rename_expr(b, map)),
+        ),
+        Expr::Not(a) => Expr::Not(Box::new(rename_expr(a, map))),
+        Expr::Neg(a) => Expr::Neg(Box::new(rename_expr(a, map))),
+        Expr::Call(n, args) => Expr::Call(
+            n.clone(),
+            args.iter().map(|a| rename_expr(a, map)).collect(),
+        ),
+    }
+}
+
+fn rename_stmts(s: &[Stmt], map: &[(String, String)]) -> Vec<Stmt> {
+    s.iter()
+        .map(|st| match st {
+            Stmt::Let(n, e) => Stmt::Let(n.clone(), rename_expr(e, map)),
+            Stmt::SetReg(f, i, e) => {
+                Stmt::SetReg(f.clone(), rename_expr(i, map), rename_expr(e, map))
+            }
+            Stmt::If(c, a, b) => Stmt::If(
+                rename_expr(c, map),
+                rename_stmts(a, map),
+                rename_stmts(b, map),
+            ),
+            Stmt::Call(n, args) => Stmt::Call(
+                n.clone(),
+                args.iter().map(|a| rename_expr(a, map)).collect(),
+            ),
+            Stmt::Block(b) => Stmt::Block(rename_stmts(b, map)),
+        })
+        .collect()
+}
+
+/// Replace calls of spec functions by their bodies: parameters become
+/// locals bound to the arguments (renamed so they cannot collide with the
+/// caller's fields), inside a scope.
+pub fn inline(s: &[Stmt], funcs: &[Function], depth: u32) -> Result<Vec<Stmt>, String> {
+    let mut out = Vec::new();
+    for st in s {
+        out.push(match st {
+            Stmt::Call(n, args) => match funcs.iter().find(|f| &f.name == n) {
+                Some(f) => {
+                    if depth > 8 {
+                        return Err(format!("function {n} calls itself (directly or not)"));
+                    }
+                    if args.len() != f.params.len() {
+                        return Err(format!(
+                            "{n}() takes {} argument(s), not {}",
+                            f.params.len(),
+                            args.len()
+                        ));
+                    }
+                    let map: Vec<(String, String)> = f
+                        .params
+                        .iter()
+                        .map(|p| (p.clone(), format!("{n}__{p}")))
+                        .collect();
+                    let mut body: Vec<Stmt> = map
+                        .iter()
+                        .zip(args)
+                        .map(|((_, m), a)| Stmt::Let(m.clone(), a.clone()))
+                        .collect();
+                    body.extend(inline(&rename_stmts(&f.body, &map), funcs, depth + 1)?);
+                    Stmt::Block(body)
+                }
+                None => st.clone(),
+            },
+            Stmt::If(c, a, b) => Stmt::If(
+                c.clone(),
+                inline(a, funcs, depth)?,
+                inline(b, funcs, depth)?,
+            ),
+            Stmt::Block(b) => Stmt::Block(inline(b, funcs, depth)?),
+            other => other.clone(),
+        });
+    }
+    Ok(out)
 }
 
 /// Does a statement list contain a `jump`?
@@ -290,6 +395,7 @@ pub fn may_jump(s: &[Stmt]) -> bool {
     s.iter().any(|st| match st {
         Stmt::Call(n, _) => n == "jump",
         Stmt::If(_, a, b) => may_jump(a) || may_jump(b),
+        Stmt::Block(b) => may_jump(b),
         _ => false,
     })
 }

@@ -135,9 +135,9 @@ impl Rng {
 /// Characters a flipped value character becomes: syntax that matters to
 /// encodings, semantics and YAML, plus a few odd ones.
 const FLIP: &[char] = &[
-    '0', '1', '.', '-', '_', ' ', 'x', '9', '{', '}', '(', ')', '[', ']', ';', ':', ',', '"',
-    '\'', '|', '&', '!', '<', '>', '=', '+', '*', '/', '%', '^', 'X', 'r', 'd', 's', 'i', 'm',
-    'P', 'C', '#', '\\', '\t', 'é', '\u{0}',
+    '0', '1', '.', '-', '_', ' ', 'x', '9', '{', '}', '(', ')', '[', ']', ';', ':', ',', '"', '\'',
+    '|', '&', '!', '<', '>', '=', '+', '*', '/', '%', '^', 'X', 'r', 'd', 's', 'i', 'm', 'P', 'C',
+    '#', '\\', '\t', 'é', '\u{0}',
 ];
 
 /// Apply one random mutation to `text`; returns a description.
@@ -146,7 +146,7 @@ fn mutate(rng: &mut Rng, text: &mut String) -> String {
     if lines.is_empty() {
         lines.push(String::new());
     }
-    let what = match rng.below(10) {
+    let what = match rng.below(14) {
         0 | 1 => {
             let i = rng.below(lines.len());
             lines.remove(i);
@@ -169,6 +169,117 @@ fn mutate(rng: &mut Rng, text: &mut String) -> String {
             let (i, j) = (rng.below(lines.len()), rng.below(lines.len()));
             lines.swap(i, j);
             format!("swap lines {} and {}", i + 1, j + 1)
+        }
+        5 | 6 => {
+            // Replace a number with an extreme one (bit ranges, counts,
+            // codes, shifts, lengths, literals in semantics).
+            let with: Vec<usize> = (0..lines.len())
+                .filter(|&i| lines[i].bytes().any(|b| b.is_ascii_digit()))
+                .collect();
+            if with.is_empty() {
+                return "no number to replace".into();
+            }
+            let i = *rng.pick(&with);
+            let line = &lines[i];
+            let starts: Vec<usize> = line
+                .char_indices()
+                .filter(|&(k, c)| {
+                    c.is_ascii_digit() && (k == 0 || !line.as_bytes()[k - 1].is_ascii_digit())
+                })
+                .map(|(k, _)| k)
+                .collect();
+            let at = *rng.pick(&starts);
+            let len = line[at..].bytes().take_while(u8::is_ascii_digit).count();
+            let to = *rng.pick(&[
+                "0",
+                "1",
+                "7",
+                "31",
+                "32",
+                "33",
+                "63",
+                "64",
+                "65",
+                "255",
+                "4294967295",
+                "4294967296",
+                "18446744073709551615",
+                "99999999999999999999999",
+                "-1",
+            ]);
+            lines[i].replace_range(at..at + len, to);
+            format!("line {}: number at byte {at} -> {to}", i + 1)
+        }
+        7 => {
+            // Swap a word of semantics for another meaningful one.
+            let with: Vec<usize> = (0..lines.len())
+                .filter(|&i| lines[i].contains("sem: \""))
+                .collect();
+            if with.is_empty() {
+                return "no semantics to edit".into();
+            }
+            let i = *rng.pick(&with);
+            let line = &lines[i];
+            let start = line.find("sem: \"").unwrap() + 6;
+            let end = line[start..].find('"').map_or(line.len(), |e| start + e);
+            let words: Vec<(usize, usize)> = line[start..end]
+                .char_indices()
+                .filter(|&(k, c)| {
+                    (c.is_ascii_alphanumeric() || c == '_')
+                        && (k == 0 || {
+                            let p = line.as_bytes()[start + k - 1];
+                            !(p.is_ascii_alphanumeric() || p == b'_')
+                        })
+                })
+                .map(|(k, _)| {
+                    let n = line[start + k..]
+                        .bytes()
+                        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+                        .count();
+                    (start + k, n)
+                })
+                .collect();
+            if words.is_empty() {
+                return "no word to swap".into();
+            }
+            let (at, n) = *rng.pick(&words);
+            let to = *rng.pick(&[
+                "rd",
+                "rs1",
+                "rs2",
+                "imm",
+                "shamt",
+                "X",
+                "PC",
+                "NEXT_PC",
+                "XLEN",
+                "signed",
+                "unsigned",
+                "trunc",
+                "sext",
+                "zext",
+                "load",
+                "store",
+                "jump",
+                "raise",
+                "u8",
+                "s64",
+                "u128",
+                "8",
+                "32",
+                "64",
+                "0",
+                "true",
+                "let",
+                "if",
+                "else",
+                "foo",
+                "breakpoint",
+                "illegal_instruction",
+            ]);
+            let from = line[at..at + n].to_string();
+            lines[i].replace_range(at..at + n, to);
+            format!("line {}: {from} -> {to}", i + 1)
         }
         _ => {
             // Flip a character inside an `enc`, `sem` or `fmt` value (or
@@ -217,7 +328,10 @@ impl Drop for TempSpec {
     }
 }
 
-const ITERATIONS: usize = 3000;
+/// Mutated loads per run, spread over the available cores (a full load of
+/// specs/riscv takes ~20 ms in a debug build; most mutants fail sooner).
+/// `HEMU_SPEC_FUZZ=<n>` runs more.
+const ITERATIONS: usize = 2500;
 
 #[test]
 fn mutations_never_panic() {
@@ -243,6 +357,10 @@ fn mutations_never_panic() {
             .map(|d| d.as_nanos())
             .unwrap_or(0)
     ));
+    let iterations = std::env::var("HEMU_SPEC_FUZZ")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(ITERATIONS);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
     let started = std::time::Instant::now();
 
@@ -255,7 +373,10 @@ fn mutations_never_panic() {
         }
         match load_caught(&dir.0, "specs/riscv") {
             Ok(Ok(_)) => {}
-            other => panic!("specs/riscv does not load unmutated: {:?}", other.map(|r| r.err())),
+            other => panic!(
+                "specs/riscv does not load unmutated: {:?}",
+                other.map(|r| r.err())
+            ),
         }
     }
 
@@ -270,7 +391,7 @@ fn mutations_never_panic() {
                         std::fs::write(dir.0.join(n), text).unwrap();
                     }
                     let mut out = Vec::new();
-                    for iter in (t..ITERATIONS).step_by(threads) {
+                    for iter in (t..iterations).step_by(threads) {
                         // Per-iteration seed: the same mutations whatever the
                         // thread count.
                         let mut rng = Rng::new(iter as u64);
@@ -283,17 +404,38 @@ fn mutations_never_panic() {
                         }
                         let path = dir.0.join(name);
                         std::fs::write(&path, &text).unwrap();
+                        let lines_of = |file: &str| {
+                            let n = file.strip_prefix("specs/riscv/").unwrap_or(file);
+                            let t = if n == name.as_str() {
+                                Some(&text)
+                            } else {
+                                files.iter().find(|(f, _)| f == n).map(|(_, t)| t)
+                            };
+                            t.map_or(0, |t| t.lines().count())
+                        };
                         let problem = match load_caught(&dir.0, "specs/riscv") {
                             Ok(Ok(_)) => None,
                             Ok(Err(e)) if e.line == 0 && !e.msg.starts_with("cannot read") => {
                                 Some(format!("error without a line: {e}"))
+                            }
+                            Ok(Err(e)) if e.line > lines_of(&e.file) + 1 => {
+                                Some(format!("error past the end of its file: {e}"))
                             }
                             Ok(Err(_)) => None,
                             Err(panic) => Some(panic),
                         };
                         std::fs::write(&path, orig).unwrap();
                         if let Some(p) = problem {
-                            out.push(format!("#{iter} {name} [{}]: {p}", did.join("; ")));
+                            // Keep the offending file for a look.
+                            let keep = std::env::temp_dir().join("hemu-codegen-fuzz-failures");
+                            let kept = keep.join(format!("{iter}-{name}"));
+                            let _ = std::fs::create_dir_all(&keep)
+                                .and_then(|()| std::fs::write(&kept, &text));
+                            out.push(format!(
+                                "#{iter} {name} [{}; saved as {}]: {p}",
+                                did.join("; "),
+                                kept.display()
+                            ));
                         }
                     }
                     out
@@ -307,7 +449,7 @@ fn mutations_never_panic() {
     });
     let _ = std::fs::remove_dir_all(&base);
     eprintln!(
-        "{ITERATIONS} mutated loads on {threads} threads in {:.1?}",
+        "{iterations} mutated loads on {threads} threads in {:.1?}",
         started.elapsed()
     );
 
@@ -323,7 +465,7 @@ fn mutations_never_panic() {
     }
     assert!(
         failures.is_empty(),
-        "{} of {ITERATIONS} mutated specs misbehaved ({} kinds); one example each:\n{}",
+        "{} of {iterations} mutated specs misbehaved ({} kinds); one example each:\n{}",
         failures.len(),
         kinds.len(),
         kinds

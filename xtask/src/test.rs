@@ -34,7 +34,11 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 }
 
 /// Run `f`, which rewrites files in `dir`; fail if anything changed.
-fn reproduces(dir: &Path, what: &str, f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+fn reproduces(
+    dir: &Path,
+    what: &str,
+    f: impl FnOnce() -> Result<(), String>,
+) -> Result<(), String> {
     let before = snapshot(dir);
     f()?;
     let after = snapshot(dir);
@@ -47,7 +51,10 @@ fn reproduces(dir: &Path, what: &str, f: impl FnOnce() -> Result<(), String>) ->
         println!("{what}: reproduced exactly ({} files)", after.len());
         Ok(())
     } else {
-        Err(format!("{what}: checked-in files differ from a fresh build: {}", changed.join(", ")))
+        Err(format!(
+            "{what}: checked-in files differ from a fresh build: {}",
+            changed.join(", ")
+        ))
     }
 }
 
@@ -70,13 +77,17 @@ pub fn run(root: &Path) -> Result<(), String> {
     let mut skipped = Vec::new();
     println!("== guest ELFs rebuild identically");
     if have("riscv64-linux-gnu-gcc") {
-        reproduces(&root.join("tests/guests/riscv/bin"), "guests", || crate::guests::build(root))?;
+        reproduces(&root.join("tests/guests/riscv/bin"), "guests", || {
+            crate::guests::build(root)
+        })?;
     } else {
         skipped.push("guest rebuild (install gcc-riscv64-linux-gnu)");
     }
     println!("== QEMU reference traces re-record identically");
     if have("qemu-system-riscv64") && have("qemu-system-riscv32") {
-        reproduces(&root.join("tests/traces"), "traces", || crate::traces::record(root))?;
+        reproduces(&root.join("tests/traces"), "traces", || {
+            crate::traces::record(root)
+        })?;
     } else {
         skipped.push("trace re-recording (install qemu-system-misc)");
     }

@@ -237,14 +237,27 @@ fn lift_auipc(cx: &mut LiftCx<'_>, f: &FmtU) {
 fn lift_jal(cx: &mut LiftCx<'_>, f: &FmtJ) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rd;
-    let c2: i64 = cx.next_pc as i64;
-    let k3 = cx.k(w, c2);
-    cx.set_reg(0u16, c1, Some(0i64), k3);
-    let c4: i64 = cx.pc as i64;
-    let c5: i64 = f.imm;
-    let c6: i64 = c4.wrapping_add(c5);
-    cx.jump_to(c6);
+    {
+        let c1: i64 = cx.pc as i64;
+        let c2: i64 = f.imm;
+        let c3: i64 = c1.wrapping_add(c2);
+        let c4: i64 = 3i64;
+        let c5: i64 = c3 & c4;
+        let c6: i64 = 0i64;
+        let c7: i64 = (c5 != c6) as i64;
+        if c7 != 0 {
+            let k8 = cx.k(w, c3);
+            cx.b.raise(0u32, k8);
+        } else {}
+    }
+    let c9: i64 = f.rd;
+    let c10: i64 = cx.next_pc as i64;
+    let k11 = cx.k(w, c10);
+    cx.set_reg(0u16, c9, Some(0i64), k11);
+    let c12: i64 = cx.pc as i64;
+    let c13: i64 = f.imm;
+    let c14: i64 = c12.wrapping_add(c13);
+    cx.jump_to(c14);
     cx.fallthrough();
 }
 fn lift_jalr(cx: &mut LiftCx<'_>, f: &FmtI) {
@@ -259,10 +272,26 @@ fn lift_jalr(cx: &mut LiftCx<'_>, f: &FmtI) {
     let c7: i64 = !c6;
     let k8 = cx.k(w, c7);
     let t9 = cx.b.bin(BinOp::And, w, t5, k8);
-    let c10: i64 = f.rd;
-    let c11: i64 = cx.next_pc as i64;
-    let k12 = cx.k(w, c11);
-    cx.set_reg(0u16, c10, Some(0i64), k12);
+    {
+        let c10: i64 = 3i64;
+        let k11 = cx.k(w, c10);
+        let t12 = cx.b.bin(BinOp::And, w, t9, k11);
+        let c13: i64 = 0i64;
+        let k14 = cx.k(w, c13);
+        {
+            let l_else = cx.b.label();
+            cx.b.brcond(Cond::Eq, w, t12, k14, l_else);
+            {
+                let t15 = cx.widen(w, t9, wb, false);
+                cx.b.raise(0u32, t15);
+            }
+            cx.b.set_label(l_else);
+        }
+    }
+    let c16: i64 = f.rd;
+    let c17: i64 = cx.next_pc as i64;
+    let k18 = cx.k(w, c17);
+    cx.set_reg(0u16, c16, Some(0i64), k18);
     cx.jump(t9);
     cx.fallthrough();
 }
@@ -277,10 +306,23 @@ fn lift_beq(cx: &mut LiftCx<'_>, f: &FmtB) {
         let l_else = cx.b.label();
         cx.b.brcond(Cond::Ne, w, t2, t4, l_else);
         {
-            let c6: i64 = cx.pc as i64;
-            let c7: i64 = f.imm;
-            let c8: i64 = c6.wrapping_add(c7);
-            cx.jump_to(c8);
+            {
+                let c5: i64 = cx.pc as i64;
+                let c6: i64 = f.imm;
+                let c7: i64 = c5.wrapping_add(c6);
+                let c8: i64 = 3i64;
+                let c9: i64 = c7 & c8;
+                let c10: i64 = 0i64;
+                let c11: i64 = (c9 != c10) as i64;
+                if c11 != 0 {
+                    let k12 = cx.k(w, c7);
+                    cx.b.raise(0u32, k12);
+                } else {}
+            }
+            let c13: i64 = cx.pc as i64;
+            let c14: i64 = f.imm;
+            let c15: i64 = c13.wrapping_add(c14);
+            cx.jump_to(c15);
         }
         cx.b.set_label(l_else);
     }
@@ -297,10 +339,23 @@ fn lift_bne(cx: &mut LiftCx<'_>, f: &FmtB) {
         let l_else = cx.b.label();
         cx.b.brcond(Cond::Eq, w, t2, t4, l_else);
         {
-            let c6: i64 = cx.pc as i64;
-            let c7: i64 = f.imm;
-            let c8: i64 = c6.wrapping_add(c7);
-            cx.jump_to(c8);
+            {
+                let c5: i64 = cx.pc as i64;
+                let c6: i64 = f.imm;
+                let c7: i64 = c5.wrapping_add(c6);
+                let c8: i64 = 3i64;
+                let c9: i64 = c7 & c8;
+                let c10: i64 = 0i64;
+                let c11: i64 = (c9 != c10) as i64;
+                if c11 != 0 {
+                    let k12 = cx.k(w, c7);
+                    cx.b.raise(0u32, k12);
+                } else {}
+            }
+            let c13: i64 = cx.pc as i64;
+            let c14: i64 = f.imm;
+            let c15: i64 = c13.wrapping_add(c14);
+            cx.jump_to(c15);
         }
         cx.b.set_label(l_else);
     }
@@ -317,10 +372,23 @@ fn lift_blt(cx: &mut LiftCx<'_>, f: &FmtB) {
         let l_else = cx.b.label();
         cx.b.brcond(Cond::Ge, w, t2, t4, l_else);
         {
-            let c6: i64 = cx.pc as i64;
-            let c7: i64 = f.imm;
-            let c8: i64 = c6.wrapping_add(c7);
-            cx.jump_to(c8);
+            {
+                let c5: i64 = cx.pc as i64;
+                let c6: i64 = f.imm;
+                let c7: i64 = c5.wrapping_add(c6);
+                let c8: i64 = 3i64;
+                let c9: i64 = c7 & c8;
+                let c10: i64 = 0i64;
+                let c11: i64 = (c9 != c10) as i64;
+                if c11 != 0 {
+                    let k12 = cx.k(w, c7);
+                    cx.b.raise(0u32, k12);
+                } else {}
+            }
+            let c13: i64 = cx.pc as i64;
+            let c14: i64 = f.imm;
+            let c15: i64 = c13.wrapping_add(c14);
+            cx.jump_to(c15);
         }
         cx.b.set_label(l_else);
     }
@@ -337,10 +405,23 @@ fn lift_bge(cx: &mut LiftCx<'_>, f: &FmtB) {
         let l_else = cx.b.label();
         cx.b.brcond(Cond::Lt, w, t2, t4, l_else);
         {
-            let c6: i64 = cx.pc as i64;
-            let c7: i64 = f.imm;
-            let c8: i64 = c6.wrapping_add(c7);
-            cx.jump_to(c8);
+            {
+                let c5: i64 = cx.pc as i64;
+                let c6: i64 = f.imm;
+                let c7: i64 = c5.wrapping_add(c6);
+                let c8: i64 = 3i64;
+                let c9: i64 = c7 & c8;
+                let c10: i64 = 0i64;
+                let c11: i64 = (c9 != c10) as i64;
+                if c11 != 0 {
+                    let k12 = cx.k(w, c7);
+                    cx.b.raise(0u32, k12);
+                } else {}
+            }
+            let c13: i64 = cx.pc as i64;
+            let c14: i64 = f.imm;
+            let c15: i64 = c13.wrapping_add(c14);
+            cx.jump_to(c15);
         }
         cx.b.set_label(l_else);
     }
@@ -357,10 +438,23 @@ fn lift_bltu(cx: &mut LiftCx<'_>, f: &FmtB) {
         let l_else = cx.b.label();
         cx.b.brcond(Cond::Geu, w, t2, t4, l_else);
         {
-            let c6: i64 = cx.pc as i64;
-            let c7: i64 = f.imm;
-            let c8: i64 = c6.wrapping_add(c7);
-            cx.jump_to(c8);
+            {
+                let c5: i64 = cx.pc as i64;
+                let c6: i64 = f.imm;
+                let c7: i64 = c5.wrapping_add(c6);
+                let c8: i64 = 3i64;
+                let c9: i64 = c7 & c8;
+                let c10: i64 = 0i64;
+                let c11: i64 = (c9 != c10) as i64;
+                if c11 != 0 {
+                    let k12 = cx.k(w, c7);
+                    cx.b.raise(0u32, k12);
+                } else {}
+            }
+            let c13: i64 = cx.pc as i64;
+            let c14: i64 = f.imm;
+            let c15: i64 = c13.wrapping_add(c14);
+            cx.jump_to(c15);
         }
         cx.b.set_label(l_else);
     }
@@ -377,10 +471,23 @@ fn lift_bgeu(cx: &mut LiftCx<'_>, f: &FmtB) {
         let l_else = cx.b.label();
         cx.b.brcond(Cond::Ltu, w, t2, t4, l_else);
         {
-            let c6: i64 = cx.pc as i64;
-            let c7: i64 = f.imm;
-            let c8: i64 = c6.wrapping_add(c7);
-            cx.jump_to(c8);
+            {
+                let c5: i64 = cx.pc as i64;
+                let c6: i64 = f.imm;
+                let c7: i64 = c5.wrapping_add(c6);
+                let c8: i64 = 3i64;
+                let c9: i64 = c7 & c8;
+                let c10: i64 = 0i64;
+                let c11: i64 = (c9 != c10) as i64;
+                if c11 != 0 {
+                    let k12 = cx.k(w, c7);
+                    cx.b.raise(0u32, k12);
+                } else {}
+            }
+            let c13: i64 = cx.pc as i64;
+            let c14: i64 = f.imm;
+            let c15: i64 = c13.wrapping_add(c14);
+            cx.jump_to(c15);
         }
         cx.b.set_label(l_else);
     }
