@@ -95,7 +95,7 @@ pub fn run(root: &Path) -> Result<(), String> {
         println!("SKIPPED: {s}");
     }
     println!(
-        "xtask test: {} passed, 0 failed, {} skipped",
+        "suites: {} passed, 0 failed, {} skipped",
         4 - skipped.len(),
         skipped.len()
     );
