@@ -403,21 +403,12 @@ fn model_rs(isa: &Isa) -> TokenStream {
         let n = e.name.replace('_', " ");
         quote!(#c => #n)
     });
-    let (reset, take_trap) = match &isa.support {
+    let support = match &isa.support {
         Some(s) => {
             let s = format_ident!("{}", s);
-            (
-                quote!(crate::#s::reset(self, st, boot)),
-                quote!(crate::#s::take_trap(self, st, trap)),
-            )
+            quote!(crate::#s::Support)
         }
-        None => (
-            quote!(st.pc = boot.entry),
-            quote!({
-                let _ = (st, trap);
-                TrapOutcome::Fatal
-            }),
-        ),
+        None => quote!(NoSupport),
     };
     let (min_len, max_len) = {
         let l: Vec<usize> = isa.insn_lengths.iter().map(|b| (*b / 8) as usize).collect();
@@ -490,7 +481,7 @@ fn model_rs(isa: &Isa) -> TokenStream {
             fn insn_len_range(&self) -> (usize, usize) { (#min_len, #max_len) }
             fn reg_files(&self) -> Vec<RegFile> { vec![#(#regfiles),*] }
             fn new_state(&self, index: u32) -> CpuState { CpuState::new(index, NREGS) }
-            fn reset(&self, st: &mut CpuState, boot: &BootInfo) { #reset }
+            fn reset(&self, st: &mut CpuState, boot: &BootInfo) { <#support as ArchSupport<Model>>::reset(self, st, boot) }
             fn lift(&self, bytes: &[u8], pc: u64, b: &mut IrBuilder) -> Result<Lifted, DecodeError> {
                 let (insn, len) = decode::decode(bytes, &self.p)?;
                 let mut cx = LiftCx::new(b, pc, len as u64, self.word_bits(), self.endian());
@@ -515,7 +506,8 @@ fn model_rs(isa: &Isa) -> TokenStream {
             fn illegal_trap(&self, bytes: &[u8]) -> Trap {
                 Trap { code: #ill, tval: decode::word(bytes) }
             }
-            fn take_trap(&self, st: &mut CpuState, trap: &Trap) -> TrapOutcome { #take_trap }
+            fn take_trap(&self, st: &mut CpuState, trap: &Trap) -> TrapOutcome { <#support as ArchSupport<Model>>::take_trap(self, st, trap) }
+            fn linux_abi(&self) -> Option<LinuxAbi> { <#support as ArchSupport<Model>>::linux_abi(self) }
             fn trap_name(&self, code: u32) -> &'static str {
                 match code { #(#trap_names,)* _ => "exception" }
             }

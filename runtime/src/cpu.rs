@@ -20,6 +20,10 @@ pub struct CpuState {
     pub insns: u64,
     /// Set when the vCPU has stopped for good (unhandled trap).
     pub stopped: Option<String>,
+    /// Return traps to the caller of the engine (`Exit::Trap`) instead of
+    /// delivering them to the guest: how Linux user mode sees system calls
+    /// and faults.
+    pub exit_on_trap: bool,
     /// State the frontend keeps beyond `regs` (privileged state, FPU
     /// context, ...), owned here so no ISA keeps global state.
     pub ext: Box<dyn Any + Send>,
@@ -44,6 +48,7 @@ impl CpuState {
             index,
             insns: 0,
             stopped: None,
+            exit_on_trap: false,
             ext: Box::new(()),
         }
     }
@@ -196,4 +201,51 @@ pub trait CpuModel: Send + Sync {
     fn take_trap(&self, st: &mut CpuState, trap: &Trap) -> TrapOutcome;
     /// Name of a trap cause, for reports.
     fn trap_name(&self, code: u32) -> &'static str;
+    /// Linux user-mode conventions, if this ISA supports `hemu run`.
+    fn linux_abi(&self) -> Option<LinuxAbi> {
+        None
+    }
+}
+
+/// Hand-written parts of a frontend, for what the spec language does not
+/// say. Every method has a default, so a spec-only ISA needs none of it;
+/// a frontend's `support` module implements the ones it needs for its
+/// generated `Model` type `M`.
+pub trait ArchSupport<M> {
+    /// Reset state (default: start at `boot.entry`).
+    fn reset(_m: &M, st: &mut CpuState, boot: &BootInfo) {
+        st.pc = boot.entry;
+    }
+    /// Deliver a trap (default: none can be handled).
+    fn take_trap(_m: &M, _st: &mut CpuState, _trap: &Trap) -> TrapOutcome {
+        TrapOutcome::Fatal
+    }
+    /// How Linux user mode talks to this ISA (default: not supported).
+    fn linux_abi(_m: &M) -> Option<crate::cpu::LinuxAbi> {
+        None
+    }
+}
+
+/// The default support: nothing hand-written.
+pub struct NoSupport;
+
+impl<M> ArchSupport<M> for NoSupport {}
+
+/// Linux user-mode conventions of an ISA.
+#[derive(Clone, Debug)]
+pub struct LinuxAbi {
+    /// Trap code of the system-call instruction.
+    pub syscall_trap: u32,
+    /// Register holding the system-call number.
+    pub nr_reg: usize,
+    /// Registers holding the arguments, in order.
+    pub arg_regs: Vec<usize>,
+    /// Register receiving the result.
+    pub ret_reg: usize,
+    /// Stack pointer register.
+    pub sp_reg: usize,
+    /// Length of the system-call instruction (the pc moves past it).
+    pub syscall_len: u64,
+    /// ELF `e_machine` of programs for this ISA.
+    pub elf_machine: u16,
 }

@@ -59,6 +59,7 @@ impl Engine for Interpreter {
             };
             match self.exec(&block, model, cpu, bus) {
                 BlockEnd::Continue => {}
+                BlockEnd::Trap(trap) if cpu.exit_on_trap => return Exit::Trap(trap),
                 BlockEnd::Trap(trap) => {
                     if model.take_trap(cpu, &trap) == TrapOutcome::Fatal {
                         cpu.stopped = Some(fatal_report(model, cpu, bus, &trap));

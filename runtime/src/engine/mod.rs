@@ -37,6 +37,9 @@ pub enum Exit {
     Event,
     /// The vCPU stopped (unhandled trap); the report is in `CpuState::stopped`.
     Stopped,
+    /// A trap, returned because `CpuState::exit_on_trap` is set; `pc` is
+    /// the trapping instruction's.
+    Trap(crate::cpu::Trap),
 }
 
 /// Everything an engine needs to run one vCPU.

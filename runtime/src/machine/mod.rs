@@ -432,6 +432,15 @@ impl Machine {
                         },
                         budget,
                     );
+                    if let Exit::Trap(t) = exit {
+                        return RunResult::Crashed {
+                            cpu: format!("/machine/{}/cpu{}", cl.id, cpu.index),
+                            report: format!(
+                                "trap {} returned to a machine that has no host handler",
+                                t.code
+                            ),
+                        };
+                    }
                     if exit == Exit::Stopped {
                         return RunResult::Crashed {
                             cpu: format!("/machine/{}/cpu{}", cl.id, cpu.index),

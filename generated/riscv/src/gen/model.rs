@@ -140,7 +140,7 @@ impl CpuModel for Model {
         CpuState::new(index, NREGS)
     }
     fn reset(&self, st: &mut CpuState, boot: &BootInfo) {
-        crate::support::reset(self, st, boot)
+        <crate::support::Support as ArchSupport<Model>>::reset(self, st, boot)
     }
     fn lift(
         &self,
@@ -179,7 +179,10 @@ impl CpuModel for Model {
         }
     }
     fn take_trap(&self, st: &mut CpuState, trap: &Trap) -> TrapOutcome {
-        crate::support::take_trap(self, st, trap)
+        <crate::support::Support as ArchSupport<Model>>::take_trap(self, st, trap)
+    }
+    fn linux_abi(&self) -> Option<LinuxAbi> {
+        <crate::support::Support as ArchSupport<Model>>::linux_abi(self)
     }
     fn trap_name(&self, code: u32) -> &'static str {
         match code {
