@@ -184,6 +184,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             eprintln!("hemu: instruction limit reached");
             ExitCode::from(EXIT_GUEST_CRASH)
         }
+        RunResult::Idle => {
+            eprintln!("hemu: every vCPU waits for an interrupt that nothing will raise");
+            ExitCode::from(EXIT_GUEST_CRASH)
+        }
     })
 }
 
@@ -207,12 +211,12 @@ fn load_image(m: &mut Machine, path: &PathBuf, entry: bool) -> Result<(), String
 
 fn serial_backends(specs: &[String]) -> Result<Vec<CharBackend>, String> {
     if specs.is_empty() {
-        return Ok(vec![CharBackend::new(Box::new(std::io::stdout()))]);
+        return Ok(vec![CharBackend::stdio()]);
     }
     specs
         .iter()
         .map(|s| match s.as_str() {
-            "stdio" | "mon:stdio" => Ok(CharBackend::new(Box::new(std::io::stdout()))),
+            "stdio" | "mon:stdio" => Ok(CharBackend::stdio()),
             "null" | "none" => Ok(CharBackend::null()),
             _ => match s.strip_prefix("file:") {
                 Some(p) => std::fs::File::create(p)

@@ -177,8 +177,50 @@ fn tree(isa: &Isa, set: &[usize], used: u64, depth: u32) -> TokenStream {
     }
 }
 
-/// The body of `decode_word(w, p) -> Result<Insn, DecodeError>`.
-pub fn decoder(isa: &Isa) -> TokenStream {
-    let all: Vec<usize> = (0..isa.insns.len()).collect();
-    tree(isa, &all, 0, 0)
+/// The body of the decoder of `bits`-long instructions:
+/// `decode_<bits>(w, p) -> Result<Insn, DecodeError>`.
+pub fn decoder(isa: &Isa, bits: u32) -> TokenStream {
+    let set: Vec<usize> = (0..isa.insns.len())
+        .filter(|&i| isa.insns[i].bits == bits)
+        .collect();
+    if set.is_empty() {
+        return quote!({
+            let _ = (w, p);
+            Err(DecodeError::Invalid)
+        });
+    }
+    tree(isa, &set, 0, 0)
+}
+
+/// A length-rule condition as Rust over `first` (the first parcel).
+pub fn length_expr(e: &Expr) -> TokenStream {
+    match e {
+        Expr::Lit(n) => {
+            let n = *n as u64;
+            quote!(#n)
+        }
+        Expr::Name(_) => quote!(first),
+        Expr::Not(a) => {
+            let a = length_expr(a);
+            quote!(!(#a))
+        }
+        Expr::Bin(op, a, b) => {
+            let (a, b) = (length_expr(a), length_expr(b));
+            match op {
+                Bin::LAnd => quote!((#a && #b)),
+                Bin::LOr => quote!((#a || #b)),
+                Bin::Eq => quote!((#a == #b)),
+                Bin::Ne => quote!((#a != #b)),
+                Bin::Lt => quote!((#a < #b)),
+                Bin::Le => quote!((#a <= #b)),
+                Bin::Gt => quote!((#a > #b)),
+                Bin::Ge => quote!((#a >= #b)),
+                Bin::And => quote!((#a & #b)),
+                Bin::Or => quote!((#a | #b)),
+                Bin::Shr => quote!((#a >> #b)),
+                _ => quote!(false),
+            }
+        }
+        _ => quote!(false),
+    }
 }

@@ -121,23 +121,55 @@ fn decode_rs(isa: &Isa) -> TokenStream {
         let st = fmt_struct(&isa.formats[x.format].name);
         quote!(#v(#st))
     });
-    let bytes = (isa.insn_lengths[0] / 8) as usize;
     let unit = (isa.insn_unit / 8) as usize;
-    let parcels = (0..bytes / unit)
-        .map(|i| {
-            let lo = i * unit;
-            let idx = (lo..lo + unit).collect::<Vec<_>>();
-            let from = if isa.insn_big_endian {
-                quote!(from_be_bytes)
-            } else {
-                quote!(from_le_bytes)
-            };
-            let ty = format_ident!("u{}", unit * 8);
-            let shift = (i * unit * 8) as u32;
-            quote!(((#ty::#from([#(bytes[#idx]),*]) as u64) << #shift))
-        })
-        .collect::<Vec<_>>();
-    let tree = decoder(isa);
+    let parcel = |i: usize| {
+        let lo = i * unit;
+        let idx = (lo..lo + unit).collect::<Vec<_>>();
+        let from = if isa.insn_big_endian {
+            quote!(from_be_bytes)
+        } else {
+            quote!(from_le_bytes)
+        };
+        let ty = format_ident!("u{}", unit * 8);
+        let shift = (i * unit * 8) as u32;
+        quote!(((#ty::#from([#(bytes[#idx]),*]) as u64) << #shift))
+    };
+    // Length selection from the first parcel.
+    let mut select = quote!();
+    for (bits, rule) in isa.insn_lengths.iter().zip(&isa.length_rules).rev() {
+        let n = (*bits / 8) as usize;
+        select = match rule {
+            None => quote!(#n),
+            Some(r) => {
+                let c = crate::decode::length_expr(r);
+                quote!(if #c { #n } else { #select })
+            }
+        };
+    }
+    let first = parcel(0);
+    let arms = isa.insn_lengths.iter().map(|bits| {
+        let n = (*bits / 8) as usize;
+        let parcels = (0..n / unit).map(parcel);
+        let f = format_ident!("decode_{}", bits);
+        quote!(#n => #f(#(#parcels)|*, p))
+    });
+    let word_arms = isa.insn_lengths.iter().map(|bits| {
+        let n = (*bits / 8) as usize;
+        let parcels = (0..n / unit).map(parcel);
+        quote!(#n => #(#parcels)|*)
+    });
+    let decoders = isa.insn_lengths.iter().map(|bits| {
+        let f = format_ident!("decode_{}", bits);
+        let tree = decoder(isa, *bits);
+        let doc = format!("Decode a {bits}-bit instruction word.");
+        quote! {
+            #[doc = #doc]
+            pub fn #f(w: u64, p: &Params) -> Result<Insn, DecodeError> {
+                #tree
+            }
+        }
+    });
+    let unit_n = unit;
     quote! {
         //! Instruction decoding: a decision tree over the fixed encoding bits.
         use super::model::Params;
@@ -149,26 +181,44 @@ fn decode_rs(isa: &Isa) -> TokenStream {
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub enum Insn { #(#variants),* }
 
+        /// The length in bytes of the instruction starting at `bytes`
+        /// (`None`: too few bytes to tell).
+        pub fn length(bytes: &[u8]) -> Option<usize> {
+            if bytes.len() < #unit_n {
+                return None;
+            }
+            let first: u64 = #first;
+            Some(#select)
+        }
+
         /// Decode the instruction at the start of `bytes` (memory order).
         /// Never allocates; asks for more bytes when given too few.
         pub fn decode(bytes: &[u8], p: &Params) -> Result<(Insn, usize), DecodeError> {
-            if bytes.len() < #bytes {
-                return Err(DecodeError::NeedBytes(#bytes));
+            let Some(len) = length(bytes) else {
+                return Err(DecodeError::NeedBytes(#unit_n));
+            };
+            if bytes.len() < len {
+                return Err(DecodeError::NeedBytes(len));
             }
-            let w: u64 = #(#parcels)|*;
-            decode_word(w, p).map(|i| (i, #bytes))
+            let insn = match len {
+                #(#arms,)*
+                _ => Err(DecodeError::Invalid),
+            }?;
+            Ok((insn, len))
         }
 
-        /// The instruction word as read from memory order.
+        /// The instruction word as read from memory order (0 if incomplete).
         pub fn word(bytes: &[u8]) -> u64 {
-            if bytes.len() < #bytes { return 0; }
-            #(#parcels)|*
+            match length(bytes) {
+                Some(len) if bytes.len() >= len => match len {
+                    #(#word_arms,)*
+                    _ => 0,
+                },
+                _ => 0,
+            }
         }
 
-        /// Decode an instruction word.
-        pub fn decode_word(w: u64, p: &Params) -> Result<Insn, DecodeError> {
-            #tree
-        }
+        #(#decoders)*
     }
 }
 
@@ -508,6 +558,10 @@ fn model_rs(isa: &Isa) -> TokenStream {
             }
             fn take_trap(&self, st: &mut CpuState, trap: &Trap) -> TrapOutcome { <#support as ArchSupport<Model>>::take_trap(self, st, trap) }
             fn linux_abi(&self) -> Option<LinuxAbi> { <#support as ArchSupport<Model>>::linux_abi(self) }
+            fn irq_lines(&self) -> &'static [(&'static str, u32)] { <#support as ArchSupport<Model>>::irq_lines(self) }
+            fn set_irq(&self, st: &mut CpuState, line: u32, level: bool) { <#support as ArchSupport<Model>>::set_irq(self, st, line, level) }
+            fn check_interrupts(&self, st: &mut CpuState) { <#support as ArchSupport<Model>>::check_interrupts(self, st) }
+            fn fdt_cpu(&self) -> Vec<(String, hemu_runtime::device::FdtValue)> { <#support as ArchSupport<Model>>::fdt_cpu(self) }
             fn trap_name(&self, code: u32) -> &'static str {
                 match code { #(#trap_names,)* _ => "exception" }
             }

@@ -48,7 +48,15 @@ struct RawFunction {
 struct RawInsn {
     unit: u32,
     endian: String,
-    length: Vec<u32>,
+    length: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLength {
+    bits: u32,
+    #[serde(default)]
+    when: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -107,6 +115,8 @@ struct RawHelper {
     ret: Option<Value>,
     #[serde(default = "full")]
     effects: String,
+    #[serde(default)]
+    ends_block: bool,
 }
 
 fn full() -> String {
@@ -229,6 +239,9 @@ pub struct Helper {
     pub ret: Option<Width>,
     /// Pure?
     pub pure: bool,
+    /// Does calling it end the block (it changes state translation
+    /// depends on: privilege, address translation, interrupt enables)?
+    pub ends_block: bool,
 }
 
 /// One instruction.
@@ -281,8 +294,11 @@ pub struct Isa {
     pub insn_unit: u32,
     /// Byte order of instruction parcels.
     pub insn_big_endian: bool,
-    /// Instruction lengths in bits.
+    /// Instruction lengths in bits, in the order they are tried.
     pub insn_lengths: Vec<u32>,
+    /// For each length, the condition on the first parcel (`first`) that
+    /// selects it; the last has none.
+    pub length_rules: Vec<Option<Expr>>,
     /// Register files.
     pub regfiles: Vec<RegFile>,
     /// Exceptions.
@@ -471,15 +487,65 @@ impl Isa {
         if ![8, 16, 32].contains(&raw.insn.unit) {
             return Err(f.err_key("insn", 0, "insn.unit must be 8, 16 or 32"));
         }
-        if raw.insn.length.len() != 1
-            || ![16, 32].contains(&raw.insn.length[0])
-            || !raw.insn.length[0].is_multiple_of(raw.insn.unit)
-        {
-            return Err(f.err_key(
-                "insn",
-                0,
-                "insn.length: one length of 16 or 32 bits, a multiple of the unit, is supported",
-            ));
+        let mut insn_lengths = Vec::new();
+        let mut length_rules = Vec::new();
+        let insn_line = f.key_line("insn", 0);
+        for (i, v) in raw.insn.length.iter().enumerate() {
+            let l: RawLength = match v {
+                Value::Number(n) => RawLength {
+                    bits: n.as_u64().unwrap_or(0) as u32,
+                    when: None,
+                },
+                _ => from(f, insn_line, "insn.length", v)?,
+            };
+            if l.bits == 0
+                || l.bits > 64
+                || !l.bits.is_multiple_of(raw.insn.unit)
+                || insn_lengths.contains(&l.bits)
+            {
+                return Err(f.err_line(
+                    insn_line,
+                    format!(
+                        "insn.length: {} bits is not a new multiple of the {}-bit unit up to 64",
+                        l.bits, raw.insn.unit
+                    ),
+                ));
+            }
+            let last = i + 1 == raw.insn.length.len();
+            let rule = match (&l.when, last) {
+                (Some(w), false) => Some(
+                    sem::parse_expr(w)
+                        .map_err(|m| f.err_line(insn_line, format!("insn.length: {m}")))?,
+                ),
+                (None, true) => None,
+                (Some(_), true) => {
+                    return Err(f.err_line(
+                        insn_line,
+                        "insn.length: the last length takes no `when` (it is what remains)",
+                    ))
+                }
+                (None, false) => {
+                    return Err(f.err_line(
+                        insn_line,
+                        "insn.length: every length but the last needs a `when` on `first`",
+                    ))
+                }
+            };
+            if let Some(r) = &rule {
+                let mut names = Vec::new();
+                sem::names_in_expr(r, &mut names);
+                if let Some(n) = names.iter().find(|n| n.as_str() != "first") {
+                    return Err(f.err_line(
+                        insn_line,
+                        format!("insn.length: unknown name '{n}' (only `first`, the first parcel)"),
+                    ));
+                }
+            }
+            insn_lengths.push(l.bits);
+            length_rules.push(rule);
+        }
+        if insn_lengths.is_empty() {
+            return Err(f.err_line(insn_line, "insn.length: give at least one length"));
         }
 
         let mut regfiles = Vec::new();
@@ -554,7 +620,7 @@ impl Isa {
             }
         }
 
-        let max_len = raw.insn.length.iter().copied().max().unwrap_or(32);
+        let max_len = insn_lengths.iter().copied().max().unwrap_or(32);
         let mut formats = Vec::new();
         for (k, v) in &raw.formats {
             let name = key_str(k);
@@ -640,6 +706,7 @@ impl Isa {
                 })
             };
             helpers.push(Helper {
+                ends_block: h.ends_block,
                 args: h.args.iter().map(w).collect::<Result<_, _>>()?,
                 ret: h.ret.as_ref().map(w).transpose()?,
                 pure: match h.effects.as_str() {
@@ -693,7 +760,8 @@ impl Isa {
             elf_machine: raw.elf_machine,
             insn_unit: raw.insn.unit,
             insn_big_endian,
-            insn_lengths: raw.insn.length,
+            insn_lengths,
+            length_rules,
             regfiles,
             exceptions,
             formats,
@@ -738,14 +806,15 @@ impl Isa {
             if self.insns.iter().any(|i| i.mnemonic == mnemonic) {
                 return Err(f.err_line(line, format!("{mnemonic}: defined twice")));
             }
-            let bits = self.insn_lengths[0];
             let enc: Vec<char> = e.enc.chars().filter(|c| *c != '_' && *c != ' ').collect();
-            if enc.len() != bits as usize {
+            let bits = enc.len() as u32;
+            if !self.insn_lengths.contains(&bits) {
+                let l: Vec<String> = self.insn_lengths.iter().map(|b| b.to_string()).collect();
                 return Err(f.err_line(
                     line,
                     format!(
-                        "{mnemonic}: encoding has {} bits, instructions have {bits}",
-                        enc.len()
+                        "{mnemonic}: encoding has {bits} bits, instructions have {}",
+                        l.join(" or ")
                     ),
                 ));
             }
@@ -764,7 +833,21 @@ impl Isa {
                 }
             }
             let fmt = &self.formats[format];
+            let full = if bits == 64 {
+                u64::MAX
+            } else {
+                (1u64 << bits) - 1
+            };
             for fd in &fmt.fields {
+                if fd.mask() & !full != 0 {
+                    return Err(f.err_line(
+                        line,
+                        format!(
+                            "{mnemonic}: field {} of format {} lies beyond the {bits}-bit encoding",
+                            fd.name, fmt.name
+                        ),
+                    ));
+                }
                 if fd.mask() & (mask | ignored) != 0 {
                     return Err(f.err_line(
                         line,

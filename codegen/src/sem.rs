@@ -390,6 +390,45 @@ pub fn inline(s: &[Stmt], funcs: &[Function], depth: u32) -> Result<Vec<Stmt>, S
     Ok(out)
 }
 
+/// Names of every function called in an expression.
+pub fn calls_in_expr(e: &Expr, out: &mut Vec<String>) {
+    match e {
+        Expr::Lit(_) | Expr::Name(_) => {}
+        Expr::Reg(_, i) | Expr::Not(i) | Expr::Neg(i) => calls_in_expr(i, out),
+        Expr::Bin(_, a, b) => {
+            calls_in_expr(a, out);
+            calls_in_expr(b, out);
+        }
+        Expr::Call(n, args) => {
+            out.push(n.clone());
+            args.iter().for_each(|a| calls_in_expr(a, out));
+        }
+    }
+}
+
+/// Names of every function called in a statement list.
+pub fn calls_in_stmts(s: &[Stmt], out: &mut Vec<String>) {
+    for st in s {
+        match st {
+            Stmt::Let(_, e) => calls_in_expr(e, out),
+            Stmt::SetReg(_, i, e) => {
+                calls_in_expr(i, out);
+                calls_in_expr(e, out);
+            }
+            Stmt::If(c, a, b) => {
+                calls_in_expr(c, out);
+                calls_in_stmts(a, out);
+                calls_in_stmts(b, out);
+            }
+            Stmt::Call(n, args) => {
+                out.push(n.clone());
+                args.iter().for_each(|a| calls_in_expr(a, out));
+            }
+            Stmt::Block(b) => calls_in_stmts(b, out),
+        }
+    }
+}
+
 /// Does a statement list contain a `jump`?
 pub fn may_jump(s: &[Stmt]) -> bool {
     s.iter().any(|st| match st {

@@ -168,7 +168,11 @@ mod tests {
     fn transmits_and_reports_empty_transmitter() {
         let (mut u, buf) = uart(0);
         let mut ev = Vec::new();
-        let mut cx = DeviceCtx { events: &mut ev };
+        let mut cx = DeviceCtx {
+            events: &mut ev,
+            device: 0,
+            now_ns: 0,
+        };
         u.write(0, 1, b'h' as u64, &mut cx).unwrap();
         u.write(0, 1, b'i' as u64, &mut cx).unwrap();
         assert_eq!(&*buf.lock().unwrap(), b"hi");
@@ -179,7 +183,11 @@ mod tests {
     fn divisor_latch_hides_thr() {
         let (mut u, buf) = uart(0);
         let mut ev = Vec::new();
-        let mut cx = DeviceCtx { events: &mut ev };
+        let mut cx = DeviceCtx {
+            events: &mut ev,
+            device: 0,
+            now_ns: 0,
+        };
         u.write(3, 1, 0x80, &mut cx).unwrap();
         u.write(0, 1, 0x03, &mut cx).unwrap();
         u.write(1, 1, 0x01, &mut cx).unwrap();
@@ -193,7 +201,11 @@ mod tests {
     fn reg_shift_spaces_registers() {
         let (mut u, _) = uart(2);
         let mut ev = Vec::new();
-        let mut cx = DeviceCtx { events: &mut ev };
+        let mut cx = DeviceCtx {
+            events: &mut ev,
+            device: 0,
+            now_ns: 0,
+        };
         assert_eq!(u.read(20, 4, &mut cx).unwrap(), 0x60);
         assert!(u.read(5, 1, &mut cx).is_err());
     }

@@ -84,7 +84,11 @@ mod tests {
 
     fn write(v: u64) -> Vec<MachineEvent> {
         let mut ev = Vec::new();
-        let mut cx = DeviceCtx { events: &mut ev };
+        let mut cx = DeviceCtx {
+            events: &mut ev,
+            device: 0,
+            now_ns: 0,
+        };
         SifiveTest.write(0, 4, v, &mut cx).unwrap();
         ev
     }
@@ -100,7 +104,11 @@ mod tests {
     #[test]
     fn bad_offsets_and_sizes_fault() {
         let mut ev = Vec::new();
-        let mut cx = DeviceCtx { events: &mut ev };
+        let mut cx = DeviceCtx {
+            events: &mut ev,
+            device: 0,
+            now_ns: 0,
+        };
         assert!(SifiveTest.write(4, 4, 0x5555, &mut cx).is_err());
         assert!(SifiveTest.write(0, 1, 0x55, &mut cx).is_err());
         assert!(ev.is_empty());

@@ -20,6 +20,12 @@ pub struct CpuState {
     pub insns: u64,
     /// Set when the vCPU has stopped for good (unhandled trap).
     pub stopped: Option<String>,
+    /// An interrupt may have become deliverable (an input line changed, or
+    /// an enable bit): the engine asks the model before the next block.
+    pub irq_pending: bool,
+    /// Waiting for an interrupt (WFI): the vCPU runs no instructions until
+    /// the model wakes it.
+    pub waiting: bool,
     /// Return traps to the caller of the engine (`Exit::Trap`) instead of
     /// delivering them to the guest: how Linux user mode sees system calls
     /// and faults.
@@ -48,6 +54,8 @@ impl CpuState {
             index,
             insns: 0,
             stopped: None,
+            irq_pending: false,
+            waiting: false,
             exit_on_trap: false,
             ext: Box::new(()),
         }
@@ -205,6 +213,23 @@ pub trait CpuModel: Send + Sync {
     fn linux_abi(&self) -> Option<LinuxAbi> {
         None
     }
+    /// Named interrupt input lines of a vCPU (the number is also the
+    /// line's device-tree interrupt specifier).
+    fn irq_lines(&self) -> &'static [(&'static str, u32)] {
+        &[]
+    }
+    /// An input line of vCPU `st` changed.
+    fn set_irq(&self, st: &mut CpuState, line: u32, level: bool) {
+        let _ = (st, line, level);
+    }
+    /// Deliver a pending, enabled interrupt, if any (changes `pc`).
+    fn check_interrupts(&self, st: &mut CpuState) {
+        let _ = st;
+    }
+    /// Extra device-tree properties of a vCPU node.
+    fn fdt_cpu(&self) -> Vec<(String, crate::device::FdtValue)> {
+        Vec::new()
+    }
 }
 
 /// Hand-written parts of a frontend, for what the spec language does not
@@ -223,6 +248,18 @@ pub trait ArchSupport<M> {
     /// How Linux user mode talks to this ISA (default: not supported).
     fn linux_abi(_m: &M) -> Option<crate::cpu::LinuxAbi> {
         None
+    }
+    /// Named interrupt input lines of a vCPU (default: none).
+    fn irq_lines(_m: &M) -> &'static [(&'static str, u32)] {
+        &[]
+    }
+    /// An input line changed.
+    fn set_irq(_m: &M, _st: &mut CpuState, _line: u32, _level: bool) {}
+    /// Deliver a pending, enabled interrupt if there is one.
+    fn check_interrupts(_m: &M, _st: &mut CpuState) {}
+    /// Extra device-tree properties of a vCPU node (`riscv,isa`, ...).
+    fn fdt_cpu(_m: &M) -> Vec<(String, crate::device::FdtValue)> {
+        Vec::new()
     }
 }
 

@@ -15,12 +15,63 @@ pub enum MachineEvent {
     Shutdown(i32),
     /// Reset the machine.
     Reset,
+    /// Output IRQ line `out` of device `device` changed to `level`; the
+    /// machine routes it along the wiring of the machine file.
+    Irq {
+        /// Index of the device in the machine.
+        device: usize,
+        /// Output line of that device.
+        out: u32,
+        /// New level.
+        level: bool,
+    },
 }
 
-/// What a device may do during an access.
+/// What a device may do during an access or a tick.
 pub struct DeviceCtx<'a> {
     /// Events for the machine, handled after the current instruction.
     pub events: &'a mut Vec<MachineEvent>,
+    /// Index of the device being called (for IRQ events).
+    pub device: usize,
+    /// Virtual time in nanoseconds (derived from retired instructions, so
+    /// runs are deterministic).
+    pub now_ns: u64,
+}
+
+impl DeviceCtx<'_> {
+    /// Set output IRQ line `out` to `level`.
+    pub fn irq(&mut self, out: u32, level: bool) {
+        self.events.push(MachineEvent::Irq {
+            device: self.device,
+            out,
+            level,
+        });
+    }
+}
+
+/// A device-tree value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FdtValue {
+    /// An empty (boolean) property.
+    Empty,
+    /// A string.
+    Str(String),
+    /// A list of strings.
+    Strs(Vec<String>),
+    /// 32-bit cells.
+    Cells(Vec<u32>),
+}
+
+/// What a device contributes to the guest's device tree: the machine adds
+/// `reg` (from the address-space mapping), interrupt wiring and phandles.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FdtNode {
+    /// Node name without the unit address (`serial`).
+    pub name: String,
+    /// Properties (`compatible`, `clock-frequency`, ...).
+    pub props: Vec<(String, FdtValue)>,
+    /// Is the device an interrupt controller others are wired to?
+    pub interrupt_controller: bool,
 }
 
 /// A device refused an access.
@@ -50,6 +101,27 @@ pub trait Device: Send {
     ) -> Result<(), DeviceError>;
     /// Return to the power-on state.
     fn reset(&mut self);
+    /// Input IRQ line `line` changed to `level` (interrupt controllers).
+    fn set_input(&mut self, line: u32, level: bool, cx: &mut DeviceCtx<'_>) {
+        let _ = (line, level, cx);
+    }
+    /// The virtual time (ns) at which the device wants `tick`, if any.
+    fn next_deadline(&self) -> Option<u64> {
+        None
+    }
+    /// Called when virtual time reaches `next_deadline`, and whenever the
+    /// machine polls host input (a UART reads its backend here).
+    fn tick(&mut self, cx: &mut DeviceCtx<'_>) {
+        let _ = cx;
+    }
+    /// Does the device hold host input the guest has not read yet?
+    fn has_pending_input(&self) -> bool {
+        false
+    }
+    /// The device-tree node for this device (None: not described).
+    fn fdt_node(&self) -> Option<FdtNode> {
+        None
+    }
 }
 
 /// Type of a device property.
@@ -100,10 +172,13 @@ pub enum PropValue {
     Str(String),
 }
 
-/// A character backend: where a UART's output goes.
+/// A character backend: where a UART's output goes and its input comes
+/// from. Input arrives in a queue (filled by a host reader thread for
+/// stdio, or by a test), so devices never block on the host.
 #[derive(Clone)]
 pub struct CharBackend {
     out: Arc<Mutex<Box<dyn Write + Send>>>,
+    input: Arc<Mutex<std::collections::VecDeque<u8>>>,
 }
 
 impl fmt::Debug for CharBackend {
@@ -113,11 +188,47 @@ impl fmt::Debug for CharBackend {
 }
 
 impl CharBackend {
-    /// A backend writing to `w`.
+    /// A backend writing to `w`, with no input.
     pub fn new(w: Box<dyn Write + Send>) -> CharBackend {
         CharBackend {
             out: Arc::new(Mutex::new(w)),
+            input: Arc::default(),
         }
+    }
+    /// The host terminal: output to stdout, input from stdin (read by a
+    /// thread owned by this backend).
+    pub fn stdio() -> CharBackend {
+        let b = CharBackend::new(Box::new(std::io::stdout()));
+        let q = b.input.clone();
+        std::thread::spawn(move || {
+            use std::io::Read;
+            let mut buf = [0u8; 256];
+            let mut stdin = std::io::stdin();
+            while let Ok(n) = stdin.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                match q.lock() {
+                    Ok(mut v) => v.extend(&buf[..n]),
+                    Err(_) => break,
+                }
+            }
+        });
+        b
+    }
+    /// Queue bytes as if typed (tests, QMP `human-monitor-command`...).
+    pub fn push_input(&self, bytes: &[u8]) {
+        if let Ok(mut q) = self.input.lock() {
+            q.extend(bytes);
+        }
+    }
+    /// Take the next input byte, if one is waiting.
+    pub fn read_byte(&self) -> Option<u8> {
+        self.input.lock().ok()?.pop_front()
+    }
+    /// Is input waiting?
+    pub fn has_input(&self) -> bool {
+        self.input.lock().is_ok_and(|q| !q.is_empty())
     }
     /// A backend that drops everything.
     pub fn null() -> CharBackend {

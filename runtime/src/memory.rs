@@ -74,6 +74,8 @@ pub struct Memory {
     /// RAM granules holding translated code that were written since the
     /// machine last looked: (ram block, granule index).
     pub code_writes: Vec<(usize, u64)>,
+    /// Virtual time in nanoseconds, as devices see it.
+    pub now_ns: u64,
 }
 
 /// What a region of an address space maps to.
@@ -198,6 +200,8 @@ impl Bus<'_> {
                 let slot = &mut self.mem.devices[device];
                 let mut cx = DeviceCtx {
                     events: &mut self.mem.events,
+                    device,
+                    now_ns: self.mem.now_ns,
                 };
                 let v = slot
                     .dev
@@ -257,6 +261,8 @@ impl Bus<'_> {
                 };
                 let mut cx = DeviceCtx {
                     events: &mut self.mem.events,
+                    device,
+                    now_ns: self.mem.now_ns,
                 };
                 slot.dev
                     .write(addr - r.base, size, v & size_mask(size), &mut cx)

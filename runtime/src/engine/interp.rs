@@ -45,6 +45,13 @@ impl Engine for Interpreter {
             if cpu.insns.wrapping_sub(start) >= budget {
                 return Exit::Budget;
             }
+            if cpu.irq_pending {
+                cpu.irq_pending = false;
+                model.check_interrupts(cpu);
+            }
+            if cpu.waiting {
+                return Exit::Idle;
+            }
             let block = match cache.get(cpu.pc) {
                 Some(b) => b,
                 None => {

@@ -35,6 +35,8 @@ pub enum Exit {
     Budget,
     /// A device raised a machine event.
     Event,
+    /// The vCPU waits for an interrupt.
+    Idle,
     /// The vCPU stopped (unhandled trap); the report is in `CpuState::stopped`.
     Stopped,
     /// A trap, returned because `CpuState::exit_on_trap` is set; `pc` is

@@ -31,9 +31,39 @@ pub struct MachineFile {
     pub address_spaces: BTreeMap<String, Vec<Value>>,
     /// CPU clusters.
     pub clusters: Vec<Value>,
+    /// Interrupt wiring.
+    #[serde(default)]
+    pub irqs: Vec<Value>,
     /// Scheduling quantum in instructions.
     #[serde(default)]
     pub quantum: Option<Value>,
+    /// Virtual nanoseconds per retired instruction.
+    #[serde(default)]
+    pub insn_ns: Option<Value>,
+}
+
+/// One interrupt wire (or a fan-out to every vCPU of a cluster).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IrqSpec {
+    /// Source device id.
+    pub from: String,
+    /// Source output line (default 0).
+    #[serde(default)]
+    pub out: Option<Value>,
+    /// Target device id (an interrupt controller).
+    #[serde(default)]
+    pub to: Option<String>,
+    /// Input line of the target device.
+    #[serde(default)]
+    pub input: Option<Value>,
+    /// Target cluster: output `k * lines.len() + j` of the source drives
+    /// line `lines[j]` of vCPU `k`.
+    #[serde(default)]
+    pub to_cpus: Option<String>,
+    /// vCPU input line names (see `hemu list archs`).
+    #[serde(default)]
+    pub lines: Vec<String>,
 }
 
 /// A parameter declaration.

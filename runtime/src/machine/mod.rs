@@ -5,7 +5,9 @@ pub mod file;
 
 use crate::cluster::Cluster;
 use crate::cpu::{BootInfo, Frontend};
-use crate::device::{CharBackend, DeviceConfig, DeviceType, MachineEvent, PropType, PropValue};
+use crate::device::{
+    CharBackend, DeviceConfig, DeviceCtx, DeviceType, MachineEvent, PropType, PropValue,
+};
 use crate::engine::{Engine, ExecCtx, Exit, Interpreter};
 use crate::loader::{self, ElfInfo, LoadError};
 use crate::memory::{AddressSpace, Bus, DeviceSlot, Memory, RamBlock, Region, Target};
@@ -114,6 +116,17 @@ pub enum RunResult {
     },
     /// The instruction limit was reached.
     Limit,
+    /// Every vCPU waits for an interrupt nothing will raise.
+    Idle,
+}
+
+/// Where an IRQ output goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IrqTarget {
+    /// Input line of a device.
+    Device(usize, u32),
+    /// Input line of a vCPU: (cluster, vCPU, line).
+    Cpu(usize, usize, u32),
 }
 
 /// A built machine.
@@ -128,6 +141,15 @@ pub struct Machine {
     pub clusters: Vec<Cluster>,
     /// Instructions a vCPU runs before the next one gets its turn.
     pub quantum: u64,
+    /// Virtual nanoseconds per instruction.
+    pub insn_ns: u64,
+    /// Virtual time.
+    pub time_ns: u64,
+    /// IRQ wiring: (device, output) → targets.
+    pub irq_routes: BTreeMap<(usize, u32), Vec<IrqTarget>>,
+    /// When every vCPU waits and no timer is due: poll host input and
+    /// wait (true, interactive), or return `RunResult::Idle` (false).
+    pub idle_wait: bool,
     boot_cluster: usize,
 }
 
@@ -332,6 +354,92 @@ impl Machine {
         if clusters.is_empty() {
             return Err(src.err_at("clusters:", "a machine needs at least one cluster"));
         }
+        let mut irq_routes: BTreeMap<(usize, u32), Vec<IrqTarget>> = BTreeMap::new();
+        for raw in &mf.irqs {
+            let from = raw.get("from").and_then(scalar_text).unwrap_or_default();
+            let anchor = format!("from: {from}");
+            let w: file::IrqSpec = file::typed(src, sub(raw)?, &anchor, "irq")?;
+            let dev_index = |id: &str| match ids.get(id) {
+                Some(Target::Mmio { device }) => Ok(*device),
+                _ => Err(src.err_at(&anchor, format!("irq: '{id}' is not a device id"))),
+            };
+            let from_dev = dev_index(&w.from)?;
+            let num = |v: &Option<serde_yaml::Value>, what: &str| -> Result<u32, FileError> {
+                match v {
+                    None => Ok(0),
+                    Some(v) => parse_u64(v)
+                        .filter(|n| *n < 1 << 16)
+                        .map(|n| n as u32)
+                        .ok_or_else(|| {
+                            src.err_at(&anchor, format!("irq from {}: bad {what}", w.from))
+                        }),
+                }
+            };
+            let out = num(&w.out, "out")?;
+            match (&w.to, &w.to_cpus) {
+                (Some(to), None) => {
+                    let d = dev_index(to)?;
+                    let input = num(&w.input, "input")?;
+                    irq_routes
+                        .entry((from_dev, out))
+                        .or_default()
+                        .push(IrqTarget::Device(d, input));
+                }
+                (None, Some(c)) => {
+                    let Some(ci) = clusters.iter().position(|x| &x.id == c) else {
+                        return Err(
+                            src.err_at(&anchor, format!("irq from {}: no cluster '{c}'", w.from))
+                        );
+                    };
+                    if w.lines.is_empty() {
+                        return Err(src.err_at(
+                            &anchor,
+                            format!("irq from {}: `lines` names the vCPU inputs", w.from),
+                        ));
+                    }
+                    let known = clusters[ci].model.irq_lines();
+                    let mut nums = Vec::new();
+                    for l in &w.lines {
+                        let Some((_, n)) = known.iter().find(|(name, _)| name == l) else {
+                            let names: Vec<&str> = known.iter().map(|(n, _)| *n).collect();
+                            return Err(src.err_at(
+                                &anchor,
+                                format!(
+                                    "irq from {}: vCPUs of {c} have no input line '{l}'{}",
+                                    w.from,
+                                    suggest(l, &names)
+                                ),
+                            ));
+                        };
+                        nums.push(*n);
+                    }
+                    for k in 0..clusters[ci].cpus.len() {
+                        for (j, n) in nums.iter().enumerate() {
+                            let o = out + (k * nums.len() + j) as u32;
+                            irq_routes
+                                .entry((from_dev, o))
+                                .or_default()
+                                .push(IrqTarget::Cpu(ci, k, *n));
+                        }
+                    }
+                }
+                _ => {
+                    return Err(src.err_at(
+                        &anchor,
+                        format!(
+                            "irq from {}: give either `to` (a device) or `to_cpus` (a cluster)",
+                            w.from
+                        ),
+                    ))
+                }
+            }
+        }
+        let insn_ns = match &mf.insn_ns {
+            Some(v) => parse_u64(&sub(v)?)
+                .filter(|q| (1..=1_000_000).contains(q))
+                .ok_or_else(|| src.err_at("insn_ns:", "insn_ns must be 1..1000000"))?,
+            None => 10,
+        };
         let quantum = match &mf.quantum {
             Some(v) => parse_u64(&sub(v)?)
                 .filter(|q| *q > 0)
@@ -344,6 +452,10 @@ impl Machine {
             spaces,
             clusters,
             quantum,
+            insn_ns,
+            time_ns: 0,
+            irq_routes,
+            idle_wait: true,
             boot_cluster: boot_cluster.unwrap_or(0),
         };
         m.reset();
@@ -402,6 +514,9 @@ impl Machine {
             .collect();
         loop {
             let mut all_done = true;
+            let mut all_waiting = true;
+            let mut most = 0u64;
+            self.memory.now_ns = self.time_ns;
             // Indexed: handling events below needs `self` between clusters.
             #[allow(clippy::needless_range_loop)]
             for ci in 0..self.clusters.len() {
@@ -419,6 +534,15 @@ impl Machine {
                         None => self.quantum,
                     };
                     all_done = false;
+                    if cpu.irq_pending {
+                        cpu.irq_pending = false;
+                        cl.model.check_interrupts(cpu);
+                    }
+                    if cpu.waiting {
+                        continue;
+                    }
+                    all_waiting = false;
+                    let before = cpu.insns;
                     let mut bus = Bus {
                         space,
                         mem: &mut self.memory,
@@ -432,6 +556,7 @@ impl Machine {
                         },
                         budget,
                     );
+                    most = most.max(cpu.insns - before);
                     if let Exit::Trap(t) = exit {
                         return RunResult::Crashed {
                             cpu: format!("/machine/{}/cpu{}", cl.id, cpu.index),
@@ -459,7 +584,52 @@ impl Machine {
             if all_done {
                 return RunResult::Limit;
             }
+            if all_waiting {
+                // Nothing runs: skip to the next timer, or wait for input.
+                match self.next_deadline() {
+                    Some(t) => self.time_ns = self.time_ns.max(t),
+                    None if self.idle_wait => {
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
+                    None if !self.has_input() => return RunResult::Idle,
+                    None => {}
+                }
+            } else {
+                self.time_ns += most.max(1) * self.insn_ns;
+            }
+            if let Some(r) = self.tick_devices() {
+                return r;
+            }
         }
+    }
+
+    fn next_deadline(&self) -> Option<u64> {
+        self.memory
+            .devices
+            .iter()
+            .filter_map(|d| d.dev.next_deadline())
+            .min()
+    }
+
+    fn has_input(&self) -> bool {
+        self.memory
+            .devices
+            .iter()
+            .any(|d| d.dev.has_pending_input())
+    }
+
+    /// Let devices see the time (timers) and poll host input.
+    fn tick_devices(&mut self) -> Option<RunResult> {
+        self.memory.now_ns = self.time_ns;
+        for (i, d) in self.memory.devices.iter_mut().enumerate() {
+            let mut cx = DeviceCtx {
+                events: &mut self.memory.events,
+                device: i,
+                now_ns: self.time_ns,
+            };
+            d.dev.tick(&mut cx);
+        }
+        self.handle_events()
     }
 
     /// Execute exactly one instruction (or take one trap) on one vCPU,
@@ -496,11 +666,37 @@ impl Machine {
     }
 
     fn handle_events(&mut self) -> Option<RunResult> {
-        let events = std::mem::take(&mut self.memory.events);
-        for e in events {
-            match e {
-                MachineEvent::Shutdown(code) => return Some(RunResult::Shutdown(code)),
-                MachineEvent::Reset => self.reset(),
+        // Routing an IRQ into a controller can raise more events: loop.
+        while !self.memory.events.is_empty() {
+            let events = std::mem::take(&mut self.memory.events);
+            for e in events {
+                match e {
+                    MachineEvent::Shutdown(code) => return Some(RunResult::Shutdown(code)),
+                    MachineEvent::Reset => self.reset(),
+                    MachineEvent::Irq { device, out, level } => {
+                        let targets = self
+                            .irq_routes
+                            .get(&(device, out))
+                            .cloned()
+                            .unwrap_or_default();
+                        for t in targets {
+                            match t {
+                                IrqTarget::Device(d, input) => {
+                                    let mut cx = DeviceCtx {
+                                        events: &mut self.memory.events,
+                                        device: d,
+                                        now_ns: self.memory.now_ns,
+                                    };
+                                    self.memory.devices[d].dev.set_input(input, level, &mut cx);
+                                }
+                                IrqTarget::Cpu(c, k, line) => {
+                                    let cl = &mut self.clusters[c];
+                                    cl.model.set_irq(&mut cl.cpus[k], line, level);
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
         None

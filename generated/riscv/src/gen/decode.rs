@@ -111,26 +111,56 @@ pub enum Insn {
     Srlw(FmtR),
     Sraw(FmtR),
 }
+/// The length in bytes of the instruction starting at `bytes`
+/// (`None`: too few bytes to tell).
+pub fn length(bytes: &[u8]) -> Option<usize> {
+    if bytes.len() < 2usize {
+        return None;
+    }
+    let first: u64 = ((u16::from_le_bytes([bytes[0usize], bytes[1usize]]) as u64)
+        << 0u32);
+    Some(4usize)
+}
 /// Decode the instruction at the start of `bytes` (memory order).
 /// Never allocates; asks for more bytes when given too few.
 pub fn decode(bytes: &[u8], p: &Params) -> Result<(Insn, usize), DecodeError> {
-    if bytes.len() < 4usize {
-        return Err(DecodeError::NeedBytes(4usize));
+    let Some(len) = length(bytes) else {
+        return Err(DecodeError::NeedBytes(2usize));
+    };
+    if bytes.len() < len {
+        return Err(DecodeError::NeedBytes(len));
     }
-    let w: u64 = ((u16::from_le_bytes([bytes[0usize], bytes[1usize]]) as u64) << 0u32)
-        | ((u16::from_le_bytes([bytes[2usize], bytes[3usize]]) as u64) << 16u32);
-    decode_word(w, p).map(|i| (i, 4usize))
+    let insn = match len {
+        4usize => {
+            decode_32(
+                ((u16::from_le_bytes([bytes[0usize], bytes[1usize]]) as u64) << 0u32)
+                    | ((u16::from_le_bytes([bytes[2usize], bytes[3usize]]) as u64)
+                        << 16u32),
+                p,
+            )
+        }
+        _ => Err(DecodeError::Invalid),
+    }?;
+    Ok((insn, len))
 }
-/// The instruction word as read from memory order.
+/// The instruction word as read from memory order (0 if incomplete).
 pub fn word(bytes: &[u8]) -> u64 {
-    if bytes.len() < 4usize {
-        return 0;
+    match length(bytes) {
+        Some(len) if bytes.len() >= len => {
+            match len {
+                4usize => {
+                    ((u16::from_le_bytes([bytes[0usize], bytes[1usize]]) as u64) << 0u32)
+                        | ((u16::from_le_bytes([bytes[2usize], bytes[3usize]]) as u64)
+                            << 16u32)
+                }
+                _ => 0,
+            }
+        }
+        _ => 0,
     }
-    ((u16::from_le_bytes([bytes[0usize], bytes[1usize]]) as u64) << 0u32)
-        | ((u16::from_le_bytes([bytes[2usize], bytes[3usize]]) as u64) << 16u32)
 }
-/// Decode an instruction word.
-pub fn decode_word(w: u64, p: &Params) -> Result<Insn, DecodeError> {
+///Decode a 32-bit instruction word.
+pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
     match w & 127u64 {
         3u64 => {
             match w & 28672u64 {

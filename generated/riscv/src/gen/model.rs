@@ -184,6 +184,18 @@ impl CpuModel for Model {
     fn linux_abi(&self) -> Option<LinuxAbi> {
         <crate::support::Support as ArchSupport<Model>>::linux_abi(self)
     }
+    fn irq_lines(&self) -> &'static [(&'static str, u32)] {
+        <crate::support::Support as ArchSupport<Model>>::irq_lines(self)
+    }
+    fn set_irq(&self, st: &mut CpuState, line: u32, level: bool) {
+        <crate::support::Support as ArchSupport<Model>>::set_irq(self, st, line, level)
+    }
+    fn check_interrupts(&self, st: &mut CpuState) {
+        <crate::support::Support as ArchSupport<Model>>::check_interrupts(self, st)
+    }
+    fn fdt_cpu(&self) -> Vec<(String, hemu_runtime::device::FdtValue)> {
+        <crate::support::Support as ArchSupport<Model>>::fdt_cpu(self)
+    }
     fn trap_name(&self, code: u32) -> &'static str {
         match code {
             0u32 => "instruction address misaligned",
