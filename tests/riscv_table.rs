@@ -63,14 +63,14 @@ const RV64: &[Row] = &[
     (0xff9ff06f, "jal zero, -8",            "",                                          "pc=-8"),
     (0x7fdff56f, "jal a0, 1048572",         "",                                          "a0=0x80000004 pc=+1048572"),
     (0x8000046f, "jal s0, -1048576",        "",                                          "s0=0x80000004 pc=-1048576"),
-    (0x002000ef, "jal ra, 2",               "",                                          "!instruction address misaligned tval=0x80000002"),
+    (0x002000ef, "jal ra, 2",               "",                                          "ra=0x80000004 pc=0x80000002"), // C: IALIGN = 16
     (0x008500e7, "jalr ra, 8(a0)",          "a0=0x80000100",                             "ra=0x80000004 pc=0x80000108"),
     (0xfff500e7, "jalr ra, -1(a0)",         "a0=0x80000102",                             "ra=0x80000004 pc=0x80000100"),
     (0x00050567, "jalr a0, 0(a0)",          "a0=0x80000200",                             "a0=0x80000004 pc=0x80000200"),
     (0x00008067, "jalr zero, 0(ra)",        "ra=0x80000040",                             "pc=0x80000040"),
     (0x800580e7, "jalr ra, -2048(a1)",      "a1=0x80000800",                             "ra=0x80000004 pc=0x80000000"),
     (0x004500e7, "jalr ra, 4(a0)",          "a0=-4",                                     "ra=0x80000004 pc=0"),
-    (0x002500e7, "jalr ra, 2(a0)",          "a0=0x80000000",                             "!instruction address misaligned tval=0x80000002"),
+    (0x002500e7, "jalr ra, 2(a0)",          "a0=0x80000000",                             "ra=0x80000004 pc=0x80000002"),
     // ---- branches: taken → pc + offset, not taken → pc + 4; only a taken branch to a
     // misaligned target raises instruction-address-misaligned
     (0x00b50863, "beq a0, a1, 16",          "a0=5 a1=5",                                 "pc=+16"),
@@ -94,7 +94,7 @@ const RV64: &[Row] = &[
     (0x00b57663, "bgeu a0, a1, 12",         "a0=-1 a1=1",                                "pc=+12"),
     (0x00b57663, "bgeu a0, a1, 12",         "a0=0 a1=1",                                 ""),
     (0x00b57663, "bgeu a0, a1, 12",         "a0=7 a1=7",                                 "pc=+12"),
-    (0x00b50163, "beq a0, a1, 2",           "",                                          "!instruction address misaligned tval=0x80000002"),
+    (0x00b50163, "beq a0, a1, 2",           "",                                          "pc=0x80000002"),
     (0x00b51163, "bne a0, a1, 2",           "",                                          ""),
     // ---- loads: lb/lh/lw sign-extend, lbu/lhu/lwu zero-extend
     (0x00058503, "lb a0, 0(a1)",            "a1=0x80001000 b[0x80001000]=0x80",          "a0=-128"),
@@ -243,7 +243,6 @@ const RV64: &[Row] = &[
     // ---- words that must not decode
     (0x00000000, "!all-zero word",          "",                                          "!illegal instruction tval=0x0"),
     (0xffffffff, "!all-ones word",          "",                                          "!illegal instruction"),
-    (0x00000001, "!c.nop (no C extension)", "",                                          "!illegal instruction"),
     (0x0000000b, "!custom-0 opcode",        "",                                          "!illegal instruction"),
     (0x0000006b, "!reserved opcode 0x6b",   "",                                          "!illegal instruction"),
     (0x0205151b, "!slliw a0, a0, 32",       "",                                          "!illegal instruction"),
@@ -277,14 +276,14 @@ const RV32: &[Row] = &[
     (0xff9ff06f, "jal zero, -8",            "",                                          "pc=-8"),
     (0x7fdff56f, "jal a0, 1048572",         "",                                          "a0=0x80000004 pc=+1048572"),
     (0x8000046f, "jal s0, -1048576",        "",                                          "s0=0x80000004 pc=-1048576"),
-    (0x002000ef, "jal ra, 2",               "",                                          "!instruction address misaligned tval=0x80000002"),
+    (0x002000ef, "jal ra, 2",               "",                                          "ra=0x80000004 pc=0x80000002"), // C: IALIGN = 16
     (0x008500e7, "jalr ra, 8(a0)",          "a0=0x80000100",                             "ra=0x80000004 pc=0x80000108"),
     (0xfff500e7, "jalr ra, -1(a0)",         "a0=0x80000102",                             "ra=0x80000004 pc=0x80000100"),
     (0x00050567, "jalr a0, 0(a0)",          "a0=0x80000200",                             "a0=0x80000004 pc=0x80000200"),
     (0x00008067, "jalr zero, 0(ra)",        "ra=0x80000040",                             "pc=0x80000040"),
     (0x800580e7, "jalr ra, -2048(a1)",      "a1=0x80000800",                             "ra=0x80000004 pc=0x80000000"),
     (0x004500e7, "jalr ra, 4(a0)",          "a0=-4",                                     "ra=0x80000004 pc=0"),
-    (0x002500e7, "jalr ra, 2(a0)",          "a0=0x80000000",                             "!instruction address misaligned tval=0x80000002"),
+    (0x002500e7, "jalr ra, 2(a0)",          "a0=0x80000000",                             "ra=0x80000004 pc=0x80000002"),
     // ---- branches
     (0x00b50863, "beq a0, a1, 16",          "a0=5 a1=5",                                 "pc=+16"),
     (0x00b50863, "beq a0, a1, 16",          "a0=5 a1=6",                                 ""),
@@ -305,7 +304,7 @@ const RV32: &[Row] = &[
     (0x00b57663, "bgeu a0, a1, 12",         "a0=-1 a1=1",                                "pc=+12"),
     (0x00b57663, "bgeu a0, a1, 12",         "a0=0 a1=1",                                 ""),
     (0x00b57663, "bgeu a0, a1, 12",         "a0=7 a1=7",                                 "pc=+12"),
-    (0x00b50163, "beq a0, a1, 2",           "",                                          "!instruction address misaligned tval=0x80000002"),
+    (0x00b50163, "beq a0, a1, 2",           "",                                          "pc=0x80000002"),
     (0x00b51163, "bne a0, a1, 2",           "",                                          ""),
     // ---- loads
     (0x00058503, "lb a0, 0(a1)",            "a1=0x80001000 b[0x80001000]=0x80",          "a0=0xffffff80"),
@@ -422,7 +421,6 @@ const RV32: &[Row] = &[
     // ---- other words that must not decode
     (0x00000000, "!all-zero word",          "",                                          "!illegal instruction tval=0x0"),
     (0xffffffff, "!all-ones word",          "",                                          "!illegal instruction"),
-    (0x00000001, "!c.nop (no C extension)", "",                                          "!illegal instruction"),
     (0x0000000b, "!custom-0 opcode",        "",                                          "!illegal instruction"),
     (0x00051067, "!jalr, funct3=1",         "",                                          "!illegal instruction"),
     (0x00002063, "!branch, funct3=2",       "",                                          "!illegal instruction"),

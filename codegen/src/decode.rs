@@ -40,7 +40,7 @@ pub fn check_overlaps(isa: &Isa) -> Result<(), SpecError> {
 /// CamelCase variant name of a mnemonic (`fence.i` → `FenceI`).
 pub fn variant(mnemonic: &str) -> proc_macro2::Ident {
     let mut s = String::new();
-    for part in mnemonic.split(['.', '_']) {
+    for part in mnemonic.split(['.', '_', '@']) {
         let mut c = part.chars();
         if let Some(f) = c.next() {
             s.extend(f.to_uppercase());
@@ -67,12 +67,18 @@ pub fn field_expr(f: &Field) -> TokenStream {
     }
     let width = f.width();
     let shift = f.shift;
+    let offset = f.offset as i64;
     let raw = quote!((#(#parts)|*));
-    if f.signed {
+    let v = if f.signed {
         let sh = 64 - width;
         quote!((((#raw << #sh) as i64) >> #sh) << #shift)
     } else {
         quote!((#raw as i64) << #shift)
+    };
+    if offset != 0 {
+        quote!(((#v) + #offset))
+    } else {
+        v
     }
 }
 

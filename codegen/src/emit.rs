@@ -227,7 +227,7 @@ fn lift_rs(isa: &Isa) -> Result<TokenStream, SpecError> {
     let mut arms = Vec::new();
     for (i, x) in isa.insns.iter().enumerate() {
         let body = lower::emit(isa, i)?;
-        let name = format_ident!("lift_{}", x.mnemonic.replace('.', "_"));
+        let name = format_ident!("lift_{}", x.mnemonic.replace(['.', '@'], "_"));
         let st = fmt_struct(&isa.formats[x.format].name);
         let v = variant(&x.mnemonic);
         let jumps = crate::sem::may_jump(&x.sem);
@@ -283,7 +283,7 @@ fn disasm_rs(isa: &Isa) -> TokenStream {
         let v = variant(&x.mnemonic);
         let fmt = &isa.formats[x.format];
         let mut parts = Vec::new();
-        let mn = &x.mnemonic;
+        let mn = x.display();
         parts.push(quote!(s.push_str(#mn);));
         if !x.asm.is_empty() {
             parts.push(quote!(s.push(' ');));
@@ -316,7 +316,7 @@ fn disasm_rs(isa: &Isa) -> TokenStream {
     });
     let names = isa.insns.iter().map(|x| {
         let v = variant(&x.mnemonic);
-        let mn = &x.mnemonic;
+        let mn = x.display();
         quote!(Insn::#v(_) => #mn)
     });
     quote! {
@@ -530,11 +530,16 @@ fn model_rs(isa: &Isa) -> TokenStream {
             fn endian(&self) -> Endian { #endian }
             fn insn_len_range(&self) -> (usize, usize) { (#min_len, #max_len) }
             fn reg_files(&self) -> Vec<RegFile> { vec![#(#regfiles),*] }
-            fn new_state(&self, index: u32) -> CpuState { CpuState::new(index, NREGS) }
+            fn new_state(&self, index: u32) -> CpuState {
+                let mut st = CpuState::new(index, NREGS);
+                <#support as ArchSupport<Model>>::init_state(self, &mut st);
+                st
+            }
             fn reset(&self, st: &mut CpuState, boot: &BootInfo) { <#support as ArchSupport<Model>>::reset(self, st, boot) }
             fn lift(&self, bytes: &[u8], pc: u64, b: &mut IrBuilder) -> Result<Lifted, DecodeError> {
                 let (insn, len) = decode::decode(bytes, &self.p)?;
                 let mut cx = LiftCx::new(b, pc, len as u64, self.word_bits(), self.endian());
+                cx.insn = decode::word(bytes);
                 let ends_block = lift::lift(&insn, &mut cx);
                 Ok(Lifted { len, ends_block })
             }
@@ -562,6 +567,9 @@ fn model_rs(isa: &Isa) -> TokenStream {
             fn set_irq(&self, st: &mut CpuState, line: u32, level: bool) { <#support as ArchSupport<Model>>::set_irq(self, st, line, level) }
             fn check_interrupts(&self, st: &mut CpuState) { <#support as ArchSupport<Model>>::check_interrupts(self, st) }
             fn fdt_cpu(&self) -> Vec<(String, hemu_runtime::device::FdtValue)> { <#support as ArchSupport<Model>>::fdt_cpu(self) }
+            fn walk(&self, st: &mut CpuState, bus: &mut hemu_runtime::memory::Bus<'_>, vaddr: u64, kind: AccessKind) -> Result<hemu_runtime::tlb::TlbFill, Trap> {
+                <#support as ArchSupport<Model>>::walk(self, st, bus, vaddr, kind)
+            }
             fn trap_name(&self, code: u32) -> &'static str {
                 match code { #(#trap_names,)* _ => "exception" }
             }

@@ -59,6 +59,28 @@ impl SpecFile {
         };
         at(Some(indent)).or_else(|| at(None)).unwrap_or(0)
     }
+    /// The line of key `key:` inside top-level section `section:` (the
+    /// first occurrence after the section's line), else the section's line.
+    pub fn key_line_in(&self, section: &str, key: &str) -> usize {
+        let start = self.key_line(section, 0);
+        let forms = [
+            format!("{key}:"),
+            format!("\"{key}\":"),
+            format!("'{key}':"),
+        ];
+        if key.is_empty() {
+            return start;
+        }
+        self.text
+            .lines()
+            .enumerate()
+            .skip(start)
+            .find(|(_, l)| {
+                let t = l.trim_start();
+                forms.iter().any(|f| t.starts_with(f.as_str()))
+            })
+            .map_or(start, |(i, _)| i + 1)
+    }
     /// The line of the `n`-th (0-based) occurrence of key `key:`.
     fn nth_key_line(&self, key: &str, n: usize) -> Option<usize> {
         let forms = [

@@ -145,7 +145,7 @@ impl<'a> Lower<'a> {
                     .find(|f| &f.name == n)
                     .expect("a field");
                 let bits = fd.width() + fd.shift;
-                if !fd.signed && bits < 63 && (1i64 << bits) <= count {
+                if !fd.signed && bits < 62 && (1i64 << bits) + fd.offset as i64 <= count {
                     Ok(())
                 } else {
                     Err(format!("{file}[{n}]: field {n} ({bits} bits) can exceed the {count} registers of {file}"))
@@ -153,7 +153,7 @@ impl<'a> Lower<'a> {
             }
             Expr::Name(n)
                 if !self.locals.iter().any(|(l, _)| l == n)
-                    && !["PC", "NEXT_PC", "XLEN"].contains(&n.as_str()) =>
+                    && !["PC", "NEXT_PC", "XLEN", "INSN"].contains(&n.as_str()) =>
             {
                 Err(format!(
                     "unknown name '{n}' (not a field of format {}, a local, PC, NEXT_PC or XLEN)",
@@ -189,6 +189,7 @@ impl<'a> Lower<'a> {
                     "PC" => quote!(cx.pc as i64),
                     "NEXT_PC" => quote!(cx.next_pc as i64),
                     "XLEN" => quote!(wb as i64),
+                    "INSN" => quote!(cx.insn as i64),
                     f if self.field(f) => {
                         let id = format_ident!("{}", f);
                         quote!(f.#id)
@@ -540,6 +541,33 @@ impl<'a> Lower<'a> {
                     }
                 }
             }
+            "mulh" => {
+                argc(2)?;
+                let (va, vb) = (self.expr(&args[0])?, self.expr(&args[1])?);
+                let (V::Dyn(a, ta), V::Dyn(b, tb)) = (va, vb) else {
+                    return Err("mulh() takes two register values".into());
+                };
+                self.arith_ok(ta, "mulh")?;
+                self.same_width(ta, tb, Bin::Mul)?;
+                let op = match (ta.signed, tb.signed) {
+                    (true, true) => quote!(BinOp::MulHs),
+                    (true, false) => quote!(BinOp::MulHsu),
+                    (false, false) => quote!(BinOp::MulHu),
+                    (false, true) => {
+                        return Err("mulh(unsigned, signed): put the signed operand first".into())
+                    }
+                };
+                let r = self.fresh("t");
+                let irt = self.ir_ty(ta.w);
+                self.push(quote!(let #r = cx.b.bin(#op, #irt, #a, #b);));
+                Ok(Some(V::Dyn(
+                    r,
+                    Ty {
+                        w: ta.w,
+                        signed: false,
+                    },
+                )))
+            }
             "load" => {
                 argc(2)?;
                 let (size, signed) = match &args[0] {
@@ -674,7 +702,7 @@ impl<'a> Lower<'a> {
         match s {
             Stmt::Let(name, e) => {
                 if self.field(name)
-                    || ["PC", "NEXT_PC", "XLEN"].contains(&name.as_str())
+                    || ["PC", "NEXT_PC", "XLEN", "INSN"].contains(&name.as_str())
                     || self.locals.iter().any(|(l, _)| l == name)
                 {
                     return Err(format!("'let {name}' shadows a field, builtin or local"));

@@ -103,6 +103,8 @@ struct RawField {
     #[serde(default)]
     shift: u32,
     #[serde(default)]
+    offset: u32,
+    #[serde(default)]
     reg: Option<String>,
 }
 
@@ -200,8 +202,17 @@ pub struct Field {
     pub signed: bool,
     /// Left shift applied after assembly.
     pub shift: u32,
+    /// Added after the shift (compressed register numbers: 8).
+    pub offset: u32,
     /// Register file this field indexes, for disassembly.
     pub reg: Option<String>,
+}
+
+impl Insn {
+    /// The mnemonic as disassembly shows it (without any `@variant`).
+    pub fn display(&self) -> &str {
+        self.mnemonic.split('@').next().unwrap_or(&self.mnemonic)
+    }
 }
 
 impl Field {
@@ -247,7 +258,7 @@ pub struct Helper {
 /// One instruction.
 #[derive(Debug, Clone)]
 pub struct Insn {
-    /// Mnemonic.
+    /// Mnemonic (unique; `name@variant` for a second encoding of `name`).
     pub mnemonic: String,
     /// Index into [`Isa::formats`].
     pub format: usize,
@@ -415,7 +426,7 @@ impl Isa {
         let mut params = Vec::new();
         for (k, v) in &raw.params {
             let name = key_str(k);
-            let line = f.key_line(&name, 2);
+            let line = f.key_line_in("params", &name);
             check_ident(f, line, "parameter", &name)?;
             let p: RawParam = from(f, line, &format!("parameter {name}"), v)?;
             let values: Vec<String> = p.values.iter().map(key_str).collect();
@@ -552,7 +563,7 @@ impl Isa {
         let mut base = 0;
         for (k, v) in &raw.registers {
             let name = key_str(k);
-            let line = f.key_line(&name, 2);
+            let line = f.key_line_in("registers", &name);
             check_ident(f, line, "register file", &name)?;
             let r: RawRegFile = from(f, line, &format!("register file {name}"), v)?;
             let width = parse_width(&r.width).ok_or_else(|| {
@@ -591,7 +602,7 @@ impl Isa {
         let mut exceptions = Vec::new();
         for (k, v) in &raw.exceptions {
             let name = key_str(k);
-            let line = f.key_line(&name, 2);
+            let line = f.key_line_in("exceptions", &name);
             let e: RawException = from(f, line, &format!("exception {name}"), v)?;
             if let Some(r) = &e.role {
                 if !ROLES.contains(&r.as_str()) {
@@ -624,7 +635,7 @@ impl Isa {
         let mut formats = Vec::new();
         for (k, v) in &raw.formats {
             let name = key_str(k);
-            let line = f.key_line(&name, 2);
+            let line = f.key_line_in("formats", &name);
             check_ident(f, line, "format", &name)?;
             let rf: RawFormat = from(f, line, &format!("format {name}"), v)?;
             let mut fields = Vec::new();
@@ -638,6 +649,7 @@ impl Isa {
                         bits: s.clone(),
                         signed: false,
                         shift: 0,
+                        offset: 0,
                         reg: None,
                     },
                     _ => from(f, line, &format!("format {name} field {fname}"), fv)?,
@@ -664,6 +676,7 @@ impl Isa {
                     slices,
                     signed: field.signed,
                     shift: field.shift,
+                    offset: field.offset,
                     reg: field.reg,
                 };
                 if fd.shift > 63 || fd.width() + fd.shift > 63 {
@@ -694,7 +707,7 @@ impl Isa {
         let mut helpers = Vec::new();
         for (k, v) in &raw.helpers {
             let name = key_str(k);
-            let line = f.key_line(&name, 2);
+            let line = f.key_line_in("helpers", &name);
             check_ident(f, line, "helper", &name)?;
             let h: RawHelper = from(f, line, &format!("helper {name}"), v)?;
             let w = |v: &Value| {
@@ -733,7 +746,7 @@ impl Isa {
         let mut functions = Vec::new();
         for (k, v) in &raw.functions {
             let name = key_str(k);
-            let line = f.key_line(&name, 2);
+            let line = f.key_line_in("functions", &name);
             check_ident(f, line, "function", &name)?;
             let rf: RawFunction = from(f, line, &format!("function {name}"), v)?;
             let body = sem::parse_block(&rf.sem)
@@ -792,12 +805,15 @@ impl Isa {
         let map: serde_yaml::Mapping = f.parse()?;
         for (k, v) in &map {
             let mnemonic = key_str(k);
-            let line = f.key_line(&mnemonic, 0);
+            let line = f.key_line(&mnemonic, 0).max(1);
             let mut mc = mnemonic.chars();
             let good = mc.next().is_some_and(|c| c.is_ascii_lowercase())
-                && mc.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_');
+                && mc.all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_' || c == '@'
+                })
+                && mnemonic.matches('@').count() <= 1;
             if !good {
-                return Err(f.err_line(line, format!("{mnemonic}: a mnemonic is letters, digits, '.' and '_', starting with a letter")));
+                return Err(f.err_line(line, format!("{mnemonic}: a mnemonic is letters, digits, '.' and '_', starting with a letter (plus one '@variant' suffix)")));
             }
             let e: RawInsnEntry = from(f, line, &mnemonic, v)?;
             let Some(format) = self.formats.iter().position(|x| x.name == e.fmt) else {

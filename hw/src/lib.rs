@@ -1,10 +1,19 @@
 //! hemu's device models. Target-agnostic: a device sees MMIO accesses by
 //! offset, machine events and its configuration — never a CPU or an ISA.
 
+pub mod aclint;
+pub mod goldfish_rtc;
 pub mod ns16550a;
+pub mod plic;
 pub mod sifive_test;
 
 use hemu_runtime::device::DeviceType;
 
 /// Every device type in this crate: an immutable table.
-pub static DEVICE_TYPES: &[&DeviceType] = &[&ns16550a::TYPE, &sifive_test::TYPE];
+pub static DEVICE_TYPES: &[&DeviceType] = &[
+    &aclint::TYPE,
+    &goldfish_rtc::TYPE,
+    &ns16550a::TYPE,
+    &plic::TYPE,
+    &sifive_test::TYPE,
+];

@@ -5,7 +5,7 @@
 //! `0x7777` resets. Other values are ignored, as QEMU does.
 
 use hemu_runtime::device::{
-    Device, DeviceConfig, DeviceCtx, DeviceError, DeviceType, MachineEvent,
+    Device, DeviceConfig, DeviceCtx, DeviceError, DeviceType, FdtNode, FdtValue, MachineEvent,
 };
 use serde::{Deserialize, Serialize};
 
@@ -76,6 +76,24 @@ impl Device for SifiveTest {
     }
 
     fn reset(&mut self) {}
+
+    /// OpenSBI's and Linux's syscon reset drivers match these; the device
+    /// tree builder adds `syscon-poweroff`/`syscon-reboot` nodes pointing
+    /// here.
+    fn fdt_node(&self) -> Option<FdtNode> {
+        Some(FdtNode {
+            name: "test".into(),
+            props: vec![(
+                "compatible".into(),
+                FdtValue::Strs(vec![
+                    "sifive,test1".into(),
+                    "sifive,test0".into(),
+                    "syscon".into(),
+                ]),
+            )],
+            interrupt_controller: false,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -26,6 +26,19 @@ pub struct CpuState {
     /// Waiting for an interrupt (WFI): the vCPU runs no instructions until
     /// the model wakes it.
     pub waiting: bool,
+    /// Address translation is on: data and fetch addresses go through
+    /// `tlb` and the model's page walker (the frontend maintains this).
+    pub mmu_on: bool,
+    /// The software TLB.
+    pub tlb: crate::tlb::Tlb,
+    /// Translation context of code (privilege, translation mode): blocks
+    /// are cached per (pc, context), so code translated under one mode is
+    /// never run under another.
+    pub code_ctx: u64,
+    /// Cached address translations are stale (the engine flushes the TLB).
+    pub flush_tlb: bool,
+    /// Translated code is stale (the engine flushes the translation cache).
+    pub flush_code: bool,
     /// Return traps to the caller of the engine (`Exit::Trap`) instead of
     /// delivering them to the guest: how Linux user mode sees system calls
     /// and faults.
@@ -56,6 +69,11 @@ impl CpuState {
             stopped: None,
             irq_pending: false,
             waiting: false,
+            mmu_on: false,
+            tlb: crate::tlb::Tlb::default(),
+            code_ctx: 0,
+            flush_tlb: false,
+            flush_code: false,
             exit_on_trap: false,
             ext: Box::new(()),
         }
@@ -230,6 +248,22 @@ pub trait CpuModel: Send + Sync {
     fn fdt_cpu(&self) -> Vec<(String, crate::device::FdtValue)> {
         Vec::new()
     }
+    /// Walk the page tables for `vaddr` (only called while `st.mmu_on`):
+    /// the physical address and the permissions of its page, or the
+    /// architectural fault.
+    fn walk(
+        &self,
+        st: &mut CpuState,
+        bus: &mut crate::memory::Bus<'_>,
+        vaddr: u64,
+        kind: AccessKind,
+    ) -> Result<crate::tlb::TlbFill, Trap> {
+        let _ = (st, bus, kind);
+        Ok(crate::tlb::TlbFill {
+            paddr: vaddr,
+            perms: crate::tlb::PERM_R | crate::tlb::PERM_W | crate::tlb::PERM_X,
+        })
+    }
 }
 
 /// Hand-written parts of a frontend, for what the spec language does not
@@ -237,6 +271,8 @@ pub trait CpuModel: Send + Sync {
 /// a frontend's `support` module implements the ones it needs for its
 /// generated `Model` type `M`.
 pub trait ArchSupport<M> {
+    /// Set up a fresh vCPU state (`ext`, ...).
+    fn init_state(_m: &M, _st: &mut CpuState) {}
     /// Reset state (default: start at `boot.entry`).
     fn reset(_m: &M, st: &mut CpuState, boot: &BootInfo) {
         st.pc = boot.entry;
@@ -260,6 +296,19 @@ pub trait ArchSupport<M> {
     /// Extra device-tree properties of a vCPU node (`riscv,isa`, ...).
     fn fdt_cpu(_m: &M) -> Vec<(String, crate::device::FdtValue)> {
         Vec::new()
+    }
+    /// Walk the page tables for `vaddr` (only called while `mmu_on`).
+    fn walk(
+        _m: &M,
+        _st: &mut CpuState,
+        _bus: &mut crate::memory::Bus<'_>,
+        vaddr: u64,
+        _kind: AccessKind,
+    ) -> Result<crate::tlb::TlbFill, Trap> {
+        Ok(crate::tlb::TlbFill {
+            paddr: vaddr,
+            perms: crate::tlb::PERM_R | crate::tlb::PERM_W | crate::tlb::PERM_X,
+        })
     }
 }
 
@@ -285,4 +334,23 @@ pub struct LinuxAbi {
     pub syscall_len: u64,
     /// ELF `e_machine` of programs for this ISA.
     pub elf_machine: u16,
+    /// System-call numbers, errno values, flag bits and struct layouts.
+    pub syscalls: crate::linux::SyscallTable,
+    /// How failures are returned.
+    pub errors: crate::linux::ErrorReturn,
+    /// Layout of `struct stat` (`fstat`, `newfstatat`).
+    pub stat_layout: crate::linux::StatLayout,
+    /// Page size in bytes (`AT_PAGESZ`, `mmap` granularity).
+    pub page_size: u64,
+    /// Initial stack-pointer alignment in bytes.
+    pub stack_align: u64,
+    /// `AT_HWCAP`.
+    pub hwcap: u64,
+    /// `AT_PLATFORM` (omitted when empty).
+    pub platform: String,
+    /// `uname` machine field (`riscv64`).
+    pub uname_machine: String,
+    /// Bring a freshly reset vCPU into the state Linux starts a user
+    /// process in (FPU enabled, ...); `None` when reset state will do.
+    pub user_init: Option<fn(&mut CpuState)>,
 }

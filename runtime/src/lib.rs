@@ -9,10 +9,13 @@ pub mod cluster;
 pub mod cpu;
 pub mod device;
 pub mod engine;
+pub mod fdt;
 pub mod ir;
 pub mod lift;
+pub mod linux;
 pub mod loader;
 pub mod machine;
 pub mod memory;
+pub mod tlb;
 
 pub use machine::{Machine, Registry, RunResult};

@@ -20,6 +20,8 @@ pub struct LiftCx<'a> {
     pub word_bits: u32,
     /// Data byte order.
     pub endian: Endian,
+    /// The raw instruction word (`INSN` in semantics).
+    pub insn: u64,
 }
 
 impl<'a> LiftCx<'a> {
@@ -39,6 +41,7 @@ impl<'a> LiftCx<'a> {
             word,
             word_bits,
             endian,
+            insn: 0,
         }
     }
     /// A constant.

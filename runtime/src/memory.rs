@@ -167,6 +167,58 @@ impl AddressSpace {
     }
 }
 
+impl AddressSpace {
+    /// Remove `[base, base + size)` from the space, splitting regions that
+    /// straddle its ends (a RAM region's remainder keeps its block, at the
+    /// right offset). Returns the removed pieces, in address order. Fails,
+    /// changing nothing, if it would split a device window (its register
+    /// offsets would move); windows wholly inside the range are removed.
+    pub fn unmap(&mut self, base: u64, size: u64) -> Result<Vec<Region>, String> {
+        if size == 0 {
+            return Ok(Vec::new());
+        }
+        let last = base.saturating_add(size - 1);
+        let hit = |r: &Region| r.base <= last && base <= r.last();
+        if let Some(r) = self.regions.iter().find(|r| {
+            hit(r) && matches!(r.target, Target::Mmio { .. }) && (r.base < base || r.last() > last)
+        }) {
+            return Err(format!(
+                "unmapping [{base:#x}..{last:#x}] would split device window {}",
+                r.name
+            ));
+        }
+        let piece = |r: &Region, lo: u64, hi: u64| Region {
+            name: r.name.clone(),
+            base: lo,
+            size: hi - lo + 1,
+            target: match r.target {
+                Target::Ram { block, offset } => Target::Ram {
+                    block,
+                    offset: offset + (lo - r.base),
+                },
+                t => t,
+            },
+        };
+        let mut kept = Vec::with_capacity(self.regions.len() + 1);
+        let mut removed = Vec::new();
+        for r in std::mem::take(&mut self.regions) {
+            if !hit(&r) {
+                kept.push(r);
+                continue;
+            }
+            if r.base < base {
+                kept.push(piece(&r, r.base, base - 1));
+            }
+            removed.push(piece(&r, r.base.max(base), r.last().min(last)));
+            if r.last() > last {
+                kept.push(piece(&r, last + 1, r.last()));
+            }
+        }
+        self.regions = kept;
+        Ok(removed)
+    }
+}
+
 /// Result of a store, for self-modifying-code detection.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StoreEffect {
@@ -524,5 +576,53 @@ mod tests {
         assert!(!bus.write(0x8000, 4, 1, Endian::Little).unwrap().hit_code);
         assert!(bus.write(0x8402, 2, 1, Endian::Little).unwrap().hit_code);
         assert_eq!(mem.code_writes, vec![(0, 1)]);
+    }
+
+    #[test]
+    fn unmap_splits_regions_and_keeps_offsets() {
+        let (mut s, mut mem) = space();
+        let gone = s.unmap(0x8400, 0x200).unwrap();
+        assert_eq!(gone.len(), 1);
+        assert_eq!(
+            gone[0].target,
+            Target::Ram {
+                block: 0,
+                offset: 0x400
+            }
+        );
+        let r = s.regions();
+        assert_eq!((r[0].base, r[0].size), (0x8000, 0x400));
+        assert_eq!((r[1].base, r[1].size), (0x8600, 0xa00));
+        assert_eq!(
+            r[1].target,
+            Target::Ram {
+                block: 0,
+                offset: 0x600
+            }
+        );
+        let mut bus = Bus {
+            space: &s,
+            mem: &mut mem,
+        };
+        bus.write(0x8600, 1, 9, Endian::Little).unwrap();
+        assert_eq!(
+            bus.read(0x8500, 1, Endian::Little),
+            Err(FaultReason::Unmapped)
+        );
+        assert_eq!(mem.ram[0].bytes()[0x600], 9);
+        assert!(s.unmap(0, u64::MAX).is_ok());
+        assert!(s.regions().is_empty());
+        s.map(Region {
+            name: "uart".into(),
+            base: 0x1000,
+            size: 0x100,
+            target: Target::Mmio { device: 0 },
+        })
+        .unwrap();
+        assert!(
+            s.unmap(0x1010, 0x10).is_err(),
+            "device windows do not split"
+        );
+        assert_eq!(s.regions().len(), 1);
     }
 }

@@ -39,8 +39,8 @@ impl CachedBlock {
 /// invalidation when guest code is overwritten.
 #[derive(Debug, Default)]
 pub struct TranslationCache {
-    blocks: HashMap<u64, Arc<CachedBlock>>,
-    by_granule: HashMap<(usize, u64), Vec<u64>>,
+    blocks: HashMap<(u64, u64), Arc<CachedBlock>>,
+    by_granule: HashMap<(usize, u64), Vec<(u64, u64)>>,
     /// Blocks translated since creation (statistics).
     pub translated: u64,
     /// Translate one instruction per block (precise tracing, single-step).
@@ -52,29 +52,29 @@ impl TranslationCache {
     pub fn new() -> TranslationCache {
         TranslationCache::default()
     }
-    /// The block at `pc`, if translated.
-    pub fn get(&self, pc: u64) -> Option<Arc<CachedBlock>> {
-        self.blocks.get(&pc).cloned()
+    /// The block at `pc` translated in code context `ctx`, if any.
+    pub fn get(&self, pc: u64, ctx: u64) -> Option<Arc<CachedBlock>> {
+        self.blocks.get(&(pc, ctx)).cloned()
     }
-    /// Add a block.
-    pub fn insert(&mut self, b: CachedBlock) -> Arc<CachedBlock> {
+    /// Add a block translated in code context `ctx`.
+    pub fn insert(&mut self, b: CachedBlock, ctx: u64) -> Arc<CachedBlock> {
         if self.blocks.len() >= CACHE_LIMIT {
             self.flush();
         }
-        let pc = b.block.pc;
+        let key = (b.block.pc, ctx);
         for g in &b.granules {
-            self.by_granule.entry(*g).or_default().push(pc);
+            self.by_granule.entry(*g).or_default().push(key);
         }
         let b = Arc::new(b);
-        self.blocks.insert(pc, b.clone());
+        self.blocks.insert(key, b.clone());
         self.translated += 1;
         b
     }
     /// Drop every block built from RAM granule `g`.
     pub fn invalidate(&mut self, g: (usize, u64)) {
-        if let Some(pcs) = self.by_granule.remove(&g) {
-            for pc in pcs {
-                self.blocks.remove(&pc);
+        if let Some(keys) = self.by_granule.remove(&g) {
+            for k in keys {
+                self.blocks.remove(&k);
             }
         }
     }

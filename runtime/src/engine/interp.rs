@@ -2,7 +2,7 @@
 //! checked against.
 
 use super::{translate, CachedBlock, Engine, ExecCtx, Exit, HelperCtx, MAX_BLOCK_INSNS};
-use crate::cpu::{AccessKind, CpuModel, CpuState, FaultReason, MemFault, Trap, TrapOutcome};
+use crate::cpu::{CpuModel, CpuState, Trap, TrapOutcome};
 use crate::ir::{BinOp, Cond, Op, Ty};
 use crate::memory::Bus;
 
@@ -52,7 +52,7 @@ impl Engine for Interpreter {
             if cpu.waiting {
                 return Exit::Idle;
             }
-            let block = match cache.get(cpu.pc) {
+            let block = match cache.get(cpu.pc, cpu.code_ctx) {
                 Some(b) => b,
                 None => {
                     let max = if cache.single_step {
@@ -60,8 +60,9 @@ impl Engine for Interpreter {
                     } else {
                         MAX_BLOCK_INSNS
                     };
-                    let (block, granules) = translate(model, bus, cpu.pc, max);
-                    cache.insert(CachedBlock::new(block, granules))
+                    let pc = cpu.pc;
+                    let (block, granules) = translate(model, cpu, bus, pc, max);
+                    cache.insert(CachedBlock::new(block, granules), cpu.code_ctx)
                 }
             };
             match self.exec(&block, model, cpu, bus) {
@@ -73,6 +74,14 @@ impl Engine for Interpreter {
                         return Exit::Stopped;
                     }
                 }
+            }
+            if cpu.flush_code {
+                cpu.flush_code = false;
+                cache.flush();
+            }
+            if cpu.flush_tlb {
+                cpu.flush_tlb = false;
+                cpu.tlb.flush();
             }
             // Guest code was overwritten: forget what was built from it.
             if bus.mem.code_writes.len() != seen_writes {
@@ -143,7 +152,6 @@ impl Interpreter {
         let mut insn_pc = b.pc;
         let mut code_hit = false;
         let ops = &b.ops;
-        let fault = |kind, reason, addr| model.fault_trap(&MemFault { kind, reason, addr });
         while ip < ops.len() {
             match &ops[ip] {
                 Op::InsnStart { pc } => {
@@ -194,40 +202,29 @@ impl Interpreter {
                     signed,
                 } => t[dst.0 as usize] = extend(t[src.0 as usize], *bits, *signed) & ty.mask(),
                 Op::Load { ty, dst, addr, mop } => {
-                    let a = t[addr.0 as usize];
-                    if mop.aligned && !a.is_multiple_of(mop.size as u64) {
-                        cpu.pc = insn_pc;
-                        cpu.insns -= 1;
-                        return BlockEnd::Trap(fault(AccessKind::Load, FaultReason::Misaligned, a));
-                    }
-                    match bus.read(a, mop.size, mop.endian) {
-                        Ok(v) => {
-                            t[dst.0 as usize] = extend(v, mop.size * 8, mop.signed) & ty.mask()
-                        }
-                        Err(reason) => {
+                    match super::mem_load(model, cpu, bus, t[addr.0 as usize], *mop) {
+                        Ok(v) => t[dst.0 as usize] = v & ty.mask(),
+                        Err(trap) => {
                             cpu.pc = insn_pc;
                             cpu.insns -= 1;
-                            return BlockEnd::Trap(fault(AccessKind::Load, reason, a));
+                            return BlockEnd::Trap(trap);
                         }
                     }
                 }
                 Op::Store { src, addr, mop } => {
-                    let a = t[addr.0 as usize];
-                    if mop.aligned && !a.is_multiple_of(mop.size as u64) {
-                        cpu.pc = insn_pc;
-                        cpu.insns -= 1;
-                        return BlockEnd::Trap(fault(
-                            AccessKind::Store,
-                            FaultReason::Misaligned,
-                            a,
-                        ));
-                    }
-                    match bus.write(a, mop.size, t[src.0 as usize], mop.endian) {
+                    match super::mem_store(
+                        model,
+                        cpu,
+                        bus,
+                        t[addr.0 as usize],
+                        t[src.0 as usize],
+                        *mop,
+                    ) {
                         Ok(e) => code_hit |= e.hit_code,
-                        Err(reason) => {
+                        Err(trap) => {
                             cpu.pc = insn_pc;
                             cpu.insns -= 1;
-                            return BlockEnd::Trap(fault(AccessKind::Store, reason, a));
+                            return BlockEnd::Trap(trap);
                         }
                     }
                 }

@@ -11,9 +11,9 @@ mod interp;
 pub use cache::{CachedBlock, TranslationCache};
 pub use interp::Interpreter;
 
-use crate::cpu::{AccessKind, CpuModel, CpuState, DecodeError, FaultReason, MemFault};
-use crate::ir::{Block, IrBuilder, Ty};
-use crate::memory::{Bus, CODE_GRANULE_BITS};
+use crate::cpu::{AccessKind, CpuModel, CpuState, DecodeError, FaultReason, MemFault, Trap};
+use crate::ir::{Block, IrBuilder, MemOp, Ty};
+use crate::memory::{Bus, StoreEffect, CODE_GRANULE_BITS};
 
 /// Upper bound on instructions in one block.
 pub const MAX_BLOCK_INSNS: u32 = 64;
@@ -26,6 +26,138 @@ pub struct HelperCtx<'a, 'b> {
     pub bus: &'a mut Bus<'b>,
     /// Its model.
     pub model: &'a dyn CpuModel,
+}
+
+impl HelperCtx<'_, '_> {
+    /// A load through the vCPU's full access path (alignment, translation,
+    /// bus), sign- or zero-extended to 64 bits per `mop`.
+    pub fn load(&mut self, addr: u64, mop: MemOp) -> Result<u64, Trap> {
+        mem_load(self.model, self.cpu, self.bus, addr, mop)
+    }
+    /// A store through the vCPU's full access path.
+    pub fn store(&mut self, addr: u64, value: u64, mop: MemOp) -> Result<(), Trap> {
+        mem_store(self.model, self.cpu, self.bus, addr, value, mop).map(|_| ())
+    }
+    /// The trap of a misaligned store at `addr`.
+    pub fn misaligned_store(&self, addr: u64) -> Trap {
+        self.model.fault_trap(&MemFault {
+            kind: AccessKind::Store,
+            reason: FaultReason::Misaligned,
+            addr,
+        })
+    }
+}
+
+/// Guest-virtual to guest-physical for `cpu` (identity unless `mmu_on`).
+pub fn translate_addr(
+    model: &dyn CpuModel,
+    cpu: &mut CpuState,
+    bus: &mut Bus<'_>,
+    vaddr: u64,
+    kind: AccessKind,
+) -> Result<u64, Trap> {
+    if !cpu.mmu_on {
+        return Ok(vaddr);
+    }
+    if let Some(pa) = cpu.tlb.lookup(vaddr, kind) {
+        return Ok(pa);
+    }
+    let f = model.walk(cpu, bus, vaddr, kind)?;
+    cpu.tlb.fill(vaddr, f);
+    Ok(f.paddr)
+}
+
+/// Does `[addr, addr + size)` cross a 4 KiB boundary? (Accesses that do
+/// are split bytewise under translation; 4 KiB is the smallest page of any
+/// frontend, so the check is conservative for larger pages.)
+fn crosses_page(addr: u64, size: u8) -> bool {
+    (addr & 0xfff) + size as u64 > 0x1000
+}
+
+/// A data load by vCPU `cpu`: alignment check, bus access, fault mapping.
+pub fn mem_load(
+    model: &dyn CpuModel,
+    cpu: &mut CpuState,
+    bus: &mut Bus<'_>,
+    addr: u64,
+    mop: MemOp,
+) -> Result<u64, Trap> {
+    let fault = |reason| {
+        model.fault_trap(&MemFault {
+            kind: AccessKind::Load,
+            reason,
+            addr,
+        })
+    };
+    if mop.aligned && !addr.is_multiple_of(mop.size as u64) {
+        return Err(fault(FaultReason::Misaligned));
+    }
+    let v = if cpu.mmu_on && crosses_page(addr, mop.size) {
+        let mut bytes = [0u8; 8];
+        for (i, b) in bytes[..mop.size as usize].iter_mut().enumerate() {
+            let a = addr.wrapping_add(i as u64);
+            let pa = translate_addr(model, cpu, bus, a, AccessKind::Load)?;
+            *b = bus.read(pa, 1, mop.endian).map_err(fault)? as u8;
+        }
+        let b = &bytes[..mop.size as usize];
+        match mop.endian {
+            crate::ir::Endian::Little => b.iter().rev().fold(0, |v, x| v << 8 | *x as u64),
+            crate::ir::Endian::Big => b.iter().fold(0, |v, x| v << 8 | *x as u64),
+        }
+    } else {
+        let pa = translate_addr(model, cpu, bus, addr, AccessKind::Load)?;
+        bus.read(pa, mop.size, mop.endian).map_err(fault)?
+    };
+    Ok(interp::extend(v, mop.size * 8, mop.signed))
+}
+
+/// A data store by vCPU `cpu`.
+pub fn mem_store(
+    model: &dyn CpuModel,
+    cpu: &mut CpuState,
+    bus: &mut Bus<'_>,
+    addr: u64,
+    value: u64,
+    mop: MemOp,
+) -> Result<StoreEffect, Trap> {
+    let fault = |reason| {
+        model.fault_trap(&MemFault {
+            kind: AccessKind::Store,
+            reason,
+            addr,
+        })
+    };
+    if mop.aligned && !addr.is_multiple_of(mop.size as u64) {
+        return Err(fault(FaultReason::Misaligned));
+    }
+    if cpu.mmu_on && crosses_page(addr, mop.size) {
+        // Translate every byte first, so a fault leaves memory untouched.
+        let mut pas = [0u64; 8];
+        for (i, pa) in pas[..mop.size as usize].iter_mut().enumerate() {
+            *pa = translate_addr(
+                model,
+                cpu,
+                bus,
+                addr.wrapping_add(i as u64),
+                AccessKind::Store,
+            )?;
+        }
+        let mut effect = StoreEffect::default();
+        let n = mop.size as usize;
+        for (i, pa) in pas[..n].iter().enumerate() {
+            let shift = match mop.endian {
+                crate::ir::Endian::Little => 8 * i,
+                crate::ir::Endian::Big => 8 * (n - 1 - i),
+            };
+            let e = bus
+                .write(*pa, 1, value >> shift, mop.endian)
+                .map_err(fault)?;
+            effect.hit_code |= e.hit_code;
+        }
+        return Ok(effect);
+    }
+    let pa = translate_addr(model, cpu, bus, addr, AccessKind::Store)?;
+    bus.write(pa, mop.size, value, mop.endian).map_err(fault)
 }
 
 /// Why an engine returned.
@@ -65,10 +197,36 @@ pub trait Engine: Send {
     fn run(&mut self, cx: ExecCtx<'_, '_>, budget: u64) -> Exit;
 }
 
+/// Fetch one instruction byte at guest-virtual `vaddr` (translated, and
+/// its RAM marked as holding code). Returns the byte and its physical
+/// address.
+fn fetch_byte(
+    model: &dyn CpuModel,
+    cpu: &mut CpuState,
+    bus: &mut Bus<'_>,
+    vaddr: u64,
+) -> Result<(u8, u64), Trap> {
+    let pa = translate_addr(model, cpu, bus, vaddr, AccessKind::Fetch)?;
+    let mut b = [0u8];
+    bus.fetch_code(pa, &mut b).map_err(|reason| {
+        model.fault_trap(&MemFault {
+            kind: AccessKind::Fetch,
+            reason: if reason == FaultReason::Device {
+                FaultReason::Unmapped
+            } else {
+                reason
+            },
+            addr: vaddr,
+        })
+    })?;
+    Ok((b[0], pa))
+}
+
 /// Translate the block at `pc`, at most `max_insns` instructions long.
 /// Returns the block and the RAM granules it was built from.
 pub fn translate(
     model: &dyn CpuModel,
+    cpu: &mut CpuState,
     bus: &mut Bus<'_>,
     pc: u64,
     max_insns: u32,
@@ -86,12 +244,28 @@ pub fn translate(
         b.insn_start(cur);
         let mut have = 0usize;
         let mut want = min_len;
-        let result = loop {
-            if let Err(reason) = bus.fetch_code(cur.wrapping_add(have as u64), &mut buf[have..want])
-            {
-                break Err((reason, cur.wrapping_add(have as u64)));
+        let result: Result<Option<crate::cpu::Lifted>, Trap> = loop {
+            let mut fault = None;
+            while have < want {
+                match fetch_byte(model, cpu, bus, cur.wrapping_add(have as u64)) {
+                    Ok((byte, pa)) => {
+                        buf[have] = byte;
+                        if let Some(g) = bus.code_granule(pa) {
+                            if !granules.contains(&g) {
+                                granules.push(g);
+                            }
+                        }
+                        have += 1;
+                    }
+                    Err(t) => {
+                        fault = Some(t);
+                        break;
+                    }
+                }
             }
-            have = want;
+            if let Some(t) = fault {
+                break Err(t);
+            }
             match model.lift(&buf[..have], cur, &mut b) {
                 Err(DecodeError::NeedBytes(k)) if k > have && k <= max_len => {
                     b.truncate(mark + 1);
@@ -107,31 +281,14 @@ pub fn translate(
                 Ok(l) => break Ok(Some(l)),
             }
         };
-        for a in [cur, cur.wrapping_add(have.max(1) as u64 - 1)] {
-            if let Some(g) = bus.code_granule(a) {
-                if !granules.contains(&g) {
-                    granules.push(g);
-                }
-            }
-        }
         match result {
-            Err((reason, addr)) => {
+            Err(trap) => {
                 if n > 0 && have == 0 {
                     // The next instruction is not fetchable: end the block
                     // before it, so the fault is raised when it executes.
                     b.truncate(mark);
                     b.exit_direct(cur);
                 } else {
-                    let fault = MemFault {
-                        kind: AccessKind::Fetch,
-                        reason: if reason == FaultReason::Device {
-                            FaultReason::Unmapped
-                        } else {
-                            reason
-                        },
-                        addr,
-                    };
-                    let trap = model.fault_trap(&fault);
                     let t = b.konst(word, trap.tval);
                     b.raise(trap.code, t);
                     n += 1;

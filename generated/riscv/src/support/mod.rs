@@ -1,9 +1,21 @@
-//! Hand-written RISC-V support: what the spec language does not say —
-//! reset state (the boot protocol of QEMU's virt board: a0 = hart id,
-//! a1 = device tree) and trap delivery.
+//! Hand-written RISC-V support: what the spec language does not say — the
+//! privileged architecture (CSRs, traps, interrupts), reset state (the
+//! boot protocol of QEMU's virt board: a0 = hart id, a1 = device tree),
+//! and the helpers the spec declares.
+
+pub mod csr;
+pub mod helpers;
+pub mod linux;
+pub mod mmu;
+pub mod trap;
+
+pub use helpers::*;
 
 use crate::Model;
-use hemu_runtime::cpu::{ArchSupport, BootInfo, CpuState, Trap, TrapOutcome};
+use hemu_runtime::cpu::{AccessKind, ArchSupport, BootInfo, CpuState, Trap, TrapOutcome};
+use hemu_runtime::device::FdtValue;
+use hemu_runtime::memory::Bus;
+use hemu_runtime::tlb::TlbFill;
 
 /// Index of x10 (a0) in the register array.
 const A0: usize = 10;
@@ -14,15 +26,71 @@ const A1: usize = 11;
 pub struct Support;
 
 impl ArchSupport<Model> for Support {
-    fn reset(_m: &Model, st: &mut CpuState, boot: &BootInfo) {
+    fn init_state(m: &Model, st: &mut CpuState) {
+        st.ext = Box::new(csr::RvState::new(m.p.xlen as u32));
+    }
+
+    fn reset(m: &Model, st: &mut CpuState, boot: &BootInfo) {
+        Self::init_state(m, st);
         st.pc = boot.entry;
         st.regs[A0] = st.index as u64;
         st.regs[A1] = boot.fdt;
+        mmu::update_mode(st);
     }
 
-    /// Without the privileged architecture there is no trap vector (no
-    /// `mtvec`), so every trap ends the run with a report.
-    fn take_trap(_m: &Model, _st: &mut CpuState, _trap: &Trap) -> TrapOutcome {
-        TrapOutcome::Fatal
+    fn take_trap(_m: &Model, st: &mut CpuState, t: &Trap) -> TrapOutcome {
+        csr::rv(st).reservation = None;
+        trap::take_exception(st, t)
+    }
+
+    fn irq_lines(_m: &Model) -> &'static [(&'static str, u32)] {
+        // The line number is the mip bit, which is also the interrupt
+        // specifier of `riscv,cpu-intc` in the device tree.
+        &[
+            ("ssip", 1),
+            ("msip", 3),
+            ("stip", 5),
+            ("mtip", 7),
+            ("seip", 9),
+            ("meip", 11),
+        ]
+    }
+
+    fn set_irq(_m: &Model, st: &mut CpuState, line: u32, level: bool) {
+        trap::set_irq(st, line, level);
+    }
+
+    fn check_interrupts(_m: &Model, st: &mut CpuState) {
+        trap::check_interrupts(st);
+    }
+
+    fn linux_abi(m: &Model) -> Option<hemu_runtime::cpu::LinuxAbi> {
+        linux::linux_abi(m)
+    }
+
+    fn walk(
+        _m: &Model,
+        st: &mut CpuState,
+        bus: &mut Bus<'_>,
+        vaddr: u64,
+        kind: AccessKind,
+    ) -> Result<TlbFill, Trap> {
+        mmu::walk(st, bus, vaddr, kind)
+    }
+
+    fn fdt_cpu(m: &Model) -> Vec<(String, FdtValue)> {
+        let xlen = m.p.xlen;
+        let mmu = if xlen == 32 {
+            "riscv,sv32"
+        } else {
+            "riscv,sv48"
+        };
+        vec![
+            (
+                "riscv,isa".into(),
+                FdtValue::Str(format!("rv{xlen}imac_zicsr_zifencei_zba_zbb_zbs")),
+            ),
+            ("mmu-type".into(), FdtValue::Str(mmu.into())),
+        ]
     }
 }
