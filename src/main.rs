@@ -4,10 +4,12 @@
 
 use clap::{Parser, Subcommand};
 use hemu_runtime::device::CharBackend;
+use hemu_runtime::linux::{self, Ending};
 use hemu_runtime::loader;
 use hemu_runtime::machine::{find_machine, list_machines, BuildOptions, Registry};
 use hemu_runtime::{Machine, RunResult};
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Exit status for bad input (files, flags).
@@ -24,6 +26,8 @@ const LONG_FLAGS: &[&str] = &[
     "serial",
     "machine",
     "accel",
+    "dtb",
+    "append",
 ];
 
 #[derive(Parser, Debug)]
@@ -56,6 +60,12 @@ struct Cli {
     /// Serial backend, in order: stdio, file:PATH, null.
     #[arg(long, value_name = "DEV")]
     serial: Vec<String>,
+    /// Device-tree blob to pass instead of the generated one.
+    #[arg(long, value_name = "FILE")]
+    dtb: Option<PathBuf>,
+    /// Kernel command line (`/chosen/bootargs`).
+    #[arg(long, value_name = "ARGS")]
+    append: Option<String>,
     /// Stop after this many instructions per vCPU.
     #[arg(long, value_name = "N")]
     max_insns: Option<u64>,
@@ -69,6 +79,23 @@ enum Cmd {
     List {
         /// machines | archs | devices
         what: String,
+    },
+    /// Run a static Linux program in user mode; its exit status is hemu's.
+    Run {
+        /// Seed for AT_RANDOM and getrandom (default: host randomness).
+        #[arg(long, value_name = "N")]
+        seed: Option<u64>,
+        /// Stop after this many instructions.
+        #[arg(long, value_name = "N")]
+        max_insns: Option<u64>,
+        /// The program, then its arguments (passed as they are).
+        #[arg(
+            value_name = "PROG [ARGS]",
+            required = true,
+            trailing_var_arg = true,
+            allow_hyphen_values = true
+        )]
+        cmd: Vec<OsString>,
     },
 }
 
@@ -91,12 +118,19 @@ fn machine_dirs() -> Vec<PathBuf> {
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args()
+    // `hemu run PROG ARGS...` passes its arguments to the guest untouched
+    // (and they need not be UTF-8).
+    let user_mode = std::env::args_os().nth(1).is_some_and(|a| a == "run");
+    let args: Vec<OsString> = std::env::args_os()
         .enumerate()
-        .map(|(i, a)| match a.strip_prefix('-') {
-            Some(rest) if i > 0 && LONG_FLAGS.contains(&rest) => format!("--{rest}"),
-            _ => a,
-        })
+        .map(
+            |(i, a)| match a.to_str().and_then(|s| s.strip_prefix('-')) {
+                Some(rest) if i > 0 && !user_mode && LONG_FLAGS.contains(&rest) => {
+                    format!("--{rest}").into()
+                }
+                _ => a,
+            },
+        )
         .collect();
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
@@ -120,6 +154,14 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     if let Some(Cmd::List { what }) = &cli.cmd {
         list(&reg, what)?;
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(Cmd::Run {
+        seed,
+        max_insns,
+        cmd,
+    }) = &cli.cmd
+    {
+        return run_user(&reg, *seed, *max_insns, cmd);
     }
     let Some(mspec) = &cli.machine else {
         return Err("no machine given: use -M <name|file> (see `hemu list machines`)".into());
@@ -173,6 +215,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     if !loaded {
         return Err("nothing to run: give -kernel or -bios".into());
     }
+    let dtb = match &cli.dtb {
+        Some(p) => Some(std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?),
+        None => None,
+    };
+    m.place_fdt(dtb, cli.append.clone())?;
     m.reset();
     Ok(match m.run(cli.max_insns) {
         RunResult::Shutdown(code) => ExitCode::from(code as u8),
@@ -191,19 +238,52 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     })
 }
 
+/// `hemu run`: Linux user mode. The frontend is whichever one says it runs
+/// the program's ELF machine, word size and byte order.
+fn run_user(
+    reg: &Registry,
+    seed: Option<u64>,
+    max_insns: Option<u64>,
+    cmd: &[OsString],
+) -> Result<ExitCode, String> {
+    let (prog, args) = cmd.split_first().ok_or("run: no program given")?;
+    let opts = linux::Options {
+        seed,
+        max_insns,
+        engine: None,
+    };
+    let end = linux::run_program(reg.frontends, Path::new(prog), args, opts)?;
+    Ok(match end {
+        Ending::Limit => {
+            eprintln!("hemu: instruction limit reached");
+            ExitCode::from(EXIT_GUEST_CRASH)
+        }
+        Ending::Signaled {
+            report: Some(ref r),
+            ..
+        } => {
+            eprintln!("hemu: {r}");
+            ExitCode::from(end.status() as u8)
+        }
+        _ => ExitCode::from(end.status() as u8),
+    })
+}
+
 fn load_image(m: &mut Machine, path: &PathBuf, entry: bool) -> Result<(), String> {
     let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let what = |e: loader::LoadError| format!("{}: {e}", path.display());
+    let c = m.boot_cluster();
     if data.starts_with(b"\x7fELF") {
-        let boot = m.clusters.iter().find(|_| true).map(|c| c.boot);
+        let boot = m.clusters[c].boot;
         m.load_elf(&data).map_err(what)?;
         if !entry {
-            if let Some(b) = boot {
-                m.set_boot(b);
-            }
+            m.set_boot(boot);
         }
     } else {
-        let addr = m.clusters.first().map_or(0, |c| c.boot.entry);
+        // Firmware (or a lone kernel) goes at the reset address; a kernel
+        // after firmware at the cluster's kernel address, as QEMU does.
+        let cl = &m.clusters[c];
+        let addr = if entry { cl.boot.entry } else { cl.kernel_addr };
         m.load_raw(addr, &data, entry).map_err(what)?;
     }
     Ok(())

@@ -81,6 +81,12 @@ pub static TYPE: DeviceType = DeviceType {
             default: Some("2"),
             doc: "number of contexts (output c drives context c; virt: 2 per hart, M then S)",
         },
+        PropDesc {
+            name: "num-harts",
+            ty: PropType::U64,
+            default: Some("0"),
+            doc: "if set, 2 contexts per hart (M then S), as QEMU's virt board: overrides num-contexts",
+        },
     ],
     create,
 };
@@ -90,7 +96,12 @@ fn create(cfg: &DeviceConfig) -> Result<Box<dyn Device>, String> {
     if !(1..=MAX_SOURCES).contains(&ndev) {
         return Err(format!("ndev {ndev} is out of range 1..={MAX_SOURCES}"));
     }
-    let contexts = cfg.u64("num-contexts");
+    let harts = cfg.u64("num-harts");
+    let contexts = if harts > 0 {
+        harts.saturating_mul(2)
+    } else {
+        cfg.u64("num-contexts")
+    };
     if !(1..=MAX_CONTEXTS).contains(&contexts) {
         return Err(format!(
             "num-contexts {contexts} is out of range 1..={MAX_CONTEXTS}"

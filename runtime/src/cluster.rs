@@ -20,6 +20,8 @@ pub struct Cluster {
     pub engine: Box<dyn Engine>,
     /// Where the vCPUs start after reset.
     pub boot: BootInfo,
+    /// Where a raw kernel image goes when firmware is loaded too.
+    pub kernel_addr: u64,
 }
 
 impl Cluster {
@@ -44,6 +46,7 @@ impl Cluster {
                 entry: reset_pc,
                 fdt: 0,
             },
+            kernel_addr: reset_pc.wrapping_add(2 << 20),
         }
     }
 

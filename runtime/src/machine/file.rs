@@ -40,6 +40,20 @@ pub struct MachineFile {
     /// Virtual nanoseconds per retired instruction.
     #[serde(default)]
     pub insn_ns: Option<Value>,
+    /// Generate a device tree for the boot cluster.
+    #[serde(default)]
+    pub fdt: Option<Value>,
+}
+
+/// The `fdt:` section.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FdtSpec {
+    /// `timebase-frequency` of `/cpus`.
+    pub timebase_frequency: Value,
+    /// Id of the console device (`/chosen/stdout-path`).
+    #[serde(default)]
+    pub stdout: Option<String>,
 }
 
 /// One interrupt wire (or a fan-out to every vCPU of a cluster).
@@ -151,6 +165,10 @@ pub struct ClusterSpec {
     /// Reset pc when nothing is loaded.
     #[serde(default)]
     pub reset_pc: Option<Value>,
+    /// Where a raw `-kernel` image goes when firmware is loaded too
+    /// (default: reset_pc + 2 MiB, as QEMU's virt board for RV64).
+    #[serde(default)]
+    pub kernel_addr: Option<Value>,
 }
 
 fn one() -> Value {

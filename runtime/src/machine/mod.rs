@@ -150,6 +150,8 @@ pub struct Machine {
     /// When every vCPU waits and no timer is due: poll host input and
     /// wait (true, interactive), or return `RunResult::Idle` (false).
     pub idle_wait: bool,
+    /// Device-tree options when the machine file asks for a generated tree.
+    pub fdt: Option<crate::fdt::FdtOptions>,
     boot_cluster: usize,
 }
 
@@ -341,15 +343,21 @@ impl Machine {
                 })?,
                 None => 0,
             };
+            let kernel_addr = match &c.kernel_addr {
+                Some(v) => parse_u64(v).ok_or_else(|| {
+                    src.err_at(&anchor, format!("cluster {}: bad kernel_addr", c.id))
+                })?,
+                None => reset_pc.wrapping_add(2 << 20),
+            };
             if c.boot == Some(true) && boot_cluster.is_none() {
                 boot_cluster = Some(clusters.len());
             }
             let engine = opts
                 .engine
                 .map_or_else(|| Box::new(Interpreter::new()) as Box<dyn Engine>, |f| f());
-            clusters.push(Cluster::new(
-                &c.id, model, space, n as u32, engine, reset_pc,
-            ));
+            let mut cl = Cluster::new(&c.id, model, space, n as u32, engine, reset_pc);
+            cl.kernel_addr = kernel_addr;
+            clusters.push(cl);
         }
         if clusters.is_empty() {
             return Err(src.err_at("clusters:", "a machine needs at least one cluster"));
@@ -446,6 +454,27 @@ impl Machine {
                 .ok_or_else(|| src.err_at("quantum:", "quantum must be a positive integer"))?,
             None => 10_000,
         };
+        let fdt = match &mf.fdt {
+            Some(v) => {
+                let f: file::FdtSpec = file::typed(src, sub(v)?, "fdt:", "fdt")?;
+                let tb = parse_u64(&f.timebase_frequency)
+                    .filter(|t| (1..=u32::MAX as u64).contains(t))
+                    .ok_or_else(|| src.err_at("fdt:", "fdt: bad timebase_frequency"))?;
+                if let Some(s) = &f.stdout {
+                    if !matches!(ids.get(s), Some(Target::Mmio { .. })) {
+                        return Err(
+                            src.err_at("fdt:", format!("fdt: stdout '{s}' is not a device id"))
+                        );
+                    }
+                }
+                Some(crate::fdt::FdtOptions {
+                    timebase_hz: tb as u32,
+                    bootargs: None,
+                    stdout: f.stdout,
+                })
+            }
+            None => None,
+        };
         let mut m = Machine {
             name: mf.name.clone(),
             memory,
@@ -456,6 +485,7 @@ impl Machine {
             time_ns: 0,
             irq_routes,
             idle_wait: true,
+            fdt,
             boot_cluster: boot_cluster.unwrap_or(0),
         };
         m.reset();
@@ -487,6 +517,64 @@ impl Machine {
             self.clusters[c].boot.entry = addr;
         }
         Ok(())
+    }
+
+    /// Index of the cluster `-kernel`/`-bios` boot.
+    pub fn boot_cluster(&self) -> usize {
+        self.boot_cluster
+    }
+
+    /// Put a device tree in the boot cluster's RAM where QEMU's virt board
+    /// puts it — the top of the RAM holding the start address, below 3 GiB,
+    /// 2 MiB aligned — and pass its address at reset. `blob` None: the
+    /// tree generated from this machine (if the machine file asks for one).
+    /// Returns the address, or None when there is no tree.
+    pub fn place_fdt(
+        &mut self,
+        blob: Option<Vec<u8>>,
+        bootargs: Option<String>,
+    ) -> Result<Option<u64>, String> {
+        let c = self.boot_cluster;
+        let blob = match blob {
+            Some(b) => b,
+            None => match &self.fdt {
+                Some(opts) => {
+                    let mut o = opts.clone();
+                    o.bootargs = bootargs;
+                    crate::fdt::build(self, c, &o)?
+                }
+                None => return Ok(None),
+            },
+        };
+        let entry = self.clusters[c].boot.entry;
+        let space = &self.spaces[self.clusters[c].space];
+        let ram = space
+            .regions()
+            .iter()
+            .filter(|r| matches!(r.target, Target::Ram { .. }))
+            .find(|r| r.base <= entry && entry <= r.last())
+            .or_else(|| {
+                space
+                    .regions()
+                    .iter()
+                    .find(|r| matches!(r.target, Target::Ram { .. }))
+            })
+            .ok_or("no RAM to hold the device tree")?;
+        const MIB2: u64 = 2 << 20;
+        let end = ram.last().saturating_add(1);
+        let top = if ram.base < 3 << 30 {
+            end.min(3 << 30)
+        } else {
+            end
+        };
+        let addr = top
+            .checked_sub(blob.len() as u64)
+            .map(|a| a & !(MIB2 - 1))
+            .filter(|a| *a >= ram.base)
+            .ok_or("the device tree does not fit in RAM")?;
+        crate::loader::load_raw(&mut self.bus(c), addr, &blob).map_err(|e| e.to_string())?;
+        self.clusters[c].boot.fdt = addr;
+        Ok(Some(addr))
     }
 
     /// Set the boot information of the boot cluster.

@@ -1,0 +1,447 @@
+//! The memory of one Linux process: guest virtual addresses are the
+//! addresses of one [`AddressSpace`] (user mode has no MMU), and every
+//! mapping — ELF segment, stack, `brk` heap piece, `mmap` — is a RAM block
+//! of its own mapped as a region. `munmap` splits regions; a block no
+//! region uses any more is freed and its slot reused.
+
+use super::abi::Errno;
+use crate::ir::Endian;
+use crate::memory::{AddressSpace, Memory, RamBlock, Region, Target, CODE_GRANULE_BITS};
+
+/// Lowest address a mapping may start at (Linux's `mmap_min_addr`).
+pub const MIN_ADDR: u64 = 0x10000;
+/// Size of the main thread's stack.
+pub const STACK_SIZE: u64 = 8 << 20;
+/// Room kept free between the stack and the highest `mmap`.
+const STACK_GAP: u64 = 128 << 20;
+
+/// A process's memory.
+pub struct Mm {
+    /// RAM blocks (one per mapping piece).
+    pub mem: Memory,
+    /// The guest's virtual address space.
+    pub space: AddressSpace,
+    /// Guest page size.
+    pub page: u64,
+    /// Guest byte order.
+    pub endian: Endian,
+    /// Bytes in a guest word.
+    pub word: u64,
+    /// First address above user space.
+    pub task_size: u64,
+    /// Top of the initial stack.
+    pub stack_top: u64,
+    /// `mmap` places mappings below this address, top down.
+    pub mmap_top: u64,
+    /// First address of the `brk` heap (page-aligned).
+    pub brk_start: u64,
+    /// Current program break.
+    pub brk: u64,
+    free_blocks: Vec<usize>,
+}
+
+impl Mm {
+    /// An empty process memory for a guest with `word_bits`-bit words.
+    pub fn new(page: u64, endian: Endian, word_bits: u32) -> Mm {
+        // A user address space like Linux gives: 2 GiB for 32-bit programs,
+        // 256 GiB (RISC-V Sv39, a lower bound for 64-bit ISAs) for 64-bit.
+        let task_size: u64 = if word_bits >= 64 { 1 << 38 } else { 1 << 31 };
+        let stack_top = task_size - page;
+        Mm {
+            mem: Memory::default(),
+            space: AddressSpace::new("user"),
+            page,
+            endian,
+            word: u64::from(word_bits / 8),
+            task_size,
+            stack_top,
+            mmap_top: stack_top - STACK_SIZE - STACK_GAP,
+            brk_start: 0,
+            brk: 0,
+            free_blocks: Vec::new(),
+        }
+    }
+
+    /// `x` rounded down to a page boundary.
+    pub fn floor(&self, x: u64) -> u64 {
+        x & !(self.page - 1)
+    }
+
+    /// `x` rounded up to a page boundary (None on overflow).
+    pub fn ceil(&self, x: u64) -> Option<u64> {
+        Some(x.checked_add(self.page - 1)? & !(self.page - 1))
+    }
+
+    /// Is `[base, base + len)` inside user space and unmapped?
+    pub fn is_free(&self, base: u64, len: u64) -> bool {
+        let Some(end) = base.checked_add(len) else {
+            return false;
+        };
+        if len == 0 || base < MIN_ADDR || end > self.task_size {
+            return false;
+        }
+        !self
+            .space
+            .regions()
+            .iter()
+            .any(|r| r.base < end && base <= r.last())
+    }
+
+    /// Map fresh zeroed memory at `[base, base + len)`, which must be free.
+    pub fn map_new(&mut self, base: u64, len: u64, name: &str) -> Result<(), Errno> {
+        let block = RamBlock::new(name, len, false).map_err(|_| Errno::NoMem)?;
+        let idx = match self.free_blocks.pop() {
+            Some(i) => {
+                self.mem.ram[i] = block;
+                i
+            }
+            None => {
+                self.mem.ram.push(block);
+                self.mem.ram.len() - 1
+            }
+        };
+        let r = Region {
+            name: name.to_string(),
+            base,
+            size: len,
+            target: Target::Ram {
+                block: idx,
+                offset: 0,
+            },
+        };
+        if self.space.map(r).is_err() {
+            self.release(idx);
+            return Err(Errno::NoMem);
+        }
+        Ok(())
+    }
+
+    /// Map every unmapped part of the page range `[lo, hi)`; returns the
+    /// parts that were mapped already.
+    pub fn map_gaps(&mut self, lo: u64, hi: u64, name: &str) -> Result<Vec<(u64, u64)>, Errno> {
+        let mut existing = Vec::new();
+        let mut gaps = Vec::new();
+        let mut a = lo;
+        for r in self.space.regions() {
+            if r.last() < lo || r.base >= hi {
+                continue;
+            }
+            if r.base > a {
+                gaps.push((a, r.base));
+            }
+            let end = r.last().saturating_add(1).min(hi);
+            existing.push((r.base.max(lo), end));
+            a = end;
+        }
+        if a < hi {
+            gaps.push((a, hi));
+        }
+        for (g0, g1) in gaps {
+            self.map_new(g0, g1 - g0, name)?;
+        }
+        Ok(existing)
+    }
+
+    /// Remove `[base, base + len)` from the map, freeing blocks nothing
+    /// maps any more. Returns the removed pieces, for the caller to drop
+    /// code translated from them.
+    pub fn unmap(&mut self, base: u64, len: u64) -> Vec<Region> {
+        let removed = self.space.unmap(base, len).unwrap_or_default();
+        for r in &removed {
+            if let Target::Ram { block, .. } = r.target {
+                let used = self
+                    .space
+                    .regions()
+                    .iter()
+                    .any(|o| matches!(o.target, Target::Ram { block: b, .. } if b == block));
+                if !used && !self.free_blocks.contains(&block) {
+                    self.release(block);
+                }
+            }
+        }
+        removed
+    }
+
+    fn release(&mut self, block: usize) {
+        if let Ok(empty) = RamBlock::new("(free)", 0, false) {
+            self.mem.ram[block] = empty;
+            self.free_blocks.push(block);
+        }
+    }
+
+    /// A free page-aligned range of `len` bytes for `mmap`, highest first.
+    pub fn find_free(&self, len: u64) -> Option<u64> {
+        let floor = self
+            .ceil(self.brk)
+            .unwrap_or(u64::MAX)
+            .max(self.brk_start)
+            .max(MIN_ADDR);
+        let mut top = self.mmap_top;
+        for r in self.space.regions().iter().rev() {
+            if r.base >= top {
+                continue;
+            }
+            let end = r.last().saturating_add(1);
+            if end < top {
+                if let Some(b) = top.checked_sub(len).map(|b| self.floor(b)) {
+                    if b >= end && b >= floor {
+                        return Some(b);
+                    }
+                }
+            }
+            top = top.min(r.base);
+            if top <= floor {
+                return None;
+            }
+        }
+        let b = self.floor(top.checked_sub(len)?);
+        (b >= floor).then_some(b)
+    }
+
+    /// Set the program break (the `brk` system call): returns the new
+    /// break, or the old one when the request cannot be met.
+    pub fn set_brk(&mut self, new: u64) -> (u64, Vec<Region>) {
+        if new < self.brk_start || new >= self.task_size {
+            return (self.brk, Vec::new());
+        }
+        let (Some(old_end), Some(new_end)) = (self.ceil(self.brk), self.ceil(new)) else {
+            return (self.brk, Vec::new());
+        };
+        let mut removed = Vec::new();
+        if new_end > old_end {
+            let len = new_end - old_end;
+            if !self.is_free(old_end, len) || self.map_new(old_end, len, "[heap]").is_err() {
+                return (self.brk, Vec::new());
+            }
+        } else if new_end < old_end {
+            removed = self.unmap(new_end, old_end - new_end);
+        }
+        self.brk = new;
+        (new, removed)
+    }
+
+    /// Is every byte of `[addr, addr + len)` mapped RAM?
+    pub fn check(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        let end = addr.checked_add(len).ok_or(Errno::Fault)?;
+        let mut a = addr;
+        while a < end {
+            let r = self.space.find(a).ok_or(Errno::Fault)?;
+            match r.target {
+                Target::Ram { .. } => {}
+                Target::Mmio { .. } => return Err(Errno::Fault),
+            }
+            match r.last().checked_add(1) {
+                Some(n) => a = n,
+                None => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// Copy guest memory at `addr` into `buf`.
+    pub fn read(&self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        let mut done = 0usize;
+        while done < buf.len() {
+            let a = addr.checked_add(done as u64).ok_or(Errno::Fault)?;
+            let r = self.space.find(a).ok_or(Errno::Fault)?;
+            let Target::Ram { block, offset } = r.target else {
+                return Err(Errno::Fault);
+            };
+            let off = (a - r.base + offset) as usize;
+            let n = (r.last() - a)
+                .saturating_add(1)
+                .min((buf.len() - done) as u64) as usize;
+            let src = self.mem.ram[block]
+                .bytes()
+                .get(off..off + n)
+                .ok_or(Errno::Fault)?;
+            buf[done..done + n].copy_from_slice(src);
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Copy `data` into guest memory at `addr` (all or nothing), noting the
+    /// code granules written so stale translations are dropped.
+    pub fn write(&mut self, addr: u64, data: &[u8]) -> Result<(), Errno> {
+        self.check(addr, data.len() as u64)?;
+        let mut done = 0usize;
+        while done < data.len() {
+            let a = addr + done as u64;
+            let r = self.space.find(a).ok_or(Errno::Fault)?;
+            let Target::Ram { block, offset } = r.target else {
+                return Err(Errno::Fault);
+            };
+            let off = a - r.base + offset;
+            let n = (r.last() - a)
+                .saturating_add(1)
+                .min((data.len() - done) as u64) as usize;
+            let dst = self.mem.ram[block]
+                .bytes_mut()
+                .get_mut(off as usize..off as usize + n)
+                .ok_or(Errno::Fault)?;
+            dst.copy_from_slice(&data[done..done + n]);
+            let (g0, g1) = (
+                off >> CODE_GRANULE_BITS,
+                (off + n as u64 - 1) >> CODE_GRANULE_BITS,
+            );
+            self.mem.code_writes.extend((g0..=g1).map(|g| (block, g)));
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Write `len` zero bytes at `addr`.
+    pub fn zero(&mut self, addr: u64, len: u64) -> Result<(), Errno> {
+        let chunk = vec![0u8; len.min(1 << 16) as usize];
+        let mut done = 0;
+        while done < len {
+            let n = (len - done).min(chunk.len() as u64);
+            self.write(addr + done, &chunk[..n as usize])?;
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Encode `v` as `n` bytes in guest order.
+    pub fn encode(&self, v: u64, n: usize) -> Vec<u8> {
+        let le = v.to_le_bytes();
+        let mut b = le[..n].to_vec();
+        if self.endian == Endian::Big {
+            b.reverse();
+        }
+        b
+    }
+
+    /// Decode `b` (guest order).
+    pub fn decode(&self, b: &[u8]) -> u64 {
+        let mut v = 0u64;
+        match self.endian {
+            Endian::Little => {
+                for (i, x) in b.iter().enumerate() {
+                    v |= u64::from(*x) << (8 * i);
+                }
+            }
+            Endian::Big => {
+                for x in b {
+                    v = (v << 8) | u64::from(*x);
+                }
+            }
+        }
+        v
+    }
+
+    /// Read an `n`-byte integer.
+    pub fn read_int(&self, addr: u64, n: usize) -> Result<u64, Errno> {
+        let mut b = [0u8; 8];
+        self.read(addr, &mut b[..n])?;
+        Ok(self.decode(&b[..n]))
+    }
+
+    /// Write an `n`-byte integer.
+    pub fn write_int(&mut self, addr: u64, v: u64, n: usize) -> Result<(), Errno> {
+        let b = self.encode(v, n);
+        self.write(addr, &b)
+    }
+
+    /// Read a guest word.
+    pub fn read_word(&self, addr: u64) -> Result<u64, Errno> {
+        self.read_int(addr, self.word as usize)
+    }
+
+    /// Write a guest word.
+    pub fn write_word(&mut self, addr: u64, v: u64) -> Result<(), Errno> {
+        self.write_int(addr, v, self.word as usize)
+    }
+
+    /// Read a NUL-terminated string of at most `max` bytes (without the NUL).
+    pub fn read_cstr(&self, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
+        let mut out = Vec::new();
+        let mut a = addr;
+        loop {
+            // Up to the end of the page, so no unmapped byte is touched.
+            let n = (self.page - (a & (self.page - 1))) as usize;
+            let mut buf = vec![0u8; n];
+            self.read(a, &mut buf)?;
+            if let Some(z) = buf.iter().position(|b| *b == 0) {
+                out.extend_from_slice(&buf[..z]);
+                return if out.len() > max {
+                    Err(Errno::NameTooLong)
+                } else {
+                    Ok(out)
+                };
+            }
+            out.extend_from_slice(&buf);
+            if out.len() > max {
+                return Err(Errno::NameTooLong);
+            }
+            a = a.checked_add(n as u64).ok_or(Errno::Fault)?;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mm() -> Mm {
+        let mut m = Mm::new(4096, Endian::Little, 64);
+        m.brk_start = 0x20000;
+        m.brk = 0x20000;
+        m
+    }
+
+    #[test]
+    fn unmap_splits_and_frees() {
+        let mut m = mm();
+        m.map_new(0x100000, 0x3000, "a").unwrap();
+        m.write(0x100000, &[1; 0x3000]).unwrap();
+        let removed = m.unmap(0x101000, 0x1000);
+        assert_eq!(removed.len(), 1);
+        assert_eq!(m.space.regions().len(), 2);
+        assert_eq!(m.read_int(0x102000, 1), Ok(1));
+        assert_eq!(m.read_int(0x101000, 1), Err(Errno::Fault));
+        assert!(m.free_blocks.is_empty(), "block still used");
+        m.unmap(0x100000, 0x3000);
+        assert_eq!(m.free_blocks, vec![0]);
+        m.map_new(0x200000, 0x1000, "b").unwrap();
+        assert_eq!(m.read_int(0x200000, 8), Ok(0), "reused block is zeroed");
+    }
+
+    #[test]
+    fn brk_grows_and_shrinks() {
+        let mut m = mm();
+        assert_eq!(m.set_brk(0x20000 + 0x1800).0, 0x21800);
+        m.write(0x21fff, &[7]).unwrap();
+        assert_eq!(m.set_brk(0x20010).0, 0x20010);
+        assert_eq!(m.read_int(0x21000, 1), Err(Errno::Fault));
+        assert_eq!(m.set_brk(0x1000).0, 0x20010, "below the start");
+        assert_eq!(m.set_brk(u64::MAX).0, 0x20010);
+    }
+
+    #[test]
+    fn find_free_goes_top_down_and_skips_mappings() {
+        let mut m = mm();
+        let a = m.find_free(0x2000).unwrap();
+        assert_eq!(a, m.mmap_top - 0x2000);
+        m.map_new(a, 0x2000, "x").unwrap();
+        let b = m.find_free(0x1000).unwrap();
+        assert_eq!(b, a - 0x1000);
+        assert_eq!(m.find_free(!0xfff), None);
+    }
+
+    #[test]
+    fn strings_stop_at_nul_and_limits() {
+        let mut m = mm();
+        m.map_new(0x100000, 0x2000, "s").unwrap();
+        m.write(0x100ffe, b"abc\0").unwrap();
+        assert_eq!(m.read_cstr(0x100ffe, 10).unwrap(), b"abc");
+        assert_eq!(m.read_cstr(0x100ffe, 2), Err(Errno::NameTooLong));
+        m.write(0x101ffe, b"xy").unwrap();
+        assert_eq!(
+            m.read_cstr(0x101ffe, 100),
+            Err(Errno::Fault),
+            "runs off the end"
+        );
+    }
+}
