@@ -112,7 +112,7 @@ fn bad_machine_parameters() {
     );
     bad(
         &["-M", "virt", "-smp", "0", "-kernel", HELLO],
-        "cpus must be 1..1024",
+        "device clint: num-harts 0 is out of range",
     );
 }
 

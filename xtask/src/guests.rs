@@ -1,5 +1,8 @@
 //! `cargo xtask guests`: builds the bare-metal RISC-V guest programs in
-//! `tests/guests/riscv/` into `tests/guests/riscv/bin/<name>.elf`.
+//! `tests/guests/riscv/` into `tests/guests/riscv/bin/<name>.elf`, the Linux
+//! user-mode ones (`hemu run`) in `tests/guests/riscv-user/` into
+//! `tests/guests/riscv-user/bin/<name>.elf`, and the C benchmark programs of
+//! `tests/guests/bench/` into `target/guests/bench/riscv64/<name>`.
 //!
 //! The ELF files are checked in, so `cargo test` needs no cross compiler;
 //! run this after editing a guest source. It needs `riscv64-linux-gnu-gcc`
@@ -11,6 +14,14 @@
 //! reproducible: sources are compiled to objects with fixed names in
 //! `target/guests/<name>/` (the linker records object names as file symbols),
 //! debug info is stripped and symbols are kept.
+//!
+//! The user-mode guests are static `-nostdlib` Linux programs linked with
+//! the toolchain's default layout (page-aligned segments at 0x10000), except
+//! `auxv32`, linked with `-n` so that its segments are not page-aligned.
+//!
+//! The benchmark programs are static glibc programs (`-O2 -static
+//! -ffp-contract=off`, about 600 KB each), so they are not checked in;
+//! they need Debian's `libc6-dev-riscv64-cross` and are SKIPPED without it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -78,6 +89,75 @@ const GUESTS: &[Guest] = &[
     },
 ];
 
+/// User-mode guest source folder, relative to the workspace root.
+const USER_SRC_DIR: &str = "tests/guests/riscv-user";
+/// Output folder for the user-mode ELF files.
+const USER_BIN_DIR: &str = "tests/guests/riscv-user/bin";
+
+/// One user-mode guest.
+struct UserGuest {
+    /// The program (`bin/<name>.elf`) and its sources.
+    guest: Guest,
+    /// Extra link flags.
+    link: &'static [&'static str],
+}
+
+const fn user(
+    name: &'static str,
+    xlen: u32,
+    sources: &'static [&'static str],
+    link: &'static [&'static str],
+) -> UserGuest {
+    UserGuest {
+        guest: Guest {
+            name,
+            xlen,
+            sources,
+        },
+        link,
+    }
+}
+
+const USER_GUESTS: &[UserGuest] = &[
+    user("hello64", 64, &["hello.S"], &[]),
+    user("hello32", 32, &["hello.S"], &[]),
+    user("exit42", 64, &["exit42.S"], &[]),
+    user("auxv64", 64, &["auxv.S", "ulib.S"], &[]),
+    user("auxv32", 32, &["auxv.S", "ulib.S"], &["-Wl,-n"]),
+    user("brk", 64, &["brk.S", "ulib.S"], &[]),
+    user("mmap", 64, &["mmap.S", "ulib.S"], &[]),
+    user("segv", 64, &["segv.S", "ulib.S"], &[]),
+    user("illegal", 64, &["illegal.S", "ulib.S"], &[]),
+    user("cat", 64, &["cat.S", "ulib.S"], &[]),
+    user("enosys", 64, &["enosys.S", "ulib.S"], &[]),
+    user("efault", 64, &["efault.S", "ulib.S"], &[]),
+    user("abort", 64, &["abort.S", "ulib.S"], &[]),
+    user("misc", 64, &["misc.S", "ulib.S"], &[]),
+];
+
+/// Link flags of the user-mode guests: like [`LINK_FLAGS`] but with the
+/// toolchain's default Linux program layout.
+const USER_LINK_FLAGS: &[&str] = &[
+    "-nostdlib",
+    "-nostartfiles",
+    "-static",
+    "-no-pie",
+    "-Wl,--no-relax",
+    "-Wl,--build-id=none",
+    "-Wl,--strip-debug",
+];
+
+/// Benchmark sources, relative to the workspace root.
+const BENCH_SRC_DIR: &str = "tests/guests/bench";
+/// Where the benchmark programs go, relative to the workspace root.
+const BENCH_OUT_DIR: &str = "target/guests/bench/riscv64";
+/// The benchmark programs (`<name>.c`).
+const BENCH_PROGS: &[&str] = &["sieve", "crc32", "sha256", "matmul", "qsort", "nbody"];
+/// Their flags (as `/work/shared/guests/build.sh` had them).
+const BENCH_FLAGS: &[&str] = &["-O2", "-static", "-ffp-contract=off", "-Wall", "-Wextra"];
+/// Debian package with the static RISC-V glibc.
+const LIBC_PACKAGE: &str = "libc6-dev-riscv64-cross";
+
 /// Flags for every compile step.
 const COMMON_FLAGS: &[&str] = &[
     "-fno-pie",
@@ -111,7 +191,8 @@ const LINK_FLAGS: &[&str] = &[
     "-Wl,-n",
 ];
 
-/// Builds every guest into `tests/guests/riscv/bin/<name>.elf`.
+/// Builds every guest: the bare-metal and user-mode ELF files (checked in)
+/// and the benchmark programs (under `target/`).
 pub fn build(root: &Path) -> Result<(), String> {
     check_compiler()?;
     let src_dir = root.join(SRC_DIR);
@@ -119,12 +200,76 @@ pub fn build(root: &Path) -> Result<(), String> {
     let obj_root = root.join("target").join("guests");
     std::fs::create_dir_all(&bin_dir)
         .map_err(|e| format!("cannot create {}: {e}", bin_dir.display()))?;
+    let script = src_dir.join("link.ld");
     for guest in GUESTS {
-        let out = build_one(guest, &src_dir, &obj_root.join(guest.name), &bin_dir)?;
+        let link = Link {
+            flags: LINK_FLAGS,
+            extra: &[],
+            script: Some(&script),
+        };
+        let out = build_one(guest, &src_dir, &obj_root.join(guest.name), &bin_dir, &link)?;
+        let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+        println!("built {} ({size} bytes)", display_rel(root, &out));
+    }
+
+    let src_dir = root.join(USER_SRC_DIR);
+    let bin_dir = root.join(USER_BIN_DIR);
+    std::fs::create_dir_all(&bin_dir)
+        .map_err(|e| format!("cannot create {}: {e}", bin_dir.display()))?;
+    for u in USER_GUESTS {
+        let link = Link {
+            flags: USER_LINK_FLAGS,
+            extra: u.link,
+            script: None,
+        };
+        let obj_dir = obj_root.join("user").join(u.guest.name);
+        let out = build_one(&u.guest, &src_dir, &obj_dir, &bin_dir, &link)?;
+        let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+        println!("built {} ({size} bytes)", display_rel(root, &out));
+    }
+
+    build_bench(root)
+}
+
+/// Builds the benchmark programs into [`BENCH_OUT_DIR`]; SKIPPED (not an
+/// error) without the static C library.
+fn build_bench(root: &Path) -> Result<(), String> {
+    // gcc prints the bare name when it cannot find the file.
+    let libc = Command::new(CC)
+        .arg("-print-file-name=libc.a")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    if !Path::new(&libc).is_absolute() {
+        println!("SKIPPED: benchmark guests (install {LIBC_PACKAGE})");
+        return Ok(());
+    }
+    let src_dir = root.join(BENCH_SRC_DIR);
+    let out_dir = root.join(BENCH_OUT_DIR);
+    std::fs::create_dir_all(&out_dir)
+        .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;
+    for p in BENCH_PROGS {
+        let out = out_dir.join(p);
+        let mut cmd = Command::new(CC);
+        cmd.current_dir(&src_dir)
+            .args(BENCH_FLAGS)
+            .arg("-o")
+            .arg(&out)
+            .arg(format!("{p}.c"))
+            .arg("-lm");
+        run(&mut cmd, &format!("compiling benchmark {p}"))?;
         let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
         println!("built {} ({size} bytes)", display_rel(root, &out));
     }
     Ok(())
+}
+
+/// How a guest is linked.
+struct Link<'a> {
+    flags: &'a [&'a str],
+    extra: &'a [&'a str],
+    /// Linker script (`-T`), if not the toolchain's default.
+    script: Option<&'a Path>,
 }
 
 fn build_one(
@@ -132,6 +277,7 @@ fn build_one(
     src_dir: &Path,
     obj_dir: &Path,
     bin_dir: &Path,
+    link: &Link<'_>,
 ) -> Result<PathBuf, String> {
     // Start from an empty object folder so no stale object is linked.
     if obj_dir.exists() {
@@ -169,12 +315,12 @@ fn build_one(
     let mut cmd = Command::new(CC);
     cmd.current_dir(obj_dir)
         .args(arch)
-        .args(LINK_FLAGS)
-        .arg("-T")
-        .arg(src_dir.join("link.ld"))
-        .arg("-o")
-        .arg(&out)
-        .args(&objects);
+        .args(link.flags)
+        .args(link.extra);
+    if let Some(script) = link.script {
+        cmd.arg("-T").arg(script);
+    }
+    cmd.arg("-o").arg(&out).args(&objects);
     run(&mut cmd, &format!("linking {}", guest.name))?;
     Ok(out)
 }

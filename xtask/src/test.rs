@@ -33,15 +33,22 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
-/// Run `f`, which rewrites files in `dir`; fail if anything changed.
+/// Run `f`, which rewrites files in `dirs`; fail if anything changed.
 fn reproduces(
-    dir: &Path,
+    dirs: &[PathBuf],
     what: &str,
     f: impl FnOnce() -> Result<(), String>,
 ) -> Result<(), String> {
-    let before = snapshot(dir);
+    let all = || {
+        let mut m = BTreeMap::new();
+        for d in dirs {
+            m.extend(snapshot(d));
+        }
+        m
+    };
+    let before = all();
     f()?;
-    let after = snapshot(dir);
+    let after = all();
     let changed: Vec<String> = after
         .iter()
         .filter(|(p, d)| before.get(*p) != Some(*d))
@@ -77,15 +84,17 @@ pub fn run(root: &Path) -> Result<(), String> {
     let mut skipped = Vec::new();
     println!("== guest ELFs rebuild identically");
     if have("riscv64-linux-gnu-gcc") {
-        reproduces(&root.join("tests/guests/riscv/bin"), "guests", || {
-            crate::guests::build(root)
-        })?;
+        let dirs = [
+            root.join("tests/guests/riscv/bin"),
+            root.join("tests/guests/riscv-user/bin"),
+        ];
+        reproduces(&dirs, "guests", || crate::guests::build(root))?;
     } else {
         skipped.push("guest rebuild (install gcc-riscv64-linux-gnu)");
     }
     println!("== QEMU reference traces re-record identically");
     if have("qemu-system-riscv64") && have("qemu-system-riscv32") {
-        reproduces(&root.join("tests/traces"), "traces", || {
+        reproduces(&[root.join("tests/traces")], "traces", || {
             crate::traces::record(root)
         })?;
     } else {

@@ -66,13 +66,18 @@ impl FdTable {
         FdTable { fds }
     }
 
+    /// The table index of guest descriptor `fd` (an `int`: the low 32 bits).
+    fn index(fd: u64) -> Result<usize, Errno> {
+        usize::try_from(fd as i32).map_err(|_| Errno::BadF)
+    }
+
     fn get(&self, fd: u64) -> Result<&Fd, Errno> {
-        let i = usize::try_from(fd as i32).map_err(|_| Errno::BadF)?;
+        let i = FdTable::index(fd)?;
         self.fds.get(i).and_then(|f| f.as_ref()).ok_or(Errno::BadF)
     }
 
     fn get_mut(&mut self, fd: u64) -> Result<&mut Fd, Errno> {
-        let i = usize::try_from(fd as i32).map_err(|_| Errno::BadF)?;
+        let i = FdTable::index(fd)?;
         self.fds
             .get_mut(i)
             .and_then(|f| f.as_mut())
@@ -174,7 +179,7 @@ impl Process {
 
     pub(super) fn sys_close(&mut self, fd: u64) -> R {
         self.fds.get(fd)?;
-        self.fds.fds[fd as usize] = None;
+        self.fds.fds[FdTable::index(fd)?] = None;
         Ok(0)
     }
 
@@ -652,9 +657,10 @@ fn bytes_path(b: &[u8]) -> PathBuf {
     }
 }
 
-/// Read the whole of `file` from `off` into `buf` (zero past the end).
+/// Fill as much of `buf` as `file` has from `off`; returns the bytes read
+/// (fewer at the end of the file).
 #[cfg(unix)]
-pub fn read_file_at(file: &File, buf: &mut [u8], off: u64) -> Result<(), Errno> {
+pub fn read_file_at(file: &File, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
     use std::os::unix::fs::FileExt;
     let mut done = 0;
     while done < buf.len() {
@@ -666,11 +672,11 @@ pub fn read_file_at(file: &File, buf: &mut [u8], off: u64) -> Result<(), Errno> 
             Err(e) => return Err(Errno::from_io(&e)),
         }
     }
-    Ok(())
+    Ok(done)
 }
 
-/// Read the whole of `file` from `off` into `buf` (zero past the end).
+/// Fill as much of `buf` as `file` has from `off`.
 #[cfg(not(unix))]
-pub fn read_file_at(_: &File, _: &mut [u8], _: u64) -> Result<(), Errno> {
+pub fn read_file_at(_: &File, _: &mut [u8], _: u64) -> Result<usize, Errno> {
     Err(Errno::NoDev)
 }

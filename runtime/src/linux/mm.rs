@@ -44,7 +44,7 @@ impl Mm {
     /// An empty process memory for a guest with `word_bits`-bit words.
     pub fn new(page: u64, endian: Endian, word_bits: u32) -> Mm {
         // A user address space like Linux gives: 2 GiB for 32-bit programs,
-        // 256 GiB (RISC-V Sv39, a lower bound for 64-bit ISAs) for 64-bit.
+        // 256 GiB (what the smallest 64-bit MMU modes allow) for 64-bit.
         let task_size: u64 = if word_bits >= 64 { 1 << 38 } else { 1 << 31 };
         let stack_top = task_size - page;
         Mm {

@@ -20,6 +20,8 @@ const SIG_IGN: u64 = 1;
 const MAX_SLEEP: Duration = Duration::from_secs(3600);
 /// `RLIM_INFINITY` of `prlimit64`.
 const RLIM64_INFINITY: u64 = u64::MAX;
+/// Bytes copied at a time between files or mappings.
+const COPY_CHUNK: usize = 1 << 20;
 /// Most bytes one `getrandom` returns (Linux's limit).
 const MAX_RANDOM: u64 = (1 << 25) - 1;
 
@@ -260,18 +262,44 @@ impl Process {
         self.mm
             .map_new(base, len, if anon { "[anon]" } else { "[file]" })?;
         if !anon {
-            let mut data = vec![0u8; len as usize];
-            let read = self
-                .fds
-                .file(fd)
-                .and_then(|f| read_file_at(f, &mut data, off));
-            if let Err(e) = read.and_then(|_| self.mm.write(base, &data)) {
+            if let Err(e) = self.fill_from_file(base, len, fd, off) {
                 let removed = self.mm.unmap(base, len);
                 self.invalidate_regions(&removed);
                 return Err(e);
             }
         }
         Ok(base)
+    }
+
+    /// Copy file `fd` from `off` into the fresh mapping `[base, base + len)`
+    /// in chunks, up to the end of the file (the rest stays zero).
+    fn fill_from_file(&mut self, base: u64, len: u64, fd: u64, off: u64) -> Result<(), Errno> {
+        let mut chunk = vec![0u8; COPY_CHUNK];
+        let mut done = 0u64;
+        while done < len {
+            let n = (len - done).min(COPY_CHUNK as u64) as usize;
+            let at = off.checked_add(done).ok_or(Errno::Inval)?;
+            let got = read_file_at(self.fds.file(fd)?, &mut chunk[..n], at)?;
+            self.mm.write(base + done, &chunk[..got])?;
+            if got < n {
+                break;
+            }
+            done += n as u64;
+        }
+        Ok(())
+    }
+
+    /// Copy `len` bytes of guest memory from `src` to `dst` in chunks.
+    fn copy_guest(&mut self, src: u64, dst: u64, len: u64) -> Result<(), Errno> {
+        let mut chunk = vec![0u8; COPY_CHUNK];
+        let mut done = 0u64;
+        while done < len {
+            let n = (len - done).min(COPY_CHUNK as u64) as usize;
+            self.mm.read(src + done, &mut chunk[..n])?;
+            self.mm.write(dst + done, &chunk[..n])?;
+            done += n as u64;
+        }
+        Ok(())
     }
 
     fn sys_munmap(&mut self, addr: u64, len: u64) -> R {
@@ -360,11 +388,8 @@ impl Process {
         } else {
             self.mm.find_free(new_len).ok_or(Errno::NoMem)?
         };
-        let keep = old_len.min(new_len);
-        let mut data = vec![0u8; keep as usize];
-        self.mm.read(old, &mut data)?;
         self.mm.map_new(dest, new_len, "[anon]")?;
-        self.mm.write(dest, &data)?;
+        self.copy_guest(old, dest, old_len.min(new_len))?;
         let removed = self.mm.unmap(old, old_len);
         self.invalidate_regions(&removed);
         Ok(dest)

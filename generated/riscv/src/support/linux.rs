@@ -65,3 +65,24 @@ pub fn linux_abi(m: &Model) -> Option<LinuxAbi> {
 fn user_init(st: &mut CpuState) {
     super::csr::rv(st).mstatus |= super::csr::FS;
 }
+
+#[cfg(test)]
+mod tests {
+    use hemu_runtime::cpu::Frontend;
+
+    #[test]
+    fn hwcap_reports_decoded_extensions() {
+        for xlen in ["32", "64"] {
+            let m = crate::FRONTEND
+                .configure(&[("xlen".into(), xlen.into())])
+                .unwrap();
+            let abi = m.linux_abi().unwrap();
+            let has = |c: char| abi.hwcap & (1 << (c as u32 - 'a' as u32)) != 0;
+            for c in ['i', 'm', 'a', 'c'] {
+                assert!(has(c), "rv{xlen}: {c} missing from {:#x}", abi.hwcap);
+            }
+            assert!(!has('v'));
+            assert_eq!(abi.platform, format!("riscv{xlen}"));
+        }
+    }
+}
