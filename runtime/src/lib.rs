@@ -18,4 +18,7 @@ pub mod machine;
 pub mod memory;
 pub mod tlb;
 
+/// IEEE 754 arithmetic with run-time rules per ISA (the per-vCPU float
+/// context lives with each frontend's state).
+pub use hemu_softfloat as softfloat;
 pub use machine::{Machine, Registry, RunResult};

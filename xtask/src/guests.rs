@@ -233,7 +233,7 @@ pub fn build(root: &Path) -> Result<(), String> {
 
 /// Builds the benchmark programs into [`BENCH_OUT_DIR`]; SKIPPED (not an
 /// error) without the static C library.
-fn build_bench(root: &Path) -> Result<(), String> {
+pub fn build_bench(root: &Path) -> Result<(), String> {
     // gcc prints the bare name when it cannot find the file.
     let libc = Command::new(CC)
         .arg("-print-file-name=libc.a")

@@ -70,6 +70,14 @@ pub fn run(root: &Path) -> Result<(), String> {
     println!("== generated code is fresh");
     hemu_codegen::xtask::gen(root, true)?;
 
+    // The benchmark programs are built (not checked in: they are large) so
+    // the user-mode tests can run them; without the toolchain they say
+    // SKIPPED.
+    println!("== benchmark guests");
+    if have("riscv64-linux-gnu-gcc") {
+        crate::guests::build_bench(root)?;
+    }
+
     println!("== cargo test --workspace");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)

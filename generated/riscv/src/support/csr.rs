@@ -28,8 +28,9 @@ pub const TVM: u64 = 1 << 20;
 pub const TW: u64 = 1 << 21;
 pub const TSR: u64 = 1 << 22;
 
-/// Bits of mstatus software can write (FS only with an FPU).
-const MSTATUS_WRITE: u64 = SIE | MIE | SPIE | MPIE | SPP | MPP | MPRV | SUM | MXR | TVM | TW | TSR;
+/// Bits of mstatus software can write.
+const MSTATUS_WRITE: u64 =
+    SIE | MIE | SPIE | MPIE | SPP | MPP | FS | MPRV | SUM | MXR | TVM | TW | TSR;
 /// The sstatus view of mstatus.
 const SSTATUS_MASK: u64 = SIE | SPIE | SPP | FS | SUM | MXR | (3 << 32) | (1 << 63);
 
@@ -87,6 +88,10 @@ pub struct RvState {
     pub pmpaddr: [u64; PMP_ENTRIES],
     /// `mcycle`/`minstret` are retired instructions plus this offset.
     pub cycle_offset: u64,
+    /// Accrued floating-point exception flags (NV DZ OF UF NX).
+    pub fflags: u64,
+    /// Dynamic rounding mode.
+    pub frm: u64,
     /// LR/SC reservation (address).
     pub reservation: Option<u64>,
     /// Word width (32 or 64).
@@ -104,7 +109,15 @@ impl RvState {
         }
         RvState {
             prv: PRV_M,
-            misa: mxl | ext('I') | ext('M') | ext('A') | ext('C') | ext('S') | ext('U'),
+            misa: mxl
+                | ext('I')
+                | ext('M')
+                | ext('A')
+                | ext('F')
+                | ext('D')
+                | ext('C')
+                | ext('S')
+                | ext('U'),
             mstatus,
             xlen,
             ..RvState::default()
@@ -146,6 +159,10 @@ pub fn read(st: &mut CpuState, csr: u32, now_ns: u64) -> Result<u64, Illegal> {
     check_access(s, csr, false)?;
     let m = s.mask();
     let v = match csr {
+        // Floating-point CSRs.
+        0x001 => s.fflags,
+        0x002 => s.frm,
+        0x003 => s.frm << 5 | s.fflags,
         // Counters (S/U access gated by the counter-enable registers).
         0xc00 | 0xc02 | 0xb00 | 0xb02 => insns.wrapping_add(s.cycle_offset),
         0xc80 | 0xc82 | 0xb80 | 0xb82 if s.xlen == 32 => insns.wrapping_add(s.cycle_offset) >> 32,
@@ -201,7 +218,16 @@ pub fn write(st: &mut CpuState, csr: u32, v: u64) -> Result<(), Illegal> {
     let s = rv(st);
     check_access(s, csr, true)?;
     let v = v & s.mask();
+    if (1..=3).contains(&csr) {
+        s.mstatus |= FS; // writing FP state makes it dirty
+    }
     match csr {
+        0x001 => s.fflags = v & 0x1f,
+        0x002 => s.frm = v & 7,
+        0x003 => {
+            s.fflags = v & 0x1f;
+            s.frm = (v >> 5) & 7;
+        }
         0xb00 | 0xb02 => s.cycle_offset = v.wrapping_sub(insns),
         0xb80 | 0xb82 if s.xlen == 32 => {
             let cur = insns.wrapping_add(s.cycle_offset);
@@ -241,7 +267,7 @@ pub fn write(st: &mut CpuState, csr: u32, v: u64) -> Result<(), Illegal> {
         }
         0x3c0..=0x3ef => {}
         0x100 => {
-            let w = SIE | SPIE | SPP | SUM | MXR;
+            let w = SIE | SPIE | SPP | FS | SUM | MXR;
             s.mstatus = (s.mstatus & !w) | (v & w);
         }
         0x104 => s.mie = (s.mie & !s.mideleg) | (v & s.mideleg),
@@ -284,6 +310,10 @@ fn check_access(s: &RvState, csr: u32, write: bool) -> Result<(), Illegal> {
         return Err(Illegal);
     }
     if csr == 0x180 && s.prv == PRV_S && s.mstatus & TVM != 0 {
+        return Err(Illegal);
+    }
+    // The FP CSRs exist only while the FPU is on (mstatus.FS != Off).
+    if (1..=3).contains(&csr) && s.mstatus & FS == 0 {
         return Err(Illegal);
     }
     // User counters: mcounteren gates S and U, scounteren gates U.

@@ -4,11 +4,13 @@
 //! and the helpers the spec declares.
 
 pub mod csr;
+pub mod fpu;
 pub mod helpers;
 pub mod linux;
 pub mod mmu;
 pub mod trap;
 
+pub use fpu::*;
 pub use helpers::*;
 
 use crate::Model;
@@ -88,7 +90,7 @@ impl ArchSupport<Model> for Support {
         vec![
             (
                 "riscv,isa".into(),
-                FdtValue::Str(format!("rv{xlen}imac_zicsr_zifencei_zba_zbb_zbs")),
+                FdtValue::Str(format!("rv{xlen}imafdc_zicsr_zifencei_zba_zbb_zbs")),
             ),
             ("mmu-type".into(), FdtValue::Str(mmu.into())),
         ]
