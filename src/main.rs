@@ -275,7 +275,8 @@ fn load_image(m: &mut Machine, path: &PathBuf, entry: bool) -> Result<(), String
     let c = m.boot_cluster();
     if data.starts_with(b"\x7fELF") {
         let boot = m.clusters[c].boot;
-        m.load_elf(&data).map_err(what)?;
+        m.load_elf_named(&data, &path.display().to_string())
+            .map_err(what)?;
         if !entry {
             m.set_boot(boot);
         }
@@ -284,7 +285,8 @@ fn load_image(m: &mut Machine, path: &PathBuf, entry: bool) -> Result<(), String
         // after firmware at the cluster's kernel address, as QEMU does.
         let cl = &m.clusters[c];
         let addr = if entry { cl.boot.entry } else { cl.kernel_addr };
-        m.load_raw(addr, &data, entry).map_err(what)?;
+        m.load_raw_named(addr, &data, entry, &path.display().to_string())
+            .map_err(what)?;
     }
     Ok(())
 }

@@ -184,3 +184,29 @@ fn lists() {
         );
     }
 }
+
+#[test]
+fn kernel_overlapping_firmware() {
+    bad(
+        &[
+            "-M",
+            "virt",
+            "-bios",
+            HELLO,
+            "-kernel",
+            "tests/guests/riscv/bin/exit7.elf",
+        ],
+        "exit7.elf: [0x80000000..",
+    );
+    bad(
+        &[
+            "-M",
+            "virt",
+            "-bios",
+            HELLO,
+            "-kernel",
+            "tests/guests/riscv/bin/exit7.elf",
+        ],
+        "overlaps tests/guests/riscv/bin/hello64.elf loaded at [0x80000000..",
+    );
+}

@@ -9,6 +9,22 @@ pub enum LoadError {
     /// The file is not an ELF image hemu can load.
     #[error("not a loadable ELF file: {0}")]
     BadElf(String),
+    /// The image overlaps one loaded before it.
+    #[error(
+        "[{start:#x}..{end:#x}) overlaps {other} loaded at [{other_start:#x}..{other_end:#x})"
+    )]
+    Overlap {
+        /// This image's overlapping range.
+        start: u64,
+        /// End (exclusive).
+        end: u64,
+        /// The other image.
+        other: String,
+        /// Its range.
+        other_start: u64,
+        /// End (exclusive).
+        other_end: u64,
+    },
     /// A segment lands outside RAM.
     #[error(
         "segment at {addr:#x} (+{size:#x} bytes) does not fit in RAM (first bad address {bad:#x})"
@@ -45,6 +61,17 @@ pub fn elf_info(data: &[u8]) -> Result<ElfInfo, LoadError> {
         is_64: elf.is_64,
         little_endian: elf.little_endian,
     })
+}
+
+/// The physical ranges `[start, end)` an ELF image's segments occupy.
+pub fn elf_ranges(data: &[u8]) -> Result<Vec<(u64, u64)>, LoadError> {
+    let elf = goblin::elf::Elf::parse(data).map_err(|e| LoadError::BadElf(e.to_string()))?;
+    Ok(elf
+        .program_headers
+        .iter()
+        .filter(|ph| ph.p_type == goblin::elf::program_header::PT_LOAD && ph.p_memsz > 0)
+        .map(|ph| (ph.p_paddr, ph.p_paddr.saturating_add(ph.p_memsz)))
+        .collect())
 }
 
 /// Load the `PT_LOAD` segments of an ELF image at their physical addresses

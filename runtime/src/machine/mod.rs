@@ -152,6 +152,8 @@ pub struct Machine {
     pub idle_wait: bool,
     /// Device-tree options when the machine file asks for a generated tree.
     pub fdt: Option<crate::fdt::FdtOptions>,
+    /// Images loaded so far: (start, end, name), to refuse overlaps.
+    loaded: Vec<(u64, u64, String)>,
     boot_cluster: usize,
 }
 
@@ -486,6 +488,7 @@ impl Machine {
             irq_routes,
             idle_wait: true,
             fdt,
+            loaded: Vec::new(),
             boot_cluster: boot_cluster.unwrap_or(0),
         };
         m.reset();
@@ -500,10 +503,36 @@ impl Machine {
         }
     }
 
+    /// Refuse an image whose ranges overlap an image loaded before; then
+    /// remember them under `name`.
+    fn claim(&mut self, name: &str, ranges: &[(u64, u64)]) -> Result<(), LoadError> {
+        for &(s, e) in ranges {
+            if let Some((os, oe, on)) = self.loaded.iter().find(|(os, oe, _)| s < *oe && *os < e) {
+                return Err(LoadError::Overlap {
+                    start: s,
+                    end: e,
+                    other: on.clone(),
+                    other_start: *os,
+                    other_end: *oe,
+                });
+            }
+        }
+        self.loaded
+            .extend(ranges.iter().map(|&(s, e)| (s, e, name.to_string())));
+        Ok(())
+    }
+
     /// Load an ELF image into the boot cluster's address space and make its
     /// entry point the boot cluster's start address.
     pub fn load_elf(&mut self, data: &[u8]) -> Result<ElfInfo, LoadError> {
+        self.load_elf_named(data, "an earlier image")
+    }
+
+    /// [`Machine::load_elf`], naming the image for overlap errors.
+    pub fn load_elf_named(&mut self, data: &[u8], name: &str) -> Result<ElfInfo, LoadError> {
         let c = self.boot_cluster;
+        let ranges = loader::elf_ranges(data)?;
+        self.claim(name, &ranges)?;
         let info = loader::load_elf(&mut self.bus(c), data)?;
         self.clusters[c].boot.entry = info.entry;
         Ok(info)
@@ -511,7 +540,19 @@ impl Machine {
 
     /// Load a raw image at `addr`; with `entry`, start the boot cluster there.
     pub fn load_raw(&mut self, addr: u64, data: &[u8], entry: bool) -> Result<(), LoadError> {
+        self.load_raw_named(addr, data, entry, "an earlier image")
+    }
+
+    /// [`Machine::load_raw`], naming the image for overlap errors.
+    pub fn load_raw_named(
+        &mut self,
+        addr: u64,
+        data: &[u8],
+        entry: bool,
+        name: &str,
+    ) -> Result<(), LoadError> {
         let c = self.boot_cluster;
+        self.claim(name, &[(addr, addr.saturating_add(data.len() as u64))])?;
         loader::load_raw(&mut self.bus(c), addr, data)?;
         if entry {
             self.clusters[c].boot.entry = addr;
