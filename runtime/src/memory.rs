@@ -296,7 +296,9 @@ impl Bus<'_> {
                 let mut effect = StoreEffect::default();
                 let (g0, g1) = (off >> CODE_GRANULE_BITS, (off + n - 1) >> CODE_GRANULE_BITS);
                 for g in g0..=g1 {
-                    if ram.code.get(g as usize).is_some_and(|b| *b) {
+                    // Test the raw word first: stores to code are rare.
+                    let word = ram.code.as_raw_slice()[g as usize / usize::BITS as usize];
+                    if word >> (g as usize % usize::BITS as usize) & 1 == 1 {
                         ram.code.set(g as usize, false);
                         self.mem.code_writes.push((block, g));
                         effect.hit_code = true;

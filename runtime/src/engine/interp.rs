@@ -145,8 +145,11 @@ impl Interpreter {
         bus: &mut Bus<'_>,
     ) -> BlockEnd {
         let b = &cb.block;
-        self.temps.clear();
-        self.temps.resize(b.temp_types.len(), 0);
+        // Every temp is written before it is read (the builder allocates
+        // a temp when it emits its definition), so no zeroing is needed.
+        if self.temps.len() < b.temp_types.len() {
+            self.temps.resize(b.temp_types.len(), 0);
+        }
         let t = &mut self.temps;
         let mut ip = 0usize;
         let mut insn_pc = b.pc;

@@ -13,6 +13,11 @@
 //! [`CpuState::exit_on_trap`], so the engine hands back every trap: the
 //! system-call trap is served and the pc moved past the instruction; any
 //! other trap ends the process like the matching host signal would.
+//!
+//! [`Process::run`] runs the program to its end; [`Process::step`] runs
+//! it one instruction at a time, with [`Process::cpu`] showing the
+//! registers in between (the differential tests against QEMU's user mode,
+//! `tests/user_traces.rs`).
 
 pub mod abi;
 pub mod elf;
@@ -316,68 +321,138 @@ impl Process {
 
     /// Run until the program exits.
     pub fn run(&mut self) -> Ending {
+        self.set_single_step(false);
         loop {
             let budget = match self.max_insns {
                 Some(m) if self.cpu.insns >= m => return Ending::Limit,
                 Some(m) => (m - self.cpu.insns).min(SLICE),
                 None => SLICE,
             };
-            let exit = {
-                let mut bus = Bus {
-                    space: &self.mm.space,
-                    mem: &mut self.mm.mem,
-                };
-                self.engine.run(
-                    ExecCtx {
-                        model: &*self.model,
-                        cache: &mut self.cache,
-                        cpu: &mut self.cpu,
-                        bus: &mut bus,
-                    },
-                    budget,
-                )
-            };
-            self.sync_code_writes();
-            match exit {
-                Exit::Budget | Exit::Event => self.mm.mem.events.clear(),
-                // No interrupt will come: a wait for one is a no-op.
-                Exit::Idle => self.cpu.waiting = false,
-                Exit::Stopped => {
-                    return Ending::Signaled {
-                        signal: SIGSEGV,
-                        report: Some(format!(
-                            "guest stopped: {}",
-                            self.cpu.stopped.clone().unwrap_or_default()
-                        )),
-                    }
-                }
-                Exit::Trap(t) if t.code == self.abi.syscall_trap => {
-                    if let Some(end) = self.syscall() {
-                        return end;
-                    }
-                    self.cpu.pc = self.cpu.pc.wrapping_add(self.abi.syscall_len) & self.word_mask;
-                    self.cpu.insns += 1;
-                    self.sync_code_writes();
-                }
-                Exit::Trap(t) => {
-                    let (_, max) = self.model.insn_len_range();
-                    let illegal = self.model.illegal_trap(&vec![0; max.max(1)]).code;
-                    let signal = if t.code == illegal { SIGILL } else { SIGSEGV };
-                    let mut report = format!(
-                        "guest fault: {} at pc={:#x}",
-                        self.model.trap_name(t.code),
-                        self.cpu.pc
-                    );
-                    if self.is_memory_fault(t.code) {
-                        report.push_str(&format!(" (address {:#x})", t.tval));
-                    }
-                    return Ending::Signaled {
-                        signal,
-                        report: Some(report),
-                    };
-                }
+            let exit = self.execute(budget);
+            if let Some(end) = self.finish(exit) {
+                return end;
             }
         }
+    }
+
+    /// Execute exactly one guest instruction — a system call counts as
+    /// its instruction: it is served and the pc moved past it — and return
+    /// how the program ended if it did (exit, fatal signal, instruction
+    /// limit). Translations are made one instruction at a time from the
+    /// first call on (the cache is flushed once when that mode starts), so
+    /// after every step [`Process::cpu`] shows the state between two
+    /// instructions; [`Process::run`] switches back to whole blocks.
+    pub fn step(&mut self) -> Option<Ending> {
+        if self.max_insns.is_some_and(|m| self.cpu.insns >= m) {
+            return Some(Ending::Limit);
+        }
+        self.set_single_step(true);
+        // No interrupt will come: a wait for one is a no-op (so the step
+        // runs an instruction instead of idling).
+        self.cpu.waiting = false;
+        let exit = self.execute(1);
+        self.finish(exit)
+    }
+
+    /// The vCPU: registers (laid out as [`CpuModel::reg_files`] says), pc,
+    /// retired instruction count.
+    pub fn cpu(&self) -> &CpuState {
+        &self.cpu
+    }
+
+    /// The vCPU, to change registers or the pc between steps.
+    pub fn cpu_mut(&mut self) -> &mut CpuState {
+        &mut self.cpu
+    }
+
+    /// The CPU model running the program (register files, disassembler).
+    pub fn model(&self) -> &dyn CpuModel {
+        &*self.model
+    }
+
+    /// The Linux ABI of the model (stack pointer and system-call registers).
+    pub fn abi(&self) -> &LinuxAbi {
+        &self.abi
+    }
+
+    /// The program's virtual memory.
+    pub fn memory(&self) -> &Mm {
+        &self.mm
+    }
+
+    /// Switch between one-instruction translations and whole blocks,
+    /// dropping the translations made in the other mode.
+    fn set_single_step(&mut self, on: bool) {
+        if self.cache.single_step != on {
+            self.cache.flush();
+            self.cache.single_step = on;
+        }
+    }
+
+    /// Run the engine for at most `budget` instructions.
+    fn execute(&mut self, budget: u64) -> Exit {
+        let exit = {
+            let mut bus = Bus {
+                space: &self.mm.space,
+                mem: &mut self.mm.mem,
+            };
+            self.engine.run(
+                ExecCtx {
+                    model: &*self.model,
+                    cache: &mut self.cache,
+                    cpu: &mut self.cpu,
+                    bus: &mut bus,
+                },
+                budget,
+            )
+        };
+        self.sync_code_writes();
+        exit
+    }
+
+    /// Act on why the engine returned: serve a system call, end the
+    /// process on a fault; `Some` when the program ended.
+    fn finish(&mut self, exit: Exit) -> Option<Ending> {
+        match exit {
+            Exit::Budget | Exit::Event => self.mm.mem.events.clear(),
+            // No interrupt will come: a wait for one is a no-op.
+            Exit::Idle => self.cpu.waiting = false,
+            Exit::Stopped => {
+                return Some(Ending::Signaled {
+                    signal: SIGSEGV,
+                    report: Some(format!(
+                        "guest stopped: {}",
+                        self.cpu.stopped.clone().unwrap_or_default()
+                    )),
+                })
+            }
+            Exit::Trap(t) if t.code == self.abi.syscall_trap => {
+                if let Some(end) = self.syscall() {
+                    return Some(end);
+                }
+                self.cpu.pc = self.cpu.pc.wrapping_add(self.abi.syscall_len) & self.word_mask;
+                self.cpu.insns += 1;
+                self.sync_code_writes();
+            }
+            Exit::Trap(t) => {
+                let (_, max) = self.model.insn_len_range();
+                let illegal = self.model.illegal_trap(&vec![0; max.max(1)]).code;
+                let signal = if t.code == illegal { SIGILL } else { SIGSEGV };
+                let mut report = format!(
+                    "guest fault: {} at pc={:#x}",
+                    self.model.trap_name(t.code),
+                    self.cpu.pc
+                );
+                if self.is_memory_fault(t.code) {
+                    report.push_str(&format!(" (address {:#x})", t.tval));
+                }
+                return Some(Ending::Signaled {
+                    signal,
+                    report: Some(report),
+                });
+            }
+        }
+        None
     }
 
     fn is_memory_fault(&self, code: u32) -> bool {
