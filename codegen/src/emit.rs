@@ -235,16 +235,28 @@ fn lift_rs(isa: &Isa) -> Result<TokenStream, SpecError> {
             .sem
             .iter()
             .any(|s| matches!(s, crate::sem::Stmt::Call(n, _) if n == "raise"));
-        let tail = if jumps {
+        let mut called = Vec::new();
+        crate::sem::calls_in_stmts(&x.sem, &mut called);
+        let ending_helper = isa
+            .helpers
+            .iter()
+            .any(|h| h.ends_block && called.contains(&h.name));
+        let tail = if jumps || ending_helper {
             quote!(cx.fallthrough();)
         } else {
             quote!()
         };
-        let ends = jumps || raises;
+        let ends = jumps || raises || ending_helper || x.delay_slot;
+        let begin = if x.delay_slot {
+            quote!(cx.begin_delay();)
+        } else {
+            quote!()
+        };
         fns.push(quote! {
             fn #name(cx: &mut LiftCx<'_>, f: &#st) {
                 let w = cx.word;
                 let wb = cx.word_bits;
+                #begin
                 #body
                 #tail
             }
@@ -541,7 +553,7 @@ fn model_rs(isa: &Isa) -> TokenStream {
                 let mut cx = LiftCx::new(b, pc, len as u64, self.word_bits(), self.endian());
                 cx.insn = decode::word(bytes);
                 let ends_block = lift::lift(&insn, &mut cx);
-                Ok(Lifted { len, ends_block })
+                Ok(Lifted { len, ends_block, delayed: cx.delayed })
             }
             fn disassemble(&self, bytes: &[u8], _pc: u64) -> Result<(String, usize), DecodeError> {
                 let (insn, len) = decode::decode(bytes, &self.p)?;

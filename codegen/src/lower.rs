@@ -620,6 +620,15 @@ impl<'a> Lower<'a> {
                 }
                 Ok(None)
             }
+            "jump_now" => {
+                stmt_only(self)?;
+                argc(1)?;
+                match self.expr(&args[0])? {
+                    V::Const(c) => self.push(quote!(cx.jump_now(#c);)),
+                    V::Dyn(..) => return Err("jump_now() takes a constant address".into()),
+                }
+                Ok(None)
+            }
             "raise" => {
                 stmt_only(self)?;
                 if n != 1 && n != 2 {

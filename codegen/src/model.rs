@@ -137,6 +137,8 @@ struct RawInsnEntry {
     asm: Option<String>,
     #[serde(default)]
     priority: Option<i32>,
+    #[serde(default)]
+    delay_slot: bool,
 }
 
 /// A configuration parameter.
@@ -278,6 +280,9 @@ pub struct Insn {
     pub sem: Vec<Stmt>,
     /// Decode priority (higher wins an overlap).
     pub priority: Option<i32>,
+    /// A branch with a delay slot: its `jump` takes effect after the next
+    /// instruction (`jump_now` does not wait).
+    pub delay_slot: bool,
     /// Where it is defined.
     pub file: String,
     /// Line.
@@ -917,6 +922,7 @@ impl Isa {
                 asm,
                 sem,
                 priority: e.priority,
+                delay_slot: e.delay_slot,
                 file: f.name.clone(),
                 line,
             });

@@ -432,7 +432,7 @@ pub fn calls_in_stmts(s: &[Stmt], out: &mut Vec<String>) {
 /// Does a statement list contain a `jump`?
 pub fn may_jump(s: &[Stmt]) -> bool {
     s.iter().any(|st| match st {
-        Stmt::Call(n, _) => n == "jump",
+        Stmt::Call(n, _) => n == "jump" || n == "jump_now",
         Stmt::If(_, a, b) => may_jump(a) || may_jump(b),
         Stmt::Block(b) => may_jump(b),
         _ => false,

@@ -20,6 +20,9 @@ pub struct CpuState {
     pub insns: u64,
     /// Set when the vCPU has stopped for good (unhandled trap).
     pub stopped: Option<String>,
+    /// Set while executing the delay slot of the branch at this address
+    /// (exceptions there report the branch, as MIPS's EPC and Cause.BD do).
+    pub delay_slot_of: Option<u64>,
     /// An interrupt may have become deliverable (an input line changed, or
     /// an enable bit): the engine asks the model before the next block.
     pub irq_pending: bool,
@@ -67,6 +70,7 @@ impl CpuState {
             index,
             insns: 0,
             stopped: None,
+            delay_slot_of: None,
             irq_pending: false,
             waiting: false,
             mmu_on: false,
@@ -158,6 +162,9 @@ pub struct Lifted {
     pub len: usize,
     /// The instruction changes control flow; the block ends after it.
     pub ends_block: bool,
+    /// A branch with a delay slot: (taken flag, target) temps; the next
+    /// instruction runs before the branch takes effect.
+    pub delayed: Option<(crate::ir::Temp, crate::ir::Temp)>,
 }
 
 /// One register file, for tracing, the monitor and the GDB stub.

@@ -218,6 +218,14 @@ pub enum Op {
         /// Guest address of the instruction.
         pc: u64,
     },
+    /// Start of the instruction at `pc` that sits in the delay slot of the
+    /// branch at `branch_pc`.
+    SlotStart {
+        /// Guest address of the instruction.
+        pc: u64,
+        /// Guest address of the branch.
+        branch_pc: u64,
+    },
     /// `dst = val`.
     Const {
         /// Destination.
@@ -456,6 +464,15 @@ impl IrBuilder {
     /// Mark the start of a guest instruction.
     pub fn insn_start(&mut self, pc: u64) {
         self.ops.push(Op::InsnStart { pc });
+    }
+    /// Mark the start of a guest instruction in a branch's delay slot.
+    pub fn slot_start(&mut self, pc: u64, branch_pc: u64) {
+        self.ops.push(Op::SlotStart { pc, branch_pc });
+    }
+    /// Copy `src` into the existing temp `dst` (temps that several paths
+    /// assign, such as a delayed branch's target).
+    pub fn mov(&mut self, dst: Temp, src: Temp) {
+        self.ops.push(Op::Mov { dst, src });
     }
     /// A constant.
     pub fn konst(&mut self, ty: Ty, val: u64) -> Temp {

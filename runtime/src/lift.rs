@@ -22,6 +22,8 @@ pub struct LiftCx<'a> {
     pub endian: Endian,
     /// The raw instruction word (`INSN` in semantics).
     pub insn: u64,
+    /// For a branch with a delay slot: its (taken, target) temps.
+    pub delayed: Option<(Temp, Temp)>,
 }
 
 impl<'a> LiftCx<'a> {
@@ -42,6 +44,22 @@ impl<'a> LiftCx<'a> {
             word_bits,
             endian,
             insn: 0,
+            delayed: None,
+        }
+    }
+    /// Start an instruction with a delay slot: its jumps only record the
+    /// target; the translator runs the next instruction, then branches.
+    pub fn begin_delay(&mut self) {
+        let taken = self.b.konst(Ty::I32, 0);
+        let target = self.b.konst(self.word, 0);
+        self.delayed = Some((taken, target));
+    }
+    fn set_delayed(&mut self, t: Temp) {
+        if let Some((taken, target)) = self.delayed {
+            let t = self.conv(t, self.word);
+            self.b.mov(target, t);
+            let one = self.b.konst(Ty::I32, 1);
+            self.b.mov(taken, one);
         }
     }
     /// A constant.
@@ -93,17 +111,33 @@ impl<'a> LiftCx<'a> {
     pub fn mop(&self, size: u8, signed: bool) -> MemOp {
         MemOp::new(size, signed, self.endian)
     }
-    /// Continue at a computed address.
+    /// Continue at a computed address (after the delay slot, if any).
     pub fn jump(&mut self, t: Temp) {
-        self.b.exit_indirect(t);
+        if self.delayed.is_some() {
+            self.set_delayed(t);
+        } else {
+            self.b.exit_indirect(t);
+        }
     }
-    /// Continue at a constant address.
+    /// Continue at a constant address (after the delay slot, if any).
     pub fn jump_to(&mut self, pc: i64) {
+        if self.delayed.is_some() {
+            let t = self.k(self.word, pc);
+            self.set_delayed(t);
+        } else {
+            self.b.exit_direct(pc as u64 & self.word.mask());
+        }
+    }
+    /// Continue at a constant address at once, skipping any delay slot
+    /// (MIPS's branch-likely annuls its slot when not taken).
+    pub fn jump_now(&mut self, pc: i64) {
         self.b.exit_direct(pc as u64 & self.word.mask());
     }
     /// Continue with the next instruction (after a conditional jump).
     pub fn fallthrough(&mut self) {
-        self.b.exit_direct(self.next_pc);
+        if self.delayed.is_none() {
+            self.b.exit_direct(self.next_pc);
+        }
     }
     /// Call a helper that returns a value.
     pub fn call(&mut self, h: &'static Helper, args: Vec<Temp>, ret: Ty) -> Temp {

@@ -6,6 +6,8 @@
 //! thread-local variables; each test function runs on its own thread and
 //! sets all three before every operation.
 
+#![cfg(feature = "oracle")]
+
 mod common;
 
 use common::{int_operand, Fmt, Rng, B32, B64};

@@ -90,6 +90,26 @@ pub fn run(root: &Path) -> Result<(), String> {
     }
 
     let mut skipped = Vec::new();
+    println!("== softfloat against Berkeley SoftFloat (oracle)");
+    if have("cmake") {
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args([
+                "test",
+                "--release",
+                "-p",
+                "hemu-softfloat",
+                "--features",
+                "oracle",
+            ])
+            .current_dir(root)
+            .status()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        if !status.success() {
+            return Err("softfloat oracle tests failed".into());
+        }
+    } else {
+        skipped.push("softfloat oracle comparison (install cmake)");
+    }
     println!("== guest ELFs rebuild identically");
     if have("riscv64-linux-gnu-gcc") {
         let dirs = [
@@ -113,7 +133,7 @@ pub fn run(root: &Path) -> Result<(), String> {
     }
     println!(
         "suites: {} passed, 0 failed, {} skipped",
-        4 - skipped.len(),
+        5 - skipped.len(),
         skipped.len()
     );
     Ok(())

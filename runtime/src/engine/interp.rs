@@ -166,6 +166,12 @@ impl Interpreter {
                     }
                     insn_pc = *pc;
                     cpu.insns += 1;
+                    cpu.delay_slot_of = None;
+                }
+                Op::SlotStart { pc, branch_pc } => {
+                    insn_pc = *pc;
+                    cpu.insns += 1;
+                    cpu.delay_slot_of = Some(*branch_pc);
                 }
                 Op::Const { dst, val } => t[dst.0 as usize] = *val,
                 Op::Mov { dst, src } => t[dst.0 as usize] = t[src.0 as usize],

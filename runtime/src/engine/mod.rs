@@ -222,8 +222,73 @@ fn fetch_byte(
     Ok((b[0], pa))
 }
 
-/// Translate the block at `pc`, at most `max_insns` instructions long.
-/// Returns the block and the RAM granules it was built from.
+/// What lifting one instruction produced, in the translator.
+enum Step {
+    /// Lifted; the instruction's shape.
+    Insn(crate::cpu::Lifted),
+    /// Undecodable: an illegal-instruction raise was emitted.
+    Illegal,
+    /// Fetching faulted after `have` bytes.
+    Fault(Trap, usize),
+}
+
+/// Fetch and lift the instruction at `pc` into `b` (its start marker
+/// included: a slot marker when it sits in the delay slot of `slot_of`).
+fn lift_one(
+    model: &dyn CpuModel,
+    cpu: &mut CpuState,
+    bus: &mut Bus<'_>,
+    b: &mut IrBuilder,
+    granules: &mut Vec<(usize, u64)>,
+    pc: u64,
+    slot_of: Option<u64>,
+) -> Step {
+    let (min_len, max_len) = model.insn_len_range();
+    let word = Ty::for_bits(model.word_bits());
+    let mut buf = [0u8; 16];
+    let max_len = max_len.min(buf.len());
+    let mark = b.len();
+    match slot_of {
+        Some(branch) => b.slot_start(pc, branch),
+        None => b.insn_start(pc),
+    }
+    let mut have = 0usize;
+    let mut want = min_len;
+    loop {
+        while have < want {
+            match fetch_byte(model, cpu, bus, pc.wrapping_add(have as u64)) {
+                Ok((byte, pa)) => {
+                    buf[have] = byte;
+                    if let Some(g) = bus.code_granule(pa) {
+                        if !granules.contains(&g) {
+                            granules.push(g);
+                        }
+                    }
+                    have += 1;
+                }
+                Err(t) => return Step::Fault(t, have),
+            }
+        }
+        match model.lift(&buf[..have], pc, b) {
+            Err(DecodeError::NeedBytes(k)) if k > have && k <= max_len => {
+                b.truncate(mark + 1);
+                want = k;
+            }
+            Err(DecodeError::NeedBytes(_)) | Err(DecodeError::Invalid) => {
+                b.truncate(mark + 1);
+                let trap = model.illegal_trap(&buf[..have]);
+                let t = b.konst(word, trap.tval);
+                b.raise(trap.code, t);
+                return Step::Illegal;
+            }
+            Ok(l) => return Step::Insn(l),
+        }
+    }
+}
+
+/// Translate the block at `pc`, at most `max_insns` instructions long
+/// (a branch's delay slot always joins its branch). Returns the block and
+/// the RAM granules it was built from.
 pub fn translate(
     model: &dyn CpuModel,
     cpu: &mut CpuState,
@@ -231,58 +296,15 @@ pub fn translate(
     pc: u64,
     max_insns: u32,
 ) -> (Block, Vec<(usize, u64)>) {
-    let (min_len, max_len) = model.insn_len_range();
     let mut b = IrBuilder::new();
     let mut granules: Vec<(usize, u64)> = Vec::new();
+    let word = Ty::for_bits(model.word_bits());
     let mut cur = pc;
     let mut n = 0u32;
-    let word = Ty::for_bits(model.word_bits());
-    let mut buf = [0u8; 16];
-    let max_len = max_len.min(buf.len());
     loop {
         let mark = b.len();
-        b.insn_start(cur);
-        let mut have = 0usize;
-        let mut want = min_len;
-        let result: Result<Option<crate::cpu::Lifted>, Trap> = loop {
-            let mut fault = None;
-            while have < want {
-                match fetch_byte(model, cpu, bus, cur.wrapping_add(have as u64)) {
-                    Ok((byte, pa)) => {
-                        buf[have] = byte;
-                        if let Some(g) = bus.code_granule(pa) {
-                            if !granules.contains(&g) {
-                                granules.push(g);
-                            }
-                        }
-                        have += 1;
-                    }
-                    Err(t) => {
-                        fault = Some(t);
-                        break;
-                    }
-                }
-            }
-            if let Some(t) = fault {
-                break Err(t);
-            }
-            match model.lift(&buf[..have], cur, &mut b) {
-                Err(DecodeError::NeedBytes(k)) if k > have && k <= max_len => {
-                    b.truncate(mark + 1);
-                    want = k;
-                }
-                Err(DecodeError::NeedBytes(_)) | Err(DecodeError::Invalid) => {
-                    b.truncate(mark + 1);
-                    let trap = model.illegal_trap(&buf[..have]);
-                    let t = b.konst(word, trap.tval);
-                    b.raise(trap.code, t);
-                    break Ok(None);
-                }
-                Ok(l) => break Ok(Some(l)),
-            }
-        };
-        match result {
-            Err(trap) => {
+        match lift_one(model, cpu, bus, &mut b, &mut granules, cur, None) {
+            Step::Fault(trap, have) => {
                 if n > 0 && have == 0 {
                     // The next instruction is not fetchable: end the block
                     // before it, so the fault is raised when it executes.
@@ -295,13 +317,35 @@ pub fn translate(
                 }
                 break;
             }
-            Ok(None) => {
+            Step::Illegal => {
                 n += 1;
                 break;
             }
-            Ok(Some(l)) => {
+            Step::Insn(l) => {
                 n += 1;
+                let branch = cur;
                 cur = cur.wrapping_add(l.len as u64);
+                if let Some((taken, target)) = l.delayed {
+                    // The delay slot runs before the branch takes effect.
+                    match lift_one(model, cpu, bus, &mut b, &mut granules, cur, Some(branch)) {
+                        Step::Fault(trap, _) => {
+                            let t = b.konst(word, trap.tval);
+                            b.raise(trap.code, t);
+                        }
+                        Step::Illegal => {}
+                        Step::Insn(slot) => {
+                            cur = cur.wrapping_add(slot.len as u64);
+                            let not_taken = b.label();
+                            let zero = b.konst(Ty::I32, 0);
+                            b.brcond(crate::ir::Cond::Eq, Ty::I32, taken, zero, not_taken);
+                            b.exit_indirect(target);
+                            b.set_label(not_taken);
+                            b.exit_direct(cur);
+                        }
+                    }
+                    n += 1;
+                    break;
+                }
                 if l.ends_block {
                     break;
                 }

@@ -1016,27 +1016,27 @@ pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>) -> bool {
         }
         Insn::Csrrw(f) => {
             lift_csrrw(cx, f);
-            false
+            true
         }
         Insn::Csrrs(f) => {
             lift_csrrs(cx, f);
-            false
+            true
         }
         Insn::Csrrc(f) => {
             lift_csrrc(cx, f);
-            false
+            true
         }
         Insn::Csrrwi(f) => {
             lift_csrrwi(cx, f);
-            false
+            true
         }
         Insn::Csrrsi(f) => {
             lift_csrrsi(cx, f);
-            false
+            true
         }
         Insn::Csrrci(f) => {
             lift_csrrci(cx, f);
-            false
+            true
         }
         Insn::FenceI(f) => {
             lift_fence_i(cx, f);
@@ -1052,11 +1052,11 @@ pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>) -> bool {
         }
         Insn::Wfi(f) => {
             lift_wfi(cx, f);
-            false
+            true
         }
         Insn::SfenceVma(f) => {
             lift_sfence_vma(cx, f);
-            false
+            true
         }
         Insn::CAddi4spn(f) => {
             lift_c_addi4spn(cx, f);
@@ -4017,6 +4017,7 @@ fn lift_csrrw(cx: &mut LiftCx<'_>, f: &FmtCsr) {
     let t10 = cx.call(&HELPER_CSRRW, vec![k3, t5, k7, k9], w);
     let t11 = cx.widen(w, t10, wb, false);
     cx.set_reg(0u16, c1, Some(0i64), t11);
+    cx.fallthrough();
 }
 fn lift_csrrs(cx: &mut LiftCx<'_>, f: &FmtCsr) {
     let w = cx.word;
@@ -4033,6 +4034,7 @@ fn lift_csrrs(cx: &mut LiftCx<'_>, f: &FmtCsr) {
     let t10 = cx.call(&HELPER_CSRRS, vec![k3, t5, k7, k9], w);
     let t11 = cx.widen(w, t10, wb, false);
     cx.set_reg(0u16, c1, Some(0i64), t11);
+    cx.fallthrough();
 }
 fn lift_csrrc(cx: &mut LiftCx<'_>, f: &FmtCsr) {
     let w = cx.word;
@@ -4049,6 +4051,7 @@ fn lift_csrrc(cx: &mut LiftCx<'_>, f: &FmtCsr) {
     let t10 = cx.call(&HELPER_CSRRC, vec![k3, t5, k7, k9], w);
     let t11 = cx.widen(w, t10, wb, false);
     cx.set_reg(0u16, c1, Some(0i64), t11);
+    cx.fallthrough();
 }
 fn lift_csrrwi(cx: &mut LiftCx<'_>, f: &FmtCsri) {
     let w = cx.word;
@@ -4065,6 +4068,7 @@ fn lift_csrrwi(cx: &mut LiftCx<'_>, f: &FmtCsri) {
     let t10 = cx.call(&HELPER_CSRRW, vec![k3, k5, k7, k9], w);
     let t11 = cx.widen(w, t10, wb, false);
     cx.set_reg(0u16, c1, Some(0i64), t11);
+    cx.fallthrough();
 }
 fn lift_csrrsi(cx: &mut LiftCx<'_>, f: &FmtCsri) {
     let w = cx.word;
@@ -4081,6 +4085,7 @@ fn lift_csrrsi(cx: &mut LiftCx<'_>, f: &FmtCsri) {
     let t10 = cx.call(&HELPER_CSRRS, vec![k3, k5, k7, k9], w);
     let t11 = cx.widen(w, t10, wb, false);
     cx.set_reg(0u16, c1, Some(0i64), t11);
+    cx.fallthrough();
 }
 fn lift_csrrci(cx: &mut LiftCx<'_>, f: &FmtCsri) {
     let w = cx.word;
@@ -4097,6 +4102,7 @@ fn lift_csrrci(cx: &mut LiftCx<'_>, f: &FmtCsri) {
     let t10 = cx.call(&HELPER_CSRRC, vec![k3, k5, k7, k9], w);
     let t11 = cx.widen(w, t10, wb, false);
     cx.set_reg(0u16, c1, Some(0i64), t11);
+    cx.fallthrough();
 }
 fn lift_fence_i(cx: &mut LiftCx<'_>, f: &FmtNone) {
     let w = cx.word;
@@ -4126,6 +4132,7 @@ fn lift_wfi(cx: &mut LiftCx<'_>, f: &FmtNone) {
     let c1: i64 = cx.insn as i64;
     let k2 = cx.k(w, c1);
     let t3 = cx.call(&HELPER_WFI, vec![k2], w);
+    cx.fallthrough();
 }
 fn lift_sfence_vma(cx: &mut LiftCx<'_>, f: &FmtSfence) {
     let w = cx.word;
@@ -4133,6 +4140,7 @@ fn lift_sfence_vma(cx: &mut LiftCx<'_>, f: &FmtSfence) {
     let c1: i64 = cx.insn as i64;
     let k2 = cx.k(w, c1);
     let t3 = cx.call(&HELPER_SFENCE_VMA, vec![k2], w);
+    cx.fallthrough();
 }
 fn lift_c_addi4spn(cx: &mut LiftCx<'_>, f: &FmtCIW) {
     let w = cx.word;

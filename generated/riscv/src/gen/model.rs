@@ -189,7 +189,11 @@ impl CpuModel for Model {
         let mut cx = LiftCx::new(b, pc, len as u64, self.word_bits(), self.endian());
         cx.insn = decode::word(bytes);
         let ends_block = lift::lift(&insn, &mut cx);
-        Ok(Lifted { len, ends_block })
+        Ok(Lifted {
+            len,
+            ends_block,
+            delayed: cx.delayed,
+        })
     }
     fn disassemble(
         &self,
