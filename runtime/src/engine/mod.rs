@@ -7,6 +7,8 @@
 
 mod cache;
 mod interp;
+#[cfg(test)]
+mod tests;
 
 pub use cache::{CachedBlock, TranslationCache};
 pub use interp::Interpreter;
