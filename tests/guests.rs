@@ -87,6 +87,23 @@ const CASES: &[Case] = &[
         status: 0,
         trap: None,
     },
+    // The extension and privileged-architecture self-tests (one source each,
+    // built for RV64 and RV32; see tests/guests/riscv/rvtest.h): a failing
+    // case prints "FAIL <n>" and exits with n.
+    pass_case("m64.elf", "virt", "m64: all tests passed\n"),
+    pass_case("m32.elf", "virt,xlen=32", "m32: all tests passed\n"),
+    pass_case("a64.elf", "virt", "a64: all tests passed\n"),
+    pass_case("a32.elf", "virt,xlen=32", "a32: all tests passed\n"),
+    pass_case("c64.elf", "virt", "c64: all tests passed\n"),
+    pass_case("c32.elf", "virt,xlen=32", "c32: all tests passed\n"),
+    pass_case("zb64.elf", "virt", "zb64: all tests passed\n"),
+    pass_case("zb32.elf", "virt,xlen=32", "zb32: all tests passed\n"),
+    pass_case("priv64.elf", "virt", "priv64: all tests passed\n"),
+    pass_case("priv32.elf", "virt,xlen=32", "priv32: all tests passed\n"),
+    pass_case("irq64.elf", "virt", "irq64: all tests passed\n"),
+    pass_case("irq32.elf", "virt,xlen=32", "irq32: all tests passed\n"),
+    pass_case("vm64.elf", "virt", "vm64: all tests passed\n"),
+    pass_case("vm32.elf", "virt,xlen=32", "vm32: all tests passed\n"),
     Case {
         // `.word 0` at symbol `illegal_insn`.
         elf: "illegal64.elf",
@@ -110,6 +127,17 @@ const CASES: &[Case] = &[
         }),
     },
 ];
+
+/// A self-test that prints `stdout` and exits 0.
+const fn pass_case(elf: &'static str, machine: &'static str, stdout: &'static str) -> Case {
+    Case {
+        elf,
+        machine,
+        stdout,
+        status: 0,
+        trap: None,
+    }
+}
 
 fn guest_path(elf: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

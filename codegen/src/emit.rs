@@ -125,14 +125,17 @@ fn decode_rs(isa: &Isa) -> TokenStream {
     let parcel = |i: usize| {
         let lo = i * unit;
         let idx = (lo..lo + unit).collect::<Vec<_>>();
-        let from = if isa.insn_big_endian {
-            quote!(from_be_bytes)
-        } else {
-            quote!(from_le_bytes)
-        };
         let ty = format_ident!("u{}", unit * 8);
         let shift = (i * unit * 8) as u32;
-        quote!(((#ty::#from([#(bytes[#idx]),*]) as u64) << #shift))
+        let value = match &isa.insn_endian {
+            EndianSpec::Little => quote!(#ty::from_le_bytes([#(bytes[#idx]),*])),
+            EndianSpec::Big => quote!(#ty::from_be_bytes([#(bytes[#idx]),*])),
+            EndianSpec::Param(p) => {
+                let id = format_ident!("{}", p);
+                quote!(if p.#id == "big" { #ty::from_be_bytes([#(bytes[#idx]),*]) } else { #ty::from_le_bytes([#(bytes[#idx]),*]) })
+            }
+        };
+        quote!(((#value) as u64) << #shift)
     };
     // Length selection from the first parcel.
     let mut select = quote!();
@@ -183,7 +186,8 @@ fn decode_rs(isa: &Isa) -> TokenStream {
 
         /// The length in bytes of the instruction starting at `bytes`
         /// (`None`: too few bytes to tell).
-        pub fn length(bytes: &[u8]) -> Option<usize> {
+        pub fn length(bytes: &[u8], p: &Params) -> Option<usize> {
+            let _ = p;
             if bytes.len() < #unit_n {
                 return None;
             }
@@ -194,7 +198,7 @@ fn decode_rs(isa: &Isa) -> TokenStream {
         /// Decode the instruction at the start of `bytes` (memory order).
         /// Never allocates; asks for more bytes when given too few.
         pub fn decode(bytes: &[u8], p: &Params) -> Result<(Insn, usize), DecodeError> {
-            let Some(len) = length(bytes) else {
+            let Some(len) = length(bytes, p) else {
                 return Err(DecodeError::NeedBytes(#unit_n));
             };
             if bytes.len() < len {
@@ -208,8 +212,8 @@ fn decode_rs(isa: &Isa) -> TokenStream {
         }
 
         /// The instruction word as read from memory order (0 if incomplete).
-        pub fn word(bytes: &[u8]) -> u64 {
-            match length(bytes) {
+        pub fn word(bytes: &[u8], p: &Params) -> u64 {
+            match length(bytes, p) {
                 Some(len) if bytes.len() >= len => match len {
                     #(#word_arms,)*
                     _ => 0,
@@ -253,7 +257,7 @@ fn lift_rs(isa: &Isa) -> Result<TokenStream, SpecError> {
             quote!()
         };
         fns.push(quote! {
-            fn #name(cx: &mut LiftCx<'_>, f: &#st) {
+            fn #name(cx: &mut LiftCx<'_>, f: &#st, p: &Params) {
                 let w = cx.word;
                 let wb = cx.word_bits;
                 #begin
@@ -261,7 +265,7 @@ fn lift_rs(isa: &Isa) -> Result<TokenStream, SpecError> {
                 #tail
             }
         });
-        arms.push(quote!(Insn::#v(f) => { #name(cx, f); #ends }));
+        arms.push(quote!(Insn::#v(f) => { #name(cx, f, p); #ends }));
     }
     let helpers = isa.helpers.iter().map(|h| {
         let id = format_ident!("HELPER_{}", h.name.to_uppercase());
@@ -276,13 +280,14 @@ fn lift_rs(isa: &Isa) -> Result<TokenStream, SpecError> {
     Ok(quote! {
         //! Lifting: each instruction's semantics as IR-building code.
         use super::decode::*;
+        use super::model::Params;
         use hemu_runtime::ir::{BinOp, Cond, Helper, HelperEffects, Ty};
         use hemu_runtime::lift::LiftCx;
 
         #(#helpers)*
 
         /// Emit the IR of `insn`; returns true when it ends the block.
-        pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>) -> bool {
+        pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>, p: &Params) -> bool {
             match insn { #(#arms)* }
         }
 
@@ -472,6 +477,7 @@ fn model_rs(isa: &Isa) -> TokenStream {
         }
         None => quote!(NoSupport),
     };
+    let aligned = !isa.misaligned_ok;
     let (min_len, max_len) = {
         let l: Vec<usize> = isa.insn_lengths.iter().map(|b| (*b / 8) as usize).collect();
         (*l.iter().min().unwrap_or(&4), *l.iter().max().unwrap_or(&4))
@@ -551,8 +557,9 @@ fn model_rs(isa: &Isa) -> TokenStream {
             fn lift(&self, bytes: &[u8], pc: u64, b: &mut IrBuilder) -> Result<Lifted, DecodeError> {
                 let (insn, len) = decode::decode(bytes, &self.p)?;
                 let mut cx = LiftCx::new(b, pc, len as u64, self.word_bits(), self.endian());
-                cx.insn = decode::word(bytes);
-                let ends_block = lift::lift(&insn, &mut cx);
+                cx.insn = decode::word(bytes, &self.p);
+                cx.aligned = #aligned;
+                let ends_block = lift::lift(&insn, &mut cx, &self.p);
                 Ok(Lifted { len, ends_block, delayed: cx.delayed })
             }
             fn disassemble(&self, bytes: &[u8], _pc: u64) -> Result<(String, usize), DecodeError> {
@@ -571,7 +578,7 @@ fn model_rs(isa: &Isa) -> TokenStream {
                 Trap { code, tval: f.addr }
             }
             fn illegal_trap(&self, bytes: &[u8]) -> Trap {
-                Trap { code: #ill, tval: decode::word(bytes) }
+                Trap { code: #ill, tval: decode::word(bytes, &self.p) }
             }
             fn take_trap(&self, st: &mut CpuState, trap: &Trap) -> TrapOutcome { <#support as ArchSupport<Model>>::take_trap(self, st, trap) }
             fn linux_abi(&self) -> Option<LinuxAbi> { <#support as ArchSupport<Model>>::linux_abi(self) }

@@ -190,6 +190,10 @@ impl<'a> Lower<'a> {
                     "NEXT_PC" => quote!(cx.next_pc as i64),
                     "XLEN" => quote!(wb as i64),
                     "INSN" => quote!(cx.insn as i64),
+                    n if self.isa.params.iter().any(|p| p.name == n && p.numeric) => {
+                        let id = format_ident!("{}", n);
+                        quote!(p.#id)
+                    }
                     f if self.field(f) => {
                         let id = format_ident!("{}", f);
                         quote!(f.#id)
@@ -252,6 +256,14 @@ impl<'a> Lower<'a> {
                     Ok(V::Dyn(r, ty))
                 }
             },
+            Expr::Bin(op @ (Bin::Eq | Bin::Ne), a, b) if self.param_value_cmp(a, b).is_some() => {
+                let (param, value) = self.param_value_cmp(a, b).expect("checked");
+                let id = format_ident!("{}", param);
+                let c = self.fresh("c");
+                let eq = *op == Bin::Eq;
+                self.push(quote!(let #c: i64 = ((p.#id == #value) == #eq) as i64;));
+                Ok(V::Const(c))
+            }
             Expr::Bin(op, a, b) => {
                 let (va, vb) = (self.expr(a)?, self.expr(b)?);
                 self.binary(*op, va, vb)
@@ -260,6 +272,31 @@ impl<'a> Lower<'a> {
                 .call(name, args, true)?
                 .ok_or_else(|| format!("{name}() has no value")),
         }
+    }
+
+    /// `param == value` for a parameter with named values (`endian == big`):
+    /// (parameter, value), decided at translation time.
+    fn param_value_cmp(&self, a: &Expr, b: &Expr) -> Option<(String, String)> {
+        let (Expr::Name(x), Expr::Name(y)) = (a, b) else {
+            return None;
+        };
+        let is_local = |n: &str| self.locals.iter().any(|(l, _)| l == n);
+        for (param, value) in [(x, y), (y, x)] {
+            if is_local(param) || self.field(param) {
+                continue;
+            }
+            if let Some(p) = self
+                .isa
+                .params
+                .iter()
+                .find(|p| &p.name == param && !p.numeric)
+            {
+                if p.values.contains(value) {
+                    return Some((param.clone(), value.clone()));
+                }
+            }
+        }
+        None
     }
 
     fn arith_ok(&self, ty: Ty, op: &str) -> R<()> {

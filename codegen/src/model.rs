@@ -21,6 +21,8 @@ struct RawIsa {
     endian: String,
     #[serde(default)]
     elf_machine: Option<u16>,
+    #[serde(default)]
+    misaligned: Option<String>,
     insn: RawInsn,
     registers: serde_yaml::Mapping,
     #[serde(default)]
@@ -306,10 +308,13 @@ pub struct Isa {
     pub endian: EndianSpec,
     /// ELF `e_machine`.
     pub elf_machine: Option<u16>,
+    /// Misaligned loads and stores are performed (true) or trap (false).
+    pub misaligned_ok: bool,
     /// Parcel size in bits.
     pub insn_unit: u32,
-    /// Byte order of instruction parcels.
-    pub insn_big_endian: bool,
+    /// Byte order of instruction parcels (fixed, or a parameter: one spec
+    /// for both byte orders).
+    pub insn_endian: EndianSpec,
     /// Instruction lengths in bits, in the order they are tried.
     pub insn_lengths: Vec<u32>,
     /// For each length, the condition on the first parcel (`first`) that
@@ -489,14 +494,22 @@ impl Isa {
                 ))
             }
         };
-        let insn_big_endian = match raw.insn.endian.as_str() {
-            "little" => false,
-            "big" => true,
+        let insn_endian = match raw.insn.endian.as_str() {
+            "little" => EndianSpec::Little,
+            "big" => EndianSpec::Big,
+            p if params
+                .iter()
+                .any(|x| x.name == p && x.values.iter().all(|v| v == "little" || v == "big")) =>
+            {
+                EndianSpec::Param(p.to_string())
+            }
             other => {
                 return Err(f.err_key(
                     "insn",
                     0,
-                    format!("insn.endian: '{other}' is not little or big"),
+                    format!(
+                    "insn.endian: '{other}' is not little, big or a parameter with those values"
+                ),
                 ))
             }
         };
@@ -776,8 +789,19 @@ impl Isa {
             word,
             endian,
             elf_machine: raw.elf_machine,
+            misaligned_ok: match raw.misaligned.as_deref() {
+                None | Some("trap") => false,
+                Some("allow") => true,
+                Some(other) => {
+                    return Err(f.err_key(
+                        "misaligned",
+                        0,
+                        format!("misaligned: '{other}' is not allow or trap"),
+                    ))
+                }
+            },
             insn_unit: raw.insn.unit,
-            insn_big_endian,
+            insn_endian,
             insn_lengths,
             length_rules,
             regfiles,

@@ -24,6 +24,8 @@ pub struct LiftCx<'a> {
     pub insn: u64,
     /// For a branch with a delay slot: its (taken, target) temps.
     pub delayed: Option<(Temp, Temp)>,
+    /// Do misaligned loads and stores trap (the ISA's rule)?
+    pub aligned: bool,
 }
 
 impl<'a> LiftCx<'a> {
@@ -45,6 +47,7 @@ impl<'a> LiftCx<'a> {
             endian,
             insn: 0,
             delayed: None,
+            aligned: true,
         }
     }
     /// Start an instruction with a delay slot: its jumps only record the
@@ -109,7 +112,10 @@ impl<'a> LiftCx<'a> {
     }
     /// A memory access shape in the CPU's byte order.
     pub fn mop(&self, size: u8, signed: bool) -> MemOp {
-        MemOp::new(size, signed, self.endian)
+        MemOp {
+            aligned: self.aligned,
+            ..MemOp::new(size, signed, self.endian)
+        }
     }
     /// Continue at a computed address (after the delay slot, if any).
     pub fn jump(&mut self, t: Temp) {

@@ -37,12 +37,16 @@ impl Engine for Interpreter {
             bus,
         } = cx;
         let start = cpu.insns;
+        // A delivered trap counts as progress: a one-instruction budget
+        // (single-stepping) stops at the handler's entry, not after its
+        // first instruction.
+        let mut traps = 0u64;
         let mut seen_writes = bus.mem.code_writes.len();
         loop {
             if cpu.stopped.is_some() {
                 return Exit::Stopped;
             }
-            if cpu.insns.wrapping_sub(start) >= budget {
+            if cpu.insns.wrapping_sub(start) + traps >= budget {
                 return Exit::Budget;
             }
             if cpu.irq_pending {
@@ -69,6 +73,7 @@ impl Engine for Interpreter {
                 BlockEnd::Continue => {}
                 BlockEnd::Trap(trap) if cpu.exit_on_trap => return Exit::Trap(trap),
                 BlockEnd::Trap(trap) => {
+                    traps += 1;
                     if model.take_trap(cpu, &trap) == TrapOutcome::Fatal {
                         cpu.stopped = Some(fatal_report(model, cpu, bus, &trap));
                         return Exit::Stopped;

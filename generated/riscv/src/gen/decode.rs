@@ -549,18 +549,19 @@ pub enum Insn {
 }
 /// The length in bytes of the instruction starting at `bytes`
 /// (`None`: too few bytes to tell).
-pub fn length(bytes: &[u8]) -> Option<usize> {
+pub fn length(bytes: &[u8], p: &Params) -> Option<usize> {
+    let _ = p;
     if bytes.len() < 2usize {
         return None;
     }
-    let first: u64 = ((u16::from_le_bytes([bytes[0usize], bytes[1usize]]) as u64)
-        << 0u32);
+    let first: u64 = ((u16::from_le_bytes([bytes[0usize], bytes[1usize]])) as u64)
+        << 0u32;
     Some(if ((first & 3u64) != 3u64) { 2usize } else { 4usize })
 }
 /// Decode the instruction at the start of `bytes` (memory order).
 /// Never allocates; asks for more bytes when given too few.
 pub fn decode(bytes: &[u8], p: &Params) -> Result<(Insn, usize), DecodeError> {
-    let Some(len) = length(bytes) else {
+    let Some(len) = length(bytes, p) else {
         return Err(DecodeError::NeedBytes(2usize));
     };
     if bytes.len() < len {
@@ -569,15 +570,15 @@ pub fn decode(bytes: &[u8], p: &Params) -> Result<(Insn, usize), DecodeError> {
     let insn = match len {
         2usize => {
             decode_16(
-                ((u16::from_le_bytes([bytes[0usize], bytes[1usize]]) as u64) << 0u32),
+                ((u16::from_le_bytes([bytes[0usize], bytes[1usize]])) as u64) << 0u32,
                 p,
             )
         }
         4usize => {
             decode_32(
-                ((u16::from_le_bytes([bytes[0usize], bytes[1usize]]) as u64) << 0u32)
-                    | ((u16::from_le_bytes([bytes[2usize], bytes[3usize]]) as u64)
-                        << 16u32),
+                ((u16::from_le_bytes([bytes[0usize], bytes[1usize]])) as u64) << 0u32
+                    | ((u16::from_le_bytes([bytes[2usize], bytes[3usize]])) as u64)
+                        << 16u32,
                 p,
             )
         }
@@ -586,17 +587,17 @@ pub fn decode(bytes: &[u8], p: &Params) -> Result<(Insn, usize), DecodeError> {
     Ok((insn, len))
 }
 /// The instruction word as read from memory order (0 if incomplete).
-pub fn word(bytes: &[u8]) -> u64 {
-    match length(bytes) {
+pub fn word(bytes: &[u8], p: &Params) -> u64 {
+    match length(bytes, p) {
         Some(len) if bytes.len() >= len => {
             match len {
                 2usize => {
-                    ((u16::from_le_bytes([bytes[0usize], bytes[1usize]]) as u64) << 0u32)
+                    ((u16::from_le_bytes([bytes[0usize], bytes[1usize]])) as u64) << 0u32
                 }
                 4usize => {
-                    ((u16::from_le_bytes([bytes[0usize], bytes[1usize]]) as u64) << 0u32)
-                        | ((u16::from_le_bytes([bytes[2usize], bytes[3usize]]) as u64)
-                            << 16u32)
+                    ((u16::from_le_bytes([bytes[0usize], bytes[1usize]])) as u64) << 0u32
+                        | ((u16::from_le_bytes([bytes[2usize], bytes[3usize]])) as u64)
+                            << 16u32
                 }
                 _ => 0,
             }

@@ -187,8 +187,9 @@ impl CpuModel for Model {
     ) -> Result<Lifted, DecodeError> {
         let (insn, len) = decode::decode(bytes, &self.p)?;
         let mut cx = LiftCx::new(b, pc, len as u64, self.word_bits(), self.endian());
-        cx.insn = decode::word(bytes);
-        let ends_block = lift::lift(&insn, &mut cx);
+        cx.insn = decode::word(bytes, &self.p);
+        cx.aligned = false;
+        let ends_block = lift::lift(&insn, &mut cx, &self.p);
         Ok(Lifted {
             len,
             ends_block,
@@ -217,7 +218,7 @@ impl CpuModel for Model {
     fn illegal_trap(&self, bytes: &[u8]) -> Trap {
         Trap {
             code: 2u32,
-            tval: decode::word(bytes),
+            tval: decode::word(bytes, &self.p),
         }
     }
     fn take_trap(&self, st: &mut CpuState, trap: &Trap) -> TrapOutcome {
