@@ -104,6 +104,8 @@ const CASES: &[Case] = &[
     pass_case("irq32.elf", "virt,xlen=32", "irq32: all tests passed\n"),
     pass_case("vm64.elf", "virt", "vm64: all tests passed\n"),
     pass_case("vm32.elf", "virt,xlen=32", "vm32: all tests passed\n"),
+    pass_case("fp64.elf", "virt", "fp64: all tests passed\n"),
+    pass_case("fp32.elf", "virt,xlen=32", "fp32: all tests passed\n"),
     Case {
         // `.word 0` at symbol `illegal_insn`.
         elf: "illegal64.elf",

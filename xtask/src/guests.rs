@@ -9,8 +9,12 @@
 //! (Debian/Ubuntu package `gcc-riscv64-linux-gnu`), which also targets RV32
 //! with `-march=rv32i -mabi=ilp32` for `-nostdlib` code.
 //!
-//! Guests use only the base integer ISA (no M, no compressed, no CSRs) and
-//! the QEMU `virt` machine map (see `tests/guests/riscv/common.h`). Output is
+//! The first bare-metal guests use only the base integer ISA (no M, no
+//! compressed, no CSRs); the extension and privileged-architecture guests
+//! ([`EXT_GUESTS`]: `m`, `a`, `c`, `zb`, `priv`, `irq`, `vm`, `fp`) are each built
+//! from one source for RV64 and RV32 (`bin/<name>64.elf`, `bin/<name>32.elf`)
+//! with `-march=rv{64,32}imafdc_zicsr_zifencei_zba_zbb_zbs`. All use the QEMU
+//! `virt` machine map (see `tests/guests/riscv/common.h`). Output is
 //! reproducible: sources are compiled to objects with fixed names in
 //! `target/guests/<name>/` (the linker records object names as file symbols),
 //! debug info is stripped and symbols are kept.
@@ -18,6 +22,9 @@
 //! The user-mode guests are static `-nostdlib` Linux programs linked with
 //! the toolchain's default layout (page-aligned segments at 0x10000), except
 //! `auxv32`, linked with `-n` so that its segments are not page-aligned.
+//! They too use only the base integer ISA, except `fptest` (the F/D
+//! conformance probe of `tests/fp_conformance.rs`, a C program), built for
+//! `rv64gc`/`lp64d`.
 //!
 //! The benchmark programs are static glibc programs (`-O2 -static
 //! -ffp-contract=off`, about 600 KB each), so they are not checked in;
@@ -89,6 +96,37 @@ const GUESTS: &[Guest] = &[
     },
 ];
 
+/// An extension guest: `<name>.S` built for RV64 and RV32 with
+/// [`ext_arch_flags`].
+const fn ext(name: &'static str, xlen: u32, sources: &'static [&'static str]) -> Guest {
+    Guest {
+        name,
+        xlen,
+        sources,
+    }
+}
+
+/// The extension and privileged-architecture guests (self-checking, see
+/// `tests/guests/riscv/rvtest.h`).
+const EXT_GUESTS: &[Guest] = &[
+    ext("m64", 64, &["m.S"]),
+    ext("m32", 32, &["m.S"]),
+    ext("a64", 64, &["a.S"]),
+    ext("a32", 32, &["a.S"]),
+    ext("c64", 64, &["c.S"]),
+    ext("c32", 32, &["c.S"]),
+    ext("zb64", 64, &["zb.S"]),
+    ext("zb32", 32, &["zb.S"]),
+    ext("priv64", 64, &["priv.S"]),
+    ext("priv32", 32, &["priv.S"]),
+    ext("irq64", 64, &["irq.S"]),
+    ext("irq32", 32, &["irq.S"]),
+    ext("vm64", 64, &["vm.S"]),
+    ext("vm32", 32, &["vm.S"]),
+    ext("fp64", 64, &["fp.S"]),
+    ext("fp32", 32, &["fp.S"]),
+];
+
 /// User-mode guest source folder, relative to the workspace root.
 const USER_SRC_DIR: &str = "tests/guests/riscv-user";
 /// Output folder for the user-mode ELF files.
@@ -100,6 +138,8 @@ struct UserGuest {
     guest: Guest,
     /// Extra link flags.
     link: &'static [&'static str],
+    /// `-march`/`-mabi` flags, if not the base ISA's ([`arch_flags`]).
+    arch: Option<&'static [&'static str]>,
 }
 
 const fn user(
@@ -115,6 +155,20 @@ const fn user(
             sources,
         },
         link,
+        arch: None,
+    }
+}
+
+/// [`user`] with its own `-march`/`-mabi` flags.
+const fn user_arch(
+    name: &'static str,
+    xlen: u32,
+    sources: &'static [&'static str],
+    arch: &'static [&'static str],
+) -> UserGuest {
+    UserGuest {
+        arch: Some(arch),
+        ..user(name, xlen, sources, &[])
     }
 }
 
@@ -133,6 +187,12 @@ const USER_GUESTS: &[UserGuest] = &[
     user("efault", 64, &["efault.S", "ulib.S"], &[]),
     user("abort", 64, &["abort.S", "ulib.S"], &[]),
     user("misc", 64, &["misc.S", "ulib.S"], &[]),
+    user_arch(
+        "fptest",
+        64,
+        &["fptest.c"],
+        &["-march=rv64gc", "-mabi=lp64d"],
+    ),
 ];
 
 /// Link flags of the user-mode guests: like [`LINK_FLAGS`] but with the
@@ -207,7 +267,21 @@ pub fn build(root: &Path) -> Result<(), String> {
             extra: &[],
             script: Some(&script),
         };
-        let out = build_one(guest, &src_dir, &obj_root.join(guest.name), &bin_dir, &link)?;
+        let obj_dir = obj_root.join(guest.name);
+        let arch = arch_flags(guest.xlen);
+        let out = build_one(guest, arch, &src_dir, &obj_dir, &bin_dir, &link)?;
+        let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+        println!("built {} ({size} bytes)", display_rel(root, &out));
+    }
+    for guest in EXT_GUESTS {
+        let link = Link {
+            flags: LINK_FLAGS,
+            extra: &[],
+            script: Some(&script),
+        };
+        let obj_dir = obj_root.join(guest.name);
+        let arch = ext_arch_flags(guest.xlen);
+        let out = build_one(guest, arch, &src_dir, &obj_dir, &bin_dir, &link)?;
         let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
         println!("built {} ({size} bytes)", display_rel(root, &out));
     }
@@ -223,7 +297,8 @@ pub fn build(root: &Path) -> Result<(), String> {
             script: None,
         };
         let obj_dir = obj_root.join("user").join(u.guest.name);
-        let out = build_one(&u.guest, &src_dir, &obj_dir, &bin_dir, &link)?;
+        let arch = u.arch.unwrap_or_else(|| arch_flags(u.guest.xlen));
+        let out = build_one(&u.guest, arch, &src_dir, &obj_dir, &bin_dir, &link)?;
         let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
         println!("built {} ({size} bytes)", display_rel(root, &out));
     }
@@ -272,8 +347,10 @@ struct Link<'a> {
     script: Option<&'a Path>,
 }
 
+/// Builds `guest` with the `-march`/`-mabi` flags `arch`.
 fn build_one(
     guest: &Guest,
+    arch: &[&str],
     src_dir: &Path,
     obj_dir: &Path,
     bin_dir: &Path,
@@ -286,7 +363,6 @@ fn build_one(
     }
     std::fs::create_dir_all(obj_dir)
         .map_err(|e| format!("cannot create {}: {e}", obj_dir.display()))?;
-    let arch = arch_flags(guest.xlen);
 
     let mut objects = Vec::new();
     for source in guest.sources {
@@ -330,6 +406,19 @@ fn arch_flags(xlen: u32) -> &'static [&'static str] {
         &["-march=rv32i", "-mabi=ilp32"]
     } else {
         &["-march=rv64i", "-mabi=lp64"]
+    }
+}
+
+/// The ISA of [`EXT_GUESTS`]: the extensions they test (soft-float ABI:
+/// no libc, and FP registers are only used by fp.S).
+fn ext_arch_flags(xlen: u32) -> &'static [&'static str] {
+    if xlen == 32 {
+        &[
+            "-march=rv32imafdc_zicsr_zifencei_zba_zbb_zbs",
+            "-mabi=ilp32",
+        ]
+    } else {
+        &["-march=rv64imafdc_zicsr_zifencei_zba_zbb_zbs", "-mabi=lp64"]
     }
 }
 

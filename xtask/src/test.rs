@@ -121,12 +121,20 @@ pub fn run(root: &Path) -> Result<(), String> {
         skipped.push("guest rebuild (install gcc-riscv64-linux-gnu)");
     }
     println!("== QEMU reference traces re-record identically");
-    if have("qemu-system-riscv64") && have("qemu-system-riscv32") {
+    if [
+        "qemu-system-riscv64",
+        "qemu-system-riscv32",
+        "qemu-riscv64",
+        "qemu-riscv32",
+    ]
+    .iter()
+    .all(|t| have(t))
+    {
         reproduces(&[root.join("tests/traces")], "traces", || {
             crate::traces::record(root)
         })?;
     } else {
-        skipped.push("trace re-recording (install qemu-system-misc)");
+        skipped.push("trace re-recording (install qemu-system-misc qemu-user)");
     }
     for s in &skipped {
         println!("SKIPPED: {s}");
