@@ -130,9 +130,13 @@ pub fn run(root: &Path) -> Result<(), String> {
     .iter()
     .all(|t| have(t))
     {
-        reproduces(&[root.join("tests/traces")], "traces", || {
-            crate::traces::record(root)
-        })?;
+        // Traces go to tests/traces, the FP conformance expectation to the
+        // user guests' folder: both must re-record identically.
+        let dirs = [
+            root.join("tests/traces"),
+            root.join("tests/guests/riscv-user"),
+        ];
+        reproduces(&dirs, "traces", || crate::traces::record(root))?;
     } else {
         skipped.push("trace re-recording (install qemu-system-misc qemu-user)");
     }
