@@ -2,11 +2,13 @@
 //! goes through the runtime's machine builder, so nothing here names an ISA
 //! or a device.
 
+mod machine_cmd;
+
 use clap::{Parser, Subcommand};
 use hemu_runtime::device::CharBackend;
 use hemu_runtime::linux::{self, Ending};
-use hemu_runtime::loader;
-use hemu_runtime::machine::{find_machine, list_machines, BuildOptions, Registry};
+use hemu_runtime::machine::{boot, list_machines, BuildOptions, Registry};
+use hemu_runtime::qmp::{Controller, ListenSpec, Server, Setup};
 use hemu_runtime::{Machine, RunResult};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -28,6 +30,7 @@ const LONG_FLAGS: &[&str] = &[
     "accel",
     "dtb",
     "append",
+    "qmp",
 ];
 
 #[derive(Parser, Debug)]
@@ -69,6 +72,16 @@ struct Cli {
     /// Stop after this many instructions per vCPU.
     #[arg(long, value_name = "N")]
     max_insns: Option<u64>,
+    /// QMP server: unix:PATH,server[,wait=off] or tcp:HOST:PORT,server[,wait=off].
+    /// Without -M, hemu waits with no machine for `machine-create`.
+    #[arg(long, value_name = "DEV")]
+    qmp: Vec<String>,
+    /// Start paused: the vCPUs run after QMP `cont`.
+    #[arg(short = 'S')]
+    start_paused: bool,
+    /// Build the machine with one of its file's profiles (`minimal`, ...).
+    #[arg(long, value_name = "NAME")]
+    profile: Option<String>,
     #[command(subcommand)]
     cmd: Option<Cmd>,
 }
@@ -79,6 +92,12 @@ enum Cmd {
     List {
         /// machines | archs | devices
         what: String,
+    },
+    /// Look at or validate machine files: `machine show virt [--profile P]`,
+    /// `machine check FILE...`.
+    Machine {
+        #[command(subcommand)]
+        action: machine_cmd::MachineCmd,
     },
     /// Run a static Linux program in user mode; its exit status is hemu's.
     Run {
@@ -163,53 +182,80 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     {
         return run_user(&reg, *seed, *max_insns, cmd);
     }
-    let Some(mspec) = &cli.machine else {
-        return Err("no machine given: use -M <name|file> (see `hemu list machines`)".into());
-    };
-    let mut parts = mspec.split(',');
-    let name = parts.next().unwrap_or_default();
-    let mut params = Vec::new();
-    for kv in parts {
-        let (k, v) = kv
-            .split_once('=')
-            .ok_or_else(|| format!("-M {mspec}: '{kv}' is not key=value"))?;
-        params.push((k.to_string(), v.to_string()));
+    if let Some(Cmd::Machine { action }) = &cli.cmd {
+        return machine_cmd::run(&reg, &machine_dirs(), action);
     }
-    let path = find_machine(name, &machine_dirs()).map_err(|e| e.to_string())?;
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let src = hemu_runtime::machine::file::Source {
-        file: path.display().to_string(),
-        text,
-    };
-    // -m and -smp set whichever parameters the machine file ties to them.
-    let mf = hemu_runtime::machine::file::parse(&src).map_err(|e| e.to_string())?;
-    for (flag, val) in [("-m", &cli.mem), ("-smp", &cli.smp)] {
-        if let Some(v) = val {
-            let p = mf
-                .params
-                .iter()
-                .find(|(_, d)| d.flag.as_deref() == Some(flag))
-                .map(|(n, _)| n.clone())
-                .ok_or_else(|| format!("machine {} has no parameter for {flag}", mf.name))?;
-            params.push((p, v.clone()));
+    let server = if cli.qmp.is_empty() {
+        None
+    } else {
+        let specs = cli
+            .qmp
+            .iter()
+            .map(|q| ListenSpec::parse(q))
+            .collect::<Result<Vec<_>, _>>()?;
+        let server = Server::listen(&specs)?;
+        for (spec, addr) in specs.iter().zip(&server.addrs) {
+            if matches!(&spec.endpoint, hemu_runtime::qmp::server::Endpoint::Tcp(a) if a.ends_with(":0"))
+            {
+                eprintln!("hemu: QMP listening on {addr}");
+            }
         }
+        Some(server)
+    };
+    if cli.start_paused && server.is_none() {
+        return Err("-S needs -qmp: nothing else could start the machine".into());
     }
     let serials = serial_backends(&cli.serial)?;
+    let Some(mspec) = &cli.machine else {
+        let Some(server) = server else {
+            return Err("no machine given: use -M <name|file> (see `hemu list machines`)".into());
+        };
+        if cli.kernel.is_some() || cli.bios.is_some() || cli.dtb.is_some() {
+            return Err("-kernel, -bios and -dtb need -M; without it, use QMP load-image".into());
+        }
+        let mut flags = Vec::new();
+        for (flag, val) in [("-m", &cli.mem), ("-smp", &cli.smp)] {
+            if let Some(v) = val {
+                flags.push((flag.to_string(), v.clone()));
+            }
+        }
+        let mut ctl = Controller::new(
+            server,
+            Setup {
+                registry: reg,
+                machine_dirs: machine_dirs(),
+                serials,
+                flags,
+                start_paused: cli.start_paused,
+                profile: cli.profile.clone(),
+            },
+        );
+        return Ok(exit_code(ctl.run(None, cli.max_insns)));
+    };
+    let (name, mut params) = machine_cmd::split_spec(mspec).map_err(|e| format!("-M {e}"))?;
+    let src = boot::machine_source(name, &machine_dirs())?;
+    // -m and -smp set whichever parameters the machine file ties to them.
+    let mf = boot::parse(&src)?;
+    params.extend(boot::flag_params(
+        &mf,
+        &[("-m", cli.mem.as_deref()), ("-smp", cli.smp.as_deref())],
+    )?);
     let opts = BuildOptions {
         params,
-        serials,
+        serials: serials.clone(),
         engine: None,
     };
-    let mut m = Machine::build(&src, &reg, opts).map_err(|e| e.to_string())?;
+    let mut m = Machine::build_profile(&src, &reg, opts, cli.profile.as_deref())
+        .map_err(|e| e.to_string())?;
 
     let mut loaded = false;
     if let Some(b) = cli.bios.as_deref().filter(|b| *b != "none") {
-        load_image(&mut m, &PathBuf::from(b), true)?;
+        boot::load_image(&mut m, &PathBuf::from(b), true)?;
         loaded = true;
     }
     if let Some(k) = &cli.kernel {
         // With firmware, the firmware's entry stays the start address.
-        load_image(&mut m, k, !loaded)?;
+        boot::load_image(&mut m, k, !loaded)?;
         loaded = true;
     }
     if !loaded {
@@ -220,8 +266,31 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         None => None,
     };
     m.place_fdt(dtb, cli.append.clone())?;
+    m.place_boot_info()?;
     m.reset();
-    Ok(match m.run(cli.max_insns) {
+    let result = match server {
+        None => m.run(cli.max_insns),
+        Some(server) => {
+            let mut ctl = Controller::new(
+                server,
+                Setup {
+                    registry: reg,
+                    machine_dirs: machine_dirs(),
+                    serials,
+                    flags: Vec::new(),
+                    start_paused: cli.start_paused,
+                    profile: None,
+                },
+            );
+            ctl.run(Some(m), cli.max_insns)
+        }
+    };
+    Ok(exit_code(result))
+}
+
+/// hemu's exit status for how a run ended.
+fn exit_code(r: RunResult) -> ExitCode {
+    match r {
         RunResult::Shutdown(code) => ExitCode::from(code as u8),
         RunResult::Crashed { cpu, report } => {
             eprintln!("hemu: {cpu}: {report}");
@@ -235,7 +304,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             eprintln!("hemu: every vCPU waits for an interrupt that nothing will raise");
             ExitCode::from(EXIT_GUEST_CRASH)
         }
-    })
+    }
 }
 
 /// `hemu run`: Linux user mode. The frontend is whichever one says it runs
@@ -267,28 +336,6 @@ fn run_user(
         }
         _ => ExitCode::from(end.status() as u8),
     })
-}
-
-fn load_image(m: &mut Machine, path: &PathBuf, entry: bool) -> Result<(), String> {
-    let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let what = |e: loader::LoadError| format!("{}: {e}", path.display());
-    let c = m.boot_cluster();
-    if data.starts_with(b"\x7fELF") {
-        let boot = m.clusters[c].boot;
-        m.load_elf_named(&data, &path.display().to_string())
-            .map_err(what)?;
-        if !entry {
-            m.set_boot(boot);
-        }
-    } else {
-        // Firmware (or a lone kernel) goes at the reset address; a kernel
-        // after firmware at the cluster's kernel address, as QEMU does.
-        let cl = &m.clusters[c];
-        let addr = if entry { cl.boot.entry } else { cl.kernel_addr };
-        m.load_raw_named(addr, &data, entry, &path.display().to_string())
-            .map_err(what)?;
-    }
-    Ok(())
 }
 
 fn serial_backends(specs: &[String]) -> Result<Vec<CharBackend>, String> {

@@ -167,3 +167,24 @@ fn uboot_mmode_as_bios_reaches_the_prompt() {
     c.expect("U-Boot 2023.01");
     talk_to_uboot(&mut c);
 }
+
+/// OpenSBI's fw_dynamic reads the next stage from the `fw_dynamic_info`
+/// block hemu passes in a2, as QEMU's virt board does.
+#[test]
+fn opensbi_fw_dynamic_finds_the_next_stage() {
+    const FW_DYNAMIC: &str = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.elf";
+    if !have(&[FW_DYNAMIC, UBOOT_S]) {
+        return;
+    }
+    let mut c = Console::start(&[
+        "-M",
+        "virt",
+        "-nographic",
+        "-bios",
+        FW_DYNAMIC,
+        "-kernel",
+        UBOOT_S,
+    ]);
+    c.expect("Domain0 Next Address      : 0x0000000080200000");
+    talk_to_uboot(&mut c);
+}

@@ -544,6 +544,7 @@ fn model_rs(isa: &Isa) -> TokenStream {
 
         impl CpuModel for Model {
             fn target(&self) -> String { format!(#fmt_str, #(#fmt_args),*) }
+            fn isa_name(&self) -> &'static str { #name }
             fn word_bits(&self) -> u32 { #word_bits }
             fn endian(&self) -> Endian { #endian }
             fn insn_len_range(&self) -> (usize, usize) { (#min_len, #max_len) }
@@ -586,6 +587,7 @@ fn model_rs(isa: &Isa) -> TokenStream {
             fn set_irq(&self, st: &mut CpuState, line: u32, level: bool) { <#support as ArchSupport<Model>>::set_irq(self, st, line, level) }
             fn check_interrupts(&self, st: &mut CpuState) { <#support as ArchSupport<Model>>::check_interrupts(self, st) }
             fn fdt_cpu(&self) -> Vec<(String, hemu_runtime::device::FdtValue)> { <#support as ArchSupport<Model>>::fdt_cpu(self) }
+            fn boot_info_block(&self, boot: &BootInfo) -> Option<Vec<u8>> { <#support as ArchSupport<Model>>::boot_info_block(self, boot) }
             fn walk(&self, st: &mut CpuState, bus: &mut hemu_runtime::memory::Bus<'_>, vaddr: u64, kind: AccessKind) -> Result<hemu_runtime::tlb::TlbFill, Trap> {
                 <#support as ArchSupport<Model>>::walk(self, st, bus, vaddr, kind)
             }

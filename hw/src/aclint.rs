@@ -8,7 +8,7 @@
 //! the order of QEMU's `interrupts-extended`.
 
 use hemu_runtime::device::{
-    Device, DeviceConfig, DeviceCtx, DeviceError, DeviceType, FdtNode, FdtValue, PropDesc, PropType,
+    Device, DeviceConfig, DeviceCtx, DeviceError, DeviceType, FdtNode, FdtValue, Properties,
 };
 use serde::{Deserialize, Serialize};
 
@@ -50,29 +50,28 @@ pub struct Aclint {
 pub static TYPE: DeviceType = DeviceType {
     name: "aclint",
     description: "RISC-V CLINT/ACLINT: software interrupts and machine timer (sifive,clint0)",
-    props: &[
-        PropDesc {
-            name: "num-harts",
-            ty: PropType::U64,
-            default: Some("1"),
-            doc: "number of harts served (outputs 2k = MSIP, 2k+1 = MTIP of hart k)",
-        },
-        PropDesc {
-            name: "timebase-frequency",
-            ty: PropType::U64,
-            default: Some("10000000"),
-            doc: "mtime ticks per second of virtual time",
-        },
-    ],
+    props: Config::PROPS,
     create,
 };
 
+/// Properties.
+#[derive(Properties)]
+pub struct Config {
+    /// number of harts served (outputs 2k = MSIP, 2k+1 = MTIP of hart k)
+    #[prop(default = 1)]
+    pub num_harts: u64,
+    /// mtime ticks per second of virtual time
+    #[prop(default = 10000000)]
+    pub timebase_frequency: u64,
+}
+
 fn create(cfg: &DeviceConfig) -> Result<Box<dyn Device>, String> {
-    let harts = cfg.u64("num-harts");
+    let c = Config::from_config(cfg);
+    let harts = c.num_harts;
     if !(1..=MAX_HARTS).contains(&harts) {
         return Err(format!("num-harts {harts} is out of range 1..={MAX_HARTS}"));
     }
-    let timebase = cfg.u64("timebase-frequency");
+    let timebase = c.timebase_frequency;
     if !(1..=u32::MAX as u64).contains(&timebase) {
         return Err(format!(
             "timebase-frequency {timebase} is out of range 1..={}",

@@ -8,7 +8,7 @@
 //! for the next TIME_HIGH read. Output IRQ 0 is `alarm fired && enabled`.
 
 use hemu_runtime::device::{
-    Device, DeviceConfig, DeviceCtx, DeviceError, DeviceType, FdtNode, FdtValue, PropDesc, PropType,
+    Device, DeviceConfig, DeviceCtx, DeviceError, DeviceType, FdtNode, FdtValue, Properties,
 };
 use serde::{Deserialize, Serialize};
 
@@ -53,17 +53,20 @@ pub struct GoldfishRtc {
 pub static TYPE: DeviceType = DeviceType {
     name: "goldfish_rtc",
     description: "Goldfish real-time clock with alarm (google,goldfish-rtc)",
-    props: &[PropDesc {
-        name: "start-time",
-        ty: PropType::U64,
-        default: Some("0"),
-        doc: "time at power-on in ns since the Unix epoch (0: host wall clock at creation)",
-    }],
+    props: Config::PROPS,
     create,
 };
 
+/// Properties.
+#[derive(Properties)]
+pub struct Config {
+    /// time at power-on in ns since the Unix epoch (0: host wall clock at creation)
+    #[prop(default = 0)]
+    pub start_time: u64,
+}
+
 fn create(cfg: &DeviceConfig) -> Result<Box<dyn Device>, String> {
-    let start_ns = match cfg.u64("start-time") {
+    let start_ns = match Config::from_config(cfg).start_time {
         0 => std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)

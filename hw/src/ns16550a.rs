@@ -11,7 +11,7 @@
 
 use hemu_runtime::device::{
     CharBackend, Device, DeviceConfig, DeviceCtx, DeviceError, DeviceType, FdtNode, FdtValue,
-    PropDesc, PropType,
+    Properties,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -86,32 +86,31 @@ pub struct Ns16550a {
 pub static TYPE: DeviceType = DeviceType {
     name: "ns16550a",
     description: "NS16550A-compatible UART",
-    props: &[
-        PropDesc {
-            name: "chardev",
-            ty: PropType::Chardev,
-            default: Some("serial0"),
-            doc: "character backend for transmitted and received bytes",
-        },
-        PropDesc {
-            name: "reg-shift",
-            ty: PropType::U64,
-            default: Some("0"),
-            doc: "log2 of the spacing between registers in bytes",
-        },
-    ],
+    props: Config::PROPS,
     create,
 };
 
+/// Properties.
+#[derive(Properties)]
+pub struct Config {
+    /// character backend for transmitted and received bytes
+    #[prop(default = "serial0")]
+    pub chardev: CharBackend,
+    /// log2 of the spacing between registers in bytes
+    #[prop(default = 0)]
+    pub reg_shift: u64,
+}
+
 fn create(cfg: &DeviceConfig) -> Result<Box<dyn Device>, String> {
-    let shift = cfg.u64("reg-shift");
+    let c = Config::from_config(cfg);
+    let shift = c.reg_shift;
     if shift > 3 {
         return Err(format!("reg-shift {shift} is out of range 0..=3"));
     }
     Ok(Box::new(Ns16550a {
         state: UartState::default(),
         shift: shift as u32,
-        backend: cfg.chardev("chardev"),
+        backend: c.chardev,
     }))
 }
 

@@ -8,7 +8,7 @@
 //! gateway (pending again at once if the input is still high).
 
 use hemu_runtime::device::{
-    Device, DeviceConfig, DeviceCtx, DeviceError, DeviceType, FdtNode, FdtValue, PropDesc, PropType,
+    Device, DeviceConfig, DeviceCtx, DeviceError, DeviceType, FdtNode, FdtValue, Properties,
 };
 use serde::{Deserialize, Serialize};
 
@@ -68,39 +68,35 @@ pub struct Plic {
 pub static TYPE: DeviceType = DeviceType {
     name: "plic",
     description: "SiFive platform-level interrupt controller (QEMU virt layout)",
-    props: &[
-        PropDesc {
-            name: "ndev",
-            ty: PropType::U64,
-            default: Some("96"),
-            doc: "number of interrupt sources (inputs 1..=ndev)",
-        },
-        PropDesc {
-            name: "num-contexts",
-            ty: PropType::U64,
-            default: Some("2"),
-            doc: "number of contexts (output c drives context c; virt: 2 per hart, M then S)",
-        },
-        PropDesc {
-            name: "num-harts",
-            ty: PropType::U64,
-            default: Some("0"),
-            doc: "if set, 2 contexts per hart (M then S), as QEMU's virt board: overrides num-contexts",
-        },
-    ],
+    props: Config::PROPS,
     create,
 };
 
+/// Properties.
+#[derive(Properties)]
+pub struct Config {
+    /// number of interrupt sources (inputs 1..=ndev)
+    #[prop(default = 96)]
+    pub ndev: u64,
+    /// number of contexts (output c drives context c; virt: 2 per hart, M then S)
+    #[prop(default = 2)]
+    pub num_contexts: u64,
+    /// if set, 2 contexts per hart (M then S), as QEMU's virt board: overrides num-contexts
+    #[prop(default = 0)]
+    pub num_harts: u64,
+}
+
 fn create(cfg: &DeviceConfig) -> Result<Box<dyn Device>, String> {
-    let ndev = cfg.u64("ndev");
+    let c = Config::from_config(cfg);
+    let ndev = c.ndev;
     if !(1..=MAX_SOURCES).contains(&ndev) {
         return Err(format!("ndev {ndev} is out of range 1..={MAX_SOURCES}"));
     }
-    let harts = cfg.u64("num-harts");
+    let harts = c.num_harts;
     let contexts = if harts > 0 {
         harts.saturating_mul(2)
     } else {
-        cfg.u64("num-contexts")
+        c.num_contexts
     };
     if !(1..=MAX_CONTEXTS).contains(&contexts) {
         return Err(format!(

@@ -45,6 +45,7 @@ impl Cluster {
             boot: BootInfo {
                 entry: reset_pc,
                 fdt: 0,
+                ..BootInfo::default()
             },
             kernel_addr: reset_pc.wrapping_add(2 << 20),
         }

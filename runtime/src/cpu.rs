@@ -144,6 +144,11 @@ pub struct BootInfo {
     pub entry: u64,
     /// Address of the device tree (or 0).
     pub fdt: u64,
+    /// Entry of the next boot stage (a kernel loaded after firmware), or 0.
+    pub next: u64,
+    /// Address of the boot-information block from
+    /// [`CpuModel::boot_info_block`], or 0.
+    pub info: u64,
 }
 
 /// Outcome of decoding bytes at an address.
@@ -210,6 +215,8 @@ pub trait Frontend: Sync {
 pub trait CpuModel: Send + Sync {
     /// Target name as QMP reports it (`riscv64`).
     fn target(&self) -> String;
+    /// The ISA (frontend) name (`riscv`): device-tree compatible strings.
+    fn isa_name(&self) -> &'static str;
     /// Guest word size in bits.
     fn word_bits(&self) -> u32;
     /// Data byte order.
@@ -254,6 +261,13 @@ pub trait CpuModel: Send + Sync {
     /// Extra device-tree properties of a vCPU node.
     fn fdt_cpu(&self) -> Vec<(String, crate::device::FdtValue)> {
         Vec::new()
+    }
+    /// A block of boot information the firmware of this ISA expects in
+    /// memory; the machine places it and passes its address in
+    /// `BootInfo::info`.
+    fn boot_info_block(&self, boot: &BootInfo) -> Option<Vec<u8>> {
+        let _ = boot;
+        None
     }
     /// Walk the page tables for `vaddr` (only called while `st.mmu_on`):
     /// the physical address and the permissions of its page, or the
@@ -303,6 +317,11 @@ pub trait ArchSupport<M> {
     /// Extra device-tree properties of a vCPU node (`riscv,isa`, ...).
     fn fdt_cpu(_m: &M) -> Vec<(String, crate::device::FdtValue)> {
         Vec::new()
+    }
+    /// A block of boot information the firmware of this ISA expects in
+    /// memory (RISC-V: OpenSBI's `fw_dynamic_info`), given the boot state.
+    fn boot_info_block(_m: &M, _boot: &BootInfo) -> Option<Vec<u8>> {
+        None
     }
     /// Walk the page tables for `vaddr` (only called while `mmu_on`).
     fn walk(

@@ -284,6 +284,13 @@ impl DeviceConfig {
     pub fn bool(&self, name: &str) -> bool {
         matches!(self.props.get(name), Some(PropValue::Bool(true)))
     }
+    /// A string property (empty if unset).
+    pub fn str(&self, name: &str) -> String {
+        match self.props.get(name) {
+            Some(PropValue::Str(s)) => s.clone(),
+            _ => String::new(),
+        }
+    }
     /// The character backend of a `Chardev` property (a null one if unset).
     pub fn chardev(&self, name: &str) -> CharBackend {
         self.chardevs
@@ -292,6 +299,20 @@ impl DeviceConfig {
             .unwrap_or_else(CharBackend::null)
     }
 }
+
+/// A device's typed configuration: its static property declarations and
+/// how to read resolved values. Implement it with `#[derive(Properties)]`
+/// (from `codegen/macros`, re-exported here) on a struct with one
+/// documented field per property.
+pub trait Properties: Sized {
+    /// The declarations, for [`DeviceType::props`].
+    const PROPS: &'static [PropDesc];
+    /// The values of a resolved configuration (every declared property is
+    /// present, so this cannot fail).
+    fn from_config(cfg: &DeviceConfig) -> Self;
+}
+
+pub use hemu_macros::Properties;
 
 /// A device type: an immutable entry of the device registry.
 pub struct DeviceType {

@@ -6,7 +6,7 @@
 //! `qemu-system-riscv64 -M virt,dumpdtb=...` of QEMU 7.2): `/chosen`,
 //! `/memory@...`, `/cpus` with one `cpu@k` and its interrupt controller
 //! per vCPU, and `/soc` (a `simple-bus`) with one node per device. Nothing
-//! here names an ISA: ISA words come from the CPU model (`target()` for
+//! here names an ISA: ISA words come from the CPU model (`isa_name()` for
 //! the `compatible` strings, `fdt_cpu()` for per-vCPU properties).
 //!
 //! The output is deterministic: nodes come in address order, phandles are
@@ -100,7 +100,7 @@ pub fn build(m: &Machine, cluster: usize, opts: &FdtOptions) -> Result<Vec<u8>, 
         .get(cluster)
         .ok_or_else(|| format!("device tree: no cluster {cluster}"))?;
     let space = &m.spaces[cl.space];
-    let target = cl.model.target();
+    let target = cl.model.isa_name().to_string();
 
     // RAM and devices in the cluster's address space, in address order.
     let mut memory = Vec::new();
@@ -268,7 +268,7 @@ fn write_cpus(
     intc_ph: impl Fn(usize) -> u32,
 ) -> Result<(), String> {
     let cl = &m.clusters[cluster];
-    let target = cl.model.target();
+    let target = cl.model.isa_name().to_string();
     let extra = cl.model.fdt_cpu();
     let has = |name: &str| extra.iter().any(|(k, _)| k == name);
     let cpus = w.begin_node("cpus").map_err(err)?;

@@ -16,6 +16,7 @@ pub mod linux;
 pub mod loader;
 pub mod machine;
 pub mod memory;
+pub mod qmp;
 pub mod tlb;
 
 /// IEEE 754 arithmetic with run-time rules per ISA (the per-vCPU float

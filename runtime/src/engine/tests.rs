@@ -16,6 +16,9 @@ impl CpuModel for Mock {
     fn target(&self) -> String {
         "mock".into()
     }
+    fn isa_name(&self) -> &'static str {
+        "mock"
+    }
     fn word_bits(&self) -> u32 {
         32
     }

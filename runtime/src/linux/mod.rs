@@ -278,6 +278,7 @@ impl Process {
             &BootInfo {
                 entry: loaded.entry,
                 fdt: 0,
+                ..BootInfo::default()
             },
         );
         if let Some(init) = abi.user_init {

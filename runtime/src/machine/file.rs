@@ -43,6 +43,10 @@ pub struct MachineFile {
     /// Generate a device tree for the boot cluster.
     #[serde(default)]
     pub fdt: Option<Value>,
+    /// Profiles: named device selections and parameter defaults
+    /// (see [`super::profile`]).
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Value>,
 }
 
 /// The `fdt:` section.

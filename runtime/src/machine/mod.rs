@@ -1,7 +1,9 @@
 //! Machines: built at run time from machine files, run by a deterministic
 //! round-robin scheduler over every vCPU of every cluster.
 
+pub mod boot;
 pub mod file;
+pub mod profile;
 
 use crate::cluster::Cluster;
 use crate::cpu::{BootInfo, Frontend};
@@ -155,6 +157,9 @@ pub struct Machine {
     /// Images loaded so far: (start, end, name), to refuse overlaps.
     loaded: Vec<(u64, u64, String)>,
     boot_cluster: usize,
+    /// Each device's configured property values, in `memory.devices`
+    /// order (for introspection: QMP's `qom-get`, `info qtree`).
+    pub device_props: Vec<Vec<(String, PropValue)>>,
 }
 
 impl Machine {
@@ -175,7 +180,20 @@ impl Machine {
 
     /// Build a machine from machine-file text.
     pub fn build(src: &Source, reg: &Registry, opts: BuildOptions) -> Result<Machine, FileError> {
-        let mf = file::parse(src)?;
+        Machine::build_profile(src, reg, opts, None)
+    }
+
+    /// [`Machine::build`], narrowed to one of the file's profiles.
+    pub fn build_profile(
+        src: &Source,
+        reg: &Registry,
+        opts: BuildOptions,
+        profile: Option<&str>,
+    ) -> Result<Machine, FileError> {
+        let mut mf = file::parse(src)?;
+        if let Some(p) = profile {
+            profile::apply(src, &mut mf, p)?;
+        }
         let params = file::resolve_params(src, &mf, &opts.params)?;
         let sub = |v: &serde_yaml::Value| file::substitute(src, v, &params);
         let mut memory = Memory::default();
@@ -206,6 +224,7 @@ impl Machine {
             memory.ram.push(block);
         }
 
+        let mut device_props = Vec::new();
         for raw in &mf.devices {
             let id = file::entry_id(raw);
             let anchor = format!("id: {id}");
@@ -226,6 +245,7 @@ impl Machine {
                 return Err(src.err_at(&anchor, format!("duplicate id '{}'", d.id)));
             }
             let cfg = device_config(src, &d, ty, &opts.serials, &anchor)?;
+            device_props.push(cfg.props.clone().into_iter().collect());
             let dev = (ty.create)(&cfg)
                 .map_err(|e| src.err_at(&anchor, format!("device {}: {e}", d.id)))?;
             ids.insert(
@@ -490,6 +510,7 @@ impl Machine {
             fdt,
             loaded: Vec::new(),
             boot_cluster: boot_cluster.unwrap_or(0),
+            device_props,
         };
         m.reset();
         Ok(m)
@@ -618,6 +639,45 @@ impl Machine {
         Ok(Some(addr))
     }
 
+    /// Record the entry of the next boot stage (a kernel loaded after
+    /// firmware), for the firmware's boot-information block.
+    pub fn set_next_stage(&mut self, entry: u64) {
+        let c = self.boot_cluster;
+        self.clusters[c].boot.next = entry;
+    }
+
+    /// Write the boot-information block the boot cluster's ISA asks for
+    /// (if any) into RAM — 4 KiB below the device tree, or at the top of
+    /// the RAM holding the start address — and pass its address at reset.
+    pub fn place_boot_info(&mut self) -> Result<Option<u64>, String> {
+        let c = self.boot_cluster;
+        let boot = self.clusters[c].boot;
+        let Some(block) = self.clusters[c].model.boot_info_block(&boot) else {
+            return Ok(None);
+        };
+        let space = &self.spaces[self.clusters[c].space];
+        let ram = space
+            .regions()
+            .iter()
+            .filter(|r| matches!(r.target, Target::Ram { .. }))
+            .find(|r| r.base <= boot.entry && boot.entry <= r.last())
+            .ok_or("no RAM for the boot information")?;
+        let top = if boot.fdt != 0 {
+            boot.fdt
+        } else {
+            ram.last().saturating_add(1)
+        };
+        let addr = top
+            .checked_sub(0x1000)
+            .filter(|a| *a >= ram.base && block.len() <= 0x1000)
+            .ok_or("no room for the boot information")?;
+        self.claim("the boot information", &[(addr, addr + block.len() as u64)])
+            .map_err(|e| e.to_string())?;
+        crate::loader::load_raw(&mut self.bus(c), addr, &block).map_err(|e| e.to_string())?;
+        self.clusters[c].boot.info = addr;
+        Ok(Some(addr))
+    }
+
     /// Set the boot information of the boot cluster.
     pub fn set_boot(&mut self, boot: BootInfo) {
         let c = self.boot_cluster;
@@ -636,6 +696,17 @@ impl Machine {
 
     /// Run until shutdown, a crash, or `limit` instructions per vCPU.
     pub fn run(&mut self, limit: Option<u64>) -> RunResult {
+        self.run_with(limit, &mut |_| None)
+    }
+
+    /// [`Machine::run`], calling `poll` between quanta (a monitor serving
+    /// commands): it may change the machine, block while it is paused, or
+    /// end the run by returning a result.
+    pub fn run_with(
+        &mut self,
+        limit: Option<u64>,
+        poll: &mut dyn FnMut(&mut Machine) -> Option<RunResult>,
+    ) -> RunResult {
         let start: Vec<Vec<u64>> = self
             .clusters
             .iter()
@@ -654,7 +725,7 @@ impl Machine {
                 for (i, cpu) in cl.cpus.iter_mut().enumerate() {
                     let budget = match limit {
                         Some(l) => {
-                            let used = cpu.insns - start[ci][i];
+                            let used = cpu.insns.saturating_sub(start[ci][i]);
                             if used >= l {
                                 continue;
                             }
@@ -727,6 +798,9 @@ impl Machine {
                 self.time_ns += most.max(1) * self.insn_ns;
             }
             if let Some(r) = self.tick_devices() {
+                return r;
+            }
+            if let Some(r) = poll(self) {
                 return r;
             }
         }

@@ -153,7 +153,10 @@ pub struct Model {
 }
 impl CpuModel for Model {
     fn target(&self) -> String {
-        format!("riscv",)
+        format!("riscv{}", self.p.xlen)
+    }
+    fn isa_name(&self) -> &'static str {
+        "riscv"
     }
     fn word_bits(&self) -> u32 {
         self.p.xlen as u32
@@ -238,6 +241,9 @@ impl CpuModel for Model {
     }
     fn fdt_cpu(&self) -> Vec<(String, hemu_runtime::device::FdtValue)> {
         <crate::support::Support as ArchSupport<Model>>::fdt_cpu(self)
+    }
+    fn boot_info_block(&self, boot: &BootInfo) -> Option<Vec<u8>> {
+        <crate::support::Support as ArchSupport<Model>>::boot_info_block(self, boot)
     }
     fn walk(
         &self,

@@ -23,6 +23,14 @@ use hemu_runtime::tlb::TlbFill;
 const A0: usize = 10;
 /// Index of x11 (a1).
 const A1: usize = 11;
+/// Index of x12 (a2).
+const A2: usize = 12;
+/// `fw_dynamic_info.magic`: "OSBI".
+const FW_DYNAMIC_MAGIC: u64 = 0x4942_534f;
+/// `fw_dynamic_info.version` we write (with `boot_hart`).
+const FW_DYNAMIC_VERSION: u64 = 2;
+/// `next_mode`: supervisor.
+const FW_DYNAMIC_NEXT_S: u64 = 1;
 
 /// RISC-V's hand-written hooks.
 pub struct Support;
@@ -37,7 +45,29 @@ impl ArchSupport<Model> for Support {
         st.pc = boot.entry;
         st.regs[A0] = st.index as u64;
         st.regs[A1] = boot.fdt;
+        st.regs[A2] = boot.info;
         mmu::update_mode(st);
+    }
+
+    /// OpenSBI's `fw_dynamic_info` (as QEMU's virt board writes it): magic,
+    /// version, next stage address and mode, options, boot hart — each an
+    /// XLEN-sized little-endian word.
+    fn boot_info_block(m: &Model, boot: &BootInfo) -> Option<Vec<u8>> {
+        let words = [
+            FW_DYNAMIC_MAGIC,
+            FW_DYNAMIC_VERSION,
+            boot.next,
+            FW_DYNAMIC_NEXT_S,
+            0,
+            0,
+        ];
+        let size = (m.p.xlen / 8) as usize;
+        Some(
+            words
+                .iter()
+                .flat_map(|w| w.to_le_bytes()[..size].to_vec())
+                .collect(),
+        )
     }
 
     fn take_trap(_m: &Model, st: &mut CpuState, t: &Trap) -> TrapOutcome {
