@@ -20,7 +20,7 @@ pub enum MachineCmd {
         profile: Option<String>,
     },
     /// Validate machine files: parse each and build it as it is and with
-    /// every profile; errors name the file and line.
+    /// every profile; errors name the file, line and column.
     Check {
         /// Machine files (or names).
         #[arg(required = true, value_name = "FILE")]

@@ -108,15 +108,16 @@ fn bad_profiles_are_reported_with_file_and_line() {
         .text
         .replace("devices: [test, uart0]", "devices: [test, uart9]");
     let e = build(&bad, Some("minimal")).err().unwrap();
-    let line = bad
+    // The position of the offending id itself: line and column.
+    let (line, col) = bad
         .text
         .lines()
-        .position(|l| l.contains("minimal:"))
-        .unwrap()
-        + 1;
+        .enumerate()
+        .find_map(|(i, l)| l.find("uart9").map(|c| (i + 1, c + 1)))
+        .unwrap();
     assert!(
         e.contains(&format!(
-            "virt.yaml:{line}: profile minimal: no device 'uart9'"
+            "virt.yaml:{line}:{col}: profile minimal: no device 'uart9'"
         )),
         "{e}"
     );

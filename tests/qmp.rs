@@ -951,3 +951,299 @@ fn machine_create_takes_an_inline_machine_and_profiles() {
         "Hello from hemu (rv64)\n"
     );
 }
+
+#[test]
+fn types_properties_hotplug_memsave_and_schema() {
+    let dir = tmpdir("admin");
+    let sock = dir.join("qmp.sock");
+    let spin = spin_image(&dir);
+    let mut hemu = Hemu::spawn(&[
+        "-M",
+        "virt",
+        "-kernel",
+        spin.to_str().unwrap(),
+        "-serial",
+        "null",
+        "-qmp",
+        &format!("unix:{},server,wait=off", sock.display()),
+    ]);
+    let mut q = Qmp::unix(&sock);
+    q.greet();
+
+    // 1. qom-list-types
+    let types = q.ok("qom-list-types", json!({}));
+    let types = types.as_array().unwrap();
+    let find = |n: &str| types.iter().find(|t| t["name"] == n).cloned();
+    assert_eq!(
+        find("ns16550a"),
+        Some(json!({"name": "ns16550a", "parent": "sys-bus-device", "x-compiled-in": true}))
+    );
+    assert_eq!(find("riscv-cpu").unwrap()["parent"], json!("cpu"));
+    assert!(find("device").is_none(), "abstract types only on request");
+    let cpus = q.ok("qom-list-types", json!({"implements": "cpu"}));
+    assert!(cpus
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["name"].as_str().unwrap().ends_with("-cpu")));
+    // The type qom-list shows for a vCPU is listed, under its ISA's.
+    let cpu_ty = q.ok(
+        "qom-get",
+        json!({"path": "/machine/cpus/cpu0", "property": "type"}),
+    );
+    assert!(cpus.as_array().unwrap().iter().any(|t| t["name"] == cpu_ty));
+    let all = q.ok(
+        "qom-list-types",
+        json!({"abstract": true, "implements": "device"}),
+    );
+    assert!(all
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["name"] == "sys-bus-device"));
+    assert!(all
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["name"] == "goldfish_rtc"));
+
+    // 2. device-list-properties
+    let props = q.ok("device-list-properties", json!({"typename": "ns16550a"}));
+    let shift = props
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "reg-shift")
+        .unwrap();
+    assert_eq!(shift["type"], json!("uint64"));
+    assert_eq!(shift["default-value"], json!(0));
+    assert!(shift["description"].as_str().unwrap().contains("spacing"));
+    assert_eq!(
+        q.err("device-list-properties", json!({"typename": "nope"})),
+        ("DeviceNotFound".into(), "Device 'nope' not found".into())
+    );
+    assert!(q
+        .err("device-list-properties", json!({"typename": "device"}))
+        .1
+        .contains("non-abstract device type"));
+
+    // 3. qom-set on a realized device is refused, loudly.
+    let (class, desc) = q.err(
+        "qom-set",
+        json!({"path": "/machine/uart0", "property": "reg-shift", "value": 2}),
+    );
+    assert_eq!(class, "GenericError");
+    assert!(
+        desc.contains("can only be set before the machine is realized"),
+        "{desc}"
+    );
+    assert!(q
+        .err(
+            "qom-set",
+            json!({"path": "/machine/uart0", "property": "nope", "value": 2})
+        )
+        .1
+        .contains("not found"));
+    assert!(q
+        .err(
+            "qom-set",
+            json!({"path": "/machine/cpus/cpu0", "property": "pc", "value": 2})
+        )
+        .1
+        .contains("not writable"));
+
+    // 4. device_add: every failure leaves the machine as it was.
+    let before = (q.names("/machine"), q.hmp("info mtree"));
+    let failures = [
+        json!({"driver": "nope", "id": "x", "addr": 0x200000}),
+        json!({"driver": "goldfish_rtc", "id": "x", "addr": 0x200000, "bogus": 1}),
+        json!({"driver": "goldfish_rtc", "id": "x", "addr": 0x200000, "start-time": "soon"}),
+        json!({"driver": "ns16550a", "id": "x", "addr": 0x200000, "reg-shift": 9}),
+        json!({"driver": "goldfish_rtc", "id": "x", "addr": 0x1000_0000}),
+        json!({"driver": "goldfish_rtc", "id": "x", "addr": 0x100800}),
+        json!({"driver": "goldfish_rtc", "id": "uart0", "addr": 0x200000}),
+        json!({"driver": "goldfish_rtc", "id": "x"}),
+    ];
+    for f in failures {
+        let (class, desc) = q.err("device_add", f.clone());
+        assert_eq!(class, "GenericError", "{f}: {desc}");
+        assert_eq!(
+            (q.names("/machine"), q.hmp("info mtree")),
+            before,
+            "{f} changed the machine"
+        );
+    }
+    q.ok(
+        "device_add",
+        json!({"driver": "goldfish_rtc", "id": "rtc2", "addr": "0x200000", "start-time": 5}),
+    );
+    assert!(q
+        .names("/machine")
+        .contains(&("rtc2".into(), "child<goldfish_rtc>".into())));
+    assert!(
+        q.hmp("info mtree").contains(": rtc2"),
+        "{}",
+        q.hmp("info mtree")
+    );
+    assert_eq!(
+        q.ok("qom-get", json!({"path": "rtc2", "property": "base"})),
+        json!(0x200000)
+    );
+    assert_eq!(
+        q.ok("qom-get", json!({"path": "rtc2", "property": "start-time"})),
+        json!(5)
+    );
+    assert!(q
+        .err(
+            "qom-set",
+            json!({"path": "rtc2", "property": "start-time", "value": 1})
+        )
+        .1
+        .contains("before the machine is realized"));
+    q.ok("device_del", json!({"id": "rtc2"}));
+    assert_eq!(
+        q.event("DEVICE_DELETED")["data"],
+        json!({"device": "rtc2", "path": "/machine/rtc2"})
+    );
+    assert_eq!(
+        q.err("device_del", json!({"id": "rtc2"})).0,
+        "DeviceNotFound"
+    );
+
+    // 5. memsave / pmemsave
+    let phys = dir.join("phys.bin");
+    let virt = dir.join("virt.bin");
+    q.ok(
+        "pmemsave",
+        json!({"val": 0x8000_0000u64, "size": 8, "filename": phys.to_str().unwrap()}),
+    );
+    assert_eq!(
+        std::fs::read(&phys).unwrap()[..4],
+        0x0000_006fu32.to_le_bytes()
+    );
+    q.ok(
+        "memsave",
+        json!({"val": 0x8000_0000u64, "size": 8, "filename": virt.to_str().unwrap(), "cpu-index": 0}),
+    );
+    assert_eq!(std::fs::read(&virt).unwrap(), std::fs::read(&phys).unwrap());
+    let big = dir.join("big.bin");
+    q.ok(
+        "pmemsave",
+        json!({"val": 0x8000_0000u64, "size": 0x20000, "filename": big.to_str().unwrap()}),
+    );
+    assert_eq!(std::fs::metadata(&big).unwrap().len(), 0x20000);
+    let bad = dir.join("bad.bin");
+    for (cmd, addr) in [
+        ("pmemsave", 0u64),
+        ("memsave", 0x7fff_fffc),
+        ("pmemsave", 0x10000000),
+    ] {
+        let (class, desc) = q.err(
+            cmd,
+            json!({"val": addr, "size": 16, "filename": bad.to_str().unwrap()}),
+        );
+        assert_eq!(class, "GenericError");
+        assert!(desc.starts_with("Invalid addr"), "{desc}");
+        assert!(!bad.exists());
+    }
+    assert!(q
+        .err(
+            "memsave",
+            json!({"val": 0x8000_0000u64, "size": 4, "filename": virt.to_str().unwrap(), "cpu-index": 9})
+        )
+        .1
+        .contains("cpu-index"));
+
+    // 6. query-qmp-schema
+    let schema = q.ok("query-qmp-schema", json!({}));
+    assert_eq!(schema, q.ok("query-qmp-schema", json!({})), "deterministic");
+    let schema = schema.as_array().unwrap();
+    let entry = |n: &str| schema.iter().find(|e| e["name"] == n).unwrap().clone();
+    for c in q.ok("query-commands", json!({})).as_array().unwrap() {
+        let e = entry(c["name"].as_str().unwrap());
+        assert_eq!(e["meta-type"], json!("command"));
+        let arg = entry(e["arg-type"].as_str().unwrap());
+        assert_eq!(arg["meta-type"], json!("object"));
+        for m in arg["members"].as_array().unwrap() {
+            let t = entry(m["type"].as_str().unwrap());
+            assert_eq!(t["meta-type"], json!("builtin"), "{m}");
+        }
+    }
+    let ms = entry(entry("memsave")["arg-type"].as_str().unwrap());
+    assert_eq!(
+        ms["members"],
+        json!([{"name": "val", "type": "int"}, {"name": "size", "type": "int"},
+            {"name": "filename", "type": "str"},
+            {"name": "cpu-index", "type": "int", "default": null}])
+    );
+    assert_eq!(entry("DEVICE_DELETED")["meta-type"], json!("event"));
+    let uart = entry("x-device-props-ns16550a");
+    assert!(uart["members"]
+        .as_array()
+        .unwrap()
+        .contains(&json!({"name": "reg-shift", "type": "int", "default": null})));
+
+    q.ok("quit", json!({}));
+    assert_eq!(hemu.wait(Duration::from_secs(20)).code(), Some(0));
+}
+
+#[test]
+fn qom_set_configures_devices_before_the_machine_is_realized() {
+    let dir = tmpdir("qomset");
+    let sock = dir.join("qmp.sock");
+    let mut hemu = Hemu::spawn(&[
+        "-qmp",
+        &format!("unix:{},server,wait=off", sock.display()),
+        "-serial",
+        "null",
+    ]);
+    let mut q = Qmp::unix(&sock);
+    q.greet();
+    assert_eq!(
+        q.err(
+            "qom-set",
+            json!({"path": "/machine/uart0", "property": "reg-shift", "value": 2})
+        )
+        .0,
+        "DeviceNotFound",
+        "no machine yet"
+    );
+    q.ok("machine-create", json!({"file": "virt"}));
+    q.ok(
+        "qom-set",
+        json!({"path": "/machine/uart0", "property": "reg-shift", "value": 2}),
+    );
+    assert_eq!(
+        q.ok("qom-get", json!({"path": "uart0", "property": "reg-shift"})),
+        json!(2)
+    );
+    // Typed, and checked by the model: the device is unchanged.
+    assert!(q
+        .err(
+            "qom-set",
+            json!({"path": "uart0", "property": "reg-shift", "value": "wide"})
+        )
+        .1
+        .contains("expects an unsigned integer"));
+    assert!(q
+        .err(
+            "qom-set",
+            json!({"path": "uart0", "property": "reg-shift", "value": 7})
+        )
+        .1
+        .contains("out of range"));
+    assert_eq!(
+        q.ok("qom-get", json!({"path": "uart0", "property": "reg-shift"})),
+        json!(2)
+    );
+    q.ok(
+        "qom-set",
+        json!({"path": "rtc", "property": "start-time", "value": "0x10"}),
+    );
+    assert_eq!(
+        q.ok("qom-get", json!({"path": "rtc", "property": "start-time"})),
+        json!(16)
+    );
+    q.ok("quit", json!({}));
+    assert_eq!(hemu.wait(Duration::from_secs(20)).code(), Some(0));
+}

@@ -191,25 +191,26 @@ impl Machine {
         profile: Option<&str>,
     ) -> Result<Machine, FileError> {
         let mut mf = file::parse(src)?;
+        profile::check(&mf)?;
         if let Some(p) = profile {
             profile::apply(src, &mut mf, p)?;
         }
         let params = file::resolve_params(src, &mf, &opts.params)?;
-        let sub = |v: &serde_yaml::Value| file::substitute(src, v, &params);
+        let at = &mf.at;
+        let sub = |o: &file::Origin, v: &serde_yaml::Value| file::substitute(at, o, v, &params);
         let mut memory = Memory::default();
         // Ids of RAM blocks and devices, to map them into address spaces.
         let mut ids: BTreeMap<String, Target> = BTreeMap::new();
         let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
 
-        for raw in &mf.memory {
-            let id = file::entry_id(raw);
-            let anchor = format!("id: {id}");
-            let r: file::RamSpec = file::typed(src, sub(raw)?, &anchor, "memory")?;
+        for (i, raw) in mf.memory.iter().enumerate() {
+            let o = at.memory.get(i).cloned().unwrap_or_default();
+            let r: file::RamSpec = file::typed(at, &o, sub(&o, raw)?, "memory")?;
             let size = parse_u64(&r.size)
                 .filter(|s| *s > 0)
-                .ok_or_else(|| src.err_at(&anchor, format!("memory {}: bad size", r.id)))?;
+                .ok_or_else(|| at.val(&o.sub(".size"), format!("memory {}: bad size", r.id)))?;
             if ids.contains_key(&r.id) {
-                return Err(src.err_at(&anchor, format!("duplicate id '{}'", r.id)));
+                return Err(at.val(&o.sub(".id"), format!("duplicate id '{}'", r.id)));
             }
             ids.insert(
                 r.id.clone(),
@@ -220,19 +221,18 @@ impl Machine {
             );
             sizes.insert(r.id.clone(), size);
             let block = RamBlock::new(&format!("/machine/{}", r.id), size, r.read_only)
-                .map_err(|e| src.err_at(&anchor, format!("memory {}: {e}", r.id)))?;
+                .map_err(|e| at.val(&o.sub(".size"), format!("memory {}: {e}", r.id)))?;
             memory.ram.push(block);
         }
 
         let mut device_props = Vec::new();
-        for raw in &mf.devices {
-            let id = file::entry_id(raw);
-            let anchor = format!("id: {id}");
-            let d: file::DeviceSpec = file::typed(src, sub(raw)?, &anchor, "device")?;
+        for (i, raw) in mf.devices.iter().enumerate() {
+            let o = at.devices.get(i).cloned().unwrap_or_default();
+            let d: file::DeviceSpec = file::typed(at, &o, sub(&o, raw)?, "device")?;
             let Some(ty) = reg.device(&d.ty) else {
                 let names: Vec<&str> = reg.devices.iter().map(|t| t.name).collect();
-                return Err(src.err_at(
-                    &format!("type: {}", d.ty),
+                return Err(at.val(
+                    &o.sub(".type"),
                     format!(
                         "device {}: unknown device type '{}'{}",
                         d.id,
@@ -242,12 +242,11 @@ impl Machine {
                 ));
             };
             if ids.contains_key(&d.id) {
-                return Err(src.err_at(&anchor, format!("duplicate id '{}'", d.id)));
+                return Err(at.val(&o.sub(".id"), format!("duplicate id '{}'", d.id)));
             }
-            let cfg = device_config(src, &d, ty, &opts.serials, &anchor)?;
+            let cfg = device_config(at, &o, &d, ty, &opts.serials)?;
             device_props.push(cfg.props.clone().into_iter().collect());
-            let dev = (ty.create)(&cfg)
-                .map_err(|e| src.err_at(&anchor, format!("device {}: {e}", d.id)))?;
+            let dev = (ty.create)(&cfg).map_err(|e| at.val(&o, format!("device {}: {e}", d.id)))?;
             ids.insert(
                 d.id.clone(),
                 Target::Mmio {
@@ -267,13 +266,17 @@ impl Machine {
         let mut space_ids = BTreeMap::new();
         for (name, maps) in &mf.address_spaces {
             let mut space = AddressSpace::new(name);
-            for raw in maps {
-                let target_id = raw.get("map").and_then(scalar_text).unwrap_or_default();
-                let anchor = format!("map: {target_id}");
-                let m: file::MapSpec = file::typed(src, sub(raw)?, &anchor, "mapping")?;
+            for (i, raw) in maps.iter().enumerate() {
+                let o = at
+                    .maps
+                    .get(name)
+                    .and_then(|l| l.get(i))
+                    .cloned()
+                    .unwrap_or_default();
+                let m: file::MapSpec = file::typed(at, &o, sub(&o, raw)?, "mapping")?;
                 let Some(target) = ids.get(&m.map).copied() else {
-                    return Err(src.err_at(
-                        &anchor,
+                    return Err(at.val(
+                        &o.sub(".map"),
                         format!(
                             "address space {name}: '{}' is no memory or device id",
                             m.map
@@ -285,7 +288,10 @@ impl Machine {
                         v.as_ref()
                             .map(|v| {
                                 parse_u64(v).ok_or_else(|| {
-                                    src.err_at(&anchor, format!("mapping of {}: bad {what}", m.map))
+                                    at.val(
+                                        &o.sub(&format!(".{what}")),
+                                        format!("mapping of {}: bad {what}", m.map),
+                                    )
                                 })
                             })
                             .transpose()
@@ -297,17 +303,19 @@ impl Machine {
                 let target = match target {
                     Target::Ram { block, .. } => {
                         if offset.checked_add(size).is_none_or(|e| e > full) {
-                            return Err(src.err_at(
-                                &anchor,
-                                format!("mapping of {} runs past its end", m.map),
-                            ));
+                            return Err(
+                                at.val(&o, format!("mapping of {} runs past its end", m.map))
+                            );
                         }
                         Target::Ram { block, offset }
                     }
                     t => t,
                 };
                 if base.checked_add(size.saturating_sub(1)).is_none() {
-                    return Err(src.err_at(&anchor, format!("mapping of {} wraps around", m.map)));
+                    return Err(at.val(
+                        &o.sub(".base"),
+                        format!("mapping of {} wraps around", m.map),
+                    ));
                 }
                 space
                     .map(Region {
@@ -316,7 +324,7 @@ impl Machine {
                         size,
                         target,
                     })
-                    .map_err(|e| src.err_at(&anchor, format!("address space {name}: {e}")))?;
+                    .map_err(|e| at.val(&o.sub(".base"), format!("address space {name}: {e}")))?;
             }
             space_ids.insert(name.clone(), spaces.len());
             spaces.push(space);
@@ -324,14 +332,13 @@ impl Machine {
 
         let mut clusters = Vec::new();
         let mut boot_cluster = None;
-        for raw in &mf.clusters {
-            let id = file::entry_id(raw);
-            let anchor = format!("id: {id}");
-            let c: file::ClusterSpec = file::typed(src, sub(raw)?, &anchor, "cluster")?;
+        for (i, raw) in mf.clusters.iter().enumerate() {
+            let o = at.clusters.get(i).cloned().unwrap_or_default();
+            let c: file::ClusterSpec = file::typed(at, &o, sub(&o, raw)?, "cluster")?;
             let Some(fe) = reg.frontend(&c.arch) else {
                 let names: Vec<&str> = reg.frontends.iter().map(|f| f.name()).collect();
-                return Err(src.err_at(
-                    &format!("arch: {}", c.arch),
+                return Err(at.val(
+                    &o.sub(".arch"),
                     format!(
                         "cluster {}: unknown arch '{}'{}",
                         c.id,
@@ -347,27 +354,36 @@ impl Machine {
                 .collect();
             let model = fe
                 .configure(&config)
-                .map_err(|e| src.err_at(&anchor, format!("cluster {}: {e}", c.id)))?;
+                .map_err(|e| at.val(&o.sub(".config"), format!("cluster {}: {e}", c.id)))?;
             let n = parse_u64(&c.cpus)
                 .filter(|n| (1..=1024).contains(n))
                 .ok_or_else(|| {
-                    src.err_at(&anchor, format!("cluster {}: cpus must be 1..1024", c.id))
+                    at.val(
+                        &o.sub(".cpus"),
+                        format!("cluster {}: cpus must be 1..1024", c.id),
+                    )
                 })?;
             let Some(&space) = space_ids.get(&c.address_space) else {
-                return Err(src.err_at(
-                    &format!("address_space: {}", c.address_space),
+                return Err(at.val(
+                    &o.sub(".address_space"),
                     format!("cluster {}: no address space '{}'", c.id, c.address_space),
                 ));
             };
             let reset_pc = match &c.reset_pc {
                 Some(v) => parse_u64(v).ok_or_else(|| {
-                    src.err_at(&anchor, format!("cluster {}: bad reset_pc", c.id))
+                    at.val(
+                        &o.sub(".reset_pc"),
+                        format!("cluster {}: bad reset_pc", c.id),
+                    )
                 })?,
                 None => 0,
             };
             let kernel_addr = match &c.kernel_addr {
                 Some(v) => parse_u64(v).ok_or_else(|| {
-                    src.err_at(&anchor, format!("cluster {}: bad kernel_addr", c.id))
+                    at.val(
+                        &o.sub(".kernel_addr"),
+                        format!("cluster {}: bad kernel_addr", c.id),
+                    )
                 })?,
                 None => reset_pc.wrapping_add(2 << 20),
             };
@@ -382,18 +398,17 @@ impl Machine {
             clusters.push(cl);
         }
         if clusters.is_empty() {
-            return Err(src.err_at("clusters:", "a machine needs at least one cluster"));
+            return Err(at.key(&at.top("clusters"), "a machine needs at least one cluster"));
         }
         let mut irq_routes: BTreeMap<(usize, u32), Vec<IrqTarget>> = BTreeMap::new();
-        for raw in &mf.irqs {
-            let from = raw.get("from").and_then(scalar_text).unwrap_or_default();
-            let anchor = format!("from: {from}");
-            let w: file::IrqSpec = file::typed(src, sub(raw)?, &anchor, "irq")?;
-            let dev_index = |id: &str| match ids.get(id) {
+        for (i, raw) in mf.irqs.iter().enumerate() {
+            let o = at.irqs.get(i).cloned().unwrap_or_default();
+            let w: file::IrqSpec = file::typed(at, &o, sub(&o, raw)?, "irq")?;
+            let dev_index = |id: &str, key: &str| match ids.get(id) {
                 Some(Target::Mmio { device }) => Ok(*device),
-                _ => Err(src.err_at(&anchor, format!("irq: '{id}' is not a device id"))),
+                _ => Err(at.val(&o.sub(key), format!("irq: '{id}' is not a device id"))),
             };
-            let from_dev = dev_index(&w.from)?;
+            let from_dev = dev_index(&w.from, ".from")?;
             let num = |v: &Option<serde_yaml::Value>, what: &str| -> Result<u32, FileError> {
                 match v {
                     None => Ok(0),
@@ -401,14 +416,17 @@ impl Machine {
                         .filter(|n| *n < 1 << 16)
                         .map(|n| n as u32)
                         .ok_or_else(|| {
-                            src.err_at(&anchor, format!("irq from {}: bad {what}", w.from))
+                            at.val(
+                                &o.sub(&format!(".{what}")),
+                                format!("irq from {}: bad {what}", w.from),
+                            )
                         }),
                 }
             };
             let out = num(&w.out, "out")?;
             match (&w.to, &w.to_cpus) {
                 (Some(to), None) => {
-                    let d = dev_index(to)?;
+                    let d = dev_index(to, ".to")?;
                     let input = num(&w.input, "input")?;
                     irq_routes
                         .entry((from_dev, out))
@@ -417,23 +435,24 @@ impl Machine {
                 }
                 (None, Some(c)) => {
                     let Some(ci) = clusters.iter().position(|x| &x.id == c) else {
-                        return Err(
-                            src.err_at(&anchor, format!("irq from {}: no cluster '{c}'", w.from))
-                        );
+                        return Err(at.val(
+                            &o.sub(".to_cpus"),
+                            format!("irq from {}: no cluster '{c}'", w.from),
+                        ));
                     };
                     if w.lines.is_empty() {
-                        return Err(src.err_at(
-                            &anchor,
+                        return Err(at.val(
+                            &o,
                             format!("irq from {}: `lines` names the vCPU inputs", w.from),
                         ));
                     }
                     let known = clusters[ci].model.irq_lines();
                     let mut nums = Vec::new();
-                    for l in &w.lines {
+                    for (j, l) in w.lines.iter().enumerate() {
                         let Some((_, n)) = known.iter().find(|(name, _)| name == l) else {
                             let names: Vec<&str> = known.iter().map(|(n, _)| *n).collect();
-                            return Err(src.err_at(
-                                &anchor,
+                            return Err(at.val(
+                                &o.sub(&format!(".lines[{j}]")),
                                 format!(
                                     "irq from {}: vCPUs of {c} have no input line '{l}'{}",
                                     w.from,
@@ -454,8 +473,8 @@ impl Machine {
                     }
                 }
                 _ => {
-                    return Err(src.err_at(
-                        &anchor,
+                    return Err(at.val(
+                        &o,
                         format!(
                             "irq from {}: give either `to` (a device) or `to_cpus` (a cluster)",
                             w.from
@@ -465,28 +484,38 @@ impl Machine {
             }
         }
         let insn_ns = match &mf.insn_ns {
-            Some(v) => parse_u64(&sub(v)?)
-                .filter(|q| (1..=1_000_000).contains(q))
-                .ok_or_else(|| src.err_at("insn_ns:", "insn_ns must be 1..1000000"))?,
+            Some(v) => {
+                let o = at.top("insn_ns");
+                parse_u64(&sub(&o, v)?)
+                    .filter(|q| (1..=1_000_000).contains(q))
+                    .ok_or_else(|| at.val(&o, "insn_ns must be 1..1000000"))?
+            }
             None => 10,
         };
         let quantum = match &mf.quantum {
-            Some(v) => parse_u64(&sub(v)?)
-                .filter(|q| *q > 0)
-                .ok_or_else(|| src.err_at("quantum:", "quantum must be a positive integer"))?,
+            Some(v) => {
+                let o = at.top("quantum");
+                parse_u64(&sub(&o, v)?)
+                    .filter(|q| *q > 0)
+                    .ok_or_else(|| at.val(&o, "quantum must be a positive integer"))?
+            }
             None => 10_000,
         };
         let fdt = match &mf.fdt {
             Some(v) => {
-                let f: file::FdtSpec = file::typed(src, sub(v)?, "fdt:", "fdt")?;
+                let o = at.top("fdt");
+                let f: file::FdtSpec = file::typed(at, &o, sub(&o, v)?, "fdt")?;
                 let tb = parse_u64(&f.timebase_frequency)
                     .filter(|t| (1..=u32::MAX as u64).contains(t))
-                    .ok_or_else(|| src.err_at("fdt:", "fdt: bad timebase_frequency"))?;
+                    .ok_or_else(|| {
+                        at.val(&o.sub(".timebase_frequency"), "fdt: bad timebase_frequency")
+                    })?;
                 if let Some(s) = &f.stdout {
                     if !matches!(ids.get(s), Some(Target::Mmio { .. })) {
-                        return Err(
-                            src.err_at("fdt:", format!("fdt: stdout '{s}' is not a device id"))
-                        );
+                        return Err(at.val(
+                            &o.sub(".stdout"),
+                            format!("fdt: stdout '{s}' is not a device id"),
+                        ));
                     }
                 }
                 Some(crate::fdt::FdtOptions {
@@ -918,18 +947,18 @@ impl Machine {
 }
 
 fn device_config(
-    src: &Source,
+    at: &file::Origins,
+    o: &file::Origin,
     d: &file::DeviceSpec,
     ty: &DeviceType,
     serials: &[CharBackend],
-    anchor: &str,
 ) -> Result<DeviceConfig, FileError> {
     let mut cfg = DeviceConfig::default();
     for k in d.props.keys() {
         if !ty.props.iter().any(|p| p.name == k) {
             let names: Vec<&str> = ty.props.iter().map(|p| p.name).collect();
-            return Err(src.err_at(
-                &format!("{k}:"),
+            return Err(at.key(
+                &o.sub(&format!(".props.{k}")),
                 format!(
                     "device {}: {} has no property '{k}'{}",
                     d.id,
@@ -945,15 +974,15 @@ fn device_config(
             (Some(v), _) => scalar_text(v).unwrap_or_default(),
             (None, Some(def)) => def.to_string(),
             (None, None) => {
-                return Err(src.err_at(
-                    anchor,
+                return Err(at.val(
+                    &o.sub(".props"),
                     format!("device {}: property '{}' is required", d.id, p.name),
                 ))
             }
         };
         let bad = || {
-            src.err_at(
-                anchor,
+            at.val(
+                &o.sub(&format!(".props.{}", p.name)),
                 format!(
                     "device {}: property {} must be {}, not '{text}'",
                     d.id, p.name, p.ty

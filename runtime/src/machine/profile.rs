@@ -40,12 +40,12 @@ pub struct ProfileSpec {
 }
 
 /// The profiles of a machine file: (name, doc), by name.
-pub fn list(src: &Source, mf: &MachineFile) -> Result<Vec<(String, String)>, FileError> {
+pub fn list(_src: &Source, mf: &MachineFile) -> Result<Vec<(String, String)>, FileError> {
     mf.profiles
         .iter()
         .map(|(n, v)| {
-            let p: ProfileSpec =
-                file::typed(src, v.clone(), &format!("{n}:"), &format!("profile {n}"))?;
+            let o = mf.at.top(&format!("profiles.{n}"));
+            let p: ProfileSpec = file::typed(&mf.at, &o, v.clone(), &format!("profile {n}"))?;
             Ok((n.clone(), p.doc))
         })
         .collect()
@@ -64,23 +64,22 @@ pub fn apply(src: &Source, mf: &mut MachineFile, name: &str) -> Result<(), FileE
                 super::suggest(name, &names)
             )
         };
-        return Err(src.err_at("profiles:", msg));
+        let o = mf.at.top("profiles");
+        return Err(
+            if mf.profiles.is_empty() && !mf.at.keys.contains_key("profiles") {
+                FileError {
+                    file: src.file.clone(),
+                    line: 0,
+                    col: 0,
+                    msg,
+                }
+            } else {
+                mf.at.key(&o, msg)
+            },
+        );
     };
-    let anchor = format!("{name}:");
-    let p: ProfileSpec = file::typed(src, raw, &anchor, &format!("profile {name}"))?;
+    let p = validate(mf, name, raw)?;
     let ids: Vec<String> = mf.devices.iter().map(file::entry_id).collect();
-    for id in p.devices.iter().flatten().chain(&p.omit) {
-        if !ids.contains(id) {
-            let known: Vec<&str> = ids.iter().map(String::as_str).collect();
-            return Err(src.err_at(
-                &anchor,
-                format!(
-                    "profile {name}: no device '{id}'{}",
-                    super::suggest(id, &known)
-                ),
-            ));
-        }
-    }
     let dropped: BTreeSet<String> = ids
         .iter()
         .filter(|id| {
@@ -93,10 +92,26 @@ pub fn apply(src: &Source, mf: &mut MachineFile, name: &str) -> Result<(), FileE
             .and_then(scalar_text)
             .is_some_and(|id| dropped.contains(&id))
     };
+    let keep: Vec<bool> = mf
+        .devices
+        .iter()
+        .map(|d| !dropped.contains(&file::entry_id(d)))
+        .collect();
+    file::Origins::retain(&mut mf.at.devices, &keep);
     mf.devices.retain(|d| !dropped.contains(&file::entry_id(d)));
-    for maps in mf.address_spaces.values_mut() {
+    for (space, maps) in mf.address_spaces.iter_mut() {
+        let keep: Vec<bool> = maps.iter().map(|m| !gone(m, "map")).collect();
+        if let Some(l) = mf.at.maps.get_mut(space) {
+            file::Origins::retain(l, &keep);
+        }
         maps.retain(|m| !gone(m, "map"));
     }
+    let keep: Vec<bool> = mf
+        .irqs
+        .iter()
+        .map(|w| !gone(w, "from") && !gone(w, "to"))
+        .collect();
+    file::Origins::retain(&mut mf.at.irqs, &keep);
     mf.irqs.retain(|w| !gone(w, "from") && !gone(w, "to"));
     if let Some(Value::Mapping(f)) = &mut mf.fdt {
         let stdout = Value::String("stdout".into());
@@ -108,15 +123,59 @@ pub fn apply(src: &Source, mf: &mut MachineFile, name: &str) -> Result<(), FileE
         }
     }
     for (k, v) in p.params {
-        let Some(decl) = mf.params.get_mut(&k) else {
-            return Err(src.err_at(
-                &anchor,
-                format!("profile {name}: machine {} has no parameter '{k}'", mf.name),
-            ));
-        };
-        decl.default = v;
+        if let Some(decl) = mf.params.get_mut(&k) {
+            decl.default = v;
+        }
     }
     Ok(())
+}
+
+/// Check every profile of `mf`: its keys, device ids and parameters.
+pub fn check(mf: &MachineFile) -> Result<(), FileError> {
+    for (name, raw) in &mf.profiles {
+        validate(mf, name, raw.clone())?;
+    }
+    Ok(())
+}
+
+/// Type profile `name` and check the ids and parameters it names.
+fn validate(mf: &MachineFile, name: &str, raw: Value) -> Result<ProfileSpec, FileError> {
+    let o = mf.at.top(&format!("profiles.{name}"));
+    let p: ProfileSpec = file::typed(&mf.at, &o, raw, &format!("profile {name}"))?;
+    let ids: Vec<String> = mf.devices.iter().map(file::entry_id).collect();
+    let listed = p
+        .devices
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, id)| (format!(".devices[{i}]"), id))
+        .chain(
+            p.omit
+                .iter()
+                .enumerate()
+                .map(|(i, id)| (format!(".omit[{i}]"), id)),
+        );
+    for (path, id) in listed {
+        if !ids.contains(id) {
+            let known: Vec<&str> = ids.iter().map(String::as_str).collect();
+            return Err(mf.at.val(
+                &o.sub(&path),
+                format!(
+                    "profile {name}: no device '{id}'{}",
+                    super::suggest(id, &known)
+                ),
+            ));
+        }
+    }
+    for k in p.params.keys() {
+        if !mf.params.contains_key(k) {
+            return Err(mf.at.key(
+                &o.sub(&format!(".params.{k}")),
+                format!("profile {name}: machine {} has no parameter '{k}'", mf.name),
+            ));
+        }
+    }
+    Ok(p)
 }
 
 /// What `hemu machine show` prints: parameters, clusters, the memory map

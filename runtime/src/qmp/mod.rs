@@ -14,6 +14,7 @@
 //! `query-commands` lists every command with the phases it is allowed in
 //! (`x-phases`) and a line of documentation (`x-doc`).
 
+pub mod admin;
 pub mod hmp;
 pub mod qom;
 pub mod server;
@@ -44,6 +45,8 @@ enum ArgTy {
     Int,
     Bool,
     Object,
+    /// Any JSON value (`qom-set`'s value).
+    Any,
 }
 
 impl ArgTy {
@@ -53,6 +56,7 @@ impl ArgTy {
             ArgTy::Int => "integer",
             ArgTy::Bool => "boolean",
             ArgTy::Object => "object",
+            ArgTy::Any => "any",
         }
     }
     fn accepts(self, v: &Value) -> bool {
@@ -61,6 +65,7 @@ impl ArgTy {
             ArgTy::Int => v.is_u64(),
             ArgTy::Bool => v.is_boolean(),
             ArgTy::Object => v.is_object(),
+            ArgTy::Any => true,
         }
     }
 }
@@ -189,6 +194,70 @@ const COMMANDS: &[Command] = &[
         ANY,
         &[("path", ArgTy::Str, true), ("property", ArgTy::Str, true)],
         "a property of an object",
+    ),
+    cmd(
+        "qom-list-types",
+        ANY,
+        &[
+            ("implements", ArgTy::Str, false),
+            ("abstract", ArgTy::Bool, false),
+        ],
+        "QOM types compiled in: device types and the vCPU type of every ISA",
+    ),
+    cmd(
+        "device-list-properties",
+        ANY,
+        &[("typename", ArgTy::Str, true)],
+        "the typed properties of a device type, with defaults",
+    ),
+    cmd(
+        "qom-set",
+        ANY,
+        &[
+            ("path", ArgTy::Str, true),
+            ("property", ArgTy::Str, true),
+            ("value", ArgTy::Any, true),
+        ],
+        "set a configuration property of a device of a machine not yet started \
+         (realized devices refuse)",
+    ),
+    cmd(
+        "device_add",
+        PRELAUNCH | STARTED,
+        &[
+            ("driver", ArgTy::Str, true),
+            ("id", ArgTy::Str, true),
+            ("addr", ArgTy::Any, false),
+        ],
+        "hot-plug a device: driver (a device type), id, addr (base in the boot cluster's \
+         address space), and the type's properties; refuses overlaps",
+    ),
+    cmd(
+        "memsave",
+        PRELAUNCH | STARTED,
+        &[
+            ("val", ArgTy::Int, true),
+            ("size", ArgTy::Int, true),
+            ("filename", ArgTy::Str, true),
+            ("cpu-index", ArgTy::Int, false),
+        ],
+        "write guest virtual memory (as a vCPU translates it) to a host file",
+    ),
+    cmd(
+        "pmemsave",
+        PRELAUNCH | STARTED,
+        &[
+            ("val", ArgTy::Int, true),
+            ("size", ArgTy::Int, true),
+            ("filename", ArgTy::Str, true),
+        ],
+        "write guest physical memory (the boot cluster's address space) to a host file",
+    ),
+    cmd(
+        "query-qmp-schema",
+        ANY,
+        &[],
+        "the QAPI introspection of these commands, their events and device properties",
     ),
     cmd(
         "human-monitor-command",
@@ -439,7 +508,8 @@ impl Controller {
             }));
         }
         for k in args.keys() {
-            if !c.args.iter().any(|(n, _, _)| n == k) {
+            // device_add also takes the properties of its driver.
+            if !c.args.iter().any(|(n, _, _)| n == k) && c.name != "device_add" {
                 return Err(QmpError::generic(format!("Parameter '{k}' is unexpected")));
             }
         }
@@ -560,6 +630,48 @@ impl Controller {
                     ))
                 })
             }
+            "qom-list-types" => Ok(admin::list_types(
+                &self.setup.registry,
+                s("implements"),
+                args.get("abstract").and_then(Value::as_bool).unwrap_or(false),
+            )),
+            "device-list-properties" => {
+                admin::device_properties(&self.setup.registry, s("typename").unwrap_or_default())
+            }
+            "qom-set" => {
+                let m = m.ok_or_else(|| {
+                    QmpError::no_device(format!(
+                        "Device '{}' not found",
+                        s("path").unwrap_or_default()
+                    ))
+                })?;
+                let o = lookup(Some(m), s("path").unwrap_or_default())?;
+                let value = args.get("value").cloned().unwrap_or(Value::Null);
+                admin::qom_set(
+                    m,
+                    o,
+                    s("property").unwrap_or_default(),
+                    &value,
+                    self.booted,
+                    &self.setup,
+                )
+                .map(|()| json!({}))
+            }
+            "device_add" => admin::device_add(need(m)?, args, &self.setup).map(|()| json!({})),
+            "memsave" | "pmemsave" => {
+                let m = need(m)?;
+                let int = |k: &str| args.get(k).and_then(Value::as_u64).unwrap_or(0);
+                let cpu = (name == "memsave").then(|| int("cpu-index") as usize);
+                admin::memsave(
+                    m,
+                    int("val"),
+                    int("size"),
+                    s("filename").unwrap_or_default(),
+                    cpu,
+                )
+                .map(|()| json!({}))
+            }
+            "query-qmp-schema" => Ok(admin::schema(&self.setup.registry)),
             "human-monitor-command" => self.hmp(m, args),
             // qmp_capabilities is answered by the connection.
             _ => Err(QmpError::not_found(format!(
