@@ -190,19 +190,13 @@ fn qemu_version(qemu: &str) -> Result<String, String> {
         .ok_or_else(|| format!("cannot parse `{qemu} --version`: {text}"))
 }
 
-/// Runs QEMU to completion (the guest exits through the finisher) and returns its stdout.
-fn run_qemu(qemu: &str, elf: &Path, log: &Path) -> Result<String, String> {
-    let mut child = Command::new(qemu)
-        .args(["-M", "virt", "-nographic", "-bios", "none", "-kernel"])
-        .arg(elf)
-        .args(["-singlestep", "-d", "in_asm,exec,cpu,nochain", "-D"])
-        .arg(log)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run {qemu}: {e}"))?;
-    // Drain the pipes on threads so a chatty QEMU cannot block on a full pipe.
+/// Wait for a spawned QEMU (stdout and stderr piped) under
+/// [`QEMU_TIMEOUT`], draining its pipes on threads so a chatty QEMU cannot
+/// block on a full pipe; returns its status, stdout and stderr.
+fn finish(
+    mut child: std::process::Child,
+    qemu: &str,
+) -> Result<(std::process::ExitStatus, String, String), String> {
     let mut stdout = child.stdout.take().expect("piped stdout");
     let mut stderr = child.stderr.take().expect("piped stderr");
     let out_thread = std::thread::spawn(move || {
@@ -233,6 +227,22 @@ fn run_qemu(qemu: &str, elf: &Path, log: &Path) -> Result<String, String> {
     };
     let stdout = String::from_utf8_lossy(&out_thread.join().unwrap_or_default()).into_owned();
     let stderr = String::from_utf8_lossy(&err_thread.join().unwrap_or_default()).into_owned();
+    Ok((status, stdout, stderr))
+}
+
+/// Runs QEMU to completion (the guest exits through the finisher) and returns its stdout.
+fn run_qemu(qemu: &str, elf: &Path, log: &Path) -> Result<String, String> {
+    let child = Command::new(qemu)
+        .args(["-M", "virt", "-nographic", "-bios", "none", "-kernel"])
+        .arg(elf)
+        .args(["-singlestep", "-d", "in_asm,exec,cpu,nochain", "-D"])
+        .arg(log)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {qemu}: {e}"))?;
+    let (status, stdout, stderr) = finish(child, qemu)?;
     if !status.success() {
         return Err(format!(
             "{qemu} exited with {status}\nstdout:\n{stdout}\nstderr:\n{stderr}"
@@ -783,7 +793,7 @@ fn qemu_user_version(qemu: &str) -> Result<String, String> {
 fn run_qemu_user(root: &Path, qemu: &str, argv: &[&str]) -> Result<(i32, String, String), String> {
     let exe = find_on_path(qemu)
         .ok_or_else(|| format!("{qemu} not found: install the Debian package qemu-user"))?;
-    let mut child = Command::new(exe)
+    let child = Command::new(exe)
         .env_clear()
         .current_dir(root)
         .args(["-singlestep", "-d", "in_asm,exec,cpu,nochain,page"])
@@ -793,37 +803,7 @@ fn run_qemu_user(root: &Path, qemu: &str, argv: &[&str]) -> Result<(i32, String,
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run {qemu}: {e}"))?;
-    // Drain the pipes on threads so a chatty QEMU cannot block on a full pipe.
-    let mut stdout = child.stdout.take().expect("piped stdout");
-    let mut stderr = child.stderr.take().expect("piped stderr");
-    let out_thread = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut stdout, &mut s);
-        s
-    });
-    let err_thread = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = std::io::Read::read_to_end(&mut stderr, &mut s);
-        s
-    });
-    let deadline = Instant::now() + QEMU_TIMEOUT;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "{qemu} did not finish within {}s",
-                    QEMU_TIMEOUT.as_secs()
-                ));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(format!("waiting for {qemu}: {e}")),
-        }
-    };
-    let stdout = String::from_utf8_lossy(&out_thread.join().unwrap_or_default()).into_owned();
-    let stderr = String::from_utf8_lossy(&err_thread.join().unwrap_or_default()).into_owned();
+    let (status, stdout, stderr) = finish(child, qemu)?;
     let code = status.code().ok_or_else(|| {
         let end = stderr.len().saturating_sub(2000);
         let end = (end..stderr.len())

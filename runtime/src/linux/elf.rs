@@ -2,8 +2,8 @@
 //! virtual addresses, and building the initial stack (argv, envp, auxv)
 //! the way the Linux kernel does.
 //!
-//! The headers are parsed here, by hand, so every field of a malformed file
-//! is checked before it is used: bad input is an error, never a panic.
+//! The headers are parsed with goblin, as the machine loader does; a
+//! malformed file is an error, never a panic.
 
 use super::mm::{Mm, STACK_SIZE};
 use crate::ir::Endian;
@@ -48,94 +48,55 @@ struct Phdr {
     align: u64,
 }
 
-fn field(data: &[u8], off: usize, n: usize, endian: Endian) -> Result<u64, String> {
-    let b = off
-        .checked_add(n)
-        .and_then(|end| data.get(off..end))
-        .ok_or("truncated ELF file")?;
-    let mut v = 0u64;
-    match endian {
-        Endian::Little => {
-            for (i, x) in b.iter().enumerate() {
-                v |= u64::from(*x) << (8 * i);
-            }
-        }
-        Endian::Big => {
-            for x in b {
-                v = (v << 8) | u64::from(*x);
-            }
-        }
-    }
-    Ok(v)
-}
-
-/// Parse the ELF header.
+/// Parse the ELF header (enough to choose a frontend).
 pub fn header(data: &[u8]) -> Result<ElfHeader, String> {
     if data.len() < 16 || &data[..4] != b"\x7fELF" {
         return Err("not an ELF file".into());
     }
-    let is_64 = match data[4] {
-        1 => false,
-        2 => true,
-        c => return Err(format!("unknown ELF class {c}")),
-    };
-    let endian = match data[5] {
-        1 => Endian::Little,
-        2 => Endian::Big,
-        d => return Err(format!("unknown ELF data encoding {d}")),
-    };
-    let f = |off, n| field(data, off, n, endian);
-    let (w, phoff_at, phent_at) = if is_64 { (8, 32, 54) } else { (4, 28, 42) };
+    let header_size = if data[4] == 2 { 64 } else { 52 };
+    if data.len() < header_size {
+        return Err("truncated ELF file".into());
+    }
+    let h =
+        goblin::elf::Elf::parse_header(data).map_err(|e| format!("malformed ELF header: {e}"))?;
     Ok(ElfHeader {
-        is_64,
-        endian,
-        etype: f(16, 2)? as u16,
-        machine: f(18, 2)? as u16,
-        entry: f(24, w)?,
-        phoff: f(phoff_at, w)?,
-        phentsize: f(phent_at, 2)? as u16,
-        phnum: f(phent_at + 2, 2)? as u16,
+        is_64: data[4] == 2,
+        endian: if data[5] == 2 {
+            Endian::Big
+        } else {
+            Endian::Little
+        },
+        etype: h.e_type,
+        machine: h.e_machine,
+        entry: h.e_entry,
+        phoff: h.e_phoff,
+        phentsize: h.e_phentsize,
+        phnum: h.e_phnum,
     })
 }
 
-fn phdrs(data: &[u8], h: &ElfHeader) -> Result<Vec<Phdr>, String> {
-    let want = if h.is_64 { 56 } else { 32 };
-    if h.phnum == 0 {
+/// Parse the ELF header and the program headers.
+fn parse(data: &[u8]) -> Result<(ElfHeader, Vec<Phdr>), String> {
+    let h = header(data)?;
+    let elf = goblin::elf::Elf::parse(data).map_err(|e| {
+        format!("program headers run past the end of the file or are malformed: {e}")
+    })?;
+    if elf.program_headers.is_empty() {
         return Err("no program headers".into());
     }
-    if usize::from(h.phentsize) < want {
-        return Err(format!("program header size {} is too small", h.phentsize));
-    }
-    let mut out = Vec::new();
-    for i in 0..u64::from(h.phnum) {
-        let base = i
-            .checked_mul(u64::from(h.phentsize))
-            .and_then(|o| o.checked_add(h.phoff))
-            .and_then(|o| usize::try_from(o).ok())
-            .filter(|o| o.checked_add(want).is_some_and(|e| e <= data.len()))
-            .ok_or("program headers run past the end of the file")?;
-        let f = |off, n| field(data, base + off, n, h.endian);
-        out.push(if h.is_64 {
-            Phdr {
-                ptype: f(0, 4)? as u32,
-                offset: f(8, 8)?,
-                vaddr: f(16, 8)?,
-                filesz: f(32, 8)?,
-                memsz: f(40, 8)?,
-                align: f(48, 8)?,
-            }
-        } else {
-            Phdr {
-                ptype: f(0, 4)? as u32,
-                offset: f(4, 4)?,
-                vaddr: f(8, 4)?,
-                filesz: f(16, 4)?,
-                memsz: f(20, 4)?,
-                align: f(28, 4)?,
-            }
-        });
-    }
-    Ok(out)
+    let phs = elf
+        .program_headers
+        .iter()
+        .map(|p| Phdr {
+            ptype: p.p_type,
+            offset: p.p_offset,
+            vaddr: p.p_vaddr,
+            filesz: p.p_filesz,
+            memsz: p.p_memsz,
+            align: p.p_align,
+        })
+        .collect();
+    Ok((h, phs))
 }
 
 /// Where a program landed.
@@ -158,8 +119,7 @@ pub struct Loaded {
 
 /// Map and fill the `PT_LOAD` segments of `data`.
 pub fn load(mm: &mut Mm, data: &[u8]) -> Result<Loaded, String> {
-    let h = header(data)?;
-    let phs = phdrs(data, &h)?;
+    let (h, phs) = parse(data)?;
     if phs.iter().any(|p| p.ptype == PT_INTERP) {
         return Err(
             "dynamically linked programs are not supported (PT_INTERP); link with -static".into(),

@@ -615,6 +615,23 @@ impl Machine {
         self.boot_cluster
     }
 
+    /// The boot cluster's RAM region holding its start address (else its
+    /// first RAM region): where QEMU's virt board puts boot data.
+    fn boot_ram(&self) -> Option<Region> {
+        let cl = &self.clusters[self.boot_cluster];
+        let entry = cl.boot.entry;
+        let rams = || {
+            self.spaces[cl.space]
+                .regions()
+                .iter()
+                .filter(|r| matches!(r.target, Target::Ram { .. }))
+        };
+        rams()
+            .find(|r| r.base <= entry && entry <= r.last())
+            .or_else(|| rams().next())
+            .cloned()
+    }
+
     /// Put a device tree in the boot cluster's RAM where QEMU's virt board
     /// puts it — the top of the RAM holding the start address, below 3 GiB,
     /// 2 MiB aligned — and pass its address at reset. `blob` None: the
@@ -637,20 +654,7 @@ impl Machine {
                 None => return Ok(None),
             },
         };
-        let entry = self.clusters[c].boot.entry;
-        let space = &self.spaces[self.clusters[c].space];
-        let ram = space
-            .regions()
-            .iter()
-            .filter(|r| matches!(r.target, Target::Ram { .. }))
-            .find(|r| r.base <= entry && entry <= r.last())
-            .or_else(|| {
-                space
-                    .regions()
-                    .iter()
-                    .find(|r| matches!(r.target, Target::Ram { .. }))
-            })
-            .ok_or("no RAM to hold the device tree")?;
+        let ram = self.boot_ram().ok_or("no RAM to hold the device tree")?;
         const MIB2: u64 = 2 << 20;
         let end = ram.last().saturating_add(1);
         let top = if ram.base < 3 << 30 {
@@ -684,13 +688,7 @@ impl Machine {
         let Some(block) = self.clusters[c].model.boot_info_block(&boot) else {
             return Ok(None);
         };
-        let space = &self.spaces[self.clusters[c].space];
-        let ram = space
-            .regions()
-            .iter()
-            .filter(|r| matches!(r.target, Target::Ram { .. }))
-            .find(|r| r.base <= boot.entry && boot.entry <= r.last())
-            .ok_or("no RAM for the boot information")?;
+        let ram = self.boot_ram().ok_or("no RAM for the boot information")?;
         let top = if boot.fdt != 0 {
             boot.fdt
         } else {
