@@ -82,6 +82,10 @@ struct Cli {
     /// Build the machine with one of its file's profiles (`minimal`, ...).
     #[arg(long, value_name = "NAME")]
     profile: Option<String>,
+    /// Execution engine: jit (default where the host has a backend) or
+    /// interp (the portable IR interpreter); QEMU's `tcg` means jit.
+    #[arg(long, value_name = "ENGINE")]
+    accel: Option<String>,
     #[command(subcommand)]
     cmd: Option<Cmd>,
 }
@@ -107,6 +111,9 @@ enum Cmd {
         /// Stop after this many instructions.
         #[arg(long, value_name = "N")]
         max_insns: Option<u64>,
+        /// Execution engine: jit or interp.
+        #[arg(long, value_name = "ENGINE")]
+        accel: Option<String>,
         /// The program, then its arguments (passed as they are).
         #[arg(
             value_name = "PROG [ARGS]",
@@ -177,11 +184,14 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     if let Some(Cmd::Run {
         seed,
         max_insns,
+        accel,
         cmd,
     }) = &cli.cmd
     {
-        return run_user(&reg, *seed, *max_insns, cmd);
+        let engine = engine_factory(accel.as_deref().or(cli.accel.as_deref()))?;
+        return run_user(&reg, *seed, *max_insns, engine, cmd);
     }
+    let engine = engine_factory(cli.accel.as_deref())?;
     if let Some(Cmd::Machine { action }) = &cli.cmd {
         return machine_cmd::run(&reg, &machine_dirs(), action);
     }
@@ -243,7 +253,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     let opts = BuildOptions {
         params,
         serials: serials.clone(),
-        engine: None,
+        engine,
     };
     let mut m = Machine::build_profile(&src, &reg, opts, cli.profile.as_deref())
         .map_err(|e| e.to_string())?;
@@ -288,6 +298,26 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     Ok(exit_code(result))
 }
 
+type EngineFactory = fn() -> Box<dyn hemu_runtime::engine::Engine>;
+
+/// The engine `--accel` names (None: the default, which `HEMU_ACCEL`
+/// may override).
+fn engine_factory(accel: Option<&str>) -> Result<Option<EngineFactory>, String> {
+    match accel {
+        None => Ok(None),
+        Some("jit" | "tcg") => {
+            hemu_runtime::jit::make_engine("jit").map_err(|e| format!("-accel jit: {e}"))?;
+            Ok(Some(|| {
+                hemu_runtime::jit::make_engine("jit").expect("checked when the flag was parsed")
+            }))
+        }
+        Some("interp" | "tci") => Ok(Some(|| Box::new(hemu_runtime::engine::Interpreter::new()))),
+        Some(other) => Err(format!(
+            "-accel {other}: unknown accelerator (expected jit or interp)"
+        )),
+    }
+}
+
 /// hemu's exit status for how a run ended.
 fn exit_code(r: RunResult) -> ExitCode {
     match r {
@@ -313,13 +343,14 @@ fn run_user(
     reg: &Registry,
     seed: Option<u64>,
     max_insns: Option<u64>,
+    engine: Option<EngineFactory>,
     cmd: &[OsString],
 ) -> Result<ExitCode, String> {
     let (prog, args) = cmd.split_first().ok_or("run: no program given")?;
     let opts = linux::Options {
         seed,
         max_insns,
-        engine: None,
+        engine: engine.map(|f| f()),
     };
     let end = linux::run_program(reg.frontends, Path::new(prog), args, opts)?;
     Ok(match end {

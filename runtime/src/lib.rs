@@ -11,6 +11,7 @@ pub mod device;
 pub mod engine;
 pub mod fdt;
 pub mod ir;
+pub mod jit;
 pub mod lift;
 pub mod linux;
 pub mod loader;

@@ -76,6 +76,10 @@ pub struct Memory {
     pub code_writes: Vec<(usize, u64)>,
     /// Virtual time in nanoseconds, as devices see it.
     pub now_ns: u64,
+    /// Bumped whenever host pointers into RAM that vCPUs cached (their
+    /// host TLBs) may have gone stale: RAM unmapped or freed, or a page
+    /// started holding translated code (its stores must now be watched).
+    pub host_epoch: u64,
 }
 
 /// What a region of an address space maps to.
@@ -359,6 +363,30 @@ impl Bus<'_> {
         Ok(effect)
     }
 
+    /// The host address of the 4 KiB page at `page` (aligned) when all of
+    /// it is plain RAM in this view — writable and holding no translated
+    /// code, when `write` — so generated code may access it directly.
+    pub fn host_page(&mut self, page: u64, write: bool) -> Option<*mut u8> {
+        let size = 1u64 << crate::tlb::HOST_PAGE_BITS;
+        let r = self.space.find(page)?;
+        if page.checked_add(size - 1)? > r.last() {
+            return None;
+        }
+        let Target::Ram { block, offset } = r.target else {
+            return None;
+        };
+        let off = (page - r.base + offset) as usize;
+        let ram = &mut self.mem.ram[block];
+        if write {
+            let g0 = off >> CODE_GRANULE_BITS;
+            let g1 = (off + size as usize - 1) >> CODE_GRANULE_BITS;
+            if ram.read_only || ram.code[g0..=g1].any() {
+                return None;
+            }
+        }
+        Some(ram.data[off..off + size as usize].as_mut_ptr())
+    }
+
     /// Fetch instruction bytes for translation and mark their RAM as code.
     /// Only RAM holds code: fetching from a device window faults.
     pub fn fetch_code(&mut self, addr: u64, buf: &mut [u8]) -> Result<(), FaultReason> {
@@ -370,7 +398,11 @@ impl Bus<'_> {
                     let off = a - r.base + offset;
                     let ram = &mut self.mem.ram[block];
                     *b = ram.data[off as usize];
-                    ram.code.set((off >> CODE_GRANULE_BITS) as usize, true);
+                    let g = (off >> CODE_GRANULE_BITS) as usize;
+                    if !ram.code[g] {
+                        ram.code.set(g, true);
+                        self.mem.host_epoch += 1;
+                    }
                 }
                 Target::Mmio { .. } => return Err(FaultReason::Unmapped),
             }

@@ -1,7 +1,8 @@
 //! `cargo xtask test`: the project's whole test suite, as CI runs it.
 //!
 //! 1. generated code is fresh (`gen --check`);
-//! 2. `cargo test --workspace` (needs only Rust);
+//! 2. `cargo test --workspace` (needs only Rust), once per engine
+//!    (`HEMU_ACCEL=jit`, then `interp`);
 //! 3. with Debian's RISC-V cross compiler: the checked-in guest ELFs are
 //!    exactly what `cargo xtask guests` builds from their sources;
 //! 4. with QEMU: the checked-in reference traces are exactly what
@@ -78,15 +79,20 @@ pub fn run(root: &Path) -> Result<(), String> {
         crate::guests::build_bench(root)?;
     }
 
-    println!("== cargo test --workspace");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["test", "--workspace", "--release"])
-        .current_dir(root)
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
-    if !status.success() {
-        return Err("cargo test failed".into());
+    // Everything runs on both engines: the JIT (the default) and the
+    // interpreter it is checked against.
+    for accel in ["jit", "interp"] {
+        println!("== cargo test --workspace (HEMU_ACCEL={accel})");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["test", "--workspace", "--release"])
+            .env("HEMU_ACCEL", accel)
+            .current_dir(root)
+            .status()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        if !status.success() {
+            return Err(format!("cargo test failed (HEMU_ACCEL={accel})"));
+        }
     }
 
     let mut skipped = Vec::new();

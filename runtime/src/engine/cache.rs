@@ -72,6 +72,13 @@ pub struct TranslationCache {
     pub translated: u64,
     /// Translate one instruction per block (precise tracing, single-step).
     pub single_step: bool,
+    /// Keep a log of dropped blocks in `evicted` (an engine that keeps
+    /// its own code per block, the JIT, reads and clears it).
+    pub track_evictions: bool,
+    /// Blocks dropped by `invalidate` since the log was last cleared.
+    pub evicted: Vec<(u64, u64)>,
+    /// Times the whole cache was flushed.
+    pub flushes: u64,
 }
 
 impl TranslationCache {
@@ -101,7 +108,9 @@ impl TranslationCache {
     pub fn invalidate(&mut self, g: (usize, u64)) {
         if let Some(keys) = self.by_granule.remove(&g) {
             for k in keys {
-                self.blocks.remove(&k);
+                if self.blocks.remove(&k).is_some() && self.track_evictions {
+                    self.evicted.push(k);
+                }
             }
         }
     }
@@ -109,6 +118,8 @@ impl TranslationCache {
     pub fn flush(&mut self) {
         self.blocks.clear();
         self.by_granule.clear();
+        self.evicted.clear();
+        self.flushes += 1;
     }
     /// Number of cached blocks.
     pub fn len(&self) -> usize {

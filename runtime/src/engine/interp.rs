@@ -19,11 +19,6 @@ impl Interpreter {
     }
 }
 
-enum BlockEnd {
-    Continue,
-    Trap(Trap),
-}
-
 impl Engine for Interpreter {
     fn name(&self) -> &'static str {
         "interp"
@@ -69,10 +64,10 @@ impl Engine for Interpreter {
                     cache.insert(CachedBlock::new(block, granules), cpu.code_ctx)
                 }
             };
-            match self.exec(&block, model, cpu, bus) {
-                BlockEnd::Continue => {}
-                BlockEnd::Trap(trap) if cpu.exit_on_trap => return Exit::Trap(trap),
-                BlockEnd::Trap(trap) => {
+            match self.exec_block(&block, model, cpu, bus) {
+                None => cpu.delay_slot_of = None,
+                Some(trap) if cpu.exit_on_trap => return Exit::Trap(trap),
+                Some(trap) => {
                     traps += 1;
                     if model.take_trap(cpu, &trap) == TrapOutcome::Fatal {
                         cpu.stopped = Some(fatal_report(model, cpu, bus, &trap));
@@ -142,13 +137,15 @@ fn hex(b: &[u8]) -> String {
 }
 
 impl Interpreter {
-    fn exec(
+    /// Run one block; returns the trap it raised, if any (with the
+    /// vCPU's pc and count at the trapping instruction).
+    pub fn exec_block(
         &mut self,
         cb: &CachedBlock,
         model: &dyn CpuModel,
         cpu: &mut CpuState,
         bus: &mut Bus<'_>,
-    ) -> BlockEnd {
+    ) -> Option<Trap> {
         let b = &cb.block;
         // Every temp is written before it is read (the builder allocates
         // a temp when it emits its definition), so no zeroing is needed.
@@ -167,7 +164,7 @@ impl Interpreter {
                         // A store rewrote translated code: the rest of this
                         // block may be stale, so continue from a fresh one.
                         cpu.pc = *pc;
-                        return BlockEnd::Continue;
+                        return None;
                     }
                     insn_pc = *pc;
                     cpu.insns += 1;
@@ -221,7 +218,7 @@ impl Interpreter {
                         Err(trap) => {
                             cpu.pc = insn_pc;
                             cpu.insns -= 1;
-                            return BlockEnd::Trap(trap);
+                            return Some(trap);
                         }
                     }
                 }
@@ -238,7 +235,7 @@ impl Interpreter {
                         Err(trap) => {
                             cpu.pc = insn_pc;
                             cpu.insns -= 1;
-                            return BlockEnd::Trap(trap);
+                            return Some(trap);
                         }
                     }
                 }
@@ -271,22 +268,22 @@ impl Interpreter {
                         }
                         Err(trap) => {
                             cpu.insns -= 1;
-                            return BlockEnd::Trap(trap);
+                            return Some(trap);
                         }
                     }
                 }
                 Op::ExitDirect { pc } => {
                     cpu.pc = *pc;
-                    return BlockEnd::Continue;
+                    return None;
                 }
                 Op::ExitIndirect { pc } => {
                     cpu.pc = t[pc.0 as usize];
-                    return BlockEnd::Continue;
+                    return None;
                 }
                 Op::Raise { code, tval } => {
                     cpu.pc = insn_pc;
                     cpu.insns -= 1;
-                    return BlockEnd::Trap(Trap {
+                    return Some(Trap {
                         code: *code,
                         tval: t[tval.0 as usize],
                     });
@@ -297,7 +294,7 @@ impl Interpreter {
         // Blocks always end with an exit; falling off the end would be a
         // translator bug, treated as continuing after the block.
         cpu.pc = b.pc.wrapping_add(b.size);
-        BlockEnd::Continue
+        None
     }
 }
 

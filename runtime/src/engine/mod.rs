@@ -6,12 +6,12 @@
 //! boundary. Engines run the resulting blocks.
 
 mod cache;
-mod interp;
+pub mod interp;
 #[cfg(test)]
 mod tests;
 
-pub use cache::{CachedBlock, TranslationCache};
-pub use interp::Interpreter;
+pub use cache::{CachedBlock, PcHasher, TranslationCache};
+pub use interp::{fatal_report, Interpreter};
 
 use crate::cpu::{AccessKind, CpuModel, CpuState, DecodeError, FaultReason, MemFault, Trap};
 use crate::ir::{Block, IrBuilder, MemOp, Ty};

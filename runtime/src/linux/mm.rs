@@ -147,6 +147,10 @@ impl Mm {
     /// code translated from them.
     pub fn unmap(&mut self, base: u64, len: u64) -> Vec<Region> {
         let removed = self.space.unmap(base, len).unwrap_or_default();
+        if !removed.is_empty() {
+            // vCPUs may hold host pointers into what was just unmapped.
+            self.mem.host_epoch += 1;
+        }
         for r in &removed {
             if let Target::Ram { block, .. } = r.target {
                 let used = self

@@ -30,7 +30,7 @@ pub use abi::{ErrorReturn, StatLayout, SyscallTable};
 use crate::cpu::{
     AccessKind, BootInfo, CpuModel, CpuState, FaultReason, Frontend, LinuxAbi, MemFault,
 };
-use crate::engine::{Engine, ExecCtx, Exit, Interpreter, TranslationCache};
+use crate::engine::{Engine, ExecCtx, Exit, TranslationCache};
 use crate::ir::Endian;
 use crate::memory::{Bus, Region, Target, CODE_GRANULE_BITS};
 use abi::Consts;
@@ -51,7 +51,7 @@ pub struct Options {
     pub seed: Option<u64>,
     /// Stop after this many instructions.
     pub max_insns: Option<u64>,
-    /// Engine (default: the interpreter).
+    /// Engine (default: `jit::default_engine`).
     pub engine: Option<Box<dyn Engine>>,
 }
 
@@ -303,7 +303,7 @@ impl Process {
             mm,
             cpu,
             cache: TranslationCache::new(),
-            engine: opts.engine.unwrap_or_else(|| Box::new(Interpreter::new())),
+            engine: opts.engine.unwrap_or_else(crate::jit::default_engine),
             fds: fs::FdTable::with_stdio(),
             exe,
             rng,

@@ -10,7 +10,7 @@ use crate::cpu::{BootInfo, Frontend};
 use crate::device::{
     CharBackend, DeviceConfig, DeviceCtx, DeviceType, MachineEvent, PropType, PropValue,
 };
-use crate::engine::{Engine, ExecCtx, Exit, Interpreter};
+use crate::engine::{Engine, ExecCtx, Exit};
 use crate::loader::{self, ElfInfo, LoadError};
 use crate::memory::{AddressSpace, Bus, DeviceSlot, Memory, RamBlock, Region, Target};
 use file::{parse_u64, scalar_text, FileError, Source};
@@ -45,7 +45,7 @@ pub struct BuildOptions {
     pub params: Vec<(String, String)>,
     /// Character backends, `serial0`, `serial1`, ... in order.
     pub serials: Vec<CharBackend>,
-    /// Engine factory (default: the interpreter).
+    /// Engine factory (default: `jit::default_engine`).
     pub engine: Option<fn() -> Box<dyn Engine>>,
 }
 
@@ -390,9 +390,7 @@ impl Machine {
             if c.boot == Some(true) && boot_cluster.is_none() {
                 boot_cluster = Some(clusters.len());
             }
-            let engine = opts
-                .engine
-                .map_or_else(|| Box::new(Interpreter::new()) as Box<dyn Engine>, |f| f());
+            let engine = opts.engine.map_or_else(crate::jit::default_engine, |f| f());
             let mut cl = Cluster::new(&c.id, model, space, n as u32, engine, reset_pc);
             cl.kernel_addr = kernel_addr;
             clusters.push(cl);

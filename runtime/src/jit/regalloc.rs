@@ -1,0 +1,245 @@
+//! Where each temp of a block lives in generated code: a host register, a
+//! stack slot, an immediate (a temp that is one constant), or nowhere (a
+//! result nobody reads). Linear scan over the block's linear op order,
+//! which is exact because blocks only branch forward.
+
+use crate::ir::{Block, Op, Temp};
+
+/// Location of a temp.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Loc {
+    /// Never read: its definition need not store it.
+    None,
+    /// A constant: used as an immediate, never materialised by its `Const`.
+    Imm(u64),
+    /// A host register (backend numbering).
+    Reg(u8),
+    /// A stack slot (index).
+    Slot(u32),
+}
+
+/// The allocation of one block.
+#[derive(Clone, Debug)]
+pub struct Allocation {
+    /// Location per temp.
+    pub locs: Vec<Loc>,
+    /// Live interval per temp: (first definition, last use), op indices.
+    pub live: Vec<(u32, u32)>,
+    /// Stack slots used.
+    pub slots: u32,
+}
+
+impl Allocation {
+    /// Location of `t`.
+    pub fn loc(&self, t: Temp) -> Loc {
+        self.locs[t.0 as usize]
+    }
+    /// Registers among `regs` holding temps that live across op `at`
+    /// (defined before it and read after it).
+    pub fn live_across(&self, at: usize, regs: &[u8]) -> Vec<u8> {
+        let at = at as u32;
+        let mut out = Vec::new();
+        for (i, l) in self.locs.iter().enumerate() {
+            if let Loc::Reg(r) = l {
+                let (s, e) = self.live[i];
+                if s < at && e > at && regs.contains(r) && !out.contains(r) {
+                    out.push(*r);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Why a block cannot be allocated (the engine then runs it in the
+/// interpreter).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AllocError {
+    /// A branch goes backwards: linear live ranges would be wrong.
+    BackwardBranch,
+    /// More simultaneously live temps than registers plus slots.
+    TooManySlots,
+}
+
+/// Temps an op reads.
+pub fn uses(op: &Op, mut f: impl FnMut(Temp)) {
+    match op {
+        Op::Mov { src, .. } | Op::WriteReg { src, .. } => f(*src),
+        Op::Bin { a, b, .. } | Op::SetCond { a, b, .. } | Op::BrCond { a, b, .. } => {
+            f(*a);
+            f(*b)
+        }
+        Op::Not { a, .. } | Op::Neg { a, .. } => f(*a),
+        Op::Select { c, a, b, .. } => {
+            f(*c);
+            f(*a);
+            f(*b)
+        }
+        Op::Ext { src, .. } => f(*src),
+        Op::Load { addr, .. } => f(*addr),
+        Op::Store { src, addr, .. } => {
+            f(*src);
+            f(*addr)
+        }
+        Op::Call { args, .. } => args.iter().for_each(|a| f(*a)),
+        Op::ExitIndirect { pc } => f(*pc),
+        Op::Raise { tval, .. } => f(*tval),
+        Op::InsnStart { .. }
+        | Op::SlotStart { .. }
+        | Op::Const { .. }
+        | Op::ReadReg { .. }
+        | Op::SetLabel(_)
+        | Op::Br(_)
+        | Op::ExitDirect { .. } => {}
+    }
+}
+
+/// The temp an op defines.
+pub fn def(op: &Op) -> Option<Temp> {
+    match op {
+        Op::Const { dst, .. }
+        | Op::Mov { dst, .. }
+        | Op::ReadReg { dst, .. }
+        | Op::Bin { dst, .. }
+        | Op::Not { dst, .. }
+        | Op::Neg { dst, .. }
+        | Op::SetCond { dst, .. }
+        | Op::Select { dst, .. }
+        | Op::Ext { dst, .. }
+        | Op::Load { dst, .. } => Some(*dst),
+        Op::Call { dst, .. } => *dst,
+        _ => None,
+    }
+}
+
+/// Allocate the temps of `block` to `regs` (in order of preference) and
+/// at most `max_slots` stack slots.
+pub fn allocate(block: &Block, regs: &[u8], max_slots: u32) -> Result<Allocation, AllocError> {
+    let n = block.temp_types.len();
+    let mut live = vec![(u32::MAX, 0u32); n];
+    let mut defs = vec![0u32; n];
+    let mut konst: Vec<Option<u64>> = vec![None; n];
+    let mut used = vec![false; n];
+    let mut label_at = vec![u32::MAX; block.labels as usize];
+    for (i, op) in block.ops.iter().enumerate() {
+        let i = i as u32;
+        match op {
+            Op::SetLabel(l) => label_at[l.0 as usize] = i,
+            Op::Br(l) | Op::BrCond { label: l, .. } if label_at[l.0 as usize] != u32::MAX => {
+                return Err(AllocError::BackwardBranch)
+            }
+            _ => {}
+        }
+        uses(op, |t| {
+            let l = &mut live[t.0 as usize];
+            l.1 = l.1.max(i);
+            used[t.0 as usize] = true;
+        });
+        if let Some(t) = def(op) {
+            let l = &mut live[t.0 as usize];
+            l.0 = l.0.min(i);
+            l.1 = l.1.max(i);
+            defs[t.0 as usize] += 1;
+            if let Op::Const { val, .. } = op {
+                konst[t.0 as usize] = Some(*val);
+            }
+        }
+    }
+    let mut locs = vec![Loc::None; n];
+    let mut order: Vec<usize> = Vec::new();
+    for t in 0..n {
+        if !used[t] || live[t].0 == u32::MAX {
+            continue;
+        }
+        match konst[t] {
+            Some(v) if defs[t] == 1 => locs[t] = Loc::Imm(v),
+            _ => order.push(t),
+        }
+    }
+    order.sort_by_key(|&t| live[t].0);
+    // (end, temp) of temps holding a register or slot.
+    let mut active: Vec<(u32, usize)> = Vec::new();
+    let mut free_regs: Vec<u8> = regs.iter().rev().copied().collect();
+    let mut free_slots: Vec<u32> = Vec::new();
+    let mut slots = 0u32;
+    for t in order {
+        let start = live[t].0;
+        // A temp whose last use is this op can hand its register to the
+        // op's result: backends read operands before writing results.
+        active.retain(|&(end, o)| {
+            if end <= start {
+                match locs[o] {
+                    Loc::Reg(r) => free_regs.push(r),
+                    Loc::Slot(s) => free_slots.push(s),
+                    _ => {}
+                }
+                false
+            } else {
+                true
+            }
+        });
+        locs[t] = if let Some(r) = free_regs.pop() {
+            Loc::Reg(r)
+        } else if let Some(s) = free_slots.pop() {
+            Loc::Slot(s)
+        } else {
+            if slots == max_slots {
+                return Err(AllocError::TooManySlots);
+            }
+            slots += 1;
+            Loc::Slot(slots - 1)
+        };
+        active.push((live[t].1, t));
+    }
+    Ok(Allocation { locs, live, slots })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{BinOp, IrBuilder, RegId, Ty};
+
+    #[test]
+    fn registers_are_reused_after_last_use_and_constants_are_immediates() {
+        let mut b = IrBuilder::new();
+        b.insn_start(0);
+        let x = b.read_reg(Ty::I64, RegId(1));
+        let c = b.konst(Ty::I64, 5);
+        let y = b.bin(BinOp::Add, Ty::I64, x, c);
+        let z = b.bin(BinOp::Add, Ty::I64, y, y);
+        b.write_reg(RegId(2), z);
+        b.exit_direct(4);
+        let block = b.finish(0, 4, 1);
+        let a = allocate(&block, &[3, 5], 0).unwrap();
+        assert_eq!(a.loc(c), Loc::Imm(5));
+        assert_eq!(a.loc(x), Loc::Reg(3));
+        assert_eq!(a.loc(y), Loc::Reg(3), "x dies where y is born");
+        assert!(matches!(a.loc(z), Loc::Reg(_)));
+    }
+
+    #[test]
+    fn spills_when_registers_run_out_and_refuses_backward_branches() {
+        let mut b = IrBuilder::new();
+        let ts: Vec<_> = (0..4).map(|i| b.read_reg(Ty::I64, RegId(i))).collect();
+        for t in &ts {
+            b.write_reg(RegId(9), *t);
+        }
+        let block = b.finish(0, 4, 1);
+        let a = allocate(&block, &[3], 8).unwrap();
+        assert_eq!(a.slots, 3);
+        assert_eq!(
+            allocate(&block, &[3], 2).unwrap_err(),
+            AllocError::TooManySlots
+        );
+
+        let mut b = IrBuilder::new();
+        let l = b.label();
+        b.set_label(l);
+        b.br(l);
+        let block = b.finish(0, 4, 1);
+        assert_eq!(
+            allocate(&block, &[3], 8).unwrap_err(),
+            AllocError::BackwardBranch
+        );
+    }
+}

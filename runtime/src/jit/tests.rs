@@ -1,0 +1,516 @@
+//! Differential tests: randomly generated IR run by the interpreter (the
+//! oracle), by the interpreter after the optimiser, and by the JIT; every
+//! register, every byte of memory, the pc, the retired-instruction count
+//! and the traps taken must agree.
+//!
+//! A mock ISA whose "instruction" at each pc is a random IR sequence
+//! derived from (seed, pc) drives the real translator, dispatcher, chaining,
+//! host TLB and trap paths: loads and stores (aligned, misaligned, faulting,
+//! into translated code), helpers of both effect kinds, in-block branches,
+//! direct and indirect exits and exceptions.
+
+use super::*;
+use crate::cpu::*;
+use crate::engine::{Engine, ExecCtx, Exit, Interpreter, TranslationCache};
+use crate::ir::{BinOp, Cond, Endian, HelperEffects, IrBuilder, MemOp, RegId, Temp, Ty};
+use crate::memory::{AddressSpace, Memory, RamBlock, Region, Target};
+
+const NREGS: usize = 16;
+const CODE: u64 = 0x1000;
+const CODE_INSNS: u64 = 96;
+const DATA: u64 = 0x8000;
+const RAM: u64 = 0x10000;
+/// Trap handlers start here (one instruction per trap code).
+const VECTORS: u64 = CODE + 4 * (CODE_INSNS - 8);
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn value(&mut self) -> u64 {
+        match self.below(6) {
+            0 => 0,
+            1 => 1,
+            2 => u64::MAX,
+            3 => 1 << self.below(64),
+            4 => self.below(64),
+            _ => self.next(),
+        }
+    }
+}
+
+fn mix(_: &mut crate::engine::HelperCtx<'_, '_>, a: &[u64]) -> Result<u64, Trap> {
+    Ok(a.iter()
+        .fold(0x9e37, |h, x| (h ^ x).rotate_left(13).wrapping_mul(3)))
+}
+
+/// Writes a register and traps on some inputs, as CSR helpers do.
+fn poke(cx: &mut crate::engine::HelperCtx<'_, '_>, a: &[u64]) -> Result<u64, Trap> {
+    if a[0] & 0x1f == 0x13 {
+        return Err(Trap {
+            code: 5,
+            tval: cx.cpu.insns,
+        });
+    }
+    cx.cpu.regs[NREGS - 1] = cx.cpu.regs[NREGS - 1].wrapping_add(a[0]) ^ cx.cpu.insns;
+    Ok(cx.cpu.pc)
+}
+
+static MIX: Helper = Helper {
+    name: "mix",
+    func: mix,
+    effects: HelperEffects::Pure,
+};
+static POKE: Helper = Helper {
+    name: "poke",
+    func: poke,
+    effects: HelperEffects::Full,
+};
+
+struct RandomIsa {
+    seed: u64,
+    endian: Endian,
+}
+
+impl RandomIsa {
+    fn temp_of(&self, r: &mut Rng, b: &mut IrBuilder, pool: &mut Vec<(Temp, Ty)>, ty: Ty) -> Temp {
+        let have: Vec<Temp> = pool.iter().filter(|p| p.1 == ty).map(|p| p.0).collect();
+        if !have.is_empty() && r.below(4) != 0 {
+            return have[r.below(have.len() as u64) as usize];
+        }
+        let t = if r.below(2) == 0 {
+            b.konst(ty, r.value())
+        } else {
+            b.read_reg(ty, RegId(r.below(NREGS as u64) as u16))
+        };
+        pool.push((t, ty));
+        t
+    }
+
+    fn ty(r: &mut Rng) -> Ty {
+        if r.below(2) == 0 {
+            Ty::I32
+        } else {
+            Ty::I64
+        }
+    }
+
+    /// A guest address: mostly inside the data area, sometimes in the
+    /// code (self-modifying stores), misaligned, or unmapped.
+    fn addr(&self, r: &mut Rng, b: &mut IrBuilder, pool: &mut Vec<(Temp, Ty)>) -> Temp {
+        let x = self.temp_of(r, b, pool, Ty::I64);
+        let (mask, base) = match r.below(20) {
+            0 => (0xff, CODE),
+            1 => (0xfff, RAM - 0x800),
+            _ => (0xff8, DATA),
+        };
+        let m = b.konst(Ty::I64, mask);
+        let off = b.bin(BinOp::And, Ty::I64, x, m);
+        let bs = b.konst(Ty::I64, base);
+        b.bin(BinOp::Add, Ty::I64, off, bs)
+    }
+
+    fn op(&self, r: &mut Rng, b: &mut IrBuilder, pool: &mut Vec<(Temp, Ty)>) {
+        const BINS: [BinOp; 16] = [
+            BinOp::Add,
+            BinOp::Sub,
+            BinOp::Mul,
+            BinOp::MulHs,
+            BinOp::MulHu,
+            BinOp::MulHsu,
+            BinOp::DivS,
+            BinOp::DivU,
+            BinOp::RemS,
+            BinOp::RemU,
+            BinOp::And,
+            BinOp::Or,
+            BinOp::Xor,
+            BinOp::Shl,
+            BinOp::Shr,
+            BinOp::Sar,
+        ];
+        const CONDS: [Cond; 10] = [
+            Cond::Eq,
+            Cond::Ne,
+            Cond::Lt,
+            Cond::Ge,
+            Cond::Le,
+            Cond::Gt,
+            Cond::Ltu,
+            Cond::Geu,
+            Cond::Leu,
+            Cond::Gtu,
+        ];
+        let ty = Self::ty(r);
+        let t = match r.below(14) {
+            0..=3 => {
+                let a = self.temp_of(r, b, pool, ty);
+                let c = self.temp_of(r, b, pool, ty);
+                b.bin(BINS[r.below(16) as usize], ty, a, c)
+            }
+            4 => {
+                let a = self.temp_of(r, b, pool, ty);
+                if r.below(2) == 0 {
+                    b.not(ty, a)
+                } else {
+                    b.neg(ty, a)
+                }
+            }
+            5 => {
+                let a = self.temp_of(r, b, pool, ty);
+                let c = self.temp_of(r, b, pool, ty);
+                let t = b.setcond(CONDS[r.below(10) as usize], ty, a, c);
+                pool.push((t, Ty::I32));
+                return;
+            }
+            6 => {
+                let cty = Self::ty(r);
+                let c = self.temp_of(r, b, pool, cty);
+                let x = self.temp_of(r, b, pool, ty);
+                let y = self.temp_of(r, b, pool, ty);
+                b.select(ty, c, x, y)
+            }
+            7 => {
+                let from = Self::ty(r);
+                let s = self.temp_of(r, b, pool, from);
+                let bits = [1, 7, 8, 12, 16, 31, 32, 63, 64][r.below(9) as usize];
+                b.ext(ty, s, bits, r.below(2) == 0)
+            }
+            8 | 9 => {
+                let a = self.addr(r, b, pool);
+                let size = [1u8, 2, 4, 8][r.below(4) as usize];
+                let mut mop = MemOp::new(size, r.below(2) == 0, self.endian);
+                mop.aligned = r.below(3) != 0;
+                b.load(ty, a, mop)
+            }
+            10 => {
+                let a = self.addr(r, b, pool);
+                let v = self.temp_of(r, b, pool, ty);
+                let size = [1u8, 2, 4, 8][r.below(4) as usize];
+                let mut mop = MemOp::new(size, false, self.endian);
+                mop.aligned = r.below(3) != 0;
+                b.store(a, v, mop);
+                return;
+            }
+            11 => {
+                let a = self.temp_of(r, b, pool, Ty::I64);
+                let c = self.temp_of(r, b, pool, ty);
+                let helper = if r.below(3) == 0 { &POKE } else { &MIX };
+                b.call(helper, vec![a, c], Some(ty)).expect("result")
+            }
+            _ => {
+                let reg = RegId(r.below(NREGS as u64) as u16);
+                let v = self.temp_of(r, b, pool, ty);
+                b.write_reg(reg, v);
+                return;
+            }
+        };
+        pool.push((t, ty));
+    }
+}
+
+impl CpuModel for RandomIsa {
+    fn target(&self) -> String {
+        "random".into()
+    }
+    fn isa_name(&self) -> &'static str {
+        "random"
+    }
+    fn word_bits(&self) -> u32 {
+        64
+    }
+    fn endian(&self) -> Endian {
+        self.endian
+    }
+    fn insn_len_range(&self) -> (usize, usize) {
+        (4, 4)
+    }
+    fn reg_files(&self) -> Vec<RegFile> {
+        Vec::new()
+    }
+    fn new_state(&self, index: u32) -> CpuState {
+        CpuState::new(index, NREGS)
+    }
+    fn reset(&self, st: &mut CpuState, boot: &BootInfo) {
+        st.pc = boot.entry;
+    }
+    fn lift(&self, _: &[u8], pc: u64, b: &mut IrBuilder) -> Result<Lifted, DecodeError> {
+        let mut r = Rng(self.seed ^ pc.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        let mut pool = Vec::new();
+        let n = 1 + r.below(6);
+        for _ in 0..n {
+            if r.below(8) == 0 {
+                // A forward branch over a few ops.
+                let a = self.temp_of(&mut r, b, &mut pool, Ty::I64);
+                let c = self.temp_of(&mut r, b, &mut pool, Ty::I64);
+                let l = b.label();
+                b.brcond(Cond::Ltu, Ty::I64, a, c, l);
+                // Temps defined in the skipped part must not be used after.
+                let mut inner = pool.clone();
+                for _ in 0..1 + r.below(3) {
+                    self.op(&mut r, b, &mut inner);
+                }
+                b.set_label(l);
+            } else {
+                self.op(&mut r, b, &mut pool);
+            }
+        }
+        let next = pc + 4;
+        let ends = match r.below(10) {
+            0 => {
+                // Indirect: somewhere in the code.
+                let x = self.temp_of(&mut r, b, &mut pool, Ty::I64);
+                let m = b.konst(Ty::I64, (CODE_INSNS - 1) * 4);
+                let off = b.bin(BinOp::And, Ty::I64, x, m);
+                let base = b.konst(Ty::I64, CODE);
+                let t = b.bin(BinOp::Add, Ty::I64, off, base);
+                b.exit_indirect(t);
+                true
+            }
+            1 => {
+                // A conditional direct branch.
+                let x = self.temp_of(&mut r, b, &mut pool, Ty::I32);
+                let zero = b.konst(Ty::I32, 0);
+                let l = b.label();
+                b.brcond(Cond::Eq, Ty::I32, x, zero, l);
+                b.exit_direct(CODE + 4 * r.below(CODE_INSNS));
+                b.set_label(l);
+                b.exit_direct(next);
+                true
+            }
+            2 if r.below(3) == 0 => {
+                let v = self.temp_of(&mut r, b, &mut pool, Ty::I64);
+                b.raise(3, v);
+                true
+            }
+            _ => false,
+        };
+        Ok(Lifted {
+            len: 4,
+            ends_block: ends,
+            delayed: None,
+        })
+    }
+    fn disassemble(&self, _: &[u8], _: u64) -> Result<(String, usize), DecodeError> {
+        Err(DecodeError::Invalid)
+    }
+    fn fault_trap(&self, f: &MemFault) -> Trap {
+        Trap {
+            code: 1,
+            tval: f.addr,
+        }
+    }
+    fn illegal_trap(&self, _: &[u8]) -> Trap {
+        Trap { code: 2, tval: 0 }
+    }
+    fn take_trap(&self, st: &mut CpuState, t: &Trap) -> TrapOutcome {
+        st.regs[NREGS - 2] = st.regs[NREGS - 2].wrapping_add(t.code as u64 ^ t.tval ^ st.pc);
+        st.pc = VECTORS + 4 * t.code as u64;
+        TrapOutcome::Handled
+    }
+    fn trap_name(&self, _: u32) -> &'static str {
+        "trap"
+    }
+}
+
+struct World {
+    mem: Memory,
+    space: AddressSpace,
+    cpu: CpuState,
+    cache: TranslationCache,
+}
+
+fn world(model: &RandomIsa, seed: u64) -> World {
+    let mut mem = Memory::default();
+    mem.ram.push(RamBlock::new("/ram", RAM, false).unwrap());
+    let mut space = AddressSpace::new("sys");
+    space
+        .map(Region {
+            name: "ram".into(),
+            base: 0,
+            size: RAM,
+            target: Target::Ram {
+                block: 0,
+                offset: 0,
+            },
+        })
+        .unwrap();
+    let mut r = Rng(seed | 1);
+    for b in mem.ram[0].bytes_mut()[DATA as usize..DATA as usize + 0x1000].iter_mut() {
+        *b = r.next() as u8;
+    }
+    let mut cpu = model.new_state(0);
+    for x in cpu.regs.iter_mut() {
+        *x = r.value();
+    }
+    cpu.pc = CODE;
+    World {
+        mem,
+        space,
+        cpu,
+        cache: TranslationCache::new(),
+    }
+}
+
+fn run(engine: &mut dyn Engine, model: &RandomIsa, w: &mut World, budget: u64) {
+    let mut bus = Bus {
+        space: &w.space,
+        mem: &mut w.mem,
+    };
+    // Several slices, as the machine's scheduler runs them.
+    let mut left = budget;
+    while left > 0 {
+        let slice = left.min(97);
+        let before = w.cpu.insns;
+        let exit = engine.run(
+            ExecCtx {
+                model,
+                cache: &mut w.cache,
+                cpu: &mut w.cpu,
+                bus: &mut bus,
+            },
+            slice,
+        );
+        assert!(
+            matches!(exit, Exit::Budget),
+            "unexpected exit {exit:?} at pc {:#x}",
+            w.cpu.pc
+        );
+        left = left.saturating_sub((w.cpu.insns - before).max(1));
+    }
+}
+
+fn compare(seed: u64, endian: Endian) {
+    let model = RandomIsa { seed, endian };
+    let budget = 3000;
+    let mut oracle = world(&model, seed);
+    let mut interp = Interpreter::new();
+    run(&mut interp, &model, &mut oracle, budget);
+
+    let mut jit = Jit::new().expect("jit");
+    let mut w = world(&model, seed);
+    run(&mut jit, &model, &mut w, budget);
+    let ctx = format!("seed {seed:#x} {endian}");
+    assert_eq!(w.cpu.pc, oracle.cpu.pc, "{ctx}: pc");
+    assert_eq!(w.cpu.insns, oracle.cpu.insns, "{ctx}: retired");
+    for i in 0..NREGS {
+        assert_eq!(
+            w.cpu.regs[i], oracle.cpu.regs[i],
+            "{ctx}: r{i} (jit {:#x}, interp {:#x})",
+            w.cpu.regs[i], oracle.cpu.regs[i]
+        );
+    }
+    assert!(
+        w.mem.ram[0].bytes() == oracle.mem.ram[0].bytes(),
+        "{ctx}: memory differs"
+    );
+    assert!(jit.stats.compiled > 0, "{ctx}: nothing compiled");
+}
+
+#[test]
+fn random_blocks_agree_with_the_interpreter() {
+    let n: u64 = std::env::var("HEMU_JIT_FUZZ_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    for seed in 1..=n {
+        let endian = if seed % 3 == 0 {
+            Endian::Big
+        } else {
+            Endian::Little
+        };
+        compare(seed.wrapping_mul(0x1234_5678_9abc_def1), endian);
+    }
+}
+
+#[test]
+fn optimised_ir_agrees_with_the_original() {
+    // The JIT above runs optimised IR; here the interpreter runs both.
+    for seed in 1..=200u64 {
+        let model = RandomIsa {
+            seed: seed * 77,
+            endian: Endian::Little,
+        };
+        let mut a = world(&model, seed);
+        let mut b = world(&model, seed);
+        let mut plain = Interpreter::new();
+        run(&mut plain, &model, &mut a, 1000);
+        let mut opt_interp = OptInterp(Interpreter::new());
+        run(&mut opt_interp, &model, &mut b, 1000);
+        assert_eq!(a.cpu.regs, b.cpu.regs, "seed {seed}");
+        assert_eq!(
+            (a.cpu.pc, a.cpu.insns),
+            (b.cpu.pc, b.cpu.insns),
+            "seed {seed}"
+        );
+        assert!(a.mem.ram[0].bytes() == b.mem.ram[0].bytes(), "seed {seed}");
+    }
+}
+
+/// The interpreter over optimised blocks: translate through the cache
+/// with the optimiser applied, then interpret.
+struct OptInterp(Interpreter);
+
+impl Engine for OptInterp {
+    fn name(&self) -> &'static str {
+        "opt-interp"
+    }
+    fn run(&mut self, cx: ExecCtx<'_, '_>, budget: u64) -> Exit {
+        // The interpreter's loop, with the optimiser applied to each
+        // block it translates.
+        let ExecCtx {
+            model,
+            cache,
+            cpu,
+            bus,
+        } = cx;
+        let start = cpu.insns;
+        let mut traps = 0;
+        loop {
+            if cpu.insns - start + traps >= budget {
+                return Exit::Budget;
+            }
+            let b = match cache.get(cpu.pc, cpu.code_ctx) {
+                Some(b) => b,
+                None => {
+                    let pc = cpu.pc;
+                    let (block, g) = crate::engine::translate(model, cpu, bus, pc, 64);
+                    cache.insert(crate::engine::CachedBlock::new(opt::optimize(block), g), 0)
+                }
+            };
+            let seen = bus.mem.code_writes.len();
+            if let Some(t) = self.0.exec_block(&b, model, cpu, bus) {
+                traps += 1;
+                model.take_trap(cpu, &t);
+            }
+            for g in bus.mem.code_writes[seen..].to_vec() {
+                cache.invalidate(g);
+            }
+        }
+    }
+}
+
+#[test]
+fn jit_respects_small_budgets_exactly() {
+    let model = RandomIsa {
+        seed: 42,
+        endian: Endian::Little,
+    };
+    for budget in [1, 2, 3, 10, 64, 65] {
+        let mut a = world(&model, 1);
+        let mut b = world(&model, 1);
+        run(&mut Interpreter::new(), &model, &mut a, budget);
+        run(&mut Jit::new().unwrap(), &model, &mut b, budget);
+        assert_eq!(a.cpu.insns, b.cpu.insns, "budget {budget}");
+        assert_eq!(a.cpu.regs, b.cpu.regs, "budget {budget}");
+    }
+}

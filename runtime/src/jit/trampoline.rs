@@ -1,0 +1,242 @@
+//! Rust functions generated code calls: slow-path loads and stores (a
+//! host TLB miss, MMIO, misaligned or page-crossing accesses), helpers and
+//! exceptions. Each reconstructs the vCPU's context from the [`JitEnv`],
+//! puts the guest state where the interpreter would have it at that
+//! instruction, and afterwards asks for a return to the dispatcher when
+//! the interpreter would have had work to do after the block.
+
+use super::{JitEnv, Site, SiteKind};
+use crate::cpu::{AccessKind, CpuModel, CpuState, Trap};
+use crate::engine::{mem_load, mem_store, HelperCtx};
+use crate::memory::Bus;
+use crate::tlb::HOST_PAGE_BITS;
+
+/// A value and a status (0: fine; 1: a trap is in `JitEnv::trap`),
+/// returned in two registers.
+#[repr(C)]
+pub struct Ret {
+    /// The result.
+    pub value: u64,
+    /// The status.
+    pub status: u64,
+}
+
+struct Cx<'a> {
+    env: &'a mut JitEnv,
+    cpu: &'a mut CpuState,
+    bus: &'a mut Bus<'a>,
+    model: &'a dyn CpuModel,
+    site: Site,
+}
+
+/// State the dispatcher reacts to, to notice changes across a call.
+#[derive(PartialEq, Eq)]
+struct Watch {
+    ctx: u64,
+    mmu: bool,
+    code_writes: usize,
+}
+
+/// # Safety
+/// `env` must be the JIT's env during a call into generated code (its
+/// pointers set by the dispatcher from live exclusive borrows) and `site`
+/// an index into its site table.
+unsafe fn context<'a>(env: *mut JitEnv, site: u32) -> Cx<'a> {
+    // SAFETY: per this function's contract.
+    unsafe {
+        let env = &mut *env;
+        let cpu = &mut *env.cpu;
+        let bus = &mut *(env.bus as *mut Bus<'a>);
+        let model = &*env.model.expect("model set during a run");
+        let site = *env.sites.add(site as usize);
+        Cx {
+            env,
+            cpu,
+            bus,
+            model,
+            site,
+        }
+    }
+}
+
+impl Cx<'_> {
+    fn watch(&self) -> Watch {
+        Watch {
+            ctx: self.cpu.code_ctx,
+            mmu: self.cpu.mmu_on,
+            code_writes: self.bus.mem.code_writes.len(),
+        }
+    }
+    /// Put the vCPU where the interpreter has it inside this instruction.
+    fn enter_insn(&mut self) {
+        self.cpu.pc = self.site.pc;
+        self.cpu.delay_slot_of = self.site.slot_of;
+        self.cpu.insns = self.cpu.insns.wrapping_sub(self.site.after as u64 - 1);
+    }
+    fn leave_insn(&mut self) {
+        self.cpu.insns = self.cpu.insns.wrapping_add(self.site.after as u64 - 1);
+    }
+    /// A trap at this instruction: it did not retire.
+    fn trap(&mut self, t: Trap) -> Ret {
+        self.cpu.insns = self.cpu.insns.wrapping_sub(1);
+        self.env.trap = Some(t);
+        Ret {
+            value: 0,
+            status: 1,
+        }
+    }
+    /// Ask for the dispatcher if the interpreter would do something
+    /// after this block.
+    fn after(&mut self, before: &Watch) {
+        let c = &*self.cpu;
+        if c.irq_pending
+            || c.waiting
+            || c.flush_code
+            || c.flush_tlb
+            || c.stopped.is_some()
+            || !self.bus.mem.events.is_empty()
+            || self.watch() != *before
+        {
+            self.env.exit_req = 1;
+        }
+    }
+    /// Cache the host address of the page of `addr` if it is plain RAM.
+    fn fill(&mut self, addr: u64, size: u8, write: bool) {
+        let page_mask = (1u64 << HOST_PAGE_BITS) - 1;
+        if addr & (size as u64 - 1) != 0 || self.cpu.tlb.page_bits() < HOST_PAGE_BITS {
+            return;
+        }
+        if self.cpu.tlb.host.epoch != self.bus.mem.host_epoch {
+            return;
+        }
+        let kind = if write {
+            AccessKind::Store
+        } else {
+            AccessKind::Load
+        };
+        let pa = if self.cpu.mmu_on {
+            match self.cpu.tlb.lookup(addr, kind) {
+                Some(pa) => pa,
+                None => return,
+            }
+        } else {
+            addr
+        };
+        if let Some(p) = self.bus.host_page(pa & !page_mask, write) {
+            self.cpu.tlb.host.fill(addr, p, write);
+        }
+    }
+}
+
+/// A load the inline path did not serve.
+///
+/// # Safety
+/// Called by generated code only, with the env of the running JIT.
+pub unsafe extern "C" fn jit_load(env: *mut JitEnv, site: u32, addr: u64) -> Ret {
+    // SAFETY: per this function's contract.
+    let mut cx = unsafe { context(env, site) };
+    let SiteKind::Load { mop, mask } = cx.site.kind else {
+        unreachable!("load site");
+    };
+    let before = cx.watch();
+    cx.enter_insn();
+    let r = mem_load(cx.model, cx.cpu, cx.bus, addr, mop);
+    let ret = match r {
+        Ok(v) => {
+            cx.fill(addr, mop.size, false);
+            cx.leave_insn();
+            Ret {
+                value: v & mask,
+                status: 0,
+            }
+        }
+        Err(t) => cx.trap(t),
+    };
+    cx.after(&before);
+    ret
+}
+
+/// A store the inline path did not serve. Returns 0, or 1 for a trap.
+///
+/// # Safety
+/// Called by generated code only, with the env of the running JIT.
+pub unsafe extern "C" fn jit_store(env: *mut JitEnv, site: u32, addr: u64, value: u64) -> u64 {
+    // SAFETY: per this function's contract.
+    let mut cx = unsafe { context(env, site) };
+    let SiteKind::Store { mop } = cx.site.kind else {
+        unreachable!("store site");
+    };
+    let before = cx.watch();
+    cx.enter_insn();
+    let ret = match mem_store(cx.model, cx.cpu, cx.bus, addr, value, mop) {
+        Ok(e) => {
+            if e.hit_code {
+                // The rest of the block may be stale: generated code
+                // leaves at the next instruction start.
+                cx.env.code_hit = 1;
+                cx.env.exit_req = 1;
+            } else {
+                cx.fill(addr, mop.size, true);
+            }
+            cx.leave_insn();
+            0
+        }
+        Err(t) => cx.trap(t).status,
+    };
+    cx.after(&before);
+    ret
+}
+
+/// A helper call; arguments in `JitEnv::args`.
+///
+/// # Safety
+/// Called by generated code only, with the env of the running JIT.
+pub unsafe extern "C" fn jit_call(env: *mut JitEnv, site: u32) -> Ret {
+    // SAFETY: per this function's contract.
+    let mut cx = unsafe { context(env, site) };
+    let SiteKind::Call {
+        helper,
+        nargs,
+        mask,
+    } = cx.site.kind
+    else {
+        unreachable!("call site");
+    };
+    let before = cx.watch();
+    cx.enter_insn();
+    let args = cx.env.args;
+    let r = {
+        let mut hx = HelperCtx {
+            cpu: &mut *cx.cpu,
+            bus: &mut *cx.bus,
+            model: cx.model,
+        };
+        (helper.func)(&mut hx, &args[..nargs as usize])
+    };
+    let ret = match r {
+        Ok(v) => {
+            cx.leave_insn();
+            Ret {
+                value: v & mask,
+                status: 0,
+            }
+        }
+        Err(t) => cx.trap(t),
+    };
+    cx.after(&before);
+    ret
+}
+
+/// An architectural exception raised by the block.
+///
+/// # Safety
+/// Called by generated code only, with the env of the running JIT.
+pub unsafe extern "C" fn jit_raise(env: *mut JitEnv, site: u32, tval: u64) {
+    // SAFETY: per this function's contract.
+    let mut cx = unsafe { context(env, site) };
+    let SiteKind::Raise { code } = cx.site.kind else {
+        unreachable!("raise site");
+    };
+    cx.enter_insn();
+    cx.trap(Trap { code, tval });
+}

@@ -1,0 +1,974 @@
+//! The x86-64 backend.
+//!
+//! Pinned registers: r15 = `JitEnv`, r14 = guest register array, r13 =
+//! `CpuState`. rax, rcx and rdx are scratch. Temps live in rbx, rbp, r12
+//! (kept across calls) and rsi, rdi, r8–r11 (saved around calls when they
+//! hold a live temp), or in stack slots. Every block starts with the
+//! budget / exit-request check, so direct exits can jump straight into
+//! the next block through their chain slot.
+
+// dynasm! expands dynamic register operands with `.into()`.
+#![allow(clippy::useless_conversion)]
+
+use super::regalloc::{allocate, Allocation, Loc};
+use super::{
+    exit, jit_call, jit_load, jit_raise, jit_store, Backend, CompileError, CompileRequest,
+    Compiled, JitEnv, JmpEntry, RuntimeCode, Site, SiteKind, JMP_ENTRIES, MAX_ARGS,
+};
+use crate::cpu::CpuState;
+use crate::ir::{BinOp, Cond, Endian, MemOp, Op, Temp, Ty};
+use crate::tlb::{HostEntry, HOST_ENTRIES, HOST_PAGE_BITS};
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
+use std::mem::offset_of;
+
+const RAX: u8 = 0;
+const RCX: u8 = 1;
+const RDX: u8 = 2;
+const RBX: u8 = 3;
+const RBP: u8 = 5;
+const RSI: u8 = 6;
+const RDI: u8 = 7;
+const R8: u8 = 8;
+const R9: u8 = 9;
+const R10: u8 = 10;
+const R11: u8 = 11;
+const R12: u8 = 12;
+
+/// Registers temps may live in, callee-saved first.
+const ALLOCATABLE: [u8; 9] = [RBX, RBP, R12, RSI, RDI, R8, R9, R10, R11];
+/// Those a call clobbers.
+const CALLER_SAVED: [u8; 6] = [RSI, RDI, R8, R9, R10, R11];
+/// Stack slots for spilled temps.
+const SPILL_SLOTS: u32 = 240;
+/// Frame: spill slots, one save slot per caller-saved register, and 8
+/// bytes so rsp is 16-byte aligned after the prologue's six pushes.
+const FRAME: i32 = 8 * (SPILL_SLOTS as i32 + CALLER_SAVED.len() as i32) + 8;
+
+fn save_slot(r: u8) -> i32 {
+    let k = CALLER_SAVED
+        .iter()
+        .position(|&x| x == r)
+        .expect("caller-saved");
+    8 * (SPILL_SLOTS as i32 + k as i32)
+}
+
+const ENV_TLB: i32 = offset_of!(JitEnv, tlb) as i32;
+const ENV_LIMIT: i32 = offset_of!(JitEnv, limit) as i32;
+const ENV_EXIT_REQ: i32 = offset_of!(JitEnv, exit_req) as i32;
+const ENV_CODE_HIT: i32 = offset_of!(JitEnv, code_hit) as i32;
+const ENV_JMP: i32 = offset_of!(JitEnv, jmp) as i32;
+const ENV_LAST_EXIT: i32 = offset_of!(JitEnv, last_exit) as i32;
+const ENV_ARGS: i32 = offset_of!(JitEnv, args) as i32;
+const CPU_PC: i32 = offset_of!(CpuState, pc) as i32;
+const CPU_INSNS: i32 = offset_of!(CpuState, insns) as i32;
+const CPU_CTX: i32 = offset_of!(CpuState, code_ctx) as i32;
+const TLB_READ: i32 = offset_of!(HostEntry, read) as i32;
+const TLB_WRITE: i32 = offset_of!(HostEntry, write) as i32;
+const TLB_ADDEND: i32 = offset_of!(HostEntry, addend) as i32;
+const JMP_PC: i32 = offset_of!(JmpEntry, pc) as i32;
+const JMP_CTX: i32 = offset_of!(JmpEntry, ctx) as i32;
+const JMP_CODE: i32 = offset_of!(JmpEntry, code) as i32;
+
+/// The x86-64 backend.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct X64;
+
+type Asm = VecAssembler<X64Relocation>;
+
+impl Backend for X64 {
+    fn name(&self) -> &'static str {
+        "x86-64"
+    }
+
+    fn runtime(&self, base: usize) -> Result<(Vec<u8>, RuntimeCode), CompileError> {
+        let mut a = Asm::new(base);
+        let enter = a.offset().0;
+        // enter(env = rdi, cpu = rsi, regs = rdx, code = rcx)
+        dynasm!(a ; .arch x64
+            ; push rbx ; push rbp ; push r12 ; push r13 ; push r14 ; push r15
+            ; sub rsp, FRAME
+            ; mov r15, rdi ; mov r13, rsi ; mov r14, rdx
+            ; jmp rcx
+        );
+        let epilogue = a.offset().0;
+        dynasm!(a ; .arch x64
+            ; add rsp, FRAME
+            ; pop r15 ; pop r14 ; pop r13 ; pop r12 ; pop rbp ; pop rbx
+            ; ret
+        );
+        let code = a.finalize().map_err(|e| CompileError::Asm(e.to_string()))?;
+        Ok((
+            code,
+            RuntimeCode {
+                enter: base + enter,
+                epilogue: base + epilogue,
+            },
+        ))
+    }
+
+    fn compile(&self, req: &CompileRequest<'_>) -> Result<Compiled, CompileError> {
+        let alloc = allocate(req.block, &ALLOCATABLE, SPILL_SLOTS).map_err(CompileError::Alloc)?;
+        let mut g = Gen {
+            a: Asm::new(req.base),
+            req,
+            alloc,
+            labels: Vec::new(),
+            deferred: Vec::new(),
+            sites: Vec::new(),
+            stubs: Vec::new(),
+            targets: Vec::new(),
+            trap_exit: None,
+        };
+        g.block()?;
+        let code =
+            g.a.finalize()
+                .map_err(|e| CompileError::Asm(e.to_string()))?;
+        Ok(Compiled {
+            code,
+            stubs: g.stubs,
+            targets: g.targets,
+            sites: g.sites,
+        })
+    }
+}
+
+/// Where an operand is, for instructions with a register, memory or
+/// immediate form.
+#[derive(Clone, Copy)]
+enum Src {
+    Reg(u8),
+    Mem(i32),
+    Imm(i32),
+}
+
+/// Out-of-line code emitted after the block body.
+enum Deferred {
+    /// Leave before running the block (budget or exit request).
+    Bail { label: DynamicLabel, pc: u64 },
+    /// A store hit code: leave before the instruction at `pc`.
+    CodeHit {
+        label: DynamicLabel,
+        pc: u64,
+        after: u32,
+    },
+    /// Slow path of a load: result to `w`, then back to `resume`.
+    Load {
+        label: DynamicLabel,
+        resume: DynamicLabel,
+        site: u32,
+        saves: Vec<u8>,
+        w: u8,
+    },
+    /// Slow path of a store.
+    Store {
+        label: DynamicLabel,
+        resume: DynamicLabel,
+        site: u32,
+        saves: Vec<u8>,
+        src: Temp,
+    },
+    /// The unlinked stub of direct exit `k`.
+    Exit {
+        label: DynamicLabel,
+        pc: u64,
+        k: usize,
+    },
+}
+
+struct Gen<'r> {
+    a: Asm,
+    req: &'r CompileRequest<'r>,
+    alloc: Allocation,
+    labels: Vec<DynamicLabel>,
+    deferred: Vec<Deferred>,
+    sites: Vec<Site>,
+    stubs: Vec<usize>,
+    targets: Vec<u64>,
+    trap_exit: Option<DynamicLabel>,
+}
+
+macro_rules! alu {
+    ($g:expr, $mn:ident, $ty:expr, $w:expr, $src:expr) => {{
+        let w = $w;
+        match ($ty, $src) {
+            (Ty::I64, Src::Reg(r)) => dynasm!($g.a ; .arch x64 ; $mn Rq(w), Rq(r)),
+            (Ty::I64, Src::Mem(o)) => dynasm!($g.a ; .arch x64 ; $mn Rq(w), QWORD [rsp + o]),
+            (Ty::I64, Src::Imm(i)) => dynasm!($g.a ; .arch x64 ; $mn Rq(w), i),
+            (Ty::I32, Src::Reg(r)) => dynasm!($g.a ; .arch x64 ; $mn Rd(w), Rd(r)),
+            (Ty::I32, Src::Mem(o)) => dynasm!($g.a ; .arch x64 ; $mn Rd(w), DWORD [rsp + o]),
+            (Ty::I32, Src::Imm(i)) => dynasm!($g.a ; .arch x64 ; $mn Rd(w), i),
+        }
+    }};
+}
+
+macro_rules! shift {
+    ($g:expr, $mn:ident, $ty:expr, $w:expr, $amt:expr) => {{
+        let w = $w;
+        match ($ty, $amt) {
+            (Ty::I64, Some(i)) => dynasm!($g.a ; .arch x64 ; $mn Rq(w), i),
+            (Ty::I32, Some(i)) => dynasm!($g.a ; .arch x64 ; $mn Rd(w), i),
+            (Ty::I64, None) => dynasm!($g.a ; .arch x64 ; $mn Rq(w), cl),
+            (Ty::I32, None) => dynasm!($g.a ; .arch x64 ; $mn Rd(w), cl),
+        }
+    }};
+}
+
+fn setcc(g: &mut Gen<'_>, cond: Cond) {
+    match cond {
+        Cond::Eq => dynasm!(g.a ; .arch x64 ; sete al),
+        Cond::Ne => dynasm!(g.a ; .arch x64 ; setne al),
+        Cond::Lt => dynasm!(g.a ; .arch x64 ; setl al),
+        Cond::Ge => dynasm!(g.a ; .arch x64 ; setge al),
+        Cond::Le => dynasm!(g.a ; .arch x64 ; setle al),
+        Cond::Gt => dynasm!(g.a ; .arch x64 ; setg al),
+        Cond::Ltu => dynasm!(g.a ; .arch x64 ; setb al),
+        Cond::Geu => dynasm!(g.a ; .arch x64 ; setae al),
+        Cond::Leu => dynasm!(g.a ; .arch x64 ; setbe al),
+        Cond::Gtu => dynasm!(g.a ; .arch x64 ; seta al),
+    }
+}
+
+fn jcc(g: &mut Gen<'_>, cond: Cond, l: DynamicLabel) {
+    match cond {
+        Cond::Eq => dynasm!(g.a ; .arch x64 ; je =>l),
+        Cond::Ne => dynasm!(g.a ; .arch x64 ; jne =>l),
+        Cond::Lt => dynasm!(g.a ; .arch x64 ; jl =>l),
+        Cond::Ge => dynasm!(g.a ; .arch x64 ; jge =>l),
+        Cond::Le => dynasm!(g.a ; .arch x64 ; jle =>l),
+        Cond::Gt => dynasm!(g.a ; .arch x64 ; jg =>l),
+        Cond::Ltu => dynasm!(g.a ; .arch x64 ; jb =>l),
+        Cond::Geu => dynasm!(g.a ; .arch x64 ; jae =>l),
+        Cond::Leu => dynasm!(g.a ; .arch x64 ; jbe =>l),
+        Cond::Gtu => dynasm!(g.a ; .arch x64 ; ja =>l),
+    }
+}
+
+impl Gen<'_> {
+    fn loc(&self, t: Temp) -> Loc {
+        self.alloc.loc(t)
+    }
+
+    fn slot_off(s: u32) -> i32 {
+        8 * s as i32
+    }
+
+    /// Full 64-bit value of `t` into register `r`.
+    fn get(&mut self, r: u8, t: Temp) {
+        match self.loc(t) {
+            Loc::Reg(s) if s == r => {}
+            Loc::Reg(s) => dynasm!(self.a ; .arch x64 ; mov Rq(r), Rq(s)),
+            Loc::Slot(s) => {
+                let o = Self::slot_off(s);
+                dynasm!(self.a ; .arch x64 ; mov Rq(r), QWORD [rsp + o])
+            }
+            Loc::Imm(v) => self.imm(r, v),
+            Loc::None => dynasm!(self.a ; .arch x64 ; xor Rd(r), Rd(r)),
+        }
+    }
+
+    fn imm(&mut self, r: u8, v: u64) {
+        if v == 0 {
+            dynasm!(self.a ; .arch x64 ; xor Rd(r), Rd(r))
+        } else if v <= u32::MAX as u64 {
+            dynasm!(self.a ; .arch x64 ; mov Rd(r), v as u32 as i32)
+        } else if v as i64 >= i32::MIN as i64 && (v as i64) < 0 {
+            dynasm!(self.a ; .arch x64 ; mov Rq(r), v as i64 as i32)
+        } else {
+            dynasm!(self.a ; .arch x64 ; mov Rq(r), QWORD v as i64)
+        }
+    }
+
+    /// `t = r`.
+    fn put(&mut self, t: Temp, r: u8) {
+        match self.loc(t) {
+            Loc::Reg(d) if d == r => {}
+            Loc::Reg(d) => dynasm!(self.a ; .arch x64 ; mov Rq(d), Rq(r)),
+            Loc::Slot(s) => {
+                let o = Self::slot_off(s);
+                dynasm!(self.a ; .arch x64 ; mov QWORD [rsp + o], Rq(r))
+            }
+            Loc::Imm(_) | Loc::None => {}
+        }
+    }
+
+    /// A register holding `t` (its own, or `scratch` loaded with it).
+    fn reg_of(&mut self, t: Temp, scratch: u8) -> u8 {
+        match self.loc(t) {
+            Loc::Reg(r) => r,
+            _ => {
+                self.get(scratch, t);
+                scratch
+            }
+        }
+    }
+
+    /// `t` as an instruction operand of type `ty`; immediates that do not
+    /// fit go through `scratch`.
+    fn src(&mut self, t: Temp, ty: Ty, scratch: u8) -> Src {
+        match self.loc(t) {
+            Loc::Reg(r) => Src::Reg(r),
+            Loc::Slot(s) => Src::Mem(Self::slot_off(s)),
+            Loc::Imm(v) => match ty {
+                Ty::I32 => Src::Imm(v as u32 as i32),
+                Ty::I64 if v as i64 == v as i64 as i32 as i64 => Src::Imm(v as i64 as i32),
+                Ty::I64 => {
+                    self.imm(scratch, v);
+                    Src::Reg(scratch)
+                }
+            },
+            Loc::None => Src::Imm(0),
+        }
+    }
+
+    /// The register to compute `dst` in: its own when that does not
+    /// clobber `keep` (an operand still to be read), else rax.
+    fn work(&self, dst: Temp, keep: Option<Temp>) -> u8 {
+        match self.loc(dst) {
+            Loc::Reg(d) if keep.is_none_or(|k| self.loc(k) != Loc::Reg(d)) => d,
+            _ => RAX,
+        }
+    }
+
+    fn site(&mut self, pc: u64, slot_of: Option<u64>, after: u32, kind: SiteKind) -> u32 {
+        self.sites.push(Site {
+            pc,
+            slot_of,
+            after,
+            kind,
+        });
+        self.req.site_base + self.sites.len() as u32 - 1
+    }
+
+    fn trap_exit(&mut self) -> DynamicLabel {
+        if let Some(l) = self.trap_exit {
+            return l;
+        }
+        let l = self.a.new_dynamic_label();
+        self.trap_exit = Some(l);
+        l
+    }
+
+    fn call(&mut self, f: usize) {
+        dynasm!(self.a ; .arch x64 ; mov rax, QWORD f as i64 ; call rax);
+    }
+
+    fn save(&mut self, regs: &[u8]) {
+        for &r in regs {
+            let o = save_slot(r);
+            dynasm!(self.a ; .arch x64 ; mov QWORD [rsp + o], Rq(r));
+        }
+    }
+
+    fn restore(&mut self, regs: &[u8]) {
+        for &r in regs {
+            let o = save_slot(r);
+            dynasm!(self.a ; .arch x64 ; mov Rq(r), QWORD [rsp + o]);
+        }
+    }
+
+    fn block(&mut self) -> Result<(), CompileError> {
+        let block = self.req.block;
+        self.labels = (0..block.labels)
+            .map(|_| self.a.new_dynamic_label())
+            .collect();
+        // Entry: stop at the budget or on request, else count the block.
+        let bail = self.a.new_dynamic_label();
+        let n = block.insns as i32;
+        let limit = ENV_LIMIT;
+        dynasm!(self.a ; .arch x64
+            ; mov rax, QWORD [r13 + CPU_INSNS]
+            ; cmp rax, QWORD [r15 + limit]
+            ; jae =>bail
+            ; cmp QWORD [r15 + ENV_EXIT_REQ], 0
+            ; jne =>bail
+            ; add rax, n
+            ; mov QWORD [r13 + CPU_INSNS], rax
+        );
+        self.deferred.push(Deferred::Bail {
+            label: bail,
+            pc: block.pc,
+        });
+        let mut pc = block.pc;
+        let mut slot_of = None;
+        let mut idx = 0u32;
+        let mut stored = false;
+        let mut exits = 0usize;
+        for (i, op) in block.ops.iter().enumerate() {
+            let after = block.insns.saturating_sub(idx.saturating_sub(1)).max(1);
+            match op {
+                Op::InsnStart { pc: p } | Op::SlotStart { pc: p, .. } => {
+                    if stored {
+                        let label = self.a.new_dynamic_label();
+                        dynasm!(self.a ; .arch x64
+                            ; cmp QWORD [r15 + ENV_CODE_HIT], 0
+                            ; jne =>label
+                        );
+                        self.deferred.push(Deferred::CodeHit {
+                            label,
+                            pc: *p,
+                            after: block.insns - idx,
+                        });
+                    }
+                    pc = *p;
+                    slot_of = match op {
+                        Op::SlotStart { branch_pc, .. } => Some(*branch_pc),
+                        _ => None,
+                    };
+                    idx += 1;
+                }
+                Op::Const { dst, val } => {
+                    if let Loc::Reg(_) | Loc::Slot(_) = self.loc(*dst) {
+                        let w = self.work(*dst, None);
+                        self.imm(w, *val);
+                        self.put(*dst, w);
+                    }
+                }
+                Op::Mov { dst, src } => {
+                    let w = self.work(*dst, None);
+                    self.get(w, *src);
+                    self.put(*dst, w);
+                }
+                Op::ReadReg { dst, reg } => {
+                    let o = 8 * reg.0 as i32;
+                    let w = self.work(*dst, None);
+                    if block.temp_types[dst.0 as usize] == Ty::I32 {
+                        dynasm!(self.a ; .arch x64 ; mov Rd(w), DWORD [r14 + o]);
+                    } else {
+                        dynasm!(self.a ; .arch x64 ; mov Rq(w), QWORD [r14 + o]);
+                    }
+                    self.put(*dst, w);
+                }
+                Op::WriteReg { reg, src } => {
+                    let o = 8 * reg.0 as i32;
+                    match self.loc(*src) {
+                        Loc::Imm(v) if v as i64 == v as i64 as i32 as i64 => {
+                            dynasm!(self.a ; .arch x64 ; mov QWORD [r14 + o], v as i64 as i32)
+                        }
+                        _ => {
+                            let r = self.reg_of(*src, RAX);
+                            dynasm!(self.a ; .arch x64 ; mov QWORD [r14 + o], Rq(r));
+                        }
+                    }
+                }
+                Op::Bin { op, ty, dst, a, b } => self.bin(*op, *ty, *dst, *a, *b),
+                Op::Not { ty, dst, a } | Op::Neg { ty, dst, a } => {
+                    let w = self.work(*dst, None);
+                    self.get(w, *a);
+                    match (op, ty) {
+                        (Op::Not { .. }, Ty::I64) => dynasm!(self.a ; .arch x64 ; not Rq(w)),
+                        (Op::Not { .. }, Ty::I32) => dynasm!(self.a ; .arch x64 ; not Rd(w)),
+                        (_, Ty::I64) => dynasm!(self.a ; .arch x64 ; neg Rq(w)),
+                        (_, Ty::I32) => dynasm!(self.a ; .arch x64 ; neg Rd(w)),
+                    }
+                    self.put(*dst, w);
+                }
+                Op::SetCond {
+                    cond,
+                    ty,
+                    dst,
+                    a,
+                    b,
+                } => {
+                    self.cmp(*ty, *a, *b);
+                    setcc(self, *cond);
+                    dynasm!(self.a ; .arch x64 ; movzx eax, al);
+                    self.put(*dst, RAX);
+                }
+                Op::Select { dst, c, a, b, .. } => {
+                    let rc = self.reg_of(*c, RCX);
+                    let ra = self.reg_of(*a, RDX);
+                    self.get(RAX, *b);
+                    dynasm!(self.a ; .arch x64 ; test Rq(rc), Rq(rc) ; cmovne rax, Rq(ra));
+                    self.put(*dst, RAX);
+                }
+                Op::Ext {
+                    ty,
+                    dst,
+                    src,
+                    bits,
+                    signed,
+                } => self.ext(*ty, *dst, *src, *bits, *signed),
+                Op::Load { ty, dst, addr, mop } => {
+                    let site = self.site(
+                        pc,
+                        slot_of,
+                        after,
+                        SiteKind::Load {
+                            mop: *mop,
+                            mask: ty.mask(),
+                        },
+                    );
+                    self.load(i, *ty, *dst, *addr, *mop, site);
+                }
+                Op::Store { src, addr, mop } => {
+                    let site = self.site(pc, slot_of, after, SiteKind::Store { mop: *mop });
+                    self.store(i, *src, *addr, *mop, site);
+                    stored = true;
+                }
+                Op::SetLabel(l) => {
+                    let l = self.labels[l.0 as usize];
+                    dynasm!(self.a ; .arch x64 ; =>l);
+                }
+                Op::Br(l) => {
+                    let l = self.labels[l.0 as usize];
+                    dynasm!(self.a ; .arch x64 ; jmp =>l);
+                }
+                Op::BrCond {
+                    cond,
+                    ty,
+                    a,
+                    b,
+                    label,
+                } => {
+                    let l = self.labels[label.0 as usize];
+                    self.cmp(*ty, *a, *b);
+                    jcc(self, *cond, l);
+                }
+                Op::Call { helper, args, dst } => {
+                    if args.len() > MAX_ARGS {
+                        return Err(CompileError::Unsupported("helper with too many arguments"));
+                    }
+                    let mask = dst.map_or(0, |d| block.temp_types[d.0 as usize].mask());
+                    let site = self.site(
+                        pc,
+                        slot_of,
+                        after,
+                        SiteKind::Call {
+                            helper,
+                            nargs: args.len() as u8,
+                            mask,
+                        },
+                    );
+                    for (k, arg) in args.iter().enumerate() {
+                        let r = self.reg_of(*arg, RAX);
+                        let o = ENV_ARGS + 8 * k as i32;
+                        dynasm!(self.a ; .arch x64 ; mov QWORD [r15 + o], Rq(r));
+                    }
+                    let saves = self.alloc.live_across(i, &CALLER_SAVED);
+                    self.save(&saves);
+                    let trap = self.trap_exit();
+                    dynasm!(self.a ; .arch x64 ; mov rdi, r15 ; mov esi, site as i32);
+                    self.call(jit_call as *const () as usize);
+                    self.restore(&saves);
+                    dynasm!(self.a ; .arch x64 ; test rdx, rdx ; jnz =>trap);
+                    if let Some(d) = dst {
+                        self.put(*d, RAX);
+                    }
+                }
+                Op::ExitDirect { pc: target } => {
+                    let slot = self.req.slots[exits] as i64;
+                    dynasm!(self.a ; .arch x64 ; mov rax, QWORD slot ; jmp QWORD [rax]);
+                    let label = self.a.new_dynamic_label();
+                    self.deferred.push(Deferred::Exit {
+                        label,
+                        pc: *target,
+                        k: exits,
+                    });
+                    self.targets.push(*target);
+                    exits += 1;
+                }
+                Op::ExitIndirect { pc: t } => self.exit_indirect(*t),
+                Op::Raise { code, tval } => {
+                    let site = self.site(pc, slot_of, after, SiteKind::Raise { code: *code });
+                    self.get(RDX, *tval);
+                    dynasm!(self.a ; .arch x64 ; mov rdi, r15 ; mov esi, site as i32);
+                    self.call(jit_raise as *const () as usize);
+                    let trap = self.trap_exit();
+                    dynasm!(self.a ; .arch x64 ; jmp =>trap);
+                }
+            }
+        }
+        // Falling off the end (a translator bug): continue after the block.
+        let end = block.pc.wrapping_add(block.size);
+        self.leave(end, exit::NORMAL);
+        self.emit_deferred();
+        Ok(())
+    }
+
+    /// Set the guest pc and return `code` to the dispatcher.
+    fn leave(&mut self, pc: u64, code: u64) {
+        let ep = self.req.epilogue;
+        dynasm!(self.a ; .arch x64
+            ; mov rax, QWORD pc as i64
+            ; mov QWORD [r13 + CPU_PC], rax
+            ; mov eax, code as i32
+            ; jmp extern ep
+        );
+    }
+
+    fn emit_deferred(&mut self) {
+        let ep = self.req.epilogue;
+        for d in std::mem::take(&mut self.deferred) {
+            match d {
+                Deferred::Bail { label, pc } => {
+                    dynasm!(self.a ; .arch x64 ; =>label);
+                    self.leave(pc, exit::NORMAL);
+                }
+                Deferred::CodeHit { label, pc, after } => {
+                    dynasm!(self.a ; .arch x64
+                        ; =>label
+                        ; sub QWORD [r13 + CPU_INSNS], after as i32
+                    );
+                    self.leave(pc, exit::NORMAL);
+                }
+                Deferred::Load {
+                    label,
+                    resume,
+                    site,
+                    saves,
+                    w,
+                } => {
+                    let trap = self.trap_exit();
+                    dynasm!(self.a ; .arch x64 ; =>label);
+                    self.save(&saves);
+                    dynasm!(self.a ; .arch x64 ; mov rdi, r15 ; mov esi, site as i32);
+                    self.call(jit_load as *const () as usize);
+                    self.restore(&saves);
+                    dynasm!(self.a ; .arch x64
+                        ; test rdx, rdx
+                        ; jnz =>trap
+                        ; mov Rq(w), rax
+                        ; jmp =>resume
+                    );
+                }
+                Deferred::Store {
+                    label,
+                    resume,
+                    site,
+                    saves,
+                    src,
+                } => {
+                    let trap = self.trap_exit();
+                    dynasm!(self.a ; .arch x64 ; =>label);
+                    self.save(&saves);
+                    self.get(RCX, src);
+                    dynasm!(self.a ; .arch x64 ; mov rdi, r15 ; mov esi, site as i32);
+                    self.call(jit_store as *const () as usize);
+                    self.restore(&saves);
+                    dynasm!(self.a ; .arch x64
+                        ; test rax, rax
+                        ; jnz =>trap
+                        ; jmp =>resume
+                    );
+                }
+                Deferred::Exit { label, pc, k } => {
+                    dynasm!(self.a ; .arch x64 ; =>label);
+                    self.stubs.push(self.a.offset().0);
+                    let tag = ((self.req.id as u64) << 16 | k as u64) as i64;
+                    dynasm!(self.a ; .arch x64
+                        ; mov rax, QWORD tag
+                        ; mov QWORD [r15 + ENV_LAST_EXIT], rax
+                    );
+                    self.leave(pc, exit::CHAIN);
+                }
+            }
+        }
+        if let Some(l) = self.trap_exit {
+            dynasm!(self.a ; .arch x64
+                ; =>l
+                ; mov eax, exit::TRAP as i32
+                ; jmp extern ep
+            );
+        }
+    }
+
+    fn cmp(&mut self, ty: Ty, a: Temp, b: Temp) {
+        let ra = self.reg_of(a, RAX);
+        let sb = self.src(b, ty, RCX);
+        alu!(self, cmp, ty, ra, sb);
+    }
+
+    fn bin(&mut self, op: BinOp, ty: Ty, dst: Temp, a: Temp, b: Temp) {
+        match op {
+            BinOp::Add | BinOp::Sub | BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Mul => {
+                let w = self.work(dst, Some(b));
+                self.get(w, a);
+                let s = self.src(b, ty, RCX);
+                match op {
+                    BinOp::Add => alu!(self, add, ty, w, s),
+                    BinOp::Sub => alu!(self, sub, ty, w, s),
+                    BinOp::And => alu!(self, and, ty, w, s),
+                    BinOp::Or => alu!(self, or, ty, w, s),
+                    BinOp::Xor => alu!(self, xor, ty, w, s),
+                    _ => match (ty, s) {
+                        (Ty::I64, Src::Reg(r)) => dynasm!(self.a ; .arch x64 ; imul Rq(w), Rq(r)),
+                        (Ty::I64, Src::Mem(o)) => {
+                            dynasm!(self.a ; .arch x64 ; imul Rq(w), QWORD [rsp + o])
+                        }
+                        (Ty::I64, Src::Imm(i)) => {
+                            dynasm!(self.a ; .arch x64 ; imul Rq(w), Rq(w), i)
+                        }
+                        (Ty::I32, Src::Reg(r)) => dynasm!(self.a ; .arch x64 ; imul Rd(w), Rd(r)),
+                        (Ty::I32, Src::Mem(o)) => {
+                            dynasm!(self.a ; .arch x64 ; imul Rd(w), DWORD [rsp + o])
+                        }
+                        (Ty::I32, Src::Imm(i)) => {
+                            dynasm!(self.a ; .arch x64 ; imul Rd(w), Rd(w), i)
+                        }
+                    },
+                }
+                self.put(dst, w);
+            }
+            BinOp::Shl | BinOp::Shr | BinOp::Sar => {
+                let amt = match self.loc(b) {
+                    Loc::Imm(v) => Some((v & (ty.bits() as u64 - 1)) as i8),
+                    _ => None,
+                };
+                if amt.is_none() {
+                    self.get(RCX, b);
+                }
+                let w = self.work(dst, None);
+                self.get(w, a);
+                match op {
+                    BinOp::Shl => shift!(self, shl, ty, w, amt),
+                    BinOp::Shr => shift!(self, shr, ty, w, amt),
+                    _ => shift!(self, sar, ty, w, amt),
+                }
+                self.put(dst, w);
+            }
+            BinOp::MulHs | BinOp::MulHu | BinOp::MulHsu => self.mulh(op, ty, dst, a, b),
+            BinOp::DivS | BinOp::DivU | BinOp::RemS | BinOp::RemU => self.div(op, ty, dst, a, b),
+        }
+    }
+
+    fn mulh(&mut self, op: BinOp, ty: Ty, dst: Temp, a: Temp, b: Temp) {
+        self.get(RCX, b);
+        self.get(RAX, a);
+        match (ty, op) {
+            (Ty::I64, BinOp::MulHs) => {
+                dynasm!(self.a ; .arch x64 ; imul rcx ; mov rax, rdx)
+            }
+            (Ty::I64, BinOp::MulHu) => dynasm!(self.a ; .arch x64 ; mul rcx ; mov rax, rdx),
+            (Ty::I64, _) => {
+                // hi(a * b) unsigned, minus b when a is negative.
+                dynasm!(self.a ; .arch x64
+                    ; mul rcx
+                    ; mov rax, rdx
+                    ; mov rdx, rcx
+                );
+                self.get(RCX, a);
+                dynasm!(self.a ; .arch x64
+                    ; sar rcx, 63
+                    ; and rcx, rdx
+                    ; sub rax, rcx
+                );
+            }
+            (Ty::I32, BinOp::MulHs) => dynasm!(self.a ; .arch x64
+                ; movsxd rax, eax ; movsxd rcx, ecx ; imul rax, rcx ; shr rax, 32),
+            (Ty::I32, BinOp::MulHu) => dynasm!(self.a ; .arch x64
+                ; mov eax, eax ; mov ecx, ecx ; imul rax, rcx ; shr rax, 32),
+            (Ty::I32, _) => dynasm!(self.a ; .arch x64
+                ; movsxd rax, eax ; mov ecx, ecx ; imul rax, rcx ; shr rax, 32),
+        }
+        if ty == Ty::I32 {
+            dynasm!(self.a ; .arch x64 ; mov eax, eax);
+        }
+        self.put(dst, RAX);
+    }
+
+    fn div(&mut self, op: BinOp, ty: Ty, dst: Temp, a: Temp, b: Temp) {
+        let zero = self.a.new_dynamic_label();
+        let minus1 = self.a.new_dynamic_label();
+        let done = self.a.new_dynamic_label();
+        let signed = matches!(op, BinOp::DivS | BinOp::RemS);
+        let rem = matches!(op, BinOp::RemS | BinOp::RemU);
+        self.get(RCX, b);
+        self.get(RAX, a);
+        match ty {
+            Ty::I64 => dynasm!(self.a ; .arch x64 ; test rcx, rcx ; jz =>zero),
+            Ty::I32 => dynasm!(self.a ; .arch x64 ; test ecx, ecx ; jz =>zero),
+        }
+        if signed {
+            match ty {
+                Ty::I64 => dynasm!(self.a ; .arch x64 ; cmp rcx, -1 ; je =>minus1 ; cqo ; idiv rcx),
+                Ty::I32 => dynasm!(self.a ; .arch x64 ; cmp ecx, -1 ; je =>minus1 ; cdq ; idiv ecx),
+            }
+        } else {
+            match ty {
+                Ty::I64 => dynasm!(self.a ; .arch x64 ; xor edx, edx ; div rcx),
+                Ty::I32 => dynasm!(self.a ; .arch x64 ; xor edx, edx ; div ecx),
+            }
+        }
+        if rem {
+            dynasm!(self.a ; .arch x64 ; mov rax, rdx);
+        }
+        dynasm!(self.a ; .arch x64 ; jmp =>done ; =>minus1);
+        // x / -1 = -x (MIN stays MIN); x % -1 = 0.
+        match (rem, ty) {
+            (true, _) => dynasm!(self.a ; .arch x64 ; xor eax, eax),
+            (false, Ty::I64) => dynasm!(self.a ; .arch x64 ; neg rax),
+            (false, Ty::I32) => dynasm!(self.a ; .arch x64 ; neg eax),
+        }
+        dynasm!(self.a ; .arch x64 ; jmp =>done ; =>zero);
+        // x / 0 = all ones; x % 0 = x (already in rax).
+        if !rem {
+            match ty {
+                Ty::I64 => dynasm!(self.a ; .arch x64 ; mov rax, -1),
+                Ty::I32 => dynasm!(self.a ; .arch x64 ; mov eax, -1),
+            }
+        }
+        dynasm!(self.a ; .arch x64 ; =>done);
+        self.put(dst, RAX);
+    }
+
+    fn ext(&mut self, ty: Ty, dst: Temp, src: Temp, bits: u8, signed: bool) {
+        let w = self.work(dst, None);
+        self.get(w, src);
+        match (bits, signed) {
+            (8, false) => dynasm!(self.a ; .arch x64 ; movzx Rd(w), Rb(w)),
+            (8, true) => dynasm!(self.a ; .arch x64 ; movsx Rq(w), Rb(w)),
+            (16, false) => dynasm!(self.a ; .arch x64 ; movzx Rd(w), Rw(w)),
+            (16, true) => dynasm!(self.a ; .arch x64 ; movsx Rq(w), Rw(w)),
+            (32, false) => dynasm!(self.a ; .arch x64 ; mov Rd(w), Rd(w)),
+            (32, true) => dynasm!(self.a ; .arch x64 ; movsxd Rq(w), Rd(w)),
+            (b, _) if b >= 64 => {}
+            (b, s) => {
+                let sh = (64 - b) as i8;
+                dynasm!(self.a ; .arch x64 ; shl Rq(w), sh);
+                if s {
+                    dynasm!(self.a ; .arch x64 ; sar Rq(w), sh);
+                } else {
+                    dynasm!(self.a ; .arch x64 ; shr Rq(w), sh);
+                }
+            }
+        }
+        if ty == Ty::I32 {
+            dynasm!(self.a ; .arch x64 ; mov Rd(w), Rd(w));
+        }
+        self.put(dst, w);
+    }
+
+    /// Host TLB lookup of the address in rdx for an access of `size`
+    /// bytes; jumps to `miss` unless the entry's tag at `tag_off`
+    /// matches; on a hit rdx becomes the host address. Clobbers rax, rcx.
+    fn tlb(&mut self, size: u8, tag_off: i32, miss: DynamicLabel) {
+        let shift = (HOST_PAGE_BITS - 5) as i8;
+        let index_mask = ((HOST_ENTRIES as i32) - 1) << 5;
+        let tag_mask = (!((1u64 << HOST_PAGE_BITS) - 1) | (size as u64 - 1)) as i64 as i32;
+        dynasm!(self.a ; .arch x64
+            ; mov rcx, rdx
+            ; shr rcx, shift
+            ; and ecx, index_mask
+            ; add rcx, QWORD [r15 + ENV_TLB]
+            ; mov rax, rdx
+            ; and rax, tag_mask
+            ; cmp rax, QWORD [rcx + tag_off]
+            ; jne =>miss
+            ; add rdx, QWORD [rcx + TLB_ADDEND]
+        );
+    }
+
+    fn load(&mut self, at: usize, ty: Ty, dst: Temp, addr: Temp, mop: MemOp, site: u32) {
+        let slow = self.a.new_dynamic_label();
+        let resume = self.a.new_dynamic_label();
+        self.get(RDX, addr);
+        self.tlb(mop.size, TLB_READ, slow);
+        let w = self.work(dst, None);
+        let big = mop.endian == Endian::Big;
+        match mop.size {
+            1 => dynasm!(self.a ; .arch x64 ; movzx Rd(w), BYTE [rdx]),
+            2 => {
+                dynasm!(self.a ; .arch x64 ; movzx Rd(w), WORD [rdx]);
+                if big {
+                    dynasm!(self.a ; .arch x64 ; rol Rw(w), 8);
+                }
+            }
+            4 => {
+                dynasm!(self.a ; .arch x64 ; mov Rd(w), DWORD [rdx]);
+                if big {
+                    dynasm!(self.a ; .arch x64 ; bswap Rd(w));
+                }
+            }
+            _ => {
+                dynasm!(self.a ; .arch x64 ; mov Rq(w), QWORD [rdx]);
+                if big {
+                    dynasm!(self.a ; .arch x64 ; bswap Rq(w));
+                }
+            }
+        }
+        if mop.signed {
+            match mop.size {
+                1 => dynasm!(self.a ; .arch x64 ; movsx Rq(w), Rb(w)),
+                2 => dynasm!(self.a ; .arch x64 ; movsx Rq(w), Rw(w)),
+                4 => dynasm!(self.a ; .arch x64 ; movsxd Rq(w), Rd(w)),
+                _ => {}
+            }
+        }
+        if ty == Ty::I32 {
+            dynasm!(self.a ; .arch x64 ; mov Rd(w), Rd(w));
+        }
+        dynasm!(self.a ; .arch x64 ; =>resume);
+        self.put(dst, w);
+        let saves: Vec<u8> = self
+            .alloc
+            .live_across(at, &CALLER_SAVED)
+            .into_iter()
+            .filter(|&r| r != w)
+            .collect();
+        self.deferred.push(Deferred::Load {
+            label: slow,
+            resume,
+            site,
+            saves,
+            w,
+        });
+    }
+
+    fn store(&mut self, at: usize, src: Temp, addr: Temp, mop: MemOp, site: u32) {
+        let slow = self.a.new_dynamic_label();
+        let resume = self.a.new_dynamic_label();
+        self.get(RDX, addr);
+        self.tlb(mop.size, TLB_WRITE, slow);
+        let v = if mop.endian == Endian::Big && mop.size > 1 {
+            self.get(RAX, src);
+            match mop.size {
+                2 => dynasm!(self.a ; .arch x64 ; rol ax, 8),
+                4 => dynasm!(self.a ; .arch x64 ; bswap eax),
+                _ => dynasm!(self.a ; .arch x64 ; bswap rax),
+            }
+            RAX
+        } else {
+            self.reg_of(src, RAX)
+        };
+        match mop.size {
+            1 => dynasm!(self.a ; .arch x64 ; mov BYTE [rdx], Rb(v)),
+            2 => dynasm!(self.a ; .arch x64 ; mov WORD [rdx], Rw(v)),
+            4 => dynasm!(self.a ; .arch x64 ; mov DWORD [rdx], Rd(v)),
+            _ => dynasm!(self.a ; .arch x64 ; mov QWORD [rdx], Rq(v)),
+        }
+        dynasm!(self.a ; .arch x64 ; =>resume);
+        let saves = self.alloc.live_across(at, &CALLER_SAVED);
+        self.deferred.push(Deferred::Store {
+            label: slow,
+            resume,
+            site,
+            saves,
+            src,
+        });
+    }
+
+    fn exit_indirect(&mut self, t: Temp) {
+        let miss = self.a.new_dynamic_label();
+        let ep = self.req.epilogue;
+        let mask = (JMP_ENTRIES as i32 - 1) << 5;
+        self.get(RAX, t);
+        dynasm!(self.a ; .arch x64
+            ; mov QWORD [r13 + CPU_PC], rax
+            ; mov rcx, rax
+            ; shr rcx, 1
+            ; shl ecx, 5
+            ; and ecx, mask
+            ; add rcx, QWORD [r15 + ENV_JMP]
+            ; cmp rax, QWORD [rcx + JMP_PC]
+            ; jne =>miss
+            ; mov rax, QWORD [r13 + CPU_CTX]
+            ; cmp rax, QWORD [rcx + JMP_CTX]
+            ; jne =>miss
+            ; jmp QWORD [rcx + JMP_CODE]
+            ; =>miss
+            ; mov eax, exit::NORMAL as i32
+            ; jmp extern ep
+        );
+    }
+}
