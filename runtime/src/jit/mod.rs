@@ -75,7 +75,8 @@ pub struct JitEnv {
     pub tlb: *mut crate::tlb::HostEntry,
     /// Stop at the entry of a block when `CpuState::insns >= limit`.
     pub limit: u64,
-    /// Non-zero: return to the dispatcher at the next block entry.
+    /// Non-zero: return to the dispatcher at the next block entry (set
+    /// with `limit = 0`, which is what generated code checks).
     pub exit_req: u64,
     /// A store hit translated code: leave at the next instruction.
     pub code_hit: u64,

@@ -26,6 +26,7 @@ pub fn optimize(mut block: Block) -> Block {
     forward_regs(&mut block);
     fold(&mut block);
     dce(&mut block);
+    dead_writes(&mut block);
     block
 }
 
@@ -77,11 +78,49 @@ fn forward_regs(block: &mut Block) {
     }
 }
 
+/// Remove guest-register writes that a later write to the same register
+/// makes invisible: nothing in between reads the register, can trap (the
+/// handler would see it) or leaves straight-line code.
+fn dead_writes(block: &mut Block) {
+    let mut later: Vec<RegId> = Vec::new();
+    let mut dead = vec![false; block.ops.len()];
+    for (i, op) in block.ops.iter().enumerate().rev() {
+        match op {
+            Op::WriteReg { reg, .. } => {
+                if later.contains(reg) {
+                    dead[i] = true;
+                } else {
+                    later.push(*reg);
+                }
+            }
+            Op::ReadReg { reg, .. } => later.retain(|r| r != reg),
+            Op::Call { helper, .. } if helper.effects == crate::ir::HelperEffects::Pure => {}
+            Op::Load { .. }
+            | Op::Store { .. }
+            | Op::Call { .. }
+            | Op::Raise { .. }
+            | Op::ExitDirect { .. }
+            | Op::ExitIndirect { .. }
+            | Op::SetLabel(_)
+            | Op::Br(_)
+            | Op::BrCond { .. } => later.clear(),
+            _ => {}
+        }
+    }
+    let mut i = 0;
+    block.ops.retain(|_| {
+        i += 1;
+        !dead[i - 1]
+    });
+}
+
 /// Copy propagation and constant folding, one forward pass.
 fn fold(block: &mut Block) {
     let defs = def_counts(block);
     let single = |t: Temp| defs[t.0 as usize] == 1;
     let mut val: Vec<Option<Val>> = vec![None; block.temp_types.len()];
+    // Single-def temps that extend another temp's low `bits`.
+    let mut ext_of: Vec<Option<(Temp, u8)>> = vec![None; block.temp_types.len()];
     let types = block.temp_types.clone();
     // Resolve a use through copies.
     fn resolve(val: &[Option<Val>], mut t: Temp) -> Temp {
@@ -165,7 +204,32 @@ fn fold(block: &mut Block) {
                 src,
                 bits,
                 signed,
-            } if single(*dst) => konst(&val, *src).map(|x| extend(x, *bits, *signed) & ty.mask()),
+            } if single(*dst) => {
+                // The low `bits` of an extension of at least that many
+                // bits are its source's.
+                if let Some((x, b1)) = ext_of[src.0 as usize] {
+                    if b1 >= *bits {
+                        *src = x;
+                    }
+                }
+                if let Some(x) = konst(&val, *src) {
+                    Some(extend(x, *bits, *signed) & ty.mask())
+                } else if *bits as u32 >= ty.bits() && types[src.0 as usize] == *ty {
+                    // A no-op extension.
+                    let s = *src;
+                    if single(s) {
+                        val[dst.0 as usize] = Some(Val::Copy(s));
+                    }
+                    *op = Op::Mov { dst: *dst, src: s };
+                    None
+                } else {
+                    let w = (*bits as u32).min(types[src.0 as usize].bits()) as u8;
+                    if single(*src) {
+                        ext_of[dst.0 as usize] = Some((*src, w.min(ty.bits() as u8)));
+                    }
+                    None
+                }
+            }
             Op::BrCond {
                 cond,
                 ty,
@@ -314,5 +378,57 @@ mod tests {
             .filter(|o| matches!(o, Op::ReadReg { .. }))
             .count();
         assert_eq!(reads, 1, "{text}");
+        let writes = block
+            .ops
+            .iter()
+            .filter(|o| matches!(o, Op::WriteReg { .. }))
+            .count();
+        assert_eq!(writes, 2, "{text}");
+    }
+
+    #[test]
+    fn overwritten_register_writes_go_unless_something_can_observe_them() {
+        let mut b = IrBuilder::new();
+        b.insn_start(0);
+        let x = b.read_reg(Ty::I64, RegId(1));
+        b.write_reg(RegId(2), x);
+        let y = b.not(Ty::I64, x);
+        b.write_reg(RegId(2), y);
+        let _ = b.load(
+            Ty::I64,
+            y,
+            crate::ir::MemOp::new(8, false, crate::ir::Endian::Little),
+        );
+        b.write_reg(RegId(2), x);
+        b.exit_direct(4);
+        let block = optimize(b.finish(0, 4, 1));
+        let writes: Vec<_> = block
+            .ops
+            .iter()
+            .filter(|o| matches!(o, Op::WriteReg { .. }))
+            .collect();
+        assert_eq!(
+            writes.len(),
+            2,
+            "the write before the load stays: {:?}",
+            block.ops
+        );
+    }
+
+    #[test]
+    fn nested_extensions_collapse() {
+        let mut b = IrBuilder::new();
+        let x = b.read_reg(Ty::I64, RegId(1));
+        let lo = b.ext(Ty::I32, x, 32, false);
+        let s = b.ext(Ty::I64, lo, 32, true);
+        b.write_reg(RegId(2), s);
+        b.exit_direct(4);
+        let block = optimize(b.finish(0, 4, 1));
+        let exts = block
+            .ops
+            .iter()
+            .filter(|o| matches!(o, Op::Ext { .. }))
+            .count();
+        assert_eq!(exts, 1, "{:?}", block.ops);
     }
 }

@@ -97,8 +97,14 @@ impl Cx<'_> {
             || !self.bus.mem.events.is_empty()
             || self.watch() != *before
         {
-            self.env.exit_req = 1;
+            self.request_exit();
         }
+    }
+    /// Return to the dispatcher at the next block entry (whose budget
+    /// check fails once the limit is 0).
+    fn request_exit(&mut self) {
+        self.env.exit_req = 1;
+        self.env.limit = 0;
     }
     /// Cache the host address of the page of `addr` if it is plain RAM.
     fn fill(&mut self, addr: u64, size: u8, write: bool) {
@@ -174,7 +180,7 @@ pub unsafe extern "C" fn jit_store(env: *mut JitEnv, site: u32, addr: u64, value
                 // The rest of the block may be stale: generated code
                 // leaves at the next instruction start.
                 cx.env.code_hit = 1;
-                cx.env.exit_req = 1;
+                cx.request_exit();
             } else {
                 cx.fill(addr, mop.size, true);
             }

@@ -55,7 +55,6 @@ fn save_slot(r: u8) -> i32 {
 
 const ENV_TLB: i32 = offset_of!(JitEnv, tlb) as i32;
 const ENV_LIMIT: i32 = offset_of!(JitEnv, limit) as i32;
-const ENV_EXIT_REQ: i32 = offset_of!(JitEnv, exit_req) as i32;
 const ENV_CODE_HIT: i32 = offset_of!(JitEnv, code_hit) as i32;
 const ENV_JMP: i32 = offset_of!(JitEnv, jmp) as i32;
 const ENV_LAST_EXIT: i32 = offset_of!(JitEnv, last_exit) as i32;
@@ -160,13 +159,14 @@ enum Deferred {
         saves: Vec<u8>,
         w: u8,
     },
-    /// Slow path of a store.
+    /// Slow path of a store; `hit`: where to go when it hit code.
     Store {
         label: DynamicLabel,
         resume: DynamicLabel,
         site: u32,
         saves: Vec<u8>,
         src: Temp,
+        hit: Option<DynamicLabel>,
     },
     /// The unlinked stub of direct exit `k`.
     Exit {
@@ -372,7 +372,8 @@ impl Gen<'_> {
         self.labels = (0..block.labels)
             .map(|_| self.a.new_dynamic_label())
             .collect();
-        // Entry: stop at the budget or on request, else count the block.
+        // Entry: stop at the budget, else count the block. (An exit
+        // request sets the limit to 0.)
         let bail = self.a.new_dynamic_label();
         let n = block.insns as i32;
         let limit = ENV_LIMIT;
@@ -380,8 +381,6 @@ impl Gen<'_> {
             ; mov rax, QWORD [r13 + CPU_INSNS]
             ; cmp rax, QWORD [r15 + limit]
             ; jae =>bail
-            ; cmp QWORD [r15 + ENV_EXIT_REQ], 0
-            ; jne =>bail
             ; add rax, n
             ; mov QWORD [r13 + CPU_INSNS], rax
         );
@@ -503,8 +502,29 @@ impl Gen<'_> {
                 }
                 Op::Store { src, addr, mop } => {
                     let site = self.site(pc, slot_of, after, SiteKind::Store { mop: *mop });
-                    self.store(i, *src, *addr, *mop, site);
-                    stored = true;
+                    // A store into translated code ends the block after
+                    // its instruction. Only the slow path can hit code;
+                    // when the instruction ends right after the store, the
+                    // slow path leaves by itself; before an exit nothing
+                    // is needed (the next block's entry sees the limit
+                    // dropped); otherwise check at the next instruction.
+                    let hit = match block.ops.get(i + 1) {
+                        Some(Op::InsnStart { pc: next } | Op::SlotStart { pc: next, .. }) => {
+                            let label = self.a.new_dynamic_label();
+                            self.deferred.push(Deferred::CodeHit {
+                                label,
+                                pc: *next,
+                                after: block.insns - idx,
+                            });
+                            Some(label)
+                        }
+                        Some(Op::ExitDirect { .. } | Op::ExitIndirect { .. }) => None,
+                        _ => {
+                            stored = true;
+                            None
+                        }
+                    };
+                    self.store(i, *src, *addr, *mop, site, hit);
                 }
                 Op::SetLabel(l) => {
                     let l = self.labels[l.0 as usize];
@@ -638,6 +658,7 @@ impl Gen<'_> {
                     site,
                     saves,
                     src,
+                    hit,
                 } => {
                     let trap = self.trap_exit();
                     dynasm!(self.a ; .arch x64 ; =>label);
@@ -646,11 +667,11 @@ impl Gen<'_> {
                     dynasm!(self.a ; .arch x64 ; mov rdi, r15 ; mov esi, site as i32);
                     self.call(jit_store as *const () as usize);
                     self.restore(&saves);
-                    dynasm!(self.a ; .arch x64
-                        ; test rax, rax
-                        ; jnz =>trap
-                        ; jmp =>resume
-                    );
+                    dynasm!(self.a ; .arch x64 ; test rax, rax ; jnz =>trap);
+                    if let Some(h) = hit {
+                        dynasm!(self.a ; .arch x64 ; cmp QWORD [r15 + ENV_CODE_HIT], 0 ; jne =>h);
+                    }
+                    dynasm!(self.a ; .arch x64 ; jmp =>resume);
                 }
                 Deferred::Exit { label, pc, k } => {
                     dynasm!(self.a ; .arch x64 ; =>label);
@@ -682,6 +703,12 @@ impl Gen<'_> {
     fn bin(&mut self, op: BinOp, ty: Ty, dst: Temp, a: Temp, b: Temp) {
         match op {
             BinOp::Add | BinOp::Sub | BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Mul => {
+                // A commutative op whose result shares b's register:
+                // compute it there.
+                let (a, b) = match (self.loc(dst), self.loc(b)) {
+                    (Loc::Reg(d), Loc::Reg(rb)) if d == rb && op != BinOp::Sub => (b, a),
+                    _ => (a, b),
+                };
                 let w = self.work(dst, Some(b));
                 self.get(w, a);
                 let s = self.src(b, ty, RCX);
@@ -833,7 +860,8 @@ impl Gen<'_> {
                 }
             }
         }
-        if ty == Ty::I32 {
+        // Zero-extensions of at most 32 bits leave the upper half clear.
+        if ty == Ty::I32 && (signed || bits > 32) {
             dynasm!(self.a ; .arch x64 ; mov Rd(w), Rd(w));
         }
         self.put(dst, w);
@@ -915,7 +943,15 @@ impl Gen<'_> {
         });
     }
 
-    fn store(&mut self, at: usize, src: Temp, addr: Temp, mop: MemOp, site: u32) {
+    fn store(
+        &mut self,
+        at: usize,
+        src: Temp,
+        addr: Temp,
+        mop: MemOp,
+        site: u32,
+        hit: Option<DynamicLabel>,
+    ) {
         let slow = self.a.new_dynamic_label();
         let resume = self.a.new_dynamic_label();
         self.get(RDX, addr);
@@ -945,6 +981,7 @@ impl Gen<'_> {
             site,
             saves,
             src,
+            hit,
         });
     }
 
