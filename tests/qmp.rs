@@ -270,9 +270,13 @@ fn a_machine_built_over_qmp_runs_like_the_command_line() {
     // Preconfig: no machine.
     assert_eq!(q.status(), ("prelaunch".into(), false));
     assert_eq!(q.ok("query-cpus-fast", json!({})), json!([]));
+    // The root holds /objects even before a machine exists.
     assert_eq!(
         q.names("/"),
-        vec![("type".to_string(), "string".to_string())]
+        vec![
+            ("type".to_string(), "string".to_string()),
+            ("objects".to_string(), "child<container>".to_string())
+        ]
     );
     assert_eq!(
         q.err("qom-list", json!({"path": "/machine"})).0,
@@ -1181,7 +1185,8 @@ fn types_properties_hotplug_memsave_and_schema() {
     assert!(uart["members"]
         .as_array()
         .unwrap()
-        .contains(&json!({"name": "reg-shift", "type": "int", "default": null})));
+        .contains(&json!({"name": "reg-shift", "type": "int", "default": null,
+            "x-min": 0, "x-max": 3})));
 
     q.ok("quit", json!({}));
     assert_eq!(hemu.wait(Duration::from_secs(20)).code(), Some(0));
