@@ -52,6 +52,10 @@ pub struct BuildOptions {
     pub engine: Option<fn() -> Box<dyn Engine>>,
 }
 
+/// Most rounds of IRQ routing after one instruction before the wiring is
+/// declared oscillating (far more than any settling chain of controllers).
+const MAX_IRQ_ROUNDS: u32 = 10_000;
+
 /// Memory backends created before the machine (QMP `object-add
 /// memory-backend-ram`), lent to [`Machine::build_with`].
 #[derive(Default)]
@@ -281,6 +285,10 @@ impl Machine {
                             ),
                         ));
                     };
+                    // Recorded at once: a failed build gives it back.
+                    backends
+                        .taken
+                        .push((id.clone(), format!("/machine/{}", r.id)));
                     if r.read_only {
                         return Err(at.val(
                             &o.sub(".read_only"),
@@ -298,7 +306,6 @@ impl Machine {
                         ));
                     }
                     b.path = format!("/machine/{}", r.id);
-                    backends.taken.push((id.clone(), b.path.clone()));
                     b
                 }
                 (None, Some(size)) => {
@@ -1015,7 +1022,22 @@ impl Machine {
 
     fn handle_events(&mut self) -> Option<RunResult> {
         // Routing an IRQ into a controller can raise more events: loop.
+        // Wiring may run in cycles; devices only signal level changes, so
+        // a cycle settles, but a pair of devices that kept toggling each
+        // other must not hang the machine.
+        let mut rounds = 0u32;
         while !self.memory.events.is_empty() {
+            rounds += 1;
+            if rounds > MAX_IRQ_ROUNDS {
+                self.memory.events.clear();
+                return Some(RunResult::Crashed {
+                    cpu: "/machine".into(),
+                    report: format!(
+                        "interrupt lines still changing after {MAX_IRQ_ROUNDS} rounds: the IRQ \
+                         wiring oscillates"
+                    ),
+                });
+            }
             let events = std::mem::take(&mut self.memory.events);
             for e in events {
                 match e {
