@@ -13,6 +13,13 @@
 //! `prelaunch` (`-S`); a started one is running or paused.
 //! `query-commands` lists every command with the phases it is allowed in
 //! (`x-phases`) and a line of documentation (`x-doc`).
+//!
+//! The controller also holds `/objects`, the user-created objects
+//! (`object-add`), which exist with or without a machine: a memory
+//! backend made in preconfig becomes the RAM of the machine
+//! `machine-create` builds. Objects' life cycles (see
+//! [`crate::machine::object`]) decide what `qom-set` may change; hot-plug
+//! is in [`hotplug`].
 
 pub mod admin;
 pub mod hmp;
