@@ -91,6 +91,8 @@ fn missing_required_property() {
         ty: PropType::U64,
         default: None,
         doc: "window size",
+        min: 0,
+        max: u64::MAX,
     }];
     static NEEDY: DeviceType = DeviceType {
         name: "needy",

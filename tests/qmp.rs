@@ -6,222 +6,14 @@
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+#[path = "qmp/client.rs"]
+mod client;
 
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("hemu-qmp-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// A hemu process, killed if the test fails before it exits.
-struct Hemu(Child);
-
-impl Hemu {
-    fn spawn(args: &[&str]) -> Hemu {
-        let child = Command::new(env!("CARGO_BIN_EXE_hemu"))
-            .args(args)
-            .current_dir(root())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("hemu starts");
-        Hemu(child)
-    }
-
-    fn wait(&mut self, limit: Duration) -> ExitStatus {
-        let t = Instant::now();
-        loop {
-            if let Some(s) = self.0.try_wait().unwrap() {
-                return s;
-            }
-            assert!(t.elapsed() < limit, "hemu did not exit in {limit:?}");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    fn stderr(&mut self) -> String {
-        let mut s = String::new();
-        if let Some(e) = self.0.stderr.as_mut() {
-            let _ = e.read_to_string(&mut s);
-        }
-        s
-    }
-}
-
-impl Drop for Hemu {
-    fn drop(&mut self) {
-        if self.0.try_wait().ok().flatten().is_none() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
-
-/// A minimal QMP client.
-struct Qmp {
-    r: BufReader<Box<dyn Read + Send>>,
-    w: Box<dyn Write + Send>,
-    events: Vec<Value>,
-    next: u64,
-}
-
-impl Qmp {
-    fn unix(path: &Path) -> Qmp {
-        let t = Instant::now();
-        let s = loop {
-            match UnixStream::connect(path) {
-                Ok(s) => break s,
-                Err(_) if t.elapsed() < Duration::from_secs(20) => {
-                    std::thread::sleep(Duration::from_millis(20))
-                }
-                Err(e) => panic!("connect {}: {e}", path.display()),
-            }
-        };
-        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        let w = s.try_clone().unwrap();
-        Qmp::new(Box::new(s), Box::new(w))
-    }
-
-    fn tcp(addr: &str) -> Qmp {
-        let s = TcpStream::connect(addr).expect("tcp connect");
-        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        let w = s.try_clone().unwrap();
-        Qmp::new(Box::new(s), Box::new(w))
-    }
-
-    fn new(r: Box<dyn Read + Send>, w: Box<dyn Write + Send>) -> Qmp {
-        Qmp {
-            r: BufReader::new(r),
-            w,
-            events: Vec::new(),
-            next: 0,
-        }
-    }
-
-    fn read(&mut self) -> Value {
-        let mut line = String::new();
-        let n = self.r.read_line(&mut line).expect("read from hemu");
-        assert!(n > 0, "hemu closed the connection");
-        assert!(
-            line.ends_with("\r\n"),
-            "QEMU ends messages with CRLF: {line:?}"
-        );
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("bad JSON from hemu: {e}: {line}"))
-    }
-
-    fn greet(&mut self) {
-        let g = self.read();
-        assert_eq!(
-            g["QMP"]["version"]["qemu"],
-            json!({"major": 7, "minor": 2, "micro": 0})
-        );
-        assert_eq!(g["QMP"]["capabilities"], json!(["oob"]));
-        assert_eq!(
-            self.cmd("qmp_capabilities", json!({"enable": ["oob"]})),
-            json!({"return": {}})
-        );
-    }
-
-    fn send_raw(&mut self, bytes: &[u8]) {
-        self.w.write_all(bytes).unwrap();
-        self.w.flush().unwrap();
-    }
-
-    /// Send a command (no trailing newline, as `qemu.qmp` does) and return
-    /// the whole reply, keeping events that arrive meanwhile.
-    fn cmd(&mut self, name: &str, args: Value) -> Value {
-        self.next += 1;
-        let id = json!(format!("t{}", self.next));
-        let mut msg = json!({"execute": name, "id": id});
-        if args != json!({}) {
-            msg["arguments"] = args;
-        }
-        self.send_raw(msg.to_string().as_bytes());
-        loop {
-            let mut r = self.read();
-            if r.get("event").is_some() {
-                self.events.push(r);
-                continue;
-            }
-            assert_eq!(r["id"], id, "reply to the wrong command: {r}");
-            r.as_object_mut().unwrap().remove("id");
-            return r;
-        }
-    }
-
-    fn ok(&mut self, name: &str, args: Value) -> Value {
-        let r = self.cmd(name, args.clone());
-        match r.get("return") {
-            Some(v) => v.clone(),
-            None => panic!("{name} {args}: {r}"),
-        }
-    }
-
-    fn err(&mut self, name: &str, args: Value) -> (String, String) {
-        let r = self.cmd(name, args);
-        let e = &r["error"];
-        assert!(e.is_object(), "{name}: expected an error, got {r}");
-        (
-            e["class"].as_str().unwrap().to_string(),
-            e["desc"].as_str().unwrap().to_string(),
-        )
-    }
-
-    fn hmp(&mut self, line: &str) -> String {
-        self.ok("human-monitor-command", json!({"command-line": line}))
-            .as_str()
-            .unwrap()
-            .to_string()
-    }
-
-    /// Wait for an event (already seen, or the next ones).
-    fn event(&mut self, name: &str) -> Value {
-        loop {
-            if let Some(i) = self.events.iter().position(|e| e["event"] == name) {
-                let e = self.events.remove(i);
-                assert!(e["timestamp"]["seconds"].as_u64().unwrap() > 0, "{e}");
-                assert!(e["timestamp"]["microseconds"].as_u64().is_some(), "{e}");
-                return e;
-            }
-            let r = self.read();
-            assert!(r.get("event").is_some(), "expected event {name}, got {r}");
-            self.events.push(r);
-        }
-    }
-
-    fn status(&mut self) -> (String, bool) {
-        let s = self.ok("query-status", json!({}));
-        assert_eq!(s["singlestep"], json!(false));
-        (
-            s["status"].as_str().unwrap().to_string(),
-            s["running"].as_bool().unwrap(),
-        )
-    }
-
-    fn names(&mut self, path: &str) -> Vec<(String, String)> {
-        let l = self.ok("qom-list", json!({"path": path}));
-        l.as_array()
-            .unwrap()
-            .iter()
-            .map(|e| {
-                (
-                    e["name"].as_str().unwrap().to_string(),
-                    e["type"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect()
-    }
-}
+use client::{root, tmpdir, Hemu, Qmp};
 
 fn elf_entry(path: &Path) -> u64 {
     let d = std::fs::read(path).unwrap();
@@ -270,9 +62,13 @@ fn a_machine_built_over_qmp_runs_like_the_command_line() {
     // Preconfig: no machine.
     assert_eq!(q.status(), ("prelaunch".into(), false));
     assert_eq!(q.ok("query-cpus-fast", json!({})), json!([]));
+    // The root holds /objects even before a machine exists.
     assert_eq!(
         q.names("/"),
-        vec![("type".to_string(), "string".to_string())]
+        vec![
+            ("type".to_string(), "string".to_string()),
+            ("objects".to_string(), "child<container>".to_string())
+        ]
     );
     assert_eq!(
         q.err("qom-list", json!({"path": "/machine"})).0,
@@ -1181,7 +977,8 @@ fn types_properties_hotplug_memsave_and_schema() {
     assert!(uart["members"]
         .as_array()
         .unwrap()
-        .contains(&json!({"name": "reg-shift", "type": "int", "default": null})));
+        .contains(&json!({"name": "reg-shift", "type": "int", "default": null,
+            "x-min": 0, "x-max": 3})));
 
     q.ok("quit", json!({}));
     assert_eq!(hemu.wait(Duration::from_secs(20)).code(), Some(0));

@@ -58,10 +58,10 @@ pub static TYPE: DeviceType = DeviceType {
 #[derive(Properties)]
 pub struct Config {
     /// number of harts served (outputs 2k = MSIP, 2k+1 = MTIP of hart k)
-    #[prop(default = 1)]
+    #[prop(default = 1, range = 1..=MAX_HARTS)]
     pub num_harts: u64,
     /// mtime ticks per second of virtual time
-    #[prop(default = 10000000)]
+    #[prop(default = 10000000, range = 1..=u32::MAX)]
     pub timebase_frequency: u64,
 }
 

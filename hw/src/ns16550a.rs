@@ -47,8 +47,6 @@ const LSR_ERRORS: u8 = 0x1e;
 
 /// Receive FIFO depth.
 const FIFO_DEPTH: usize = 16;
-/// QEMU's virt board UART input clock.
-const CLOCK_HZ: u32 = 3_686_400;
 
 /// Register state, for snapshots.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +77,8 @@ pub struct UartState {
 pub struct Ns16550a {
     state: UartState,
     shift: u32,
+    /// Input clock (Hz), told to the guest through the device tree.
+    clock_hz: u32,
     backend: CharBackend,
 }
 
@@ -97,8 +97,11 @@ pub struct Config {
     #[prop(default = "serial0")]
     pub chardev: CharBackend,
     /// log2 of the spacing between registers in bytes
-    #[prop(default = 0)]
+    #[prop(default = 0, range = 0..=3)]
     pub reg_shift: u64,
+    /// input clock in Hz, for the guest's divisor (device tree `clock-frequency`)
+    #[prop(default = 3686400, range = 1..=u32::MAX)]
+    pub clock_frequency: u64,
 }
 
 fn create(cfg: &DeviceConfig) -> Result<Box<dyn Device>, String> {
@@ -107,9 +110,22 @@ fn create(cfg: &DeviceConfig) -> Result<Box<dyn Device>, String> {
     if shift > 3 {
         return Err(format!("reg-shift {shift} is out of range 0..=3"));
     }
+    // The declared range is checked where values are set; a constructor
+    // called with a hand-made configuration checks too.
+    let clock_hz = u32::try_from(c.clock_frequency)
+        .ok()
+        .filter(|c| *c > 0)
+        .ok_or_else(|| {
+            format!(
+                "clock-frequency {} is out of range 1..={}",
+                c.clock_frequency,
+                u32::MAX
+            )
+        })?;
     Ok(Box::new(Ns16550a {
         state: UartState::default(),
         shift: shift as u32,
+        clock_hz,
         backend: c.chardev,
     }))
 }
@@ -297,7 +313,7 @@ impl Device for Ns16550a {
             ("compatible".to_string(), FdtValue::Str("ns16550a".into())),
             (
                 "clock-frequency".to_string(),
-                FdtValue::Cells(vec![CLOCK_HZ]),
+                FdtValue::Cells(vec![self.clock_hz]),
             ),
         ];
         if self.shift != 0 {
@@ -324,6 +340,8 @@ mod tests {
         let (backend, buf) = CharBackend::buffer();
         let mut cfg = DeviceConfig::default();
         cfg.props.insert("reg-shift".into(), PropValue::U64(shift));
+        cfg.props
+            .insert("clock-frequency".into(), PropValue::U64(3_686_400));
         cfg.chardevs.insert("chardev".into(), backend);
         (create(&cfg).unwrap(), buf)
     }
@@ -378,6 +396,8 @@ mod tests {
         let (backend, _) = CharBackend::buffer();
         let mut cfg = DeviceConfig::default();
         cfg.props.insert("reg-shift".into(), PropValue::U64(0));
+        cfg.props
+            .insert("clock-frequency".into(), PropValue::U64(3_686_400));
         cfg.chardevs.insert("chardev".into(), backend.clone());
         (create(&cfg).unwrap(), backend)
     }

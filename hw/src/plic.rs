@@ -76,13 +76,13 @@ pub static TYPE: DeviceType = DeviceType {
 #[derive(Properties)]
 pub struct Config {
     /// number of interrupt sources (inputs 1..=ndev)
-    #[prop(default = 96)]
+    #[prop(default = 96, range = 1..=MAX_SOURCES)]
     pub ndev: u64,
     /// number of contexts (output c drives context c; virt: 2 per hart, M then S)
-    #[prop(default = 2)]
+    #[prop(default = 2, range = 1..=MAX_CONTEXTS)]
     pub num_contexts: u64,
     /// if set, 2 contexts per hart (M then S), as QEMU's virt board: overrides num-contexts
-    #[prop(default = 0)]
+    #[prop(default = 0, max = MAX_CONTEXTS / 2)]
     pub num_harts: u64,
 }
 
@@ -315,6 +315,10 @@ impl Device for Plic {
             set_bit(&mut self.state.pending, line, level);
         }
         self.update(cx);
+    }
+
+    fn irq_inputs(&self) -> Option<std::ops::RangeInclusive<u32>> {
+        Some(1..=self.ndev)
     }
 
     fn fdt_node(&self) -> Option<FdtNode> {

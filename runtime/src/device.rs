@@ -122,6 +122,13 @@ pub trait Device: Send {
     fn fdt_node(&self) -> Option<FdtNode> {
         None
     }
+    /// The input IRQ lines an interrupt controller has, `first..=last`,
+    /// so that wiring (machine files, hot-plug) can be checked against
+    /// them. None: not declared — the machine then accepts any line, and
+    /// the device cannot be the target of a hot-plugged device's IRQ.
+    fn irq_inputs(&self) -> Option<std::ops::RangeInclusive<u32>> {
+        None
+    }
 }
 
 /// Type of a device property.
@@ -159,6 +166,37 @@ pub struct PropDesc {
     pub default: Option<&'static str>,
     /// What it means.
     pub doc: &'static str,
+    /// Smallest allowed value of an integer property (0: no bound).
+    pub min: u64,
+    /// Largest allowed value of an integer property (`u64::MAX`: no
+    /// bound). `#[prop(min = .., max = ..)]` or `#[prop(range = A..=B)]`;
+    /// a field narrower than `u64` is bounded by its type.
+    pub max: u64,
+}
+
+impl PropDesc {
+    /// Is the integer range narrower than all of `u64`?
+    pub fn has_range(&self) -> bool {
+        self.ty == PropType::U64 && (self.min, self.max) != (0, u64::MAX)
+    }
+    /// The allowed range as text (`1..=32`), if there is one.
+    pub fn range_text(&self) -> Option<String> {
+        self.has_range()
+            .then(|| format!("{}..={}", self.min, self.max))
+    }
+    /// Check a value against the declared range: `Err("num-harts 40 is
+    /// out of range 1..=32")`, naming the property, value and range.
+    pub fn check(&self, v: &PropValue) -> Result<(), String> {
+        match v {
+            PropValue::U64(n) if self.ty == PropType::U64 && !(self.min..=self.max).contains(n) => {
+                Err(format!(
+                    "{} {n} is out of range {}..={}",
+                    self.name, self.min, self.max
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A property value.

@@ -60,6 +60,27 @@ async def drive(sock):
     check(names.get("cpus") == "child<cpu-cluster>", f"qom-list {names}")
     base = await qmp.execute("qom-get", {"path": "/machine/uart0", "property": "base"})
     check(base == 0x10000000, f"qom-get base {base}")
+    realized = await qmp.execute("qom-get", {"path": "/machine/uart0", "property": "realized"})
+    check(realized is True, f"qom-get realized {realized}")
+
+    # Objects and hot-plug with an interrupt line, as QEMU's client sends them.
+    await qmp.execute("object-add", {"qom-type": "memory-backend-ram", "id": "mem0",
+                                     "size": 1 << 20})
+    size = await qmp.execute("qom-get", {"path": "/objects/mem0", "property": "size"})
+    check(size == 1 << 20, f"object size {size}")
+    try:
+        await qmp.execute("object-add", {"qom-type": "memory-backend-ram", "id": "mem0",
+                                         "size": 4096})
+        check(False, "a duplicate object id must fail")
+    except ExecuteError as e:
+        check(e.error.error.class_ == "GenericError", f"error class {e.error.error.class_}")
+    await qmp.execute("object-del", {"id": "mem0"})
+    await qmp.execute("device_add", {"driver": "ns16550a", "id": "uart1", "addr": 0x10001000,
+                                     "chardev": "none", "irq": 12})
+    link = await qmp.execute("qom-get", {"path": "uart1", "property": "sysbus-irq[0]"})
+    check(link == "/machine/plic/irq-in[12]", f"irq link {link}")
+    await qmp.execute("device_del", {"id": "uart1"})
+    await event(qmp, "DEVICE_DELETED")
 
     await qmp.execute("stop")
     await event(qmp, "STOP")

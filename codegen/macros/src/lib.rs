@@ -23,6 +23,22 @@
 //! Field types: `u8`..`u64`, `usize` (uint64), `bool`, `String` (str),
 //! `CharBackend` (chardev). The property name defaults to the field name
 //! with `_` spelled `-`; the documentation to the field's doc comment.
+//!
+//! Integer properties may declare their allowed range, checked wherever a
+//! value is set (machine files, `device_add`, `qom-set`, `object-add`):
+//!
+//! ```ignore
+//!     /// number of harts served
+//!     #[prop(default = 1, min = 1, max = MAX_HARTS)]
+//!     pub num_harts: u64,
+//!     /// log2 of the register spacing
+//!     #[prop(default = 0, range = 0..=3)]
+//!     pub reg_shift: u64,
+//! ```
+//!
+//! Bounds are constant expressions (literals or `const`s); a field
+//! narrower than `u64` is bounded by its type. A default outside the
+//! range, or `min > max`, fails to compile.
 
 use proc_macro::TokenStream;
 use quote::quote;
@@ -103,12 +119,16 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
     let mut descs = Vec::new();
     let mut inits = Vec::new();
     let mut names = Vec::<String>::new();
+    // Compile-time checks of ranges and defaults (const assertions).
+    let mut checks = Vec::new();
     for f in &fields.named {
         let ident = f.ident.as_ref().expect("named field");
         let mut name = ident.to_string().trim_start_matches("r#").replace('_', "-");
         let mut default: Option<String> = None;
         let mut doc_lines = Vec::new();
         let mut doc_override = None;
+        let mut min: Option<Expr> = None;
+        let mut max: Option<Expr> = None;
         for a in &f.attrs {
             if a.path().is_ident("doc") {
                 if let syn::Meta::NameValue(nv) = &a.meta {
@@ -128,7 +148,28 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
                         "name" => name = lit_text(&value)?,
                         "default" => default = Some(lit_text(&value)?),
                         "doc" => doc_override = Some(lit_text(&value)?),
-                        _ => return Err(m.error("expected name, default or doc")),
+                        "min" => min = Some(value),
+                        "max" => max = Some(value),
+                        "range" => {
+                            let Expr::Range(r) = &value else {
+                                return Err(syn::Error::new_spanned(
+                                    &value,
+                                    "expected a range: A..=B, A..B, A.. or ..=B",
+                                ));
+                            };
+                            if let Some(lo) = &r.start {
+                                min = Some((**lo).clone());
+                            }
+                            if let Some(hi) = &r.end {
+                                max = Some(match r.limits {
+                                    syn::RangeLimits::Closed(_) => (**hi).clone(),
+                                    syn::RangeLimits::HalfOpen(_) => {
+                                        syn::parse_quote!(((#hi) as u64) - 1)
+                                    }
+                                });
+                            }
+                        }
+                        _ => return Err(m.error("expected name, default, doc, min, max or range")),
                     }
                     Ok(())
                 })?;
@@ -173,18 +214,64 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
                 ));
             }
         }
+        // The allowed range: declared bounds, else the field type's.
+        let (lo, hi) = match &k {
+            Kind::Int(t) => (
+                min.map_or_else(|| quote!(0u64), |e| quote!(((#e) as u64))),
+                match max {
+                    Some(e) => {
+                        checks.push(quote! {
+                            ::core::assert!(
+                                ((#e) as u64) <= (#t::MAX as u64),
+                                "the maximum does not fit the field's type"
+                            );
+                        });
+                        quote!(((#e) as u64))
+                    }
+                    None => quote!((#t::MAX as u64)),
+                },
+            ),
+            _ => {
+                if let Some(e) = min.as_ref().or(max.as_ref()) {
+                    return Err(syn::Error::new_spanned(
+                        e,
+                        "only integer properties have a range",
+                    ));
+                }
+                (quote!(0u64), quote!(u64::MAX))
+            }
+        };
+        if let Kind::Int(_) = &k {
+            let msg = format!("property '{name}': min is above max");
+            checks.push(quote!(::core::assert!(#lo <= #hi, #msg);));
+            if let Some(d) = &default {
+                let digits = d.trim_start_matches("0x").replace('_', "");
+                let radix = if d.starts_with("0x") { 16 } else { 10 };
+                let v = u64::from_str_radix(&digits, radix).unwrap_or(0);
+                let msg = format!("property '{name}': the default {d} is out of its range");
+                checks.push(quote!(::core::assert!(#lo <= #v && #v <= #hi, #msg);));
+            }
+        }
         let default = match &default {
             Some(d) => quote!(::core::option::Option::Some(#d)),
             None => quote!(::core::option::Option::None),
         };
         descs.push(quote! {
-            #rt::PropDesc { name: #name, ty: #rt::PropType::#ty, default: #default, doc: #doc }
+            #rt::PropDesc {
+                name: #name,
+                ty: #rt::PropType::#ty,
+                default: #default,
+                doc: #doc,
+                min: #lo,
+                max: #hi,
+            }
         });
         inits.push(quote!(#ident: #init));
     }
     let ident = &input.ident;
     let (ig, tg, wc) = input.generics.split_for_impl();
     Ok(quote! {
+        const _: () = { #(#checks)* };
         impl #ig #rt::Properties for #ident #tg #wc {
             const PROPS: &'static [#rt::PropDesc] = &[#(#descs),*];
             fn from_config(cfg: &#rt::DeviceConfig) -> Self {

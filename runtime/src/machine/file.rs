@@ -134,11 +134,16 @@ pub struct ParamDecl {
 pub struct RamSpec {
     /// Id, unique in the machine.
     pub id: String,
-    /// Size in bytes.
-    pub size: Value,
+    /// Size in bytes (optional with `memdev`).
+    #[serde(default)]
+    pub size: Option<Value>,
     /// ROM?
     #[serde(default)]
     pub read_only: bool,
+    /// Id of a memory backend (QMP `object-add memory-backend-ram`)
+    /// whose block this entry is.
+    #[serde(default)]
+    pub memdev: Option<String>,
 }
 
 /// A device after substitution.

@@ -3,7 +3,9 @@
 
 pub mod boot;
 pub mod file;
+pub mod object;
 pub mod profile;
+pub mod user;
 
 use crate::cluster::Cluster;
 use crate::cpu::{BootInfo, Frontend};
@@ -14,6 +16,7 @@ use crate::engine::{Engine, ExecCtx, Exit};
 use crate::loader::{self, ElfInfo, LoadError};
 use crate::memory::{AddressSpace, Bus, DeviceSlot, Memory, RamBlock, Region, Target};
 use file::{parse_u64, scalar_text, FileError, Source};
+use object::{Obj, Phase, Phases};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -47,6 +50,25 @@ pub struct BuildOptions {
     pub serials: Vec<CharBackend>,
     /// Engine factory (default: `jit::default_engine`).
     pub engine: Option<fn() -> Box<dyn Engine>>,
+}
+
+/// Most rounds of IRQ routing after one instruction before the wiring is
+/// declared oscillating (far more than any settling chain of controllers).
+const MAX_IRQ_ROUNDS: u32 = 10_000;
+
+/// Memory backends created before the machine (QMP `object-add
+/// memory-backend-ram`), lent to [`Machine::build_with`].
+#[derive(Default)]
+pub struct Backends {
+    /// Blocks by object id; a memory entry with `memdev: ID` takes ID's.
+    pub blocks: BTreeMap<String, RamBlock>,
+    /// QEMU's `memory-backend` machine property: the id whose block
+    /// becomes the machine's main RAM — its first memory entry, whose
+    /// size is then the backend's.
+    pub main: Option<String>,
+    /// Filled by the builder: (backend id, path of the RAM block that
+    /// took it).
+    pub taken: Vec<(String, String)>,
 }
 
 /// A machine failed to build.
@@ -160,6 +182,8 @@ pub struct Machine {
     /// Each device's configured property values, in `memory.devices`
     /// order (for introspection: QMP's `qom-get`, `info qtree`).
     pub device_props: Vec<Vec<(String, PropValue)>>,
+    /// The life-cycle phase of every object ([`object`]).
+    pub(crate) phases: Phases,
 }
 
 impl Machine {
@@ -190,6 +214,25 @@ impl Machine {
         opts: BuildOptions,
         profile: Option<&str>,
     ) -> Result<Machine, FileError> {
+        Machine::build_with(src, reg, opts, profile, &mut Backends::default())
+    }
+
+    /// [`Machine::build_profile`] with memory backends created before the
+    /// machine: memory entries that name one (`memdev:`, or the first
+    /// entry for [`Backends::main`]) take its block out of `backends`.
+    ///
+    /// Every object goes through its life cycle stage by stage: all are
+    /// created and configured (RAM blocks, devices, clusters) before any
+    /// is wired (mapped into address spaces, IRQ lines connected), so
+    /// wiring may run in cycles. The machine is left wired; it is
+    /// realized when it starts ([`Machine::realize`]).
+    pub fn build_with(
+        src: &Source,
+        reg: &Registry,
+        opts: BuildOptions,
+        profile: Option<&str>,
+        backends: &mut Backends,
+    ) -> Result<Machine, FileError> {
         let mut mf = file::parse(src)?;
         profile::check(&mf)?;
         if let Some(p) = profile {
@@ -199,33 +242,95 @@ impl Machine {
         let at = &mf.at;
         let sub = |o: &file::Origin, v: &serde_yaml::Value| file::substitute(at, o, v, &params);
         let mut memory = Memory::default();
+        let mut phases = Phases::default();
         // Ids of RAM blocks and devices, to map them into address spaces.
         let mut ids: BTreeMap<String, Target> = BTreeMap::new();
         let mut sizes: BTreeMap<String, u64> = BTreeMap::new();
 
+        // Stage 1: create and configure RAM blocks.
         for (i, raw) in mf.memory.iter().enumerate() {
             let o = at.memory.get(i).cloned().unwrap_or_default();
             let r: file::RamSpec = file::typed(at, &o, sub(&o, raw)?, "memory")?;
-            let size = parse_u64(&r.size)
-                .filter(|s| *s > 0)
-                .ok_or_else(|| at.val(&o.sub(".size"), format!("memory {}: bad size", r.id)))?;
             if ids.contains_key(&r.id) {
                 return Err(at.val(&o.sub(".id"), format!("duplicate id '{}'", r.id)));
             }
+            let index = memory.ram.len();
             ids.insert(
                 r.id.clone(),
                 Target::Ram {
-                    block: memory.ram.len(),
+                    block: index,
                     offset: 0,
                 },
             );
-            sizes.insert(r.id.clone(), size);
-            let block = RamBlock::new(&format!("/machine/{}", r.id), size, r.read_only)
-                .map_err(|e| at.val(&o.sub(".size"), format!("memory {}: {e}", r.id)))?;
+            phases.create(Obj::Ram(index));
+            let size = match &r.size {
+                Some(v) => Some(parse_u64(v).filter(|s| *s > 0).ok_or_else(|| {
+                    at.val(&o.sub(".size"), format!("memory {}: bad size", r.id))
+                })?),
+                None => None,
+            };
+            // The machine's main RAM (QEMU's `memory-backend`) takes its
+            // size from the backend; a `memdev:` entry must agree with it.
+            let main = (i == 0).then(|| backends.main.clone()).flatten();
+            let block = match (r.memdev.as_ref().or(main.as_ref()), size) {
+                (Some(id), size) => {
+                    let key = if r.memdev.is_some() { ".memdev" } else { "" };
+                    let Some(mut b) = backends.blocks.remove(id) else {
+                        return Err(at.val(
+                            &o.sub(key),
+                            format!(
+                                "memory {}: no memory backend '{id}' (create one with QMP \
+                                 object-add memory-backend-ram)",
+                                r.id
+                            ),
+                        ));
+                    };
+                    // Recorded at once: a failed build gives it back.
+                    backends
+                        .taken
+                        .push((id.clone(), format!("/machine/{}", r.id)));
+                    if r.read_only {
+                        return Err(at.val(
+                            &o.sub(".read_only"),
+                            format!("memory {}: a memory backend is RAM, not ROM", r.id),
+                        ));
+                    }
+                    if let Some(s) = size.filter(|s| *s != b.size() && r.memdev.is_some()) {
+                        return Err(at.val(
+                            &o.sub(".size"),
+                            format!(
+                                "memory {}: size {s:#x} differs from memory backend '{id}' ({:#x})",
+                                r.id,
+                                b.size()
+                            ),
+                        ));
+                    }
+                    b.path = format!("/machine/{}", r.id);
+                    b
+                }
+                (None, Some(size)) => {
+                    RamBlock::new(&format!("/machine/{}", r.id), size, r.read_only)
+                        .map_err(|e| at.val(&o.sub(".size"), format!("memory {}: {e}", r.id)))?
+                }
+                (None, None) => {
+                    return Err(at.val(
+                        &o,
+                        format!(
+                            "memory {}: give its size (or memdev: a memory backend)",
+                            r.id
+                        ),
+                    ))
+                }
+            };
+            sizes.insert(r.id.clone(), block.size());
             memory.ram.push(block);
+            phases
+                .advance(Obj::Ram(index), Phase::Configured)
+                .map_err(|e| at.val(&o, e.to_string()))?;
         }
 
-        let mut device_props = Vec::new();
+        // Stage 1: create every device (its type and id)...
+        let mut specs = Vec::new();
         for (i, raw) in mf.devices.iter().enumerate() {
             let o = at.devices.get(i).cloned().unwrap_or_default();
             let d: file::DeviceSpec = file::typed(at, &o, sub(&o, raw)?, "device")?;
@@ -244,15 +349,17 @@ impl Machine {
             if ids.contains_key(&d.id) {
                 return Err(at.val(&o.sub(".id"), format!("duplicate id '{}'", d.id)));
             }
+            let index = specs.len();
+            ids.insert(d.id.clone(), Target::Mmio { device: index });
+            phases.create(Obj::Device(index));
+            specs.push((o, d, ty));
+        }
+        // ...then configure each: properties checked, model built.
+        let mut device_props = Vec::new();
+        for (index, (o, d, ty)) in specs.into_iter().enumerate() {
             let cfg = device_config(at, &o, &d, ty, &opts.serials)?;
             device_props.push(cfg.props.clone().into_iter().collect());
             let dev = (ty.create)(&cfg).map_err(|e| at.val(&o, format!("device {}: {e}", d.id)))?;
-            ids.insert(
-                d.id.clone(),
-                Target::Mmio {
-                    device: memory.devices.len(),
-                },
-            );
             sizes.insert(d.id.clone(), dev.mmio_size());
             memory.devices.push(DeviceSlot {
                 path: format!("/machine/{}", d.id),
@@ -260,10 +367,96 @@ impl Machine {
                 endian: crate::ir::Endian::Little,
                 dev,
             });
+            phases
+                .advance(Obj::Device(index), Phase::Configured)
+                .map_err(|e| at.val(&o, e.to_string()))?;
         }
 
+        // Stage 1: create and configure clusters. The address space a
+        // cluster sees is attached in the wiring stage; here its name is
+        // checked and its index fixed (spaces are built in name order).
+        let mut clusters = Vec::new();
+        let mut boot_cluster = None;
+        for (i, raw) in mf.clusters.iter().enumerate() {
+            let o = at.clusters.get(i).cloned().unwrap_or_default();
+            let c: file::ClusterSpec = file::typed(at, &o, sub(&o, raw)?, "cluster")?;
+            phases.create(Obj::Cluster(i));
+            let Some(fe) = reg.frontend(&c.arch) else {
+                let names: Vec<&str> = reg.frontends.iter().map(|f| f.name()).collect();
+                return Err(at.val(
+                    &o.sub(".arch"),
+                    format!(
+                        "cluster {}: unknown arch '{}'{}",
+                        c.id,
+                        c.arch,
+                        suggest(&c.arch, &names)
+                    ),
+                ));
+            };
+            let config: Vec<(String, String)> = c
+                .config
+                .iter()
+                .map(|(k, v)| (k.clone(), scalar_text(v).unwrap_or_default()))
+                .collect();
+            let model = fe
+                .configure(&config)
+                .map_err(|e| at.val(&o.sub(".config"), format!("cluster {}: {e}", c.id)))?;
+            let n = parse_u64(&c.cpus)
+                .filter(|n| (1..=1024).contains(n))
+                .ok_or_else(|| {
+                    at.val(
+                        &o.sub(".cpus"),
+                        format!("cluster {}: cpus must be 1..1024", c.id),
+                    )
+                })?;
+            let Some(space) = mf.address_spaces.keys().position(|n| *n == c.address_space) else {
+                return Err(at.val(
+                    &o.sub(".address_space"),
+                    format!("cluster {}: no address space '{}'", c.id, c.address_space),
+                ));
+            };
+            let reset_pc = match &c.reset_pc {
+                Some(v) => parse_u64(v).ok_or_else(|| {
+                    at.val(
+                        &o.sub(".reset_pc"),
+                        format!("cluster {}: bad reset_pc", c.id),
+                    )
+                })?,
+                None => 0,
+            };
+            let kernel_addr = match &c.kernel_addr {
+                Some(v) => parse_u64(v).ok_or_else(|| {
+                    at.val(
+                        &o.sub(".kernel_addr"),
+                        format!("cluster {}: bad kernel_addr", c.id),
+                    )
+                })?,
+                None => reset_pc.wrapping_add(2 << 20),
+            };
+            if c.boot == Some(true) && boot_cluster.is_none() {
+                boot_cluster = Some(clusters.len());
+            }
+            let engine = opts
+                .engine
+                .map_or_else(crate::jit::default_engine, |f| f());
+            let mut cl = Cluster::new(&c.id, model, space, n as u32, engine, reset_pc);
+            cl.kernel_addr = kernel_addr;
+            clusters.push(cl);
+            phases
+                .advance(Obj::Cluster(i), Phase::Configured)
+                .map_err(|e| at.val(&o, e.to_string()))?;
+        }
+        if clusters.is_empty() {
+            return Err(at.key(&at.top("clusters"), "a machine needs at least one cluster"));
+        }
+        let internal = |e: object::PhaseError| at.val(&file::Origin::root(""), e.to_string());
+        phases
+            .advance(Obj::Machine, Phase::Configured)
+            .map_err(internal)?;
+
+        // Stage 2: wire. Bus attachment: RAM blocks and device windows
+        // mapped into address spaces (which the clusters see)...
         let mut spaces = Vec::new();
-        let mut space_ids = BTreeMap::new();
         for (name, maps) in &mf.address_spaces {
             let mut space = AddressSpace::new(name);
             for (i, raw) in maps.iter().enumerate() {
@@ -326,79 +519,25 @@ impl Machine {
                     })
                     .map_err(|e| at.val(&o.sub(".base"), format!("address space {name}: {e}")))?;
             }
-            space_ids.insert(name.clone(), spaces.len());
             spaces.push(space);
         }
-
-        let mut clusters = Vec::new();
-        let mut boot_cluster = None;
-        for (i, raw) in mf.clusters.iter().enumerate() {
-            let o = at.clusters.get(i).cloned().unwrap_or_default();
-            let c: file::ClusterSpec = file::typed(at, &o, sub(&o, raw)?, "cluster")?;
-            let Some(fe) = reg.frontend(&c.arch) else {
-                let names: Vec<&str> = reg.frontends.iter().map(|f| f.name()).collect();
-                return Err(at.val(
-                    &o.sub(".arch"),
-                    format!(
-                        "cluster {}: unknown arch '{}'{}",
-                        c.id,
-                        c.arch,
-                        suggest(&c.arch, &names)
-                    ),
-                ));
-            };
-            let config: Vec<(String, String)> = c
-                .config
-                .iter()
-                .map(|(k, v)| (k.clone(), scalar_text(v).unwrap_or_default()))
-                .collect();
-            let model = fe
-                .configure(&config)
-                .map_err(|e| at.val(&o.sub(".config"), format!("cluster {}: {e}", c.id)))?;
-            let n = parse_u64(&c.cpus)
-                .filter(|n| (1..=1024).contains(n))
-                .ok_or_else(|| {
-                    at.val(
-                        &o.sub(".cpus"),
-                        format!("cluster {}: cpus must be 1..1024", c.id),
-                    )
-                })?;
-            let Some(&space) = space_ids.get(&c.address_space) else {
-                return Err(at.val(
-                    &o.sub(".address_space"),
-                    format!("cluster {}: no address space '{}'", c.id, c.address_space),
-                ));
-            };
-            let reset_pc = match &c.reset_pc {
-                Some(v) => parse_u64(v).ok_or_else(|| {
-                    at.val(
-                        &o.sub(".reset_pc"),
-                        format!("cluster {}: bad reset_pc", c.id),
-                    )
-                })?,
-                None => 0,
-            };
-            let kernel_addr = match &c.kernel_addr {
-                Some(v) => parse_u64(v).ok_or_else(|| {
-                    at.val(
-                        &o.sub(".kernel_addr"),
-                        format!("cluster {}: bad kernel_addr", c.id),
-                    )
-                })?,
-                None => reset_pc.wrapping_add(2 << 20),
-            };
-            if c.boot == Some(true) && boot_cluster.is_none() {
-                boot_cluster = Some(clusters.len());
-            }
-            let engine = opts.engine.map_or_else(crate::jit::default_engine, |f| f());
-            let mut cl = Cluster::new(&c.id, model, space, n as u32, engine, reset_pc);
-            cl.kernel_addr = kernel_addr;
-            clusters.push(cl);
-        }
-        if clusters.is_empty() {
-            return Err(at.key(&at.top("clusters"), "a machine needs at least one cluster"));
-        }
-        let mut irq_routes: BTreeMap<(usize, u32), Vec<IrqTarget>> = BTreeMap::new();
+        let mut m = Machine {
+            name: mf.name.clone(),
+            memory,
+            spaces,
+            clusters,
+            quantum: 10_000,
+            insn_ns: 10,
+            time_ns: 0,
+            irq_routes: BTreeMap::new(),
+            idle_wait: true,
+            fdt: None,
+            loaded: Vec::new(),
+            boot_cluster: boot_cluster.unwrap_or(0),
+            device_props,
+            phases,
+        };
+        // ...and IRQ lines.
         for (i, raw) in mf.irqs.iter().enumerate() {
             let o = at.irqs.get(i).cloned().unwrap_or_default();
             let w: file::IrqSpec = file::typed(at, &o, sub(&o, raw)?, "irq")?;
@@ -422,17 +561,18 @@ impl Machine {
                 }
             };
             let out = num(&w.out, "out")?;
+            let wire_err = |key: &str, e: object::WireError| {
+                at.val(&o.sub(key), format!("irq from {}: {e}", w.from))
+            };
             match (&w.to, &w.to_cpus) {
                 (Some(to), None) => {
                     let d = dev_index(to, ".to")?;
                     let input = num(&w.input, "input")?;
-                    irq_routes
-                        .entry((from_dev, out))
-                        .or_default()
-                        .push(IrqTarget::Device(d, input));
+                    m.connect_irq(from_dev, out, IrqTarget::Device(d, input))
+                        .map_err(|e| wire_err(".input", e))?;
                 }
                 (None, Some(c)) => {
-                    let Some(ci) = clusters.iter().position(|x| &x.id == c) else {
+                    let Some(ci) = m.clusters.iter().position(|x| &x.id == c) else {
                         return Err(at.val(
                             &o.sub(".to_cpus"),
                             format!("irq from {}: no cluster '{c}'", w.from),
@@ -444,7 +584,7 @@ impl Machine {
                             format!("irq from {}: `lines` names the vCPU inputs", w.from),
                         ));
                     }
-                    let known = clusters[ci].model.irq_lines();
+                    let known = m.clusters[ci].model.irq_lines();
                     let mut nums = Vec::new();
                     for (j, l) in w.lines.iter().enumerate() {
                         let Some((_, n)) = known.iter().find(|(name, _)| name == l) else {
@@ -460,13 +600,11 @@ impl Machine {
                         };
                         nums.push(*n);
                     }
-                    for k in 0..clusters[ci].cpus.len() {
+                    for k in 0..m.clusters[ci].cpus.len() {
                         for (j, n) in nums.iter().enumerate() {
                             let o = out + (k * nums.len() + j) as u32;
-                            irq_routes
-                                .entry((from_dev, o))
-                                .or_default()
-                                .push(IrqTarget::Cpu(ci, k, *n));
+                            m.connect_irq(from_dev, o, IrqTarget::Cpu(ci, k, *n))
+                                .map_err(|e| wire_err(".to_cpus", e))?;
                         }
                     }
                 }
@@ -481,7 +619,9 @@ impl Machine {
                 }
             }
         }
-        let insn_ns = match &mf.insn_ns {
+        m.phases.advance_all(Phase::Wired).map_err(internal)?;
+
+        m.insn_ns = match &mf.insn_ns {
             Some(v) => {
                 let o = at.top("insn_ns");
                 parse_u64(&sub(&o, v)?)
@@ -490,7 +630,7 @@ impl Machine {
             }
             None => 10,
         };
-        let quantum = match &mf.quantum {
+        m.quantum = match &mf.quantum {
             Some(v) => {
                 let o = at.top("quantum");
                 parse_u64(&sub(&o, v)?)
@@ -499,7 +639,7 @@ impl Machine {
             }
             None => 10_000,
         };
-        let fdt = match &mf.fdt {
+        m.fdt = match &mf.fdt {
             Some(v) => {
                 let o = at.top("fdt");
                 let f: file::FdtSpec = file::typed(at, &o, sub(&o, v)?, "fdt")?;
@@ -523,21 +663,6 @@ impl Machine {
                 })
             }
             None => None,
-        };
-        let mut m = Machine {
-            name: mf.name.clone(),
-            memory,
-            spaces,
-            clusters,
-            quantum,
-            insn_ns,
-            time_ns: 0,
-            irq_routes,
-            idle_wait: true,
-            fdt,
-            loaded: Vec::new(),
-            boot_cluster: boot_cluster.unwrap_or(0),
-            device_props,
         };
         m.reset();
         Ok(m)
@@ -732,6 +857,8 @@ impl Machine {
         limit: Option<u64>,
         poll: &mut dyn FnMut(&mut Machine) -> Option<RunResult>,
     ) -> RunResult {
+        // A machine runs realized: its configuration is fixed from here.
+        self.realize();
         let start: Vec<Vec<u64>> = self
             .clusters
             .iter()
@@ -895,7 +1022,22 @@ impl Machine {
 
     fn handle_events(&mut self) -> Option<RunResult> {
         // Routing an IRQ into a controller can raise more events: loop.
+        // Wiring may run in cycles; devices only signal level changes, so
+        // a cycle settles, but a pair of devices that kept toggling each
+        // other must not hang the machine.
+        let mut rounds = 0u32;
         while !self.memory.events.is_empty() {
+            rounds += 1;
+            if rounds > MAX_IRQ_ROUNDS {
+                self.memory.events.clear();
+                return Some(RunResult::Crashed {
+                    cpu: "/machine".into(),
+                    report: format!(
+                        "interrupt lines still changing after {MAX_IRQ_ROUNDS} rounds: the IRQ \
+                         wiring oscillates"
+                    ),
+                });
+            }
             let events = std::mem::take(&mut self.memory.events);
             for e in events {
                 match e {
@@ -1007,6 +1149,12 @@ fn device_config(
                 PropValue::Str(text.clone())
             }
         };
+        p.check(&v).map_err(|e| {
+            at.val(
+                &o.sub(&format!(".props.{}", p.name)),
+                format!("device {}: {e}", d.id),
+            )
+        })?;
         cfg.props.insert(p.name.to_string(), v);
     }
     Ok(cfg)

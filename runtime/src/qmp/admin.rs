@@ -1,13 +1,16 @@
-//! QMP commands over types and devices: `qom-list-types`,
-//! `device-list-properties`, `qom-set`, `device_add` (hot-plug),
-//! `memsave`/`pmemsave`, and `query-qmp-schema` (generated from the
-//! command table and the device property declarations).
+//! QMP commands over types and objects: `qom-list-types`,
+//! `device-list-properties`, `qom-list-properties`, `qom-set`,
+//! `object-add`/`object-del`, `memsave`/`pmemsave`, and
+//! `query-qmp-schema` (generated from the command table and the property
+//! declarations of device and object types).
 
-use super::qom::{self, Obj};
+use super::qom::{self, Obj, Tree};
 use super::{ArgTy, QmpError, Setup, COMMANDS};
-use crate::device::{DeviceConfig, DeviceType, PropType, PropValue};
+use crate::device::{DeviceConfig, PropDesc, PropType, PropValue};
+use crate::machine::object::Phase;
+use crate::machine::user::{self, UserObjects};
 use crate::machine::{file::parse_u64_str, suggest, Machine, Registry};
-use crate::memory::{DeviceSlot, Region, Target};
+use crate::memory::Target;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
@@ -19,62 +22,131 @@ const ABSTRACT: &[(&str, Option<&str>)] = &[
     ("cpu", Some("device")),
 ];
 
-/// Every type: (name, parent, abstract).
-fn types(reg: &Registry) -> Vec<(String, Option<String>, bool)> {
-    let mut out: Vec<(String, Option<String>, bool)> = ABSTRACT
+/// A type of the hierarchy.
+struct TypeInfo {
+    name: String,
+    parent: Option<String>,
+    abstract_: bool,
+    /// Interfaces it declares (its ancestors' come with them).
+    interfaces: &'static [&'static str],
+}
+
+/// Every type: the abstract ones, interfaces, device types, user-creatable
+/// object types and the vCPU types of every ISA.
+fn types(reg: &Registry) -> Vec<TypeInfo> {
+    let mut out: Vec<TypeInfo> = ABSTRACT
         .iter()
-        .map(|(n, p)| (n.to_string(), p.map(str::to_string), true))
+        .map(|(n, p)| TypeInfo {
+            name: n.to_string(),
+            parent: p.map(str::to_string),
+            abstract_: true,
+            interfaces: &[],
+        })
         .collect();
+    for (n, p, ifs, _) in user::ABSTRACT_TYPES {
+        out.push(TypeInfo {
+            name: n.to_string(),
+            parent: p.map(str::to_string),
+            abstract_: true,
+            interfaces: ifs,
+        });
+    }
+    for t in user::OBJECT_TYPES {
+        out.push(TypeInfo {
+            name: t.name.to_string(),
+            parent: Some(t.parent.to_string()),
+            abstract_: false,
+            interfaces: &[],
+        });
+    }
     for d in reg.devices {
-        out.push((d.name.to_string(), Some("sys-bus-device".into()), false));
+        out.push(TypeInfo {
+            name: d.name.to_string(),
+            parent: Some("sys-bus-device".into()),
+            abstract_: false,
+            interfaces: &[],
+        });
     }
     for f in reg.frontends {
         let isa = format!("{}-cpu", f.name());
-        out.push((isa.clone(), Some("cpu".into()), false));
+        out.push(TypeInfo {
+            name: isa.clone(),
+            parent: Some("cpu".into()),
+            abstract_: false,
+            interfaces: &[],
+        });
         // The type of a configured vCPU (`riscv64-cpu`, what `qom-list`
         // shows), as a subtype of the ISA's, when it differs.
         if let Ok(model) = f.configure(&[]) {
             let t = format!("{}-cpu", model.target());
-            if t != isa && !out.iter().any(|(n, _, _)| *n == t) {
-                out.push((t, Some(isa), false));
+            if t != isa && !out.iter().any(|x| x.name == t) {
+                out.push(TypeInfo {
+                    name: t,
+                    parent: Some(isa),
+                    abstract_: false,
+                    interfaces: &[],
+                });
             }
         }
     }
     out
 }
 
+/// The ancestry of `name` (itself first) and every interface it
+/// implements, through its ancestors and the interfaces' parents.
+fn lineage(all: &[TypeInfo], name: &str) -> (Vec<String>, Vec<String>) {
+    let find = |n: &str| all.iter().find(|t| t.name == n);
+    let mut chain = Vec::new();
+    let mut ifs: Vec<String> = Vec::new();
+    let mut cur = Some(name.to_string());
+    while let Some(c) = cur {
+        if chain.contains(&c) {
+            break;
+        }
+        let t = find(&c);
+        for i in t.map_or(&[][..], |t| t.interfaces) {
+            // An interface implies its parents (except the root).
+            let mut j = Some(i.to_string());
+            while let Some(x) = j {
+                if x == "interface" || ifs.contains(&x) {
+                    break;
+                }
+                j = find(&x).and_then(|t| t.parent.clone());
+                ifs.push(x);
+            }
+        }
+        cur = t.and_then(|t| t.parent.clone());
+        chain.push(c);
+    }
+    (chain, ifs)
+}
+
 /// `qom-list-types`: concrete types (and abstract ones with `abstract`),
-/// narrowed to those that are or derive from `implements`.
+/// narrowed to those that are, derive from, or implement `implements`.
+/// Every entry says it is compiled in and which interfaces it implements.
 pub fn list_types(reg: &Registry, implements: Option<&str>, abstract_: bool) -> Value {
     let all = types(reg);
-    let parent = |n: &str| {
-        all.iter()
-            .find(|(t, _, _)| t == n)
-            .and_then(|(_, p, _)| p.clone())
-    };
-    let is_a = |n: &str, want: &str| {
-        let mut cur = Some(n.to_string());
-        while let Some(c) = cur {
-            if c == want {
-                return true;
-            }
-            cur = parent(&c);
-        }
-        false
-    };
     Value::Array(
         all.iter()
-            .filter(|(_, _, a)| abstract_ || !a)
-            .filter(|(n, _, _)| implements.is_none_or(|i| is_a(n, i)))
-            .map(|(n, p, a)| {
-                let mut e = json!({"name": n, "x-compiled-in": true});
-                if let Some(p) = p {
+            .filter(|t| abstract_ || !t.abstract_)
+            .filter_map(|t| {
+                let (chain, ifs) = lineage(&all, &t.name);
+                if let Some(want) = implements {
+                    if !chain.iter().chain(&ifs).any(|n| n == want) {
+                        return None;
+                    }
+                }
+                let mut e = json!({"name": t.name, "x-compiled-in": true});
+                if let Some(p) = &t.parent {
                     e["parent"] = json!(p);
                 }
-                if *a {
+                if t.abstract_ {
                     e["abstract"] = json!(true);
                 }
-                e
+                if !ifs.is_empty() {
+                    e["x-interfaces"] = json!(ifs);
+                }
+                Some(e)
             })
             .collect(),
     )
@@ -99,11 +171,29 @@ fn default_value(t: PropType, text: &str) -> Value {
     }
 }
 
+/// One `ObjectPropertyInfo`: name, type, description, default, and the
+/// allowed range (`x-min`, `x-max`; also at the end of the description).
+fn prop_info(p: &PropDesc) -> Value {
+    let desc = match p.range_text() {
+        Some(r) => format!("{} ({r})", p.doc),
+        None => p.doc.to_string(),
+    };
+    let mut e = json!({"name": p.name, "type": qom_type(p.ty), "description": desc});
+    if let Some(d) = p.default {
+        e["default-value"] = default_value(p.ty, d);
+    }
+    if p.has_range() {
+        e["x-min"] = json!(p.min);
+        e["x-max"] = json!(p.max);
+    }
+    e
+}
+
 /// `device-list-properties`.
 pub fn device_properties(reg: &Registry, typename: &str) -> Result<Value, QmpError> {
     let Some(ty) = reg.device(typename) else {
-        if let Some((_, _, a)) = types(reg).into_iter().find(|(n, _, _)| n == typename) {
-            if a {
+        if let Some(t) = types(reg).into_iter().find(|t| t.name == typename) {
+            if t.abstract_ || user::object_type(typename).is_some() {
                 return Err(QmpError::generic(
                     "Parameter 'typename' expects a non-abstract device type",
                 ));
@@ -116,28 +206,32 @@ pub fn device_properties(reg: &Registry, typename: &str) -> Result<Value, QmpErr
             "Device '{typename}' not found"
         )));
     };
-    Ok(Value::Array(
-        ty.props
-            .iter()
-            .map(|p| {
-                let mut e = json!({"name": p.name, "type": qom_type(p.ty), "description": p.doc});
-                if let Some(d) = p.default {
-                    e["default-value"] = default_value(p.ty, d);
-                }
-                e
-            })
-            .collect(),
-    ))
+    Ok(Value::Array(ty.props.iter().map(prop_info).collect()))
+}
+
+/// `qom-list-properties`: the properties of any concrete type (devices,
+/// user-creatable objects; vCPUs have none of their own).
+pub fn type_properties(reg: &Registry, typename: &str) -> Result<Value, QmpError> {
+    if let Some(t) = user::object_type(typename) {
+        return Ok(Value::Array(t.props.iter().map(prop_info).collect()));
+    }
+    if reg.device(typename).is_some() {
+        return device_properties(reg, typename);
+    }
+    match types(reg).into_iter().find(|t| t.name == typename) {
+        Some(_) => Ok(json!([])),
+        None => Err(QmpError::generic(format!("Class '{typename}' not found"))),
+    }
 }
 
 /// A property value from JSON (numbers, booleans, or text as on the
-/// command line).
-fn prop_value(ty: &DeviceType, name: &str, t: PropType, v: &Value) -> Result<PropValue, QmpError> {
+/// command line), checked against its type and declared range.
+fn prop_value(ty: &str, p: &PropDesc, v: &Value) -> Result<PropValue, QmpError> {
+    let name = p.name;
     let bad = || {
         QmpError::generic(format!(
-            "Property '{}.{name}' expects {}, not {v}",
-            ty.name,
-            match t {
+            "Property '{ty}.{name}' expects {}, not {v}",
+            match p.ty {
                 PropType::U64 => "an unsigned integer",
                 PropType::Bool => "a boolean",
                 PropType::Str => "a string",
@@ -145,7 +239,7 @@ fn prop_value(ty: &DeviceType, name: &str, t: PropType, v: &Value) -> Result<Pro
             }
         ))
     };
-    Ok(match (t, v) {
+    let value = match (p.ty, v) {
         (PropType::U64, Value::Number(n)) => PropValue::U64(n.as_u64().ok_or_else(bad)?),
         (PropType::U64, Value::String(s)) => PropValue::U64(parse_u64_str(s).ok_or_else(bad)?),
         (PropType::Bool, Value::Bool(b)) => PropValue::Bool(*b),
@@ -166,39 +260,49 @@ fn prop_value(ty: &DeviceType, name: &str, t: PropType, v: &Value) -> Result<Pro
             PropValue::Str(s.clone())
         }
         _ => return Err(bad()),
-    })
+    };
+    if let (PropValue::U64(n), true) = (&value, p.has_range()) {
+        if !(p.min..=p.max).contains(n) {
+            return Err(QmpError::generic(format!(
+                "Property '{ty}.{name}' doesn't take value {n} (out of range {}..={})",
+                p.min, p.max
+            )));
+        }
+    }
+    Ok(value)
 }
 
-/// A device configuration: `given` over `base` over the declared
-/// defaults, every value checked against its declared type.
-fn config(
-    ty: &DeviceType,
+/// A configuration of type `ty` with properties `props`: `given` over
+/// `base` over the declared defaults, every value checked against its
+/// declared type and range.
+pub(super) fn config(
+    ty: &str,
+    props: &[PropDesc],
     given: &[(String, Value)],
     base: &[(String, PropValue)],
     setup: &Setup,
 ) -> Result<DeviceConfig, QmpError> {
     let mut cfg = DeviceConfig::default();
     for (k, _) in given {
-        if !ty.props.iter().any(|p| p.name == k) {
-            let names: Vec<&str> = ty.props.iter().map(|p| p.name).collect();
+        if !props.iter().any(|p| p.name == k) {
+            let names: Vec<&str> = props.iter().map(|p| p.name).collect();
             return Err(QmpError::generic(format!(
-                "Property '{}.{k}' not found{}",
-                ty.name,
+                "Property '{ty}.{k}' not found{}",
                 suggest(k, &names)
             )));
         }
     }
-    for p in ty.props {
+    for p in props {
         let v = match given.iter().find(|(k, _)| k == p.name) {
-            Some((_, v)) => prop_value(ty, p.name, p.ty, v)?,
+            Some((_, v)) => prop_value(ty, p, v)?,
             None => match base.iter().find(|(k, _)| k == p.name) {
                 Some((_, v)) => v.clone(),
                 None => match p.default {
-                    Some(d) => prop_value(ty, p.name, p.ty, &json!(d))?,
+                    Some(d) => prop_value(ty, p, &json!(d))?,
                     None => {
                         return Err(QmpError::generic(format!(
-                            "Property '{}.{}' is required",
-                            ty.name, p.name
+                            "Property '{ty}.{}' is required",
+                            p.name
                         )))
                     }
                 },
@@ -219,7 +323,7 @@ fn config(
     Ok(cfg)
 }
 
-fn flush_tlbs(m: &mut Machine) {
+pub(super) fn flush_tlbs(m: &mut Machine) {
     for c in &mut m.clusters {
         for st in &mut c.cpus {
             st.flush_tlb = true;
@@ -227,19 +331,51 @@ fn flush_tlbs(m: &mut Machine) {
     }
 }
 
-/// `qom-set`: configuration properties of a device, before the machine
-/// is realized (its device tree placed and reset: `x-exit-preconfig` or
-/// `cont`); the device is re-created from its type with the new value.
+/// The error for setting a configuration property of a realized object.
+fn realized_error(prop: &str, path: &str, type_name: &str, what: &str) -> QmpError {
+    QmpError::generic(format!(
+        "Property '{prop}' of '{path}' can only be set before the {what} is realized \
+         (attempt to set property '{prop}' on {path} (type '{type_name}') after it was \
+         realized)"
+    ))
+}
+
+/// `qom-set` on a user-created object: its properties were set by
+/// `object-add`, which realizes it, so they are read-only.
+pub fn qom_set_object(objects: &UserObjects, i: usize, prop: &str) -> Result<(), QmpError> {
+    let Some(u) = objects.all().get(i) else {
+        return Err(QmpError::generic(format!("Property '{prop}' not found")));
+    };
+    let path = format!("/objects/{}", u.id);
+    if u.props.iter().any(|(k, _)| k == prop) {
+        return Err(realized_error(prop, &path, u.ty.name, "object"));
+    }
+    if qom::get(Tree::new(None, objects), Obj::User(i), prop).is_some() {
+        return Err(QmpError::generic(format!(
+            "Property '{}.{prop}' is not writable: it reports state",
+            u.ty.name
+        )));
+    }
+    Err(QmpError::generic(format!(
+        "Property '{}.{prop}' not found",
+        u.ty.name
+    )))
+}
+
+/// `qom-set`: configuration properties of a device before it is realized
+/// (with its machine, when the machine starts: `x-exit-preconfig` or
+/// `cont`; at once when hot-plugged into a started machine); the device
+/// is re-created from its type with the new value.
 pub fn qom_set(
     m: &mut Machine,
     o: Obj,
     prop: &str,
     value: &Value,
-    realized: bool,
     setup: &Setup,
 ) -> Result<(), QmpError> {
-    let path = qom::path_of(Some(m), o);
-    let type_name = qom::type_of(Some(m), o);
+    let t = Tree::of(m);
+    let path = qom::path_of(t, o);
+    let type_name = qom::type_of(t, o);
     let configurable = match o {
         Obj::Device(d) => m
             .device_props
@@ -247,25 +383,14 @@ pub fn qom_set(
             .is_some_and(|ps| ps.iter().any(|(k, _)| k == prop)),
         _ => false,
     };
-    if !configurable {
-        if qom::get(Some(m), o, prop).is_some() {
-            return Err(QmpError::generic(format!(
-                "Property '{type_name}.{prop}' is not writable: it reports state"
-            )));
-        }
-        return Err(QmpError::generic(format!(
-            "Property '{type_name}.{prop}' not found"
-        )));
-    }
     let Obj::Device(d) = o else {
-        unreachable!("only devices have configuration properties")
+        return Err(not_settable(t, o, prop, &type_name));
     };
-    if realized {
-        return Err(QmpError::generic(format!(
-            "Property '{prop}' of '{path}' can only be set before the machine is realized \
-             (attempt to set property '{prop}' on device '{path}' (type '{type_name}') \
-             after it was realized)"
-        )));
+    if !configurable {
+        return Err(not_settable(t, o, prop, &type_name));
+    }
+    if m.phase(o) == Some(Phase::Realized) {
+        return Err(realized_error(prop, &path, &type_name, "machine"));
     }
     let Some(ty) = setup.registry.device(&type_name) else {
         return Err(QmpError::generic(format!(
@@ -274,7 +399,8 @@ pub fn qom_set(
         )));
     };
     let cfg = config(
-        ty,
+        ty.name,
+        ty.props,
         &[(prop.to_string(), value.clone())],
         &m.device_props[d],
         setup,
@@ -290,96 +416,85 @@ pub fn qom_set(
             )));
         }
     }
+    // The wiring was checked against the old model's inputs: the new one
+    // must still have them.
+    if let Some(inputs) = dev.irq_inputs() {
+        for (&(from, out), targets) in &m.irq_routes {
+            for t in targets {
+                if let crate::machine::IrqTarget::Device(x, input) = *t {
+                    if x == d && !inputs.contains(&input) {
+                        return Err(QmpError::generic(format!(
+                            "Property '{prop}' of '{path}': input {input}, which {} output \
+                             {out} drives, would be out of range {}..={}",
+                            m.memory.devices[from].path,
+                            inputs.start(),
+                            inputs.end()
+                        )));
+                    }
+                }
+            }
+        }
+    }
     m.memory.devices[d].dev = dev;
     m.device_props[d] = cfg.props.into_iter().collect();
     flush_tlbs(m);
     Ok(())
 }
 
-/// `device_add`: create a device of type `driver` and map it at `addr` in
-/// the boot cluster's address space. Everything is checked before the
-/// machine changes: a failure leaves it as it was.
-pub fn device_add(
-    m: &mut Machine,
+fn not_settable(t: Tree<'_>, o: Obj, prop: &str, type_name: &str) -> QmpError {
+    if qom::get(t, o, prop).is_some() {
+        return QmpError::generic(format!(
+            "Property '{type_name}.{prop}' is not writable: it reports state"
+        ));
+    }
+    QmpError::generic(format!("Property '{type_name}.{prop}' not found"))
+}
+
+/// `object-add`: create a user-creatable object under `/objects/ID`
+/// (`qom-type`, `id`, and the type's properties).
+pub fn object_add(
+    objects: &mut UserObjects,
     args: &Map<String, Value>,
     setup: &Setup,
 ) -> Result<(), QmpError> {
-    let driver = args
-        .get("driver")
+    let tyname = args
+        .get("qom-type")
         .and_then(Value::as_str)
         .unwrap_or_default();
     let id = args.get("id").and_then(Value::as_str).unwrap_or_default();
-    let Some(ty) = setup.registry.device(driver) else {
-        let names: Vec<&str> = setup.registry.devices.iter().map(|t| t.name).collect();
-        return Err(QmpError::generic(format!(
-            "Parameter 'driver' expects a driver name{}",
-            suggest(driver, &names)
-        )));
+    let Some(ty) = user::object_type(tyname) else {
+        let known = types(&setup.registry).into_iter().any(|t| t.name == tyname);
+        return Err(QmpError::generic(if known {
+            format!("object type '{tyname}' isn't supported by object-add")
+        } else {
+            let names: Vec<&str> = user::OBJECT_TYPES.iter().map(|t| t.name).collect();
+            format!("invalid object type: {tyname}{}", suggest(tyname, &names))
+        }));
     };
-    let id_ok = !id.is_empty()
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        && id.starts_with(|c: char| c.is_ascii_alphabetic());
-    if !id_ok {
+    if !id_ok(id) {
         return Err(QmpError::generic(
-            "Parameters 'id' expects an identifier (a letter, then letters, digits, '-', '.' \
+            "Parameter 'id' expects an identifier (a letter, then letters, digits, '-', '.' \
              or '_')",
         ));
     }
-    if qom::children(Some(m), Obj::Machine)
-        .iter()
-        .any(|(n, _)| n == id)
-    {
-        return Err(QmpError::generic(format!("Duplicate ID '{id}' for device")));
-    }
-    let base = match args.get("addr") {
-        Some(Value::Number(n)) => n.as_u64(),
-        Some(Value::String(s)) => parse_u64_str(s),
-        None => {
-            return Err(QmpError::generic(
-                "Parameter 'addr' is missing: the base address to map the device at",
-            ))
-        }
-        _ => None,
-    }
-    .ok_or_else(|| QmpError::generic("Parameter 'addr' expects an address"))?;
     let given: Vec<(String, Value)> = args
         .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "driver" | "id" | "addr"))
+        .filter(|(k, _)| !matches!(k.as_str(), "qom-type" | "id"))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let cfg = config(ty, &given, &[], setup)?;
-    let dev = (ty.create)(&cfg).map_err(|e| QmpError::generic(format!("{driver}: {e}")))?;
-    let size = dev.mmio_size();
-    if size == 0 || base.checked_add(size - 1).is_none() {
-        return Err(QmpError::generic(format!(
-            "{driver}: no window of {size:#x} bytes fits at {base:#x}"
-        )));
-    }
-    let index = m.memory.devices.len();
-    let space = m.clusters[m.boot_cluster()].space;
-    // `map` checks overlaps before it changes anything.
-    m.spaces[space]
-        .map(Region {
-            name: id.to_string(),
-            base,
-            size,
-            target: Target::Mmio { device: index },
-        })
-        .map_err(|e| QmpError::generic(format!("device_add {id}: {e}")))?;
-    m.memory.devices.push(DeviceSlot {
-        path: format!("/machine/{id}"),
-        type_name: ty.name,
-        endian: crate::ir::Endian::Little,
-        dev,
-    });
-    while m.device_props.len() < index {
-        m.device_props.push(Vec::new());
-    }
-    m.device_props.push(cfg.props.into_iter().collect());
-    flush_tlbs(m);
-    Ok(())
+    let cfg = config(ty.name, ty.props, &given, &[], setup)?;
+    objects
+        .add(ty, id, cfg.props.into_iter().collect())
+        .map_err(|e| QmpError::generic(e.to_string()))
+}
+
+/// Is `id` an identifier, as QEMU's `id_wellformed`?
+pub(super) fn id_ok(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && id.starts_with(|c: char| c.is_ascii_alphabetic())
 }
 
 /// Copy RAM at physical `pa` of cluster `c`'s space into `out`, up to
@@ -504,7 +619,9 @@ fn arg_type(t: ArgTy) -> &'static str {
 /// `query-qmp-schema`, in QEMU's introspection shape (type names not
 /// masked): the commands of the table with their argument objects, the
 /// events, every device type's properties as an object type
-/// (`x-device-props-<type>`), and the builtin types they use. The order
+/// (`x-device-props-<type>`), every user-creatable type's
+/// (`x-object-props-<type>`, what `object-add` takes besides `qom-type`
+/// and `id`), and the builtin types they use. The order
 /// is fixed: commands, events, then types by name.
 pub fn schema(reg: &Registry) -> Value {
     let mut out = Vec::new();
@@ -542,21 +659,31 @@ pub fn schema(reg: &Registry) -> Value {
         };
         out.push(json!({"name": name, "meta-type": "event", "arg-type": arg}));
     }
+    // Property declarations of device and object types, with their
+    // ranges (`x-min`, `x-max`) where they have one.
+    let prop_members = |props: &[PropDesc]| -> Vec<Value> {
+        props
+            .iter()
+            .map(|p| {
+                let ty = match p.ty {
+                    PropType::U64 => "int",
+                    PropType::Bool => "bool",
+                    PropType::Str | PropType::Chardev => "str",
+                };
+                let mut m = member(p.name, ty, p.default.is_some());
+                if p.has_range() {
+                    m["x-min"] = json!(p.min);
+                    m["x-max"] = json!(p.max);
+                }
+                m
+            })
+            .collect()
+    };
     for d in reg.devices {
-        objects.insert(
-            format!("x-device-props-{}", d.name),
-            d.props
-                .iter()
-                .map(|p| {
-                    let ty = match p.ty {
-                        PropType::U64 => "int",
-                        PropType::Bool => "bool",
-                        PropType::Str | PropType::Chardev => "str",
-                    };
-                    member(p.name, ty, p.default.is_some())
-                })
-                .collect(),
-        );
+        objects.insert(format!("x-device-props-{}", d.name), prop_members(d.props));
+    }
+    for t in user::OBJECT_TYPES {
+        objects.insert(format!("x-object-props-{}", t.name), prop_members(t.props));
     }
     for (name, members) in objects {
         out.push(json!({"name": name, "meta-type": "object", "members": members}));

@@ -59,6 +59,8 @@ const INFOS: &[(&str, &str, &str)] = &[
 pub struct Ctx<'a> {
     /// The machine, if one exists.
     pub machine: Option<&'a mut Machine>,
+    /// User-created objects (`/objects`).
+    pub objects: &'a crate::machine::user::UserObjects,
     /// The monitor's current vCPU (machine-wide index).
     pub cpu: usize,
     /// `info status` text (`running`, `paused`, `paused (prelaunch)`).
@@ -123,7 +125,7 @@ fn info(what: &str, cx: Ctx<'_>) -> String {
             let (a, b, c) = super::wire::QEMU_VERSION;
             format!("{a}.{b}.{c} (hemu {})\n", env!("CARGO_PKG_VERSION"))
         }
-        "qom-tree" => qom::tree(cx.machine.as_deref()),
+        "qom-tree" => qom::tree(qom::Tree::new(cx.machine.as_deref(), cx.objects)),
         _ => {
             let Some(m) = cx.machine else {
                 return "no machine yet (machine-create first)\n".into();
@@ -163,7 +165,7 @@ fn registers(m: &Machine, cpu: usize) -> String {
     let wb = cl.model.word_bits() as usize / 4;
     let mut out = format!(
         "CPU#{cpu} {}\n pc       {:0wb$x}\n",
-        qom::path_of(Some(m), qom::Obj::Cpu(c, k)),
+        qom::path_of(qom::Tree::of(m), qom::Obj::Cpu(c, k)),
         st.pc
     );
     for f in cl.model.reg_files() {
@@ -254,6 +256,23 @@ fn qtree(m: &Machine) -> String {
                     PropValue::Str(s) => writeln!(out, "    {k} = \"{s}\""),
                 };
             }
+        }
+        // IRQ wiring: QEMU's count of outputs, then where each goes.
+        let outs = m.irq_outputs(d);
+        if let Some(n) = outs.iter().map(|(o, _)| o + 1).max() {
+            let _ = writeln!(out, "    gpio-out \"sysbus-irq\" {n}");
+        }
+        for (o, t) in outs {
+            let _ = writeln!(out, "    sysbus-irq[{o}] -> {}", m.irq_target_path(t));
+        }
+        if let Some(r) = m.memory.devices[d].dev.irq_inputs() {
+            let _ = writeln!(
+                out,
+                "    gpio-in \"\" {} (inputs {}..={})",
+                r.end() + 1,
+                r.start(),
+                r.end()
+            );
         }
         for s in &m.spaces {
             for r in s.regions() {

@@ -13,9 +13,17 @@
 //! `prelaunch` (`-S`); a started one is running or paused.
 //! `query-commands` lists every command with the phases it is allowed in
 //! (`x-phases`) and a line of documentation (`x-doc`).
+//!
+//! The controller also holds `/objects`, the user-created objects
+//! (`object-add`), which exist with or without a machine: a memory
+//! backend made in preconfig becomes the RAM of the machine
+//! `machine-create` builds. Objects' life cycles (see
+//! [`crate::machine::object`]) decide what `qom-set` may change; hot-plug
+//! is in [`hotplug`].
 
 pub mod admin;
 pub mod hmp;
+pub mod hotplug;
 pub mod qom;
 pub mod server;
 pub mod wire;
@@ -23,8 +31,9 @@ pub mod wire;
 pub use server::{ListenSpec, Server};
 pub use wire::{ErrorClass, QmpError};
 
-use crate::device::{CharBackend, Device, DeviceCtx, DeviceError};
-use crate::machine::{boot, file::Source, list_machines, BuildOptions, IrqTarget, Registry};
+use crate::device::CharBackend;
+use crate::machine::user::UserObjects;
+use crate::machine::{boot, file::Source, list_machines, BuildOptions, Registry};
 use crate::{Machine, RunResult};
 use serde_json::{json, Map, Value};
 use server::Incoming;
@@ -131,9 +140,12 @@ const COMMANDS: &[Command] = &[
             ("inline", ArgTy::Object, false),
             ("params", ArgTy::Object, false),
             ("profile", ArgTy::Str, false),
+            ("memory-backend", ArgTy::Str, false),
         ],
         "build a machine: file (a name like virt, or a path) or inline (the machine file's \
-         schema as JSON); params: {name: value} overrides; profile: one of the file's profiles",
+         schema as JSON); params: {name: value} overrides; profile: one of the file's \
+         profiles; memory-backend: id of a memory-backend-ram object that becomes the main \
+         RAM (the first memory entry, with the backend's size)",
     ),
     cmd(
         "load-image",
@@ -218,8 +230,28 @@ const COMMANDS: &[Command] = &[
             ("property", ArgTy::Str, true),
             ("value", ArgTy::Any, true),
         ],
-        "set a configuration property of a device of a machine not yet started \
-         (realized devices refuse)",
+        "set a configuration property of a device before it is realized (with its machine, \
+         when it starts); realized objects refuse",
+    ),
+    cmd(
+        "qom-list-properties",
+        ANY,
+        &[("typename", ArgTy::Str, true)],
+        "the typed properties of any type (devices, user-creatable objects), with defaults \
+         and ranges",
+    ),
+    cmd(
+        "object-add",
+        ANY,
+        &[("qom-type", ArgTy::Str, true), ("id", ArgTy::Str, true)],
+        "create a user-creatable object at /objects/ID: qom-type (memory-backend-ram: size) \
+         and the type's properties; it is realized at once",
+    ),
+    cmd(
+        "object-del",
+        ANY,
+        &[("id", ArgTy::Str, true)],
+        "remove a user-created object nothing uses",
     ),
     cmd(
         "device_add",
@@ -228,9 +260,14 @@ const COMMANDS: &[Command] = &[
             ("driver", ArgTy::Str, true),
             ("id", ArgTy::Str, true),
             ("addr", ArgTy::Any, false),
+            ("irq", ArgTy::Any, false),
+            ("irq-parent", ArgTy::Str, false),
         ],
         "hot-plug a device: driver (a device type), id, addr (base in the boot cluster's \
-         address space), and the type's properties; refuses overlaps",
+         address space), irq (the interrupt controller input output 0 drives, or a list, one \
+         per output), irq-parent (the controller; default: the only one), and the type's \
+         properties; refuses overlaps and busy lines, and leaves the machine as it was when \
+         any step fails",
     ),
     cmd(
         "memsave",
@@ -350,6 +387,9 @@ pub struct Controller {
     /// The machine's device tree is placed and its vCPUs reset for boot.
     booted: bool,
     end: Option<EndReason>,
+    /// `/objects`: user-created objects (`object-add`), which exist with
+    /// or without a machine.
+    objects: UserObjects,
 }
 
 impl Controller {
@@ -363,6 +403,7 @@ impl Controller {
             boot: PendingBoot::default(),
             booted: false,
             end: None,
+            objects: UserObjects::default(),
         }
     }
 
@@ -377,6 +418,10 @@ impl Controller {
     pub fn run(&mut self, machine: Option<Machine>, limit: Option<u64>) -> RunResult {
         self.booted = machine.is_some();
         self.machine = machine;
+        // A machine the command line built and booted is complete.
+        if let Some(m) = &mut self.machine {
+            m.realize();
+        }
         self.status = if self.machine.is_some() && !self.setup.start_paused {
             Status::Running
         } else {
@@ -508,8 +553,10 @@ impl Controller {
             }));
         }
         for k in args.keys() {
-            // device_add also takes the properties of its driver.
-            if !c.args.iter().any(|(n, _, _)| n == k) && c.name != "device_add" {
+            // device_add and object-add also take the properties of their
+            // type.
+            let open = matches!(c.name, "device_add" | "object-add");
+            if !c.args.iter().any(|(n, _, _)| n == k) && !open {
                 return Err(QmpError::generic(format!("Parameter '{k}' is unexpected")));
             }
         }
@@ -605,7 +652,7 @@ impl Controller {
             "device_del" => {
                 let m = need(m)?;
                 let id = s("id").unwrap_or_default();
-                let path = device_del(m, id)?;
+                let path = hotplug::device_del(m, id)?;
                 self.emit("DEVICE_DELETED", Some(json!({"device": id, "path": path})));
                 Ok(json!({}))
             }
@@ -614,19 +661,19 @@ impl Controller {
                 Ok(json!({}))
             }
             "qom-list" => {
-                let m = m.as_deref();
-                let o = lookup(m, s("path").unwrap_or_default())?;
-                Ok(qom::list(m, o))
+                let t = qom::Tree::new(m.as_deref(), &self.objects);
+                let o = lookup(t, s("path").unwrap_or_default())?;
+                Ok(qom::list(t, o))
             }
             "qom-get" => {
-                let m = m.as_deref();
+                let t = qom::Tree::new(m.as_deref(), &self.objects);
                 let path = s("path").unwrap_or_default();
                 let prop = s("property").unwrap_or_default();
-                let o = lookup(m, path)?;
-                qom::get(m, o, prop).ok_or_else(|| {
+                let o = lookup(t, path)?;
+                qom::get(t, o, prop).ok_or_else(|| {
                     QmpError::generic(format!(
                         "Property '{}.{prop}' not found",
-                        qom::type_of(m, o)
+                        qom::type_of(t, o)
                     ))
                 })
             }
@@ -639,25 +686,31 @@ impl Controller {
                 admin::device_properties(&self.setup.registry, s("typename").unwrap_or_default())
             }
             "qom-set" => {
-                let m = m.ok_or_else(|| {
-                    QmpError::no_device(format!(
-                        "Device '{}' not found",
-                        s("path").unwrap_or_default()
-                    ))
-                })?;
-                let o = lookup(Some(m), s("path").unwrap_or_default())?;
+                let path = s("path").unwrap_or_default();
+                let prop = s("property").unwrap_or_default();
+                let o = lookup(qom::Tree::new(m.as_deref(), &self.objects), path)?;
                 let value = args.get("value").cloned().unwrap_or(Value::Null);
-                admin::qom_set(
-                    m,
-                    o,
-                    s("property").unwrap_or_default(),
-                    &value,
-                    self.booted,
-                    &self.setup,
-                )
+                match (o, m) {
+                    (qom::Obj::User(i), _) => admin::qom_set_object(&self.objects, i, prop),
+                    (_, Some(m)) => admin::qom_set(m, o, prop, &value, &self.setup),
+                    (_, None) => Err(QmpError::generic(format!(
+                        "Property 'container.{prop}' not found"
+                    ))),
+                }
                 .map(|()| json!({}))
             }
-            "device_add" => admin::device_add(need(m)?, args, &self.setup).map(|()| json!({})),
+            "qom-list-properties" => {
+                admin::type_properties(&self.setup.registry, s("typename").unwrap_or_default())
+            }
+            "object-add" => {
+                admin::object_add(&mut self.objects, args, &self.setup).map(|()| json!({}))
+            }
+            "object-del" => self
+                .objects
+                .remove(s("id").unwrap_or_default())
+                .map(|()| json!({}))
+                .map_err(|e| QmpError::generic(e.to_string())),
+            "device_add" => hotplug::device_add(need(m)?, args, &self.setup).map(|()| json!({})),
             "memsave" | "pmemsave" => {
                 let m = need(m)?;
                 let int = |k: &str| args.get(k).and_then(Value::as_u64).unwrap_or(0);
@@ -713,6 +766,7 @@ impl Controller {
             line,
             hmp::Ctx {
                 machine: m.as_deref_mut(),
+                objects: &self.objects,
                 cpu: cpu.unwrap_or(0) as usize,
                 status,
                 thread_id: thread_id(),
@@ -770,8 +824,16 @@ impl Controller {
             .get("profile")
             .and_then(Value::as_str)
             .or(self.setup.profile.as_deref());
-        let m = Machine::build_profile(&src, &self.setup.registry, opts, profile)
-            .map_err(|e| e.to_string())?;
+        // Memory backends are lent to the build; what it does not take
+        // (or everything, when it fails) comes back.
+        let main = args.get("memory-backend").and_then(Value::as_str);
+        let mut lent = self
+            .objects
+            .lend(main)
+            .map_err(|e| QmpError::generic(format!("Parameter 'memory-backend': {e}")))?;
+        let built = Machine::build_with(&src, &self.setup.registry, opts, profile, &mut lent);
+        self.objects.settle(lent, built.is_ok());
+        let m = built.map_err(|e| e.to_string())?;
         self.boot = PendingBoot::default();
         self.booted = false;
         Ok(m)
@@ -820,7 +882,9 @@ impl Controller {
             return Err("nothing to run: load an image with load-image first".into());
         }
         m.place_fdt(self.boot.dtb.take(), self.boot.append.take())?;
+        m.place_boot_info()?;
         m.reset();
+        m.realize();
         self.booted = true;
         Ok(())
     }
@@ -830,8 +894,8 @@ fn need(m: Option<&mut Machine>) -> Result<&mut Machine, QmpError> {
     m.ok_or_else(|| QmpError::generic("no machine: create one with machine-create"))
 }
 
-fn lookup(m: Option<&Machine>, path: &str) -> Result<qom::Obj, QmpError> {
-    qom::resolve(m, path).map_err(|e| match e {
+fn lookup(t: qom::Tree<'_>, path: &str) -> Result<qom::Obj, QmpError> {
+    qom::resolve(t, path).map_err(|e| match e {
         qom::LookupError::NotFound => QmpError::no_device(format!("Device '{path}' not found")),
         qom::LookupError::Ambiguous => QmpError::generic(format!("Path '{path}' is ambiguous")),
     })
@@ -845,7 +909,7 @@ fn cpus(m: &Machine) -> Vec<Value> {
         for (k, st) in cl.cpus.iter().enumerate() {
             out.push(json!({
                 "cpu-index": qom::cpu_index(m, c, k),
-                "qom-path": qom::path_of(Some(m), qom::Obj::Cpu(c, k)),
+                "qom-path": qom::path_of(qom::Tree::of(m), qom::Obj::Cpu(c, k)),
                 "thread-id": tid,
                 "props": {"core-id": st.index, "cluster-id": c},
                 "target": cl.model.target(),
@@ -861,66 +925,4 @@ pub fn thread_id() -> u64 {
         .ok()
         .and_then(|p| p.file_name()?.to_str()?.parse().ok())
         .unwrap_or_else(|| u64::from(std::process::id()))
-}
-
-/// A device after `device_del`: no window, no state, no ticks.
-struct Removed;
-
-impl Device for Removed {
-    fn mmio_size(&self) -> u64 {
-        0
-    }
-    fn read(&mut self, offset: u64, _: u8, _: &mut DeviceCtx<'_>) -> Result<u64, DeviceError> {
-        Err(DeviceError::BadOffset(offset))
-    }
-    fn write(
-        &mut self,
-        offset: u64,
-        _: u8,
-        _: u64,
-        _: &mut DeviceCtx<'_>,
-    ) -> Result<(), DeviceError> {
-        Err(DeviceError::BadOffset(offset))
-    }
-    fn reset(&mut self) {}
-}
-
-/// Remove a device: unmap its windows, cut its wires, drop its model.
-/// Its slot stays (indices are stable) under an empty path, which the
-/// object tree skips. Returns the path it had.
-fn device_del(m: &mut Machine, id: &str) -> Result<String, QmpError> {
-    let d = match qom::resolve(Some(m), id) {
-        Ok(qom::Obj::Device(d)) => d,
-        _ => {
-            return Err(QmpError::no_device(format!("Device '{id}' not found")));
-        }
-    };
-    let path = m.memory.devices[d].path.clone();
-    for s in &mut m.spaces {
-        let windows: Vec<(u64, u64)> = s
-            .regions()
-            .iter()
-            .filter(|r| r.target == (crate::memory::Target::Mmio { device: d }))
-            .map(|r| (r.base, r.size))
-            .collect();
-        for (base, size) in windows {
-            s.unmap(base, size)?;
-        }
-    }
-    m.irq_routes.retain(|(from, _), _| *from != d);
-    for targets in m.irq_routes.values_mut() {
-        targets.retain(|t| !matches!(t, IrqTarget::Device(x, _) if *x == d));
-    }
-    let slot = &mut m.memory.devices[d];
-    slot.dev = Box::new(Removed);
-    slot.path = String::new();
-    if let Some(p) = m.device_props.get_mut(d) {
-        p.clear();
-    }
-    for c in &mut m.clusters {
-        for st in &mut c.cpus {
-            st.flush_tlb = true;
-        }
-    }
-    Ok(path)
 }

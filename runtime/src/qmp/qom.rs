@@ -1,29 +1,46 @@
 //! The composition tree QMP's `qom-list` and `qom-get` show, read from a
-//! built machine: `/machine`, its clusters and their vCPUs
-//! (`/machine/<cluster>/cpu<N>`, the paths run reports use), its devices
-//! and its memory blocks (`/machine/<id>`). Paths come from the ids of
-//! the machine file; nothing is numbered behind the user's back.
+//! built machine and the user-created objects: `/machine`, its clusters
+//! and their vCPUs (`/machine/<cluster>/cpu<N>`, the paths run reports
+//! use), its devices and its memory blocks (`/machine/<id>`), and
+//! `/objects/<id>` (`object-add`). Paths come from the ids of the machine
+//! file and of commands; nothing is numbered behind the user's back, and
+//! every object has a parent. Objects with a life cycle show it
+//! (`realized`, as QEMU, and `phase`).
 
 use crate::device::PropValue;
+use crate::machine::object::Phase;
+use crate::machine::user::UserObjects;
 use crate::machine::Machine;
 use crate::memory::Target;
 use serde_json::{json, Value};
 
-/// An object of the tree.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Obj {
-    /// `/`.
-    Root,
-    /// `/machine`.
-    Machine,
-    /// A cluster, by index.
-    Cluster(usize),
-    /// A vCPU: (cluster, index in the cluster).
-    Cpu(usize, usize),
-    /// A device, by index in `memory.devices`.
-    Device(usize),
-    /// A RAM/ROM block, by index in `memory.ram`.
-    Ram(usize),
+pub use crate::machine::object::Obj;
+
+/// What the tree is read from: the machine (if one exists) and the
+/// user-created objects.
+#[derive(Clone, Copy)]
+pub struct Tree<'a> {
+    /// The machine.
+    pub machine: Option<&'a Machine>,
+    /// `/objects`.
+    pub objects: &'a UserObjects,
+}
+
+/// No user-created objects, for views of a machine alone.
+static NO_OBJECTS: UserObjects = UserObjects::new();
+
+impl<'a> Tree<'a> {
+    /// A tree of a machine and objects.
+    pub fn new(machine: Option<&'a Machine>, objects: &'a UserObjects) -> Tree<'a> {
+        Tree { machine, objects }
+    }
+    /// The tree of a machine alone.
+    pub fn of(machine: &'a Machine) -> Tree<'a> {
+        Tree {
+            machine: Some(machine),
+            objects: &NO_OBJECTS,
+        }
+    }
 }
 
 /// Why a path names nothing.
@@ -43,12 +60,12 @@ fn machine_type(m: &Machine) -> String {
 /// The id (last path component) of a child of `/machine`.
 fn id_of(m: &Machine, o: Obj) -> String {
     match o {
-        Obj::Root => String::new(),
         Obj::Machine => "machine".into(),
         Obj::Cluster(c) => m.clusters[c].id.clone(),
         Obj::Cpu(c, k) => format!("cpu{}", m.clusters[c].cpus[k].index),
         Obj::Device(d) => last(&m.memory.devices[d].path),
         Obj::Ram(b) => last(&m.memory.ram[b].path),
+        Obj::Root | Obj::Objects | Obj::User(_) => String::new(),
     }
 }
 
@@ -62,9 +79,9 @@ pub fn devices(m: &Machine) -> impl Iterator<Item = usize> + '_ {
 }
 
 /// Every object, in tree order.
-pub fn all(m: Option<&Machine>) -> Vec<Obj> {
+pub fn all(t: Tree<'_>) -> Vec<Obj> {
     let mut out = vec![Obj::Root];
-    if let Some(m) = m {
+    if let Some(m) = t.machine {
         out.push(Obj::Machine);
         for c in 0..m.clusters.len() {
             out.push(Obj::Cluster(c));
@@ -75,13 +92,20 @@ pub fn all(m: Option<&Machine>) -> Vec<Obj> {
         out.extend(devices(m).map(Obj::Device));
         out.extend((0..m.memory.ram.len()).map(Obj::Ram));
     }
+    out.push(Obj::Objects);
+    out.extend((0..t.objects.all().len()).map(Obj::User));
     out
 }
 
 /// The absolute path of an object.
-pub fn path_of(m: Option<&Machine>, o: Obj) -> String {
-    match (m, o) {
+pub fn path_of(t: Tree<'_>, o: Obj) -> String {
+    match (t.machine, o) {
         (_, Obj::Root) => "/".into(),
+        (_, Obj::Objects) => "/objects".into(),
+        (_, Obj::User(i)) => format!(
+            "/objects/{}",
+            t.objects.all().get(i).map_or("", |u| u.id.as_str())
+        ),
         (Some(m), Obj::Cpu(c, _)) => format!("/machine/{}/{}", m.clusters[c].id, id_of(m, o)),
         (Some(m), _) if o != Obj::Machine => format!("/machine/{}", id_of(m, o)),
         _ => "/machine".into(),
@@ -89,12 +113,31 @@ pub fn path_of(m: Option<&Machine>, o: Obj) -> String {
 }
 
 /// The children of an object: (name, object).
-pub fn children(m: Option<&Machine>, o: Obj) -> Vec<(String, Obj)> {
-    let Some(m) = m else {
+pub fn children(t: Tree<'_>, o: Obj) -> Vec<(String, Obj)> {
+    match o {
+        Obj::Root => {
+            let mut v = Vec::new();
+            if t.machine.is_some() {
+                v.push(("machine".to_string(), Obj::Machine));
+            }
+            v.push(("objects".to_string(), Obj::Objects));
+            return v;
+        }
+        Obj::Objects => {
+            return t
+                .objects
+                .all()
+                .iter()
+                .enumerate()
+                .map(|(i, u)| (u.id.clone(), Obj::User(i)))
+                .collect()
+        }
+        _ => {}
+    }
+    let Some(m) = t.machine else {
         return Vec::new();
     };
     match o {
-        Obj::Root => vec![("machine".into(), Obj::Machine)],
         Obj::Machine => {
             let mut v: Vec<(String, Obj)> = Vec::new();
             v.extend((0..m.clusters.len()).map(|c| (id_of(m, Obj::Cluster(c)), Obj::Cluster(c))));
@@ -111,8 +154,8 @@ pub fn children(m: Option<&Machine>, o: Obj) -> Vec<(String, Obj)> {
 
 /// Resolve a path: absolute (`/machine/uart0`), or partial (`uart0`,
 /// `cpus/cpu0`) when exactly one object's path ends with it.
-pub fn resolve(m: Option<&Machine>, path: &str) -> Result<Obj, LookupError> {
-    let objs = all(m);
+pub fn resolve(t: Tree<'_>, path: &str) -> Result<Obj, LookupError> {
+    let objs = all(t);
     if path.starts_with('/') {
         let want = if path.len() > 1 {
             path.trim_end_matches('/')
@@ -121,13 +164,13 @@ pub fn resolve(m: Option<&Machine>, path: &str) -> Result<Obj, LookupError> {
         };
         return objs
             .into_iter()
-            .find(|o| path_of(m, *o) == want)
+            .find(|o| path_of(t, *o) == want)
             .ok_or(LookupError::NotFound);
     }
     let suffix = format!("/{}", path.trim_end_matches('/'));
     let mut hits = objs
         .into_iter()
-        .filter(|o| *o != Obj::Root && path_of(m, *o).ends_with(&suffix));
+        .filter(|o| *o != Obj::Root && path_of(t, *o).ends_with(&suffix));
     match (hits.next(), hits.next()) {
         (Some(o), None) if !path.is_empty() => Ok(o),
         (Some(_), Some(_)) => Err(LookupError::Ambiguous),
@@ -136,15 +179,29 @@ pub fn resolve(m: Option<&Machine>, path: &str) -> Result<Obj, LookupError> {
 }
 
 /// The QOM type of an object.
-pub fn type_of(m: Option<&Machine>, o: Obj) -> String {
-    match (m, o) {
-        (_, Obj::Root) => "container".into(),
+pub fn type_of(t: Tree<'_>, o: Obj) -> String {
+    match (t.machine, o) {
+        (_, Obj::Root | Obj::Objects) => "container".into(),
+        (_, Obj::User(i)) => t
+            .objects
+            .all()
+            .get(i)
+            .map_or("container", |u| u.ty.name)
+            .into(),
         (Some(m), Obj::Machine) => machine_type(m),
         (Some(_), Obj::Cluster(_)) => "cpu-cluster".into(),
         (Some(m), Obj::Cpu(c, _)) => format!("{}-cpu", m.clusters[c].model.target()),
         (Some(m), Obj::Device(d)) => m.memory.devices[d].type_name.to_string(),
         (Some(_), Obj::Ram(_)) => "memory-region".into(),
         (None, _) => "container".into(),
+    }
+}
+
+/// The life-cycle phase of an object (None: a container).
+pub fn phase_of(t: Tree<'_>, o: Obj) -> Option<Phase> {
+    match o {
+        Obj::User(i) => t.objects.all().get(i).map(|u| u.phase),
+        _ => t.machine.and_then(|m| m.phase(o)),
     }
 }
 
@@ -163,71 +220,120 @@ pub fn mapping(m: &Machine, o: Obj) -> Option<(String, u64, u64)> {
     })
 }
 
+fn prop_json(p: &PropValue) -> (&'static str, Value) {
+    match p {
+        PropValue::U64(n) => ("uint64", json!(n)),
+        PropValue::Bool(b) => ("bool", json!(b)),
+        PropValue::Str(s) => ("string", json!(s)),
+    }
+}
+
 /// Properties of an object: (name, QOM type, value).
-pub fn props(m: Option<&Machine>, o: Obj) -> Vec<(String, &'static str, Value)> {
-    let mut v = vec![("type".to_string(), "string", json!(type_of(m, o)))];
-    let Some(m) = m else {
+pub fn props(t: Tree<'_>, o: Obj) -> Vec<(String, String, Value)> {
+    let mut v: Vec<(String, String, Value)> =
+        vec![("type".into(), "string".into(), json!(type_of(t, o)))];
+    if let Some(p) = phase_of(t, o) {
+        v.push((
+            "realized".into(),
+            "bool".into(),
+            json!(p == Phase::Realized),
+        ));
+        v.push(("phase".into(), "string".into(), json!(p.name())));
+    }
+    if let Obj::User(i) = o {
+        if let Some(u) = t.objects.all().get(i) {
+            for (k, p) in &u.props {
+                let (ty, val) = prop_json(p);
+                v.push((k.clone(), ty.into(), val));
+            }
+            v.push((
+                "used-by".into(),
+                "string".into(),
+                json!(u.used_by.clone().unwrap_or_default()),
+            ));
+        }
+        return v;
+    }
+    let Some(m) = t.machine else {
         return v;
     };
+    let add = |v: &mut Vec<(String, String, Value)>, k: &str, ty: &str, val: Value| {
+        v.push((k.to_string(), ty.to_string(), val));
+    };
     match o {
-        Obj::Root => {}
+        Obj::Root | Obj::Objects | Obj::User(_) => {}
         Obj::Machine => {
-            v.push(("name".into(), "string", json!(m.name)));
-            v.push(("quantum".into(), "uint64", json!(m.quantum)));
-            v.push(("insn-ns".into(), "uint64", json!(m.insn_ns)));
-            v.push(("time-ns".into(), "uint64", json!(m.time_ns)));
-            v.push((
-                "boot-cluster".into(),
+            add(&mut v, "name", "string", json!(m.name));
+            add(&mut v, "quantum", "uint64", json!(m.quantum));
+            add(&mut v, "insn-ns", "uint64", json!(m.insn_ns));
+            add(&mut v, "time-ns", "uint64", json!(m.time_ns));
+            add(
+                &mut v,
+                "boot-cluster",
                 "string",
                 json!(m.clusters[m.boot_cluster()].id),
-            ));
+            );
         }
         Obj::Cluster(c) => {
             let cl = &m.clusters[c];
-            v.push(("cluster-id".into(), "uint32", json!(c)));
-            v.push(("target".into(), "string", json!(cl.model.target())));
-            v.push(("num-cpus".into(), "uint32", json!(cl.cpus.len())));
-            v.push(("word-bits".into(), "uint32", json!(cl.model.word_bits())));
-            v.push((
-                "address-space".into(),
+            add(&mut v, "cluster-id", "uint32", json!(c));
+            add(&mut v, "target", "string", json!(cl.model.target()));
+            add(&mut v, "num-cpus", "uint32", json!(cl.cpus.len()));
+            add(&mut v, "word-bits", "uint32", json!(cl.model.word_bits()));
+            add(
+                &mut v,
+                "address-space",
                 "string",
                 json!(m.spaces.get(cl.space).map(|s| s.name.clone())),
-            ));
-            v.push(("start-address".into(), "uint64", json!(cl.boot.entry)));
+            );
+            add(&mut v, "start-address", "uint64", json!(cl.boot.entry));
         }
         Obj::Cpu(c, k) => {
             let st = &m.clusters[c].cpus[k];
-            v.push(("cpu-index".into(), "int", json!(cpu_index(m, c, k))));
-            v.push(("core-id".into(), "uint32", json!(st.index)));
-            v.push(("pc".into(), "uint64", json!(st.pc)));
-            v.push(("insns".into(), "uint64", json!(st.insns)));
-            v.push(("halted".into(), "bool", json!(st.waiting)));
-            v.push(("stopped".into(), "bool", json!(st.stopped.is_some())));
+            add(&mut v, "cpu-index", "int", json!(cpu_index(m, c, k)));
+            add(&mut v, "core-id", "uint32", json!(st.index));
+            add(&mut v, "pc", "uint64", json!(st.pc));
+            add(&mut v, "insns", "uint64", json!(st.insns));
+            add(&mut v, "halted", "bool", json!(st.waiting));
+            add(&mut v, "stopped", "bool", json!(st.stopped.is_some()));
         }
         Obj::Device(d) => {
             if let Some((space, base, size)) = mapping(m, o) {
-                v.push(("address-space".into(), "string", json!(space)));
-                v.push(("base".into(), "uint64", json!(base)));
-                v.push(("size".into(), "uint64", json!(size)));
+                add(&mut v, "address-space", "string", json!(space));
+                add(&mut v, "base", "uint64", json!(base));
+                add(&mut v, "size", "uint64", json!(size));
+            }
+            // The IRQ wiring, as QEMU's sysbus links: output N → the
+            // inputs it drives.
+            let mut outs: Vec<(u32, Vec<String>)> = Vec::new();
+            for (out, target) in m.irq_outputs(d) {
+                let path = m.irq_target_path(target);
+                match outs.last_mut() {
+                    Some((o, l)) if *o == out => l.push(path),
+                    _ => outs.push((out, vec![path])),
+                }
+            }
+            for (out, targets) in outs {
+                let (ty, val) = match targets.as_slice() {
+                    [one] => ("link<irq>", json!(one)),
+                    _ => ("list<link<irq>>", json!(targets)),
+                };
+                add(&mut v, &format!("sysbus-irq[{out}]"), ty, val);
             }
             if let Some(ps) = m.device_props.get(d) {
                 for (k, p) in ps {
-                    let (ty, val) = match p {
-                        PropValue::U64(n) => ("uint64", json!(n)),
-                        PropValue::Bool(b) => ("bool", json!(b)),
-                        PropValue::Str(s) => ("string", json!(s)),
-                    };
+                    let (ty, val) = prop_json(p);
                     if !v.iter().any(|(n, _, _)| n == k) {
-                        v.push((k.clone(), ty, val));
+                        add(&mut v, k, ty, val);
                     }
                 }
             }
         }
         Obj::Ram(b) => {
-            v.push(("size".into(), "uint64", json!(m.memory.ram[b].size())));
+            add(&mut v, "size", "uint64", json!(m.memory.ram[b].size()));
             if let Some((space, base, _)) = mapping(m, o) {
-                v.push(("address-space".into(), "string", json!(space)));
-                v.push(("base".into(), "uint64", json!(base)));
+                add(&mut v, "address-space", "string", json!(space));
+                add(&mut v, "base", "uint64", json!(base));
             }
         }
     }
@@ -255,47 +361,52 @@ pub fn cpu_by_index(m: &Machine, i: usize) -> Option<(usize, usize)> {
     None
 }
 
-/// `qom-list`: children as `child<type>`, then properties.
-pub fn list(m: Option<&Machine>, o: Obj) -> Value {
+/// `qom-list`: properties, then children as `child<type>`.
+pub fn list(t: Tree<'_>, o: Obj) -> Value {
     let mut out: Vec<Value> = Vec::new();
-    for (name, ty, _) in props(m, o) {
+    for (name, ty, _) in props(t, o) {
         out.push(json!({"name": name, "type": ty}));
     }
-    for (name, child) in children(m, o) {
-        out.push(json!({"name": name, "type": format!("child<{}>", type_of(m, child))}));
+    for (name, child) in children(t, o) {
+        out.push(json!({"name": name, "type": format!("child<{}>", type_of(t, child))}));
     }
     Value::Array(out)
 }
 
 /// `qom-get`.
-pub fn get(m: Option<&Machine>, o: Obj, prop: &str) -> Option<Value> {
-    if let Some((_, _, v)) = props(m, o).into_iter().find(|(n, _, _)| n == prop) {
+pub fn get(t: Tree<'_>, o: Obj, prop: &str) -> Option<Value> {
+    if let Some((_, _, v)) = props(t, o).into_iter().find(|(n, _, _)| n == prop) {
         return Some(v);
     }
     // A child property reads as the child's path, as in QEMU.
-    children(m, o)
+    children(t, o)
         .into_iter()
         .find(|(n, _)| n == prop)
-        .map(|(_, c)| json!(path_of(m, c)))
+        .map(|(_, c)| json!(path_of(t, c)))
 }
 
-/// `info qom-tree`: the tree as indented lines.
-pub fn tree(m: Option<&Machine>) -> String {
-    fn walk(m: Option<&Machine>, o: Obj, name: &str, depth: usize, out: &mut String) {
+/// `info qom-tree`: the tree as indented lines (`/machine`, then
+/// `/objects` when it holds anything).
+pub fn tree(t: Tree<'_>) -> String {
+    fn walk(t: Tree<'_>, o: Obj, name: &str, depth: usize, out: &mut String) {
         out.push_str(&format!(
             "{}{} ({})\n",
             "  ".repeat(depth),
             name,
-            type_of(m, o)
+            type_of(t, o)
         ));
-        for (n, c) in children(m, o) {
-            walk(m, c, &n, depth + 1, out);
+        for (n, c) in children(t, o) {
+            walk(t, c, &n, depth + 1, out);
         }
     }
     let mut out = String::new();
-    if m.is_some() {
-        walk(m, Obj::Machine, "/machine", 0, &mut out);
-    } else {
+    if t.machine.is_some() {
+        walk(t, Obj::Machine, "/machine", 0, &mut out);
+    }
+    if !t.objects.all().is_empty() {
+        walk(t, Obj::Objects, "/objects", 0, &mut out);
+    }
+    if out.is_empty() {
         out.push_str("/ (container)\n");
     }
     out
