@@ -14,7 +14,7 @@ pub use cache::{CachedBlock, PcHasher, TranslationCache};
 pub use interp::{fatal_report, Interpreter};
 
 use crate::cpu::{AccessKind, CpuModel, CpuState, DecodeError, FaultReason, MemFault, Trap};
-use crate::ir::{Block, IrBuilder, MemOp, Ty};
+use crate::ir::{Block, IrBuilder, MemOp, Op, Ty};
 use crate::memory::{Bus, StoreEffect, CODE_GRANULE_BITS};
 
 /// Upper bound on instructions in one block.
@@ -348,10 +348,26 @@ pub fn translate(
                     n += 1;
                     break;
                 }
+                let same_granule = (cur >> CODE_GRANULE_BITS) == (pc >> CODE_GRANULE_BITS);
                 if l.ends_block {
+                    // A conditional branch whose not-taken path falls
+                    // through: keep translating there, the taken path
+                    // leaving by a side exit, so hot code spans several
+                    // branches. Not after a helper that may change the
+                    // code context the rest would be translated under.
+                    let ops = b.ops();
+                    let falls_through = matches!(ops.last(), Some(Op::ExitDirect { pc }) if *pc == cur)
+                        && matches!(ops.get(ops.len().wrapping_sub(2)), Some(Op::SetLabel(_)))
+                        && !ops[mark..].iter().any(|o| {
+                            matches!(o, Op::Call { helper, .. }
+                                if helper.effects != crate::ir::HelperEffects::Pure)
+                        });
+                    if falls_through && n < max_insns && same_granule {
+                        b.truncate(b.len() - 1);
+                        continue;
+                    }
                     break;
                 }
-                let same_granule = (cur >> CODE_GRANULE_BITS) == (pc >> CODE_GRANULE_BITS);
                 if n >= max_insns || !same_granule {
                     b.exit_direct(cur);
                     break;

@@ -40,16 +40,72 @@ fn def_counts(block: &Block) -> Vec<u32> {
     n
 }
 
+/// Labels that some branch reaches backwards (after the label is placed):
+/// the state at them is not known from the ops before.
+fn backward_targets(block: &Block) -> Vec<bool> {
+    let mut placed = vec![false; block.labels as usize];
+    let mut back = vec![false; block.labels as usize];
+    for op in &block.ops {
+        match op {
+            Op::SetLabel(l) => placed[l.0 as usize] = true,
+            Op::Br(l) | Op::BrCond { label: l, .. } if placed[l.0 as usize] => {
+                back[l.0 as usize] = true
+            }
+            _ => {}
+        }
+    }
+    back
+}
+
+fn intersect<K: std::hash::Hash + Eq + Copy, V: PartialEq + Copy>(
+    a: &HashMap<K, V>,
+    b: &HashMap<K, V>,
+) -> HashMap<K, V> {
+    a.iter()
+        .filter(|(k, v)| b.get(k) == Some(v))
+        .map(|(k, v)| (*k, *v))
+        .collect()
+}
+
 /// Replace reads of a guest register whose value a temp already holds
-/// (read or written earlier on every path, with nothing in between that
-/// could change it) by a copy of that temp.
+/// (read or written earlier on every path to the read, with nothing in
+/// between that could change it) by a copy of that temp. The state
+/// follows forward branches: at a label it is what all incoming paths
+/// agree on.
 fn forward_regs(block: &mut Block) {
     let defs = def_counts(block);
+    let back = backward_targets(block);
     let mut known: HashMap<RegId, Temp> = HashMap::new();
+    let mut at_label: HashMap<u32, HashMap<RegId, Temp>> = HashMap::new();
+    let mut reachable = true;
     let types = block.temp_types.clone();
     for op in block.ops.iter_mut() {
         match op {
-            Op::SetLabel(_) => known.clear(),
+            Op::SetLabel(l) => {
+                let incoming = at_label.remove(&l.0);
+                known = if back[l.0 as usize] {
+                    HashMap::new()
+                } else {
+                    match (reachable, incoming) {
+                        (true, Some(m)) => intersect(&known, &m),
+                        (true, None) => known,
+                        (false, Some(m)) => m,
+                        (false, None) => HashMap::new(),
+                    }
+                };
+                reachable = true;
+            }
+            Op::Br(l) | Op::BrCond { label: l, .. } => {
+                let merged = match at_label.get(&l.0) {
+                    Some(m) => intersect(m, &known),
+                    None => known.clone(),
+                };
+                at_label.insert(l.0, merged);
+                if matches!(op, Op::Br(_)) {
+                    reachable = false;
+                }
+            }
+            Op::ExitDirect { .. } | Op::ExitIndirect { .. } | Op::Raise { .. } => reachable = false,
             Op::Call { helper, .. } if helper.effects != crate::ir::HelperEffects::Pure => {
                 known.clear()
             }
@@ -82,7 +138,10 @@ fn forward_regs(block: &mut Block) {
 /// makes invisible: nothing in between reads the register, can trap (the
 /// handler would see it) or leaves straight-line code.
 fn dead_writes(block: &mut Block) {
+    let back = backward_targets(block);
+    // Registers written later on every path before anything observes them.
     let mut later: Vec<RegId> = Vec::new();
+    let mut at_label: HashMap<u32, Vec<RegId>> = HashMap::new();
     let mut dead = vec![false; block.ops.len()];
     for (i, op) in block.ops.iter().enumerate().rev() {
         match op {
@@ -95,15 +154,23 @@ fn dead_writes(block: &mut Block) {
             }
             Op::ReadReg { reg, .. } => later.retain(|r| r != reg),
             Op::Call { helper, .. } if helper.effects == crate::ir::HelperEffects::Pure => {}
+            Op::SetLabel(l) => {
+                if back[l.0 as usize] {
+                    later.clear();
+                }
+                at_label.insert(l.0, later.clone());
+            }
+            Op::Br(l) => later = at_label.get(&l.0).cloned().unwrap_or_default(),
+            Op::BrCond { label, .. } => {
+                let there = at_label.get(&label.0).cloned().unwrap_or_default();
+                later.retain(|r| there.contains(r));
+            }
             Op::Load { .. }
             | Op::Store { .. }
             | Op::Call { .. }
             | Op::Raise { .. }
             | Op::ExitDirect { .. }
-            | Op::ExitIndirect { .. }
-            | Op::SetLabel(_)
-            | Op::Br(_)
-            | Op::BrCond { .. } => later.clear(),
+            | Op::ExitIndirect { .. } => later.clear(),
             _ => {}
         }
     }

@@ -1,9 +1,11 @@
 //! The x86-64 backend.
 //!
 //! Pinned registers: r15 = `JitEnv`, r14 = guest register array, r13 =
-//! `CpuState`. rax, rcx and rdx are scratch. Temps live in rbx, rbp, r12
-//! (kept across calls) and rsi, rdi, r8–r11 (saved around calls when they
-//! hold a live temp), or in stack slots. Every block starts with the
+//! `CpuState`, r12 = `CpuState::insns` (written back in the epilogue and
+//! around every call into Rust, which may read or adjust it). rax, rcx and
+//! rdx are scratch. Temps live in rbx and rbp (kept across calls) and rsi,
+//! rdi, r8–r11 (saved around calls when they hold a live temp), or in stack
+//! slots. Every block starts with the
 //! budget / exit-request check, so direct exits can jump straight into
 //! the next block through their chain slot.
 
@@ -33,10 +35,9 @@ const R8: u8 = 8;
 const R9: u8 = 9;
 const R10: u8 = 10;
 const R11: u8 = 11;
-const R12: u8 = 12;
 
 /// Registers temps may live in, callee-saved first.
-const ALLOCATABLE: [u8; 9] = [RBX, RBP, R12, RSI, RDI, R8, R9, R10, R11];
+const ALLOCATABLE: [u8; 8] = [RBX, RBP, RSI, RDI, R8, R9, R10, R11];
 /// Those a call clobbers.
 const CALLER_SAVED: [u8; 6] = [RSI, RDI, R8, R9, R10, R11];
 /// Stack slots for spilled temps.
@@ -88,10 +89,12 @@ impl Backend for X64 {
             ; push rbx ; push rbp ; push r12 ; push r13 ; push r14 ; push r15
             ; sub rsp, FRAME
             ; mov r15, rdi ; mov r13, rsi ; mov r14, rdx
+            ; mov r12, QWORD [r13 + CPU_INSNS]
             ; jmp rcx
         );
         let epilogue = a.offset().0;
         dynasm!(a ; .arch x64
+            ; mov QWORD [r13 + CPU_INSNS], r12
             ; add rsp, FRAME
             ; pop r15 ; pop r14 ; pop r13 ; pop r12 ; pop rbp ; pop rbx
             ; ret
@@ -349,8 +352,15 @@ impl Gen<'_> {
         l
     }
 
+    /// Call into Rust; the callee sees and may adjust the instruction
+    /// count.
     fn call(&mut self, f: usize) {
-        dynasm!(self.a ; .arch x64 ; mov rax, QWORD f as i64 ; call rax);
+        dynasm!(self.a ; .arch x64
+            ; mov QWORD [r13 + CPU_INSNS], r12
+            ; mov rax, QWORD f as i64
+            ; call rax
+            ; mov r12, QWORD [r13 + CPU_INSNS]
+        );
     }
 
     fn save(&mut self, regs: &[u8]) {
@@ -378,11 +388,9 @@ impl Gen<'_> {
         let n = block.insns as i32;
         let limit = ENV_LIMIT;
         dynasm!(self.a ; .arch x64
-            ; mov rax, QWORD [r13 + CPU_INSNS]
-            ; cmp rax, QWORD [r15 + limit]
+            ; cmp r12, QWORD [r15 + limit]
             ; jae =>bail
-            ; add rax, n
-            ; mov QWORD [r13 + CPU_INSNS], rax
+            ; add r12, n
         );
         self.deferred.push(Deferred::Bail {
             label: bail,
@@ -577,6 +585,7 @@ impl Gen<'_> {
                     }
                 }
                 Op::ExitDirect { pc: target } => {
+                    self.side_exit(idx);
                     let slot = self.req.slots[exits] as i64;
                     dynasm!(self.a ; .arch x64 ; mov rax, QWORD slot ; jmp QWORD [rax]);
                     let label = self.a.new_dynamic_label();
@@ -588,7 +597,10 @@ impl Gen<'_> {
                     self.targets.push(*target);
                     exits += 1;
                 }
-                Op::ExitIndirect { pc: t } => self.exit_indirect(*t),
+                Op::ExitIndirect { pc: t } => {
+                    self.side_exit(idx);
+                    self.exit_indirect(*t)
+                }
                 Op::Raise { code, tval } => {
                     let site = self.site(pc, slot_of, after, SiteKind::Raise { code: *code });
                     self.get(RDX, *tval);
@@ -604,6 +616,14 @@ impl Gen<'_> {
         self.leave(end, exit::NORMAL);
         self.emit_deferred();
         Ok(())
+    }
+
+    /// An exit before the block's last instruction: uncount those not run.
+    fn side_exit(&mut self, idx: u32) {
+        let skipped = self.req.block.insns.saturating_sub(idx);
+        if skipped > 0 {
+            dynasm!(self.a ; .arch x64 ; sub r12, skipped as i32);
+        }
     }
 
     /// Set the guest pc and return `code` to the dispatcher.
@@ -628,7 +648,7 @@ impl Gen<'_> {
                 Deferred::CodeHit { label, pc, after } => {
                     dynasm!(self.a ; .arch x64
                         ; =>label
-                        ; sub QWORD [r13 + CPU_INSNS], after as i32
+                        ; sub r12, after as i32
                     );
                     self.leave(pc, exit::NORMAL);
                 }

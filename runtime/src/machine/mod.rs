@@ -436,9 +436,7 @@ impl Machine {
             if c.boot == Some(true) && boot_cluster.is_none() {
                 boot_cluster = Some(clusters.len());
             }
-            let engine = opts
-                .engine
-                .map_or_else(crate::jit::default_engine, |f| f());
+            let engine = opts.engine.map_or_else(crate::jit::default_engine, |f| f());
             let mut cl = Cluster::new(&c.id, model, space, n as u32, engine, reset_pc);
             cl.kernel_addr = kernel_addr;
             clusters.push(cl);
