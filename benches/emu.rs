@@ -218,7 +218,7 @@ fn bench_translate(c: &mut Criterion) {
         let base = 0x7000_0000usize;
         // Returns how many blocks compiled (the rest would be left to the
         // interpreter by the JIT).
-        let mut compile_all = |guest: &mut Guest| {
+        let compile_all = |guest: &mut Guest| {
             let (model, cpu) = (&*guest.model, &mut guest.cpu);
             let mut bus = Bus {
                 space: &guest.space,
