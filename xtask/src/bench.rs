@@ -8,9 +8,10 @@
 //!
 //! - Full runs use each program's default repetition count (the larger
 //!   one in `expected.txt`), except the interpreter: at ~40x slower than
-//!   the JIT it runs fewer repetitions, chosen so one run takes about
-//!   `--interp-secs`, and its time is extrapolated to the full count
-//!   (startup from the one-repetition run, then the cost per repetition).
+//!   the JIT it runs fewer repetitions, enough to take about
+//!   `--interp-secs` beyond its startup (found by untimed probe runs), and
+//!   its time is extrapolated to the full count (startup from the
+//!   one-repetition run, then the cost per repetition).
 //! - Short runs (one repetition) show startup and translation latency,
 //!   which is what a short program feels.
 //! - `hemu run --stats` gives the JIT's translation counters: blocks
@@ -49,13 +50,12 @@ const EXPECTED: &str = "tests/guests/bench/expected.txt";
 const USAGE: &str = "usage: cargo xtask bench [--runs N] [--programs P,...] [--arch A,...|all] \
 [--no-interp] [--interp-secs S] | --criterion [criterion args]";
 
-const HELP: &str = "\
-  --runs N          rounds per program (default 3); medians are reported
+const HELP: &str = "  --runs N          rounds per program (default 3); medians are reported
   --programs P,...  some of sieve,crc32,sha256,matmul,qsort,nbody (default all)
   --arch A,...|all  guest architectures (default riscv64); unbuilt ones are skipped
   --no-interp       leave out hemu-interp (the slow column)
-  --interp-secs S   about this many seconds per hemu-interp run (default 3): it
-                    runs fewer repetitions, extrapolated to the full count
+  --interp-secs S   hemu-interp runs fewer repetitions, about S seconds' worth
+                    beyond its startup (default 3), extrapolated to the full count
   --criterion [..]  run the criterion micro-benchmarks (benches/emu.rs) instead,
                     passing the rest to criterion (e.g. a name filter)";
 
@@ -525,6 +525,55 @@ impl Bench<'_> {
             .collect())
     }
 
+    /// How many repetitions the interpreter runs: enough that they take
+    /// about `secs` beyond its startup (`one`, the wall time of a
+    /// one-repetition run), so the cost per repetition, and with it the
+    /// extrapolation, rests on a clearly measurable difference. Untimed
+    /// probe runs find that cost: the first as if the one-repetition run
+    /// were all repetition, then more while the difference is small (some
+    /// programs spend most of a short run on setting up their data).
+    fn interp_reps(&self, secs: f64, one: f64, reps: u32) -> Result<u32, String> {
+        if reps <= 2 || !one.is_finite() {
+            return Ok(reps);
+        }
+        let mut r = ((secs / one.max(1e-3)).round() as u32).clamp(2, reps);
+        loop {
+            let extra = self.probe(r)? - one;
+            if r == reps {
+                return Ok(reps);
+            }
+            let per = extra.max(1e-4) / (r - 1) as f64;
+            let want = (1.0 + secs / per).round().clamp(2.0, reps as f64) as u32;
+            if extra >= secs / 2.0 || want <= r {
+                return Ok(want);
+            }
+            r = want.min(r.saturating_mul(16));
+        }
+    }
+
+    /// Wall seconds of one untimed interpreter run of `reps` repetitions
+    /// (which must still succeed).
+    fn probe(&self, reps: u32) -> Result<f64, String> {
+        eprintln!(
+            "bench: {} probing hemu-interp with reps={reps}",
+            self.prog.display()
+        );
+        let t0 = Instant::now();
+        let out = self
+            .command(Engine::Interp, reps)
+            .output()
+            .map_err(|e| format!("hemu-interp: {e}"))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() || !text.trim_end().ends_with(" OK") {
+            return Err(format!(
+                "hemu-interp {} {reps}: failed ({}): {text:?}",
+                self.prog.display(),
+                out.status
+            ));
+        }
+        Ok(t0.elapsed().as_secs_f64())
+    }
+
     fn measure(&self, o: &Opts, expected: &Expected) -> Result<Row, String> {
         let reps = expected.default_reps(self.name)?;
         let one = expected
@@ -542,14 +591,8 @@ impl Bench<'_> {
         let plan: Vec<_> = engines.iter().map(|&e| (e, 1, one)).collect();
         let short = self.rounds(o.runs, &plan)?;
 
-        // The interpreter's repetitions: at most about --interp-secs per
-        // run, judged from its short run (which also holds the startup),
-        // and at least two, for the extrapolation.
         let interp_reps = match short.get(&Engine::Interp) {
-            Some(t) => {
-                let per = if t.cpu.is_finite() { t.cpu } else { t.wall };
-                ((o.interp_secs / per.max(1e-3)).round() as u32).clamp(2.min(reps), reps)
-            }
+            Some(one) => self.interp_reps(o.interp_secs, one.wall, reps)?,
             None => reps,
         };
         // Its expected line at that count: listed, or what QEMU (else
@@ -625,6 +668,15 @@ fn cell(v: f64, prec: usize) -> String {
     }
 }
 
+/// A ratio for a table cell: `0.54x` ("-" when unknown).
+fn ratio(v: f64, prec: usize) -> String {
+    if v.is_finite() {
+        format!("{v:.prec$}x")
+    } else {
+        "-".into()
+    }
+}
+
 /// Geometric mean of the finite, positive values.
 fn geomean(v: impl Iterator<Item = f64>) -> f64 {
     let logs: Vec<f64> = v
@@ -673,7 +725,7 @@ fn tables(out: &mut String, arch: &str, o: &Opts, rows: &[Row]) {
             let [q, j, i] = r.full.map(|t| pick(&t));
             let _ = writeln!(
                 out,
-                "{:<8} {:>6} {:>8} {:>9} {:>12} {:>7} {:>10}x {:>10}x",
+                "{:<8} {:>6} {:>8} {:>9} {:>12} {:>7} {:>11} {:>11}",
                 r.name,
                 r.reps,
                 cell(q, 3),
@@ -684,23 +736,23 @@ fn tables(out: &mut String, arch: &str, o: &Opts, rows: &[Row]) {
                 } else {
                     "-".into()
                 },
-                cell(q / j, 2),
-                cell(i / j, 1)
+                ratio(q / j, 2),
+                ratio(i / j, 1)
             );
         }
         let speedup = geomean(rows.iter().map(|r| pick(&r.full[0]) / pick(&r.full[1])));
         let slow = geomean(rows.iter().map(|r| pick(&r.full[2]) / pick(&r.full[1])));
         let _ = writeln!(
             out,
-            "{:<8} {:>6} {:>8} {:>9} {:>12} {:>7} {:>10}x {:>10}x\n",
+            "{:<8} {:>6} {:>8} {:>9} {:>12} {:>7} {:>11} {:>11}\n",
             "geomean",
             "",
             "",
             "",
             "",
             "",
-            cell(speedup, 2),
-            cell(slow, 1)
+            ratio(speedup, 2),
+            ratio(slow, 1)
         );
     }
     let _ = writeln!(
@@ -725,7 +777,7 @@ fn tables(out: &mut String, arch: &str, o: &Opts, rows: &[Row]) {
         "us/block",
         "% of cpu",
         "reps=1: ms",
-        "% of cpu"
+        "% of wall"
     );
     for r in rows {
         let j = r.full[1];
@@ -743,13 +795,15 @@ fn tables(out: &mut String, arch: &str, o: &Opts, rows: &[Row]) {
             cell(s.compile_ns / 1e3 / s.compiled, 1),
             cell(100.0 * ms / 1e3 / j.cpu, 2),
             cell(short_ms, 1),
-            cell(100.0 * short_ms / 1e3 / r.short[1].cpu, 1)
+            cell(100.0 * short_ms / 1e3 / r.short[1].wall, 1)
         );
     }
     let _ = writeln!(
         out,
         "(blocks: compiled in the full run; us/block: mean translation time;\n \
-         % of cpu: share of the run's CPU time spent translating)\n"
+         % of cpu: share of the full run's CPU time spent translating; reps=1:\n \
+         the same for the one-repetition run, against its wall time, as CPU\n \
+         time is only counted in 10 ms ticks)\n"
     );
 
     let _ = writeln!(
@@ -765,23 +819,23 @@ fn tables(out: &mut String, arch: &str, o: &Opts, rows: &[Row]) {
         let [q, j, i] = r.short.map(|t| t.wall);
         let _ = writeln!(
             out,
-            "{:<8} {:>8} {:>9} {:>12} {:>8}x",
+            "{:<8} {:>8} {:>9} {:>12} {:>9}",
             r.name,
             cell(q, 3),
             cell(j, 3),
             cell(i, 3),
-            cell(q / j, 2)
+            ratio(q / j, 2)
         );
     }
     let speedup = geomean(rows.iter().map(|r| r.short[0].wall / r.short[1].wall));
     let _ = writeln!(
         out,
-        "{:<8} {:>8} {:>9} {:>12} {:>8}x",
+        "{:<8} {:>8} {:>9} {:>12} {:>9}",
         "geomean",
         "",
         "",
         "",
-        cell(speedup, 2)
+        ratio(speedup, 2)
     );
 }
 
