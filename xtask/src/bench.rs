@@ -151,6 +151,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     let tck = clock_ticks();
     let mut skipped = Vec::new();
     let mut report = String::new();
+    let load_before = load_average();
     for arch in &o.arches {
         let qemu = ARCHES
             .iter()
@@ -195,11 +196,39 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
             tables(&mut report, arch, &o, &rows);
         }
     }
+    // Other work on the machine skews every column (CPU time least):
+    // say how busy it was.
+    println!(
+        "host: {}; load average {} at the start, {} at the end",
+        host_cpu(),
+        load_before,
+        load_average()
+    );
     println!("{report}");
     for s in &skipped {
         println!("SKIPPED: {s}");
     }
     Ok(())
+}
+
+/// The host CPU's model and count, from `/proc/cpuinfo`.
+fn host_cpu() -> String {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = info
+        .lines()
+        .find_map(|l| l.strip_prefix("model name")?.split_once(':').map(|x| x.1))
+        .unwrap_or("unknown CPU")
+        .trim();
+    let n = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{model}, {n} CPUs")
+}
+
+/// The 1-minute load average, from `/proc/loadavg`.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
 }
 
 /// `cargo xtask bench --criterion ARGS`: the micro-benchmarks.
@@ -526,7 +555,7 @@ impl Bench<'_> {
     }
 
     /// How many repetitions the interpreter runs: enough that they take
-    /// about `secs` beyond its startup (`one`, the wall time of a
+    /// about `secs` beyond its startup (`one`, the time of a
     /// one-repetition run), so the cost per repetition, and with it the
     /// extrapolation, rests on a clearly measurable difference. Untimed
     /// probe runs find that cost: the first as if the one-repetition run
@@ -551,13 +580,15 @@ impl Bench<'_> {
         }
     }
 
-    /// Wall seconds of one untimed interpreter run of `reps` repetitions
-    /// (which must still succeed).
+    /// CPU seconds (wall seconds where `/proc` cannot say) of one
+    /// interpreter run of `reps` repetitions (which must still succeed),
+    /// not part of the table.
     fn probe(&self, reps: u32) -> Result<f64, String> {
         eprintln!(
             "bench: {} probing hemu-interp with reps={reps}",
             self.prog.display()
         );
+        let c0 = children_cpu(self.tck);
         let t0 = Instant::now();
         let out = self
             .command(Engine::Interp, reps)
@@ -571,7 +602,11 @@ impl Bench<'_> {
                 out.status
             ));
         }
-        Ok(t0.elapsed().as_secs_f64())
+        let wall = t0.elapsed().as_secs_f64();
+        Ok(match (c0, children_cpu(self.tck)) {
+            (Some(a), Some(b)) => b - a,
+            _ => wall,
+        })
     }
 
     fn measure(&self, o: &Opts, expected: &Expected) -> Result<Row, String> {
@@ -592,7 +627,16 @@ impl Bench<'_> {
         let short = self.rounds(o.runs, &plan)?;
 
         let interp_reps = match short.get(&Engine::Interp) {
-            Some(one) => self.interp_reps(o.interp_secs, one.wall, reps)?,
+            // CPU time where there is one: steadier than wall time when
+            // the machine is busy.
+            Some(one) => {
+                let t1 = if one.cpu.is_finite() {
+                    one.cpu
+                } else {
+                    one.wall
+                };
+                self.interp_reps(o.interp_secs, t1, reps)?
+            }
             None => reps,
         };
         // Its expected line at that count: listed, or what QEMU (else
