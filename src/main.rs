@@ -6,6 +6,7 @@ mod machine_cmd;
 
 use clap::{Parser, Subcommand};
 use hemu_runtime::device::CharBackend;
+use hemu_runtime::engine::{Engine, ExecCtx, Exit};
 use hemu_runtime::linux::{self, Ending};
 use hemu_runtime::machine::{boot, list_machines, BuildOptions, Registry};
 use hemu_runtime::qmp::{Controller, ListenSpec, Server, Setup};
@@ -86,6 +87,10 @@ struct Cli {
     /// interp (the portable IR interpreter); QEMU's `tcg` means jit.
     #[arg(long, value_name = "ENGINE")]
     accel: Option<String>,
+    /// Print the JIT's counters (blocks compiled, translation time, ...)
+    /// on stderr when the run ends.
+    #[arg(long)]
+    stats: bool,
     #[command(subcommand)]
     cmd: Option<Cmd>,
 }
@@ -114,6 +119,11 @@ enum Cmd {
         /// Execution engine: jit or interp.
         #[arg(long, value_name = "ENGINE")]
         accel: Option<String>,
+        /// Print the JIT's counters (blocks compiled, translation time,
+        /// ...) on stderr when the program ends (`cargo xtask bench` reads
+        /// them).
+        #[arg(long)]
+        stats: bool,
         /// The program, then its arguments (passed as they are).
         #[arg(
             value_name = "PROG [ARGS]",
@@ -185,13 +195,17 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         seed,
         max_insns,
         accel,
+        stats,
         cmd,
     }) = &cli.cmd
     {
-        let engine = engine_factory(accel.as_deref().or(cli.accel.as_deref()))?;
+        let engine = engine_factory(
+            accel.as_deref().or(cli.accel.as_deref()),
+            *stats || cli.stats,
+        )?;
         return run_user(&reg, *seed, *max_insns, engine, cmd);
     }
-    let engine = engine_factory(cli.accel.as_deref())?;
+    let engine = engine_factory(cli.accel.as_deref(), cli.stats)?;
     if let Some(Cmd::Machine { action }) = &cli.cmd {
         return machine_cmd::run(&reg, &machine_dirs(), action);
     }
@@ -298,11 +312,59 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     Ok(exit_code(result))
 }
 
-type EngineFactory = fn() -> Box<dyn hemu_runtime::engine::Engine>;
+type EngineFactory = fn() -> Box<dyn Engine>;
+
+/// The JIT, printing its counters on stderr when it is dropped (the end
+/// of the run): `--stats`. A wrapper, so the engine needs no knowledge of
+/// the command line and runs without it pay nothing.
+struct StatsJit(hemu_runtime::jit::Jit);
+
+impl Engine for StatsJit {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn run(&mut self, cx: ExecCtx<'_, '_>, budget: u64) -> Exit {
+        self.0.run(cx, budget)
+    }
+}
+
+impl Drop for StatsJit {
+    fn drop(&mut self) {
+        // One `key=value` line, for humans and for `cargo xtask bench`.
+        let s = self.0.stats;
+        eprintln!(
+            "hemu: jit stats: compiled={} interpreted={} linked={} dispatches={} resets={} compile_ns={}",
+            s.compiled, s.interpreted, s.linked, s.dispatches, s.resets, s.compile_ns
+        );
+    }
+}
 
 /// The engine `--accel` names (None: the default, which `HEMU_ACCEL`
-/// may override).
-fn engine_factory(accel: Option<&str>) -> Result<Option<EngineFactory>, String> {
+/// may override); with `stats`, a JIT that reports its counters.
+fn engine_factory(accel: Option<&str>, stats: bool) -> Result<Option<EngineFactory>, String> {
+    if stats {
+        let env = std::env::var("HEMU_ACCEL").ok().filter(|s| !s.is_empty());
+        let name = accel.map(str::to_string).or(env).unwrap_or("jit".into());
+        if matches!(name.as_str(), "jit" | "tcg") {
+            match hemu_runtime::jit::Jit::new() {
+                Ok(_) => {
+                    return Ok(Some(|| {
+                        Box::new(StatsJit(
+                            hemu_runtime::jit::Jit::new()
+                                .expect("checked when the flag was parsed"),
+                        ))
+                    }))
+                }
+                // An explicit `--accel jit` fails below with the reason.
+                Err(e) if accel.is_none() => {
+                    eprintln!("hemu: --stats: no JIT ({e}); the interpreter keeps no statistics")
+                }
+                Err(_) => {}
+            }
+        } else {
+            eprintln!("hemu: --stats: the {name} engine keeps no statistics");
+        }
+    }
     match accel {
         None => Ok(None),
         Some("jit" | "tcg") => {

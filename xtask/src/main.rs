@@ -5,7 +5,10 @@
 //! - `guests`: build the test guests in `tests/guests/` (needs cross compilers)
 //! - `traces`: record reference traces from QEMU into `tests/traces/`
 //! - `test`: every test suite, as CI runs it (README's test command)
+//! - `bench [...]`: hemu (JIT and interpreter) against QEMU, side by side;
+//!   `bench --criterion`: the micro-benchmarks
 
+mod bench;
 mod guests;
 mod test;
 mod traces;
@@ -31,7 +34,11 @@ fn main() -> ExitCode {
         Some("guests") => guests::build(&root),
         Some("traces") => traces::record(&root),
         Some("test") => test::run(&root),
-        _ => Err("usage: cargo xtask gen [--check] | guests | traces | test".to_string()),
+        Some("bench") => bench::run(&root, &args[1..]),
+        _ => Err(
+            "usage: cargo xtask gen [--check] | guests | traces | test | bench [--help]"
+                .to_string(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
