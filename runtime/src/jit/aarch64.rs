@@ -258,6 +258,7 @@ enum Deferred {
         label: DynamicLabel,
         resume: DynamicLabel,
         site: u32,
+        addr: Temp,
         saves: Vec<u8>,
         w: u8,
     },
@@ -266,6 +267,7 @@ enum Deferred {
         label: DynamicLabel,
         resume: DynamicLabel,
         site: u32,
+        addr: Temp,
         saves: Vec<u8>,
         src: Temp,
         hit: Option<DynamicLabel>,
@@ -351,9 +353,15 @@ fn bcond(g: &mut Gen<'_>, cond: Cond, l: DynamicLabel) {
     }
 }
 
-/// `v` as an add/sub/cmp immediate (12 bits, unshifted).
-fn arith_imm(v: u64) -> Option<u32> {
-    (v < 4096).then_some(v as u32)
+/// `v` as an add/sub/cmp immediate: 12 bits, shifted left by 0 or 12.
+fn arith_imm(v: u64) -> Option<(u32, u32)> {
+    if v < 1 << 12 {
+        Some((v as u32, 0))
+    } else if v < 1 << 24 && v & 0xfff == 0 {
+        Some(((v >> 12) as u32, 12))
+    } else {
+        None
+    }
 }
 
 /// Whether `v` is a logical immediate of type `ty`.
@@ -748,7 +756,7 @@ impl Gen<'_> {
     /// `r += v` (64-bit).
     fn add_imm(&mut self, r: u8, v: u64) {
         match arith_imm(v) {
-            Some(i) => dynasm!(self.a ; .arch aarch64 ; add XSP(r), XSP(r), i),
+            Some((i, sh)) => dynasm!(self.a ; .arch aarch64 ; add XSP(r), XSP(r), i, LSL sh),
             None => {
                 self.imm(IP1, v);
                 dynasm!(self.a ; .arch aarch64 ; add X(r), X(r), X(IP1));
@@ -784,13 +792,16 @@ impl Gen<'_> {
                     label,
                     resume,
                     site,
+                    addr,
                     saves,
                     w,
                 } => {
                     let trap = self.trap_exit();
                     dynasm!(self.a ; .arch aarch64 ; =>label);
+                    // Registers are as at the TLB check, which jumped
+                    // here before anything was written.
                     self.save(&saves);
-                    dynasm!(self.a ; .arch aarch64 ; mov x2, X(ADDR));
+                    self.get(2, addr);
                     self.call_args(site);
                     self.call(jit_load as *const () as usize);
                     self.restore(&saves);
@@ -804,6 +815,7 @@ impl Gen<'_> {
                     label,
                     resume,
                     site,
+                    addr,
                     saves,
                     src,
                     hit,
@@ -811,8 +823,8 @@ impl Gen<'_> {
                     let trap = self.trap_exit();
                     dynasm!(self.a ; .arch aarch64 ; =>label);
                     self.save(&saves);
+                    self.get(2, addr);
                     self.get(3, src);
-                    dynasm!(self.a ; .arch aarch64 ; mov x2, X(ADDR));
                     self.call_args(site);
                     self.call(jit_store as *const () as usize);
                     self.restore(&saves);
@@ -844,10 +856,10 @@ impl Gen<'_> {
     fn cmp(&mut self, ty: Ty, a: Temp, b: Temp) {
         let ra = self.reg_of(a, T0);
         if let Loc::Imm(v) = self.loc(b) {
-            if let Some(i) = arith_imm(v) {
+            if let Some((i, sh)) = arith_imm(v) {
                 match ty {
-                    Ty::I64 => dynasm!(self.a ; .arch aarch64 ; cmp XSP(ra), i),
-                    Ty::I32 => dynasm!(self.a ; .arch aarch64 ; cmp WSP(ra), i),
+                    Ty::I64 => dynasm!(self.a ; .arch aarch64 ; cmp XSP(ra), i, LSL sh),
+                    Ty::I32 => dynasm!(self.a ; .arch aarch64 ; cmp WSP(ra), i, LSL sh),
                 }
                 return;
             }
@@ -923,16 +935,24 @@ impl Gen<'_> {
         match (op, ty) {
             (BinOp::Add | BinOp::Sub, _) => {
                 // x + v = x - (-v): whichever fits.
-                let (sub, i) = match (arith_imm(v), arith_imm(neg)) {
+                let (sub, (i, sh)) = match (arith_imm(v), arith_imm(neg)) {
                     (Some(i), _) => (op == BinOp::Sub, i),
                     (None, Some(i)) => (op == BinOp::Add, i),
                     _ => return false,
                 };
                 match (sub, ty) {
-                    (false, Ty::I64) => dynasm!(self.a ; .arch aarch64 ; add XSP(w), XSP(ra), i),
-                    (false, Ty::I32) => dynasm!(self.a ; .arch aarch64 ; add WSP(w), WSP(ra), i),
-                    (true, Ty::I64) => dynasm!(self.a ; .arch aarch64 ; sub XSP(w), XSP(ra), i),
-                    (true, Ty::I32) => dynasm!(self.a ; .arch aarch64 ; sub WSP(w), WSP(ra), i),
+                    (false, Ty::I64) => {
+                        dynasm!(self.a ; .arch aarch64 ; add XSP(w), XSP(ra), i, LSL sh)
+                    }
+                    (false, Ty::I32) => {
+                        dynasm!(self.a ; .arch aarch64 ; add WSP(w), WSP(ra), i, LSL sh)
+                    }
+                    (true, Ty::I64) => {
+                        dynasm!(self.a ; .arch aarch64 ; sub XSP(w), XSP(ra), i, LSL sh)
+                    }
+                    (true, Ty::I32) => {
+                        dynasm!(self.a ; .arch aarch64 ; sub WSP(w), WSP(ra), i, LSL sh)
+                    }
                 }
                 true
             }
@@ -1047,23 +1067,25 @@ impl Gen<'_> {
         self.put(dst, w);
     }
 
-    /// Host TLB lookup of the address in ADDR for an access of `size`
-    /// bytes; branches to `miss` unless the entry's tag at `tag_off`
-    /// matches; on a hit ADDR becomes the host address. Clobbers T1, T3,
-    /// T4.
-    fn tlb(&mut self, size: u8, tag_off: u32, miss: DynamicLabel) {
+    /// Host TLB lookup of the guest address of `addr` for an access of
+    /// `size` bytes; branches to `miss` unless the entry's tag at
+    /// `tag_off` matches; on a hit ADDR holds the host address. Clobbers
+    /// T1, T3, T4 (not the register of `addr`, which the slow path reads
+    /// again).
+    fn tlb(&mut self, addr: Temp, size: u8, tag_off: u32, miss: DynamicLabel) {
+        let ga = self.reg_of(addr, ADDR);
         let index_bits = HOST_ENTRIES.trailing_zeros();
         let tag_mask = !((1u64 << HOST_PAGE_BITS) - 1) | (size as u64 - 1);
         dynasm!(self.a ; .arch aarch64
-            ; ubfx X(T1), X(ADDR), HOST_PAGE_BITS, index_bits
+            ; ubfx X(T1), X(ga), HOST_PAGE_BITS, index_bits
         );
         self.mem(Mem::LdrX, T3, ENV, ENV_TLB);
         dynasm!(self.a ; .arch aarch64 ; add X(T1), X(T3), X(T1), LSL 5);
         if encode_logical_immediate_64bit(tag_mask).is_some() {
-            dynasm!(self.a ; .arch aarch64 ; and XSP(T3), X(ADDR), tag_mask);
+            dynasm!(self.a ; .arch aarch64 ; and XSP(T3), X(ga), tag_mask);
         } else {
             self.imm(T3, tag_mask);
-            dynasm!(self.a ; .arch aarch64 ; and X(T3), X(ADDR), X(T3));
+            dynasm!(self.a ; .arch aarch64 ; and X(T3), X(ga), X(T3));
         }
         self.mem(Mem::LdrX, T4, T1, tag_off);
         dynasm!(self.a ; .arch aarch64
@@ -1071,14 +1093,13 @@ impl Gen<'_> {
             ; b.ne =>miss
         );
         self.mem(Mem::LdrX, T3, T1, TLB_ADDEND);
-        dynasm!(self.a ; .arch aarch64 ; add X(ADDR), X(ADDR), X(T3));
+        dynasm!(self.a ; .arch aarch64 ; add X(ADDR), X(ga), X(T3));
     }
 
     fn load(&mut self, at: usize, ty: Ty, dst: Temp, addr: Temp, mop: MemOp, site: u32) {
         let slow = self.a.new_dynamic_label();
         let resume = self.a.new_dynamic_label();
-        self.get(ADDR, addr);
-        self.tlb(mop.size, TLB_READ, slow);
+        self.tlb(addr, mop.size, TLB_READ, slow);
         let w = self.work(dst);
         let big = mop.endian == Endian::Big;
         match mop.size {
@@ -1102,16 +1123,15 @@ impl Gen<'_> {
                 }
             }
         }
-        if mop.signed {
-            match mop.size {
-                1 => dynasm!(self.a ; .arch aarch64 ; sxtb X(w), W(w)),
-                2 => dynasm!(self.a ; .arch aarch64 ; sxth X(w), W(w)),
-                4 => dynasm!(self.a ; .arch aarch64 ; sxtw X(w), W(w)),
-                _ => {}
-            }
-        }
-        if ty == Ty::I32 {
-            dynasm!(self.a ; .arch aarch64 ; mov W(w), W(w));
+        // Narrow loads into W registers are zero-extended already.
+        match (mop.signed, mop.size, ty) {
+            (true, 1, Ty::I64) => dynasm!(self.a ; .arch aarch64 ; sxtb X(w), W(w)),
+            (true, 1, Ty::I32) => dynasm!(self.a ; .arch aarch64 ; sxtb W(w), W(w)),
+            (true, 2, Ty::I64) => dynasm!(self.a ; .arch aarch64 ; sxth X(w), W(w)),
+            (true, 2, Ty::I32) => dynasm!(self.a ; .arch aarch64 ; sxth W(w), W(w)),
+            (true, 4, Ty::I64) => dynasm!(self.a ; .arch aarch64 ; sxtw X(w), W(w)),
+            (_, 8, Ty::I32) => dynasm!(self.a ; .arch aarch64 ; mov W(w), W(w)),
+            _ => {}
         }
         dynasm!(self.a ; .arch aarch64 ; =>resume);
         self.put(dst, w);
@@ -1125,6 +1145,7 @@ impl Gen<'_> {
             label: slow,
             resume,
             site,
+            addr,
             saves,
             w,
         });
@@ -1141,8 +1162,7 @@ impl Gen<'_> {
     ) {
         let slow = self.a.new_dynamic_label();
         let resume = self.a.new_dynamic_label();
-        self.get(ADDR, addr);
-        self.tlb(mop.size, TLB_WRITE, slow);
+        self.tlb(addr, mop.size, TLB_WRITE, slow);
         let v = if mop.endian == Endian::Big && mop.size > 1 {
             self.get(T0, src);
             match mop.size {
@@ -1166,6 +1186,7 @@ impl Gen<'_> {
             label: slow,
             resume,
             site,
+            addr,
             saves,
             src,
             hit,
@@ -1176,15 +1197,15 @@ impl Gen<'_> {
         let miss = self.a.new_dynamic_label();
         let ep = self.req.epilogue;
         let index_bits = JMP_ENTRIES.trailing_zeros();
-        self.get(T0, t);
-        self.mem(Mem::StrX, T0, CPU, CPU_PC);
+        let rp = self.reg_of(t, T0);
+        self.mem(Mem::StrX, rp, CPU, CPU_PC);
         // T1 = &jmp[(pc >> 1) & (JMP_ENTRIES - 1)], as `jmp_index`.
-        dynasm!(self.a ; .arch aarch64 ; ubfx X(T1), X(T0), 1, index_bits);
+        dynasm!(self.a ; .arch aarch64 ; ubfx X(T1), X(rp), 1, index_bits);
         self.mem(Mem::LdrX, T3, ENV, ENV_JMP);
         dynasm!(self.a ; .arch aarch64 ; add X(T1), X(T3), X(T1), LSL 5);
         self.mem(Mem::LdrX, T3, T1, JMP_PC);
         dynasm!(self.a ; .arch aarch64
-            ; cmp X(T0), X(T3)
+            ; cmp X(rp), X(T3)
             ; b.ne =>miss
         );
         self.mem(Mem::LdrX, T0, CPU, CPU_CTX);

@@ -605,3 +605,16 @@ fn aarch64_spilling_agrees_with_the_interpreter() {
         compare_jit(seed.wrapping_mul(0x0fed_cba9_8765_4321), endian, jit);
     }
 }
+
+/// The differential tests above run the backend of the host they run on
+/// (x86-64 natively, aarch64 under qemu-aarch64 in `cargo xtask test`).
+#[test]
+fn the_host_backend_is_the_hosts() {
+    let name = host_backend().map(|b| b.name());
+    #[cfg(target_arch = "x86_64")]
+    assert_eq!(name, Some("x86-64"));
+    #[cfg(target_arch = "aarch64")]
+    assert_eq!(name, Some("aarch64"));
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    assert_eq!(name, None);
+}
