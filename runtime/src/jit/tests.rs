@@ -531,10 +531,12 @@ fn jit_respects_small_budgets_exactly() {
 /// it cannot run.
 #[test]
 fn every_backend_assembles_random_blocks() {
-    let mut backends: Vec<Box<dyn Backend>> =
-        vec![Box::new(aarch64::Aarch64), Box::new(aarch64::FewRegs)];
-    #[cfg(target_arch = "x86_64")]
-    backends.push(Box::new(x64::X64));
+    let backends: Vec<Box<dyn Backend>> = vec![
+        Box::new(aarch64::Aarch64),
+        Box::new(aarch64::FewRegs),
+        #[cfg(target_arch = "x86_64")]
+        Box::new(x64::X64),
+    ];
     // Where the code would go: the runtime code first, as in a real JIT.
     let base = 0x7f00_0000_0000usize;
     for be in &backends {
