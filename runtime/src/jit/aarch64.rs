@@ -230,6 +230,7 @@ fn compile(req: &CompileRequest<'_>, regs: &[u8]) -> Result<Compiled, CompileErr
         stubs: Vec::new(),
         targets: Vec::new(),
         trap_exit: None,
+        pool: Vec::new(),
     };
     g.block()?;
     let code =
@@ -290,6 +291,9 @@ struct Gen<'r> {
     stubs: Vec<usize>,
     targets: Vec<u64>,
     trap_exit: Option<DynamicLabel>,
+    /// 64-bit constants placed after the code (addresses of trampolines
+    /// and chain slots), loaded PC-relative in one instruction.
+    pool: Vec<(u64, DynamicLabel)>,
 }
 
 /// A 64-bit load or store, or a 32-bit load, at `[base + offset]`.
@@ -491,10 +495,26 @@ impl Gen<'_> {
         l
     }
 
+    /// `r = v` from the constant pool, when that is shorter than moves.
+    fn lit(&mut self, r: u8, v: u64) {
+        if imm_plan(v).len() <= 1 {
+            return self.imm(r, v);
+        }
+        let l = match self.pool.iter().find(|p| p.0 == v) {
+            Some(&(_, l)) => l,
+            None => {
+                let l = self.a.new_dynamic_label();
+                self.pool.push((v, l));
+                l
+            }
+        };
+        dynasm!(self.a ; .arch aarch64 ; ldr X(r), =>l);
+    }
+
     /// Call the Rust function at `f` (absolute: the code buffer may be
     /// far from the binary).
     fn call(&mut self, f: usize) {
-        self.imm(IP0, f as u64);
+        self.lit(IP0, f as u64);
         dynasm!(self.a ; .arch aarch64 ; blr X(IP0));
     }
 
@@ -721,7 +741,7 @@ impl Gen<'_> {
                 }
                 Op::ExitDirect { pc: target } => {
                     let slot = self.req.slots[exits] as u64;
-                    self.imm(IP0, slot);
+                    self.lit(IP0, slot);
                     dynasm!(self.a ; .arch aarch64
                         ; ldr X(IP0), [XSP(IP0)]
                         ; br X(IP0)
@@ -849,6 +869,14 @@ impl Gen<'_> {
             dynasm!(self.a ; .arch aarch64 ; =>l);
             self.imm(0, exit::TRAP);
             dynasm!(self.a ; .arch aarch64 ; b extern ep);
+        }
+        // The constant pool, after the last branch; blocks start 16-byte
+        // aligned (CodeBuffer), so aligning the offset aligns the address.
+        if !self.pool.is_empty() {
+            dynasm!(self.a ; .arch aarch64 ; .align 8);
+            for (v, l) in std::mem::take(&mut self.pool) {
+                dynasm!(self.a ; .arch aarch64 ; =>l ; .u64 v);
+            }
         }
     }
 
@@ -1304,7 +1332,7 @@ mod tests {
             let z = b.ext(Ty::I32, y, [1, 31, 33, 63][k % 4], k % 2 == 0);
             b.write_reg(RegId(4000 + k as u16 * 3), z);
         }
-        for &v in &[0u64, 4096, 0xfff000, 0x1000_000, u64::MAX, 1 << 63] {
+        for &v in &[0u64, 4096, 0xfff000, 1 << 24, u64::MAX, 1 << 63] {
             let c = b.konst(Ty::I64, v);
             let s = b.setcond(Cond::Geu, Ty::I64, far[0], c);
             b.write_reg(RegId(9000), s);
