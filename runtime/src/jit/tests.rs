@@ -565,28 +565,26 @@ fn every_backend_assembles_random_blocks() {
                     pc,
                     crate::engine::MAX_BLOCK_INSNS,
                 );
-                {
-                    let block = opt::optimize(block);
-                    let nexits = block
-                        .ops
-                        .iter()
-                        .filter(|o| matches!(o, Op::ExitDirect { .. }))
-                        .count();
-                    let slots: Vec<usize> = (0..nexits).map(|i| 0x5555_0000_1000 + 8 * i).collect();
-                    let req = CompileRequest {
-                        block: &block,
-                        id: k as u32,
-                        base: base + 0x10_0000 + 0x1000 * k as usize,
-                        epilogue: rt.epilogue,
-                        slots: &slots,
-                        site_base: 1000,
-                    };
-                    let c = be
-                        .compile(&req)
-                        .unwrap_or_else(|e| panic!("{}: seed {seed} pc {pc:#x}: {e:?}", be.name()));
-                    assert_eq!(c.stubs.len(), nexits, "{}", be.name());
-                    assert_eq!(c.targets.len(), nexits, "{}", be.name());
-                }
+                let block = opt::optimize(block);
+                let nexits = block
+                    .ops
+                    .iter()
+                    .filter(|o| matches!(o, Op::ExitDirect { .. }))
+                    .count();
+                let slots: Vec<usize> = (0..nexits).map(|i| 0x5555_0000_1000 + 8 * i).collect();
+                let req = CompileRequest {
+                    block: &block,
+                    id: k as u32,
+                    base: base + 0x10_0000 + 0x1000 * k as usize,
+                    epilogue: rt.epilogue,
+                    slots: &slots,
+                    site_base: 1000,
+                };
+                let c = be
+                    .compile(&req)
+                    .unwrap_or_else(|e| panic!("{}: seed {seed} pc {pc:#x}: {e:?}", be.name()));
+                assert_eq!(c.stubs.len(), nexits, "{}", be.name());
+                assert_eq!(c.targets.len(), nexits, "{}", be.name());
             }
         }
     }
