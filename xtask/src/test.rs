@@ -6,9 +6,13 @@
 //! 3. with Debian's RISC-V cross compiler: the checked-in guest ELFs are
 //!    exactly what `cargo xtask guests` builds from their sources;
 //! 4. with QEMU: the checked-in reference traces are exactly what
-//!    `cargo xtask traces` records now.
+//!    `cargo xtask traces` records now;
+//! 5. with the aarch64 Rust target, Debian's aarch64 cross gcc and
+//!    qemu-aarch64: the runtime's tests (the JIT's differential tests
+//!    among them) cross-built for aarch64 and run under QEMU, which is
+//!    where the aarch64 JIT backend runs.
 //!
-//! Steps 3 and 4 say SKIPPED, with the package to install, when the tool is
+//! Steps 3 to 5 say SKIPPED, with what to install, when a tool is
 //! missing; they never pass silently.
 
 use std::collections::BTreeMap;
@@ -146,13 +150,98 @@ pub fn run(root: &Path) -> Result<(), String> {
     } else {
         skipped.push("trace re-recording (install qemu-system-misc qemu-user)");
     }
+    println!("== aarch64 JIT backend under qemu-aarch64");
+    match aarch64_tools() {
+        Ok(()) => aarch64_jit(root)?,
+        Err(missing) => {
+            println!("missing: {}", missing.join(", "));
+            skipped.push(
+                "aarch64 JIT backend under qemu-aarch64 (rustup target add \
+                 aarch64-unknown-linux-gnu; install gcc-aarch64-linux-gnu \
+                 libc6-dev-arm64-cross qemu-user)",
+            );
+        }
+    }
     for s in &skipped {
         println!("SKIPPED: {s}");
     }
     println!(
         "suites: {} passed, 0 failed, {} skipped",
-        5 - skipped.len(),
+        6 - skipped.len(),
         skipped.len()
+    );
+    Ok(())
+}
+
+const AARCH64: &str = "aarch64-unknown-linux-gnu";
+/// Where Debian's libc6-arm64-cross puts the aarch64 libraries (QEMU's
+/// `-L`).
+const AARCH64_SYSROOT: &str = "/usr/aarch64-linux-gnu";
+
+/// What the aarch64 cross test lacks, if anything.
+fn aarch64_tools() -> Result<(), Vec<&'static str>> {
+    let mut missing = Vec::new();
+    // The target's standard library, wherever the toolchain came from.
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let has_std = Command::new(rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
+        .is_some_and(|s| s.join("lib/rustlib").join(AARCH64).is_dir());
+    if !has_std {
+        missing.push("the aarch64-unknown-linux-gnu Rust target");
+    }
+    if !have("aarch64-linux-gnu-gcc") {
+        missing.push("aarch64-linux-gnu-gcc");
+    }
+    if !Path::new(AARCH64_SYSROOT).join("lib").is_dir() {
+        missing.push("the aarch64 libc (libc6-dev-arm64-cross)");
+    }
+    if !have("qemu-aarch64") {
+        missing.push("qemu-aarch64");
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(missing)
+    }
+}
+
+/// The runtime's tests built for aarch64 and run under qemu-aarch64: with
+/// the JIT on an aarch64 host, they run the aarch64 backend (the random
+/// differential tests against the interpreter, budgets, spilling).
+fn aarch64_jit(root: &Path) -> Result<(), String> {
+    let t0 = std::time::Instant::now();
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "test",
+            "--release",
+            "-p",
+            "hemu-runtime",
+            "--lib",
+            "--target",
+            AARCH64,
+        ])
+        .env(
+            "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER",
+            "aarch64-linux-gnu-gcc",
+        )
+        .env(
+            "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER",
+            format!("qemu-aarch64 -L {AARCH64_SYSROOT}"),
+        )
+        .env("HEMU_ACCEL", "jit")
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err("runtime tests on aarch64 (qemu-aarch64) failed".into());
+    }
+    println!(
+        "aarch64 runtime tests under qemu-aarch64: passed in {:.0?}",
+        t0.elapsed()
     );
     Ok(())
 }

@@ -14,6 +14,9 @@
 //! - traps carry a site index from which the trampoline restores the pc,
 //!   instruction count and delay-slot state of the faulting instruction.
 
+// Built on every host (dynasm assembles aarch64 code anywhere) so x86-64
+// CI compiles it and assembles blocks with it; selected on aarch64 only.
+pub mod aarch64;
 mod code;
 pub mod opt;
 pub mod regalloc;
@@ -218,6 +221,8 @@ pub trait Backend: Send {
 pub fn host_backend() -> Option<Box<dyn Backend>> {
     #[cfg(target_arch = "x86_64")]
     return Some(Box::new(x64::X64));
+    #[cfg(target_arch = "aarch64")]
+    return Some(Box::new(aarch64::Aarch64));
     #[allow(unreachable_code)]
     None
 }

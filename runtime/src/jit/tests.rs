@@ -390,13 +390,17 @@ fn run(engine: &mut dyn Engine, model: &RandomIsa, w: &mut World, budget: u64) {
 }
 
 fn compare(seed: u64, endian: Endian) {
+    compare_jit(seed, endian, Jit::new().expect("jit"));
+}
+
+/// `compare` with a given JIT (a backend configured for a test).
+fn compare_jit(seed: u64, endian: Endian, mut jit: Jit) {
     let model = RandomIsa { seed, endian };
     let budget = 3000;
     let mut oracle = world(&model, seed);
     let mut interp = Interpreter::new();
     run(&mut interp, &model, &mut oracle, budget);
 
-    let mut jit = Jit::new().expect("jit");
     let mut w = world(&model, seed);
     run(&mut jit, &model, &mut w, budget);
     let ctx = format!("seed {seed:#x} {endian}");
@@ -414,6 +418,12 @@ fn compare(seed: u64, endian: Endian) {
         "{ctx}: memory differs"
     );
     assert!(jit.stats.compiled > 0, "{ctx}: nothing compiled");
+    // Every random block is compilable: a backend that gave up (an
+    // assembler error, say) would otherwise pass by interpreting.
+    assert_eq!(
+        jit.stats.interpreted, 0,
+        "{ctx}: blocks left to the interpreter"
+    );
 }
 
 #[test]
@@ -492,7 +502,7 @@ impl Engine for OptInterp {
                 traps += 1;
                 model.take_trap(cpu, &t);
             }
-            for g in bus.mem.code_writes[seen..].to_vec() {
+            for g in bus.mem.code_writes[seen..].iter().copied() {
                 cache.invalidate(g);
             }
         }
@@ -513,4 +523,98 @@ fn jit_respects_small_budgets_exactly() {
         assert_eq!(a.cpu.insns, b.cpu.insns, "budget {budget}");
         assert_eq!(a.cpu.regs, b.cpu.regs, "budget {budget}");
     }
+}
+
+/// Every backend this build has assembles every block the random ISA
+/// produces, whatever the host: the aarch64 backend's encodings (operand
+/// ranges, immediates, branch distances) are checked on x86-64 too, where
+/// it cannot run.
+#[test]
+fn every_backend_assembles_random_blocks() {
+    let backends: Vec<Box<dyn Backend>> = vec![
+        Box::new(aarch64::Aarch64),
+        Box::new(aarch64::FewRegs),
+        #[cfg(target_arch = "x86_64")]
+        Box::new(x64::X64),
+    ];
+    // Where the code would go: the runtime code first, as in a real JIT.
+    let base = 0x7f00_0000_0000usize;
+    for be in &backends {
+        let (_, rt) = be.runtime(base).expect("runtime code");
+        for seed in 1..=60u64 {
+            let endian = if seed % 2 == 0 {
+                Endian::Big
+            } else {
+                Endian::Little
+            };
+            let model = RandomIsa {
+                seed: seed.wrapping_mul(0x2545_f491),
+                endian,
+            };
+            let mut w = world(&model, seed);
+            let mut bus = Bus {
+                space: &w.space,
+                mem: &mut w.mem,
+            };
+            for k in 0..CODE_INSNS {
+                let pc = CODE + 4 * k;
+                let (block, _) = crate::engine::translate(
+                    &model,
+                    &mut w.cpu,
+                    &mut bus,
+                    pc,
+                    crate::engine::MAX_BLOCK_INSNS,
+                );
+                let block = opt::optimize(block);
+                let nexits = block
+                    .ops
+                    .iter()
+                    .filter(|o| matches!(o, Op::ExitDirect { .. }))
+                    .count();
+                let slots: Vec<usize> = (0..nexits).map(|i| 0x5555_0000_1000 + 8 * i).collect();
+                let req = CompileRequest {
+                    block: &block,
+                    id: k as u32,
+                    base: base + 0x10_0000 + 0x1000 * k as usize,
+                    epilogue: rt.epilogue,
+                    slots: &slots,
+                    site_base: 1000,
+                };
+                let c = be
+                    .compile(&req)
+                    .unwrap_or_else(|e| panic!("{}: seed {seed} pc {pc:#x}: {e:?}", be.name()));
+                assert_eq!(c.stubs.len(), nexits, "{}", be.name());
+                assert_eq!(c.targets.len(), nexits, "{}", be.name());
+            }
+        }
+    }
+}
+
+/// The aarch64 backend with two temp registers: most temps spill, and the
+/// caller-saved one is saved around calls whenever it is live.
+#[cfg(target_arch = "aarch64")]
+#[test]
+fn aarch64_spilling_agrees_with_the_interpreter() {
+    for seed in 1..=100u64 {
+        let endian = if seed % 3 == 0 {
+            Endian::Big
+        } else {
+            Endian::Little
+        };
+        let jit = Jit::with_backend(Box::new(aarch64::FewRegs), 16 << 20).expect("jit");
+        compare_jit(seed.wrapping_mul(0x0fed_cba9_8765_4321), endian, jit);
+    }
+}
+
+/// The differential tests above run the backend of the host they run on
+/// (x86-64 natively, aarch64 under qemu-aarch64 in `cargo xtask test`).
+#[test]
+fn the_host_backend_is_the_hosts() {
+    let name = host_backend().map(|b| b.name());
+    #[cfg(target_arch = "x86_64")]
+    assert_eq!(name, Some("x86-64"));
+    #[cfg(target_arch = "aarch64")]
+    assert_eq!(name, Some("aarch64"));
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    assert_eq!(name, None);
 }
