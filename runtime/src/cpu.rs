@@ -379,4 +379,7 @@ pub struct LinuxAbi {
     /// Bring a freshly reset vCPU into the state Linux starts a user
     /// process in (FPU enabled, ...); `None` when reset state will do.
     pub user_init: Option<fn(&mut CpuState)>,
+    /// Set the thread pointer (`set_thread_area`, MIPS's UserLocal that
+    /// `rdhwr $29` reads); `None` where the ABI has no such call.
+    pub set_tls: Option<fn(&mut CpuState, u64)>,
 }

@@ -1,0 +1,63 @@
+//! Linux user-mode conventions of MIPS o32 (`hemu run`), for both byte
+//! orders: system-call number in v0, arguments in a0..a3 and then on the
+//! stack at sp+16.. (the table `MipsO32` says so), result in v0 with a3 = 1
+//! flagging an error (v0 then holds the positive errno), the o32 system
+//! call numbers (4000 + n), errno values, flag bits and signal numbers,
+//! 4 KiB pages. A process starts as QEMU's `qemu-mips` starts it on the
+//! 24Kf: user mode, FPU usable with Status.FR = 1 (what the FPXX ABI of
+//! Debian's o32 binaries runs with there), `rdhwr` allowed for registers
+//! 0..3 and 29 (UserLocal, which `set_thread_area` sets: TLS).
+
+use super::cp0::{ms, ST_CU1, ST_FR, ST_UM};
+use crate::Model;
+use hemu_runtime::cpu::{CpuState, LinuxAbi};
+use hemu_runtime::linux::{ErrorReturn, StatLayout, SyscallTable};
+
+/// `syscall` in `specs/mips/isa.yaml`.
+const SYSCALL_TRAP: u32 = 8;
+/// `EM_MIPS`.
+const EM_MIPS: u16 = 8;
+/// $v0: number and result.
+const V0: usize = 2;
+/// $a0..$a3.
+const A0: usize = 4;
+/// $a3: the error flag.
+const A3: usize = 7;
+/// $sp.
+const SP: usize = 29;
+
+/// How Linux programs talk to this model.
+pub fn linux_abi(_m: &Model) -> Option<LinuxAbi> {
+    Some(LinuxAbi {
+        syscall_trap: SYSCALL_TRAP,
+        nr_reg: V0,
+        arg_regs: (A0..A0 + 4).collect(),
+        ret_reg: V0,
+        sp_reg: SP,
+        syscall_len: 4,
+        elf_machine: EM_MIPS,
+        syscalls: SyscallTable::MipsO32,
+        errors: ErrorReturn::FlagRegister(A3),
+        stat_layout: StatLayout::Generic,
+        page_size: 4096,
+        stack_align: 16,
+        hwcap: 0,
+        platform: String::new(),
+        uname_machine: "mips".into(),
+        user_init: Some(user_init),
+        set_tls: Some(set_tls),
+    })
+}
+
+/// The state QEMU's user mode starts a process in (see the module doc).
+fn user_init(st: &mut CpuState) {
+    let s = ms(st);
+    s.status = ST_CU1 | ST_FR | ST_UM;
+    s.hwrena = 0x2000_000f;
+    st.mmu_on = false;
+}
+
+/// `set_thread_area`: the TLS pointer `rdhwr $29` reads.
+fn set_tls(st: &mut CpuState, tp: u64) {
+    ms(st).userlocal = tp as u32;
+}
