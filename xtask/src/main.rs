@@ -7,6 +7,7 @@
 //! - `test`: every test suite, as CI runs it (README's test command)
 
 mod guests;
+mod mips;
 mod test;
 mod traces;
 
