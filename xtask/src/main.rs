@@ -8,6 +8,7 @@
 
 mod guests;
 mod mips;
+mod mips_traces;
 mod test;
 mod traces;
 
@@ -30,6 +31,10 @@ fn main() -> ExitCode {
             hemu_codegen::xtask::gen(&root, check)
         }
         Some("guests") => guests::build(&root),
+        // `traces mips`: only the MIPS traces (no RISC-V QEMU needed).
+        Some("traces") if args.get(1).map(String::as_str) == Some("mips") => {
+            mips_traces::record(&root)
+        }
         Some("traces") => traces::record(&root),
         Some("test") => test::run(&root),
         _ => Err("usage: cargo xtask gen [--check] | guests | traces | test".to_string()),

@@ -77,6 +77,7 @@ pub fn run(root: &Path) -> Result<(), String> {
     if have("riscv64-linux-gnu-gcc") {
         crate::guests::build_bench(root)?;
     }
+    crate::mips::build_bench(root)?;
 
     println!("== cargo test --workspace");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -112,10 +113,11 @@ pub fn run(root: &Path) -> Result<(), String> {
     }
     println!("== guest ELFs rebuild identically");
     if have("riscv64-linux-gnu-gcc") {
-        let dirs = [
+        let mut dirs = vec![
             root.join("tests/guests/riscv/bin"),
             root.join("tests/guests/riscv-user/bin"),
         ];
+        dirs.extend(crate::mips::BIN_DIRS.iter().map(|d| root.join(d)));
         reproduces(&dirs, "guests", || crate::guests::build(root))?;
     } else {
         skipped.push("guest rebuild (install gcc-riscv64-linux-gnu)");
