@@ -8,6 +8,8 @@
 #include "common.h"
         .set    noreorder
         .set    mips32r2
+        .set    fp=32                   /* FR = 0 code: odd singles allowed */
+        .set    oddspreg
 
 /* Fail with code n unless register r equals v (t8, t9 are scratch). */
 #define EXPECT(n, r, v) li $t9, v; li $s7, n; bne r, $t9, fail; nop
@@ -118,6 +120,38 @@ t10:    nop
         ext     $t8, $t8, 15, 1         /* IP7 was pending */
         EXPECT(11, $t8, 1)
         mtc0    $zero, C0_STATUS
+        /* 12: the FPU with Status.FR = 0 (reset value): a double is the
+           low words of an even/odd pair; an odd register is reserved. */
+        li      $t0, 1 << 29            /* CU1 */
+        mtc0    $t0, C0_STATUS
+        ehb
+        la      $t0, onehalf
+        ldc1    $f2, 0($t0)             /* 1.5 */
+        add.d   $f4, $f2, $f2           /* 3.0 = 0x4008000000000000 */
+        mfc1    $t1, $f5
+        EXPECT(12, $t1, 0x40080000)
+        mfc1    $t1, $f4
+        EXPECT(12, $t1, 0)
+        mfhc1   $t1, $f4                /* FR = 0: the odd register */
+        EXPECT(12, $t1, 0x40080000)
+        /* 13: add.d $f4, $f2, $f1 (odd source): reserved instruction */
+t13:    .word   0x46211100
+        LAST_CODE
+        EXPECT(13, $t8, 10)
+        LAST_EPC
+        EXPECT_AT(13, $t8, t13)
+        /* 14: an enabled FP exception: divide by zero with FCSR.EZ */
+        li      $t0, 1 << 10            /* Enables.Z */
+        ctc1    $t0, $31
+        mtc1    $zero, $f6
+        mtc1    $zero, $f7
+t14:    div.d   $f8, $f2, $f6
+        LAST_CODE
+        EXPECT(14, $t8, 15)
+        cfc1    $t1, $31
+        ext     $t1, $t1, 12, 6         /* Cause */
+        EXPECT(14, $t1, 8)              /* Z */
+        mtc0    $zero, C0_STATUS
 
         la      $a0, ok
         jal     puts
@@ -193,6 +227,8 @@ seen_cause:     .word 0
 seen_epc:       .word 0
 seen_bad:       .word 0
 seen_count:     .word 0
+        .align  3
+onehalf:        .double 1.5
         .bss
         .align  4
         .space  4096

@@ -4,6 +4,11 @@
 //! and interrupt delivery, ERET, and the address map without a TLB
 //! (kseg0/kseg1 are the first 512 MiB of physical memory, kuseg and
 //! kseg2/3 are identity-mapped). Values are those of QEMU's 24Kf.
+//!
+//! Not modelled: the TLB (TLB instructions are no-ops), shadow register
+//! sets, and the CP0 timer interrupt — Count reads as half the retired
+//! instructions and Compare can be written, but a board's timer (the
+//! ACLINT of `machines/mips.yaml`, on IP7) raises timer interrupts.
 
 use hemu_runtime::cpu::{AccessKind, CpuState, Trap, TrapOutcome};
 use hemu_runtime::tlb::{TlbFill, PERM_R, PERM_W, PERM_X};
