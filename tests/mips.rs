@@ -324,3 +324,121 @@ fn benchmark_programs() {
         assert!(ran == 0 || ran == 6, "{arch}: six benchmark programs");
     }
 }
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
+/// Random words (half of them with an opcode that decodes often:
+/// SPECIAL, REGIMM, COP0, COP1, COP1X, SPECIAL2, SPECIAL3, loads,
+/// stores, branches) decode or are invalid, lift and disassembly agree,
+/// and nothing panics, in both byte orders.
+#[test]
+fn random_words_decode_or_are_invalid() {
+    use hemu_runtime::ir::IrBuilder;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    const OPS: [u32; 12] = [
+        0, 1, 0x10, 0x11, 0x13, 0x1c, 0x1f, 0x23, 0x2b, 0x04, 0x31, 0x35,
+    ];
+    for endian in ["big", "little"] {
+        let m = model(endian);
+        let mut rng = Rng(0x1234_5678_9abc_def1);
+        let (mut valid, mut invalid) = (0, 0);
+        for i in 0..100_000u32 {
+            let r = rng.next() as u32;
+            let w = if i % 2 == 0 {
+                (r & 0x03ff_ffff) | (OPS[(r >> 26) as usize % OPS.len()] << 26)
+            } else {
+                r
+            };
+            let bytes = if endian == "big" {
+                w.to_be_bytes()
+            } else {
+                w.to_le_bytes()
+            };
+            let out = catch_unwind(AssertUnwindSafe(|| {
+                let mut b = IrBuilder::new();
+                (
+                    m.lift(&bytes, 0x8000_1000, &mut b).is_ok(),
+                    m.disassemble(&bytes, 0x8000_1000).is_ok(),
+                )
+            }));
+            let (l, d) = out.unwrap_or_else(|_| panic!("{endian}: {w:08x} panicked"));
+            assert_eq!(l, d, "{endian}: {w:08x}: lift and disassembly disagree");
+            if l {
+                valid += 1;
+            } else {
+                invalid += 1;
+            }
+        }
+        assert!(
+            valid > 10_000 && invalid > 1_000,
+            "{valid} valid, {invalid} invalid"
+        );
+    }
+}
+
+/// Random code on the bare-metal board, with an exception handler that
+/// skips the faulting instruction, runs to the instruction limit, a stop
+/// or the finisher — never a host panic.
+#[test]
+fn random_guest_code_gets_architectural_outcomes() {
+    use hemu_runtime::machine::{BuildOptions, Registry};
+    use hemu_runtime::Machine;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    let registry = Registry {
+        frontends: hemu_frontends::FRONTENDS,
+        devices: hemu_hw::DEVICE_TYPES,
+    };
+    // At 0x80000180: EPC += 4; eret. At 0x80001000: Status = 0 (no BEV),
+    // then the random words.
+    let handler = [0x401a_7000u32, 0x275a_0004, 0x409a_7000, 0x4200_0018];
+    const OPS: [u32; 14] = [
+        0, 0, 1, 0x10, 0x11, 0x13, 0x1c, 0x1f, 0x23, 0x2b, 0x09, 0x0f, 0x22, 0x26,
+    ];
+    let mut rng = Rng(0x0bad_c0de_1234_5678);
+    for round in 0..200 {
+        let endian = if round % 2 == 0 { "big" } else { "little" };
+        let opts = BuildOptions {
+            params: vec![
+                ("endian".into(), endian.into()),
+                ("ram_size".into(), "1M".into()),
+            ],
+            ..Default::default()
+        };
+        let mut m =
+            Machine::from_file(&root().join("machines/mips.yaml"), &registry, opts).unwrap();
+        let enc = |w: u32| {
+            if endian == "big" {
+                w.to_be_bytes()
+            } else {
+                w.to_le_bytes()
+            }
+        };
+        let vec: Vec<u8> = handler.iter().flat_map(|w| enc(*w)).collect();
+        let mut code: Vec<u8> = enc(0x4080_6000).to_vec();
+        let dec = model(endian);
+        for _ in 0..256 {
+            let r = rng.next() as u32;
+            let w = (r & 0x03ff_ffff) | (OPS[(r >> 26) as usize % OPS.len()] << 26);
+            // WAIT with no interrupt source sleeps for good, as on
+            // hardware: not what this test is about.
+            let is_wait = dec
+                .disassemble(&enc(w), 0)
+                .is_ok_and(|(t, _)| t.starts_with("wait"));
+            code.extend(enc(if is_wait { 0 } else { w }));
+        }
+        m.load_raw(0x180, &vec, false).unwrap();
+        m.load_raw(0x1000, &code, false).unwrap();
+        m.reset();
+        let r = catch_unwind(AssertUnwindSafe(|| m.run(Some(5_000))));
+        assert!(r.is_ok(), "round {round}: the run panicked");
+    }
+}

@@ -225,6 +225,16 @@ fn ops_matches_qemu_mipsel() {
     check("mips-user-opsel", 150);
 }
 
+#[test]
+fn fpops_matches_qemu_mips() {
+    check("mips-user-fpops", 3000);
+}
+
+#[test]
+fn fpops_matches_qemu_mipsel() {
+    check("mips-user-fpopsel", 3000);
+}
+
 /// Every MIPS trace in tests/traces has a test above.
 #[test]
 fn every_mips_trace_is_checked() {
@@ -238,6 +248,8 @@ fn every_mips_trace_is_checked() {
     assert_eq!(
         found,
         [
+            "mips-user-fpops.trace",
+            "mips-user-fpopsel.trace",
             "mips-user-hello.trace",
             "mips-user-helloel.trace",
             "mips-user-ops.trace",

@@ -1,9 +1,9 @@
 //! The FPU (CP1) helpers: MIPS's legacy floating-point rules around
 //! `hemu-softfloat`, as QEMU implements them for the 24Kf —
 //! - NaN encoding with the quiet bit *clear* (signalling when set); default
-//!   NaNs `0x7fbfffff` / `0x7ff7ffffffffffff`; a NaN result is the first
-//!   signalling operand, else the first quiet one (a quieted signalling NaN
-//!   is the default NaN);
+//!   NaNs `0x7fbfffff` / `0x7ff7ffffffffffff`, and every NaN result is the
+//!   default NaN (QEMU runs the legacy FPU in softfloat's default-NaN mode:
+//!   NaN operands are not propagated);
 //! - invalid or overflowing float-to-integer conversions give the largest
 //!   positive integer;
 //! - FCSR: each operation writes Cause, accrues Flags, and raises the
@@ -64,7 +64,8 @@ fn env(st: &CpuState) -> sf::Env {
     sf::Env {
         rounding,
         tininess: sf::Tininess::AfterRounding,
-        nan: sf::NanRules::PropagateSignalingFirst,
+        // QEMU's legacy-NaN MIPS FPU runs softfloat in default-NaN mode.
+        nan: sf::NanRules::Canonical,
         default_nan32: 0x7fbf_ffff,
         default_nan64: 0x7ff7_ffff_ffff_ffff,
         snan_bit_is_one: true,
