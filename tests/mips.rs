@@ -295,6 +295,38 @@ fn wrong_byte_order_is_a_clear_failure() {
     assert!(!o.stderr.contains("panicked"), "{o:?}");
 }
 
+/// The glibc system-call program (`tests/guests/mips-user/sys.c`), when
+/// `cargo xtask guests` has built it: files, 64-bit and stack arguments,
+/// MIPS flag and errno values, signal sets; and `abort()` ends it with
+/// SIGABRT (status 134).
+#[test]
+fn glibc_system_calls() {
+    for arch in ["mips", "mipsel"] {
+        let bin = root()
+            .join("target/guests/mips-user")
+            .join(arch)
+            .join("sys");
+        if !bin.is_file() {
+            println!(
+                "SKIPPED: {} is not built (run `cargo xtask guests`; needs libc6-dev-{arch}-cross)",
+                bin.display()
+            );
+            continue;
+        }
+        let scratch =
+            std::env::temp_dir().join(format!("hemu-mips-sys-{arch}-{}", std::process::id()));
+        let o = hemu(
+            &["run", bin.to_str().unwrap(), scratch.to_str().unwrap()],
+            TIMEOUT,
+        );
+        let _ = std::fs::remove_file(&scratch);
+        assert_eq!(o.stdout, "sys OK\n", "{arch}: {o:?}");
+        assert_eq!(o.status, Some(0), "{arch}: {o:?}");
+        let o = hemu(&["run", bin.to_str().unwrap(), "abort"], TIMEOUT);
+        assert_eq!(o.status, Some(134), "{arch}: {o:?}");
+    }
+}
+
 /// The benchmark programs, when `cargo xtask guests` has built them:
 /// each prints its expected line for one repetition, in both byte orders.
 #[test]

@@ -8,7 +8,9 @@
 //! - Linux user mode (`hemu run`), `tests/guests/mips-user/*.S`, static
 //!   `-nostdlib` programs with the toolchain's default layout;
 //! - the benchmark programs of `tests/guests/bench/`, static glibc, into
-//!   `target/guests/bench/{mips,mipsel}/` (not checked in).
+//!   `target/guests/bench/{mips,mipsel}/`, and the glibc system-call test
+//!   `tests/guests/mips-user/sys.c` into `target/guests/mips-user/{mips,mipsel}/`
+//!   (not checked in: large).
 //!
 //! Sources are compiled to objects with fixed names in
 //! `target/guests/mips/<name>-<arch>/` (the linker records object names),
@@ -148,6 +150,19 @@ pub fn build_bench(root: &Path) -> Result<(), String> {
             println!("SKIPPED: {dir} benchmark guests (install {PACKAGES})");
             continue;
         }
+        // The glibc user-mode test program (tests/guests/mips-user/sys.c).
+        let user_dir = root.join("target/guests/mips-user").join(dir);
+        std::fs::create_dir_all(&user_dir)
+            .map_err(|e| format!("cannot create {}: {e}", user_dir.display()))?;
+        run(
+            Command::new(cc)
+                .current_dir(root.join("tests/guests/mips-user"))
+                .args(["-O2", "-static", "-Wall", "-Wextra", "-Werror", "-o"])
+                .arg(user_dir.join("sys"))
+                .arg("sys.c"),
+            &format!("compiling sys.c with {cc}"),
+        )?;
+        println!("built target/guests/mips-user/{dir}/sys");
         let out_dir = root.join("target/guests/bench").join(dir);
         std::fs::create_dir_all(&out_dir)
             .map_err(|e| format!("cannot create {}: {e}", out_dir.display()))?;

@@ -390,6 +390,8 @@ pub struct Consts {
     pub stack_args: Option<u64>,
     /// Errno values that differ from asm-generic's.
     pub errno_overrides: &'static [(Errno, u64)],
+    /// `SIG_BLOCK`, `SIG_UNBLOCK`, `SIG_SETMASK`.
+    pub sig_how: [u64; 3],
 }
 
 /// The asm-generic values.
@@ -429,6 +431,7 @@ pub static GENERIC: Consts = Consts {
     sigaction_flags_first: false,
     stack_args: None,
     errno_overrides: &[],
+    sig_how: [0, 1, 2],
 };
 
 /// The MIPS o32 values (`arch/mips/include/uapi/asm/`).
@@ -476,6 +479,7 @@ pub static MIPS_O32: Consts = Consts {
         (Errno::NotSup, 122),
         (Errno::TimedOut, 145),
     ],
+    sig_how: [1, 2, 3],
 };
 
 impl Consts {

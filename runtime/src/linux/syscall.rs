@@ -701,9 +701,7 @@ impl Process {
     }
 
     fn sys_sigprocmask(&mut self, how: u64, set: u64, oset: u64, setsize: u64) -> R {
-        const SIG_BLOCK: u64 = 0;
-        const SIG_UNBLOCK: u64 = 1;
-        const SIG_SETMASK: u64 = 2;
+        let [block, unblock, setmask] = self.consts.sig_how;
         if setsize != self.consts.sigset_bytes {
             return Err(Errno::Inval);
         }
@@ -718,9 +716,9 @@ impl Process {
         }
         if let Some(s) = new {
             let mask = match how {
-                SIG_BLOCK => self.sigmask | s,
-                SIG_UNBLOCK => self.sigmask & !s,
-                SIG_SETMASK => s,
+                h if h == block => self.sigmask | s,
+                h if h == unblock => self.sigmask & !s,
+                h if h == setmask => s,
                 _ => return Err(Errno::Inval),
             };
             let never: u64 = self
