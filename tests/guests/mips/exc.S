@@ -152,6 +152,24 @@ t14:    div.d   $f8, $f2, $f6
         ext     $t1, $t1, 12, 6         /* Cause */
         EXPECT(14, $t1, 8)              /* Z */
         mtc0    $zero, C0_STATUS
+        /* 15: user mode (ERET with KSU = user): kseg0 is out of reach (AdEL
+           with BadVAddr), SYSCALL enters the kernel's vector, and the
+           handler brings a user BREAK back here in kernel mode. */
+        la      $t0, user_code
+        li      $t1, 0x7fffffff
+        and     $t0, $t0, $t1           /* its kuseg alias (same RAM) */
+        mtc0    $t0, C0_EPC
+        li      $t0, 0x12               /* KSU = user, EXL */
+        mtc0    $t0, C0_STATUS
+        ehb
+        eret
+back_in_kernel:
+        lw      $t8, seen_bad
+        EXPECT(15, $t8, 0x80002000)
+        lw      $t8, seen_count
+        EXPECT(15, $t8, 16)
+        LAST_CODE
+        EXPECT(15, $t8, 9)
 
         la      $a0, ok
         jal     puts
@@ -172,6 +190,14 @@ fail:   la      $a0, failed
         li      $t1, TEST_BASE
         sw      $t0, 0($t1)
 3:      b       3b
+        nop
+
+user_code:
+        li      $t0, 0x80002000
+        lw      $t1, 0($t0)             /* AdEL: kernel address */
+        syscall
+        break
+        b       user_code
         nop
 
 puts:   li      $t1, UART_BASE
@@ -201,7 +227,21 @@ vectors:
         ext     $k1, $k0, 2, 5
         beqz    $k1, irq
         nop
-        /* An exception: resume after the instruction, or after the branch
+        /* A BREAK from user mode ends the user-mode check (15): back to
+           kernel mode, at back_in_kernel. */
+        ext     $k1, $k0, 2, 5
+        xori    $k1, $k1, 9             /* ExcCode 9: BREAK */
+        bnez    $k1, 2f
+        mfc0    $k1, C0_STATUS
+        andi    $k1, $k1, 0x10          /* KSU = user (unchanged by the exception) */
+        beqz    $k1, 2f
+        nop
+        mtc0    $zero, C0_STATUS
+        ehb
+        la      $k1, back_in_kernel
+        jr      $k1
+        nop
+2:      /* An exception: resume after the instruction, or after the branch
            and its slot. */
         mfc0    $k1, C0_EPC
         bgez    $k0, 1f                 /* Cause.BD clear: +4 */

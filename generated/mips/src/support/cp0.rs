@@ -149,6 +149,15 @@ pub fn cp0_usable(st: &mut CpuState) -> Result<(), Trap> {
     }
 }
 
+/// The privilege mode changed (or may have): cached translations of
+/// kernel-only addresses must not serve user mode, so the TLB is flushed
+/// and code is cached per mode.
+pub fn mode_changed(st: &mut CpuState) {
+    let kernel = ms(st).kernel();
+    st.code_ctx = u64::from(!kernel);
+    st.flush_tlb = true;
+}
+
 /// Count: half the retired instructions, plus what software wrote.
 fn count(st: &mut CpuState) -> u32 {
     let half = (st.insns / 2) as u32;
@@ -199,9 +208,9 @@ pub fn write(st: &mut CpuState, rd: u32, sel: u32, v: u32) {
         _ => {}
     }
     // Interrupt enables or software interrupts may have changed, and so
-    // may the privilege mode (the TLB caches kernel-only mappings).
+    // may the privilege mode.
     st.irq_pending = true;
-    st.flush_tlb = true;
+    mode_changed(st);
 }
 
 /// Deliver exception `trap` (its code modulo 32 is Cause.ExcCode) at
@@ -241,8 +250,8 @@ pub fn take_exception(st: &mut CpuState, trap: &Trap) -> TrapOutcome {
     };
     s.status |= ST_EXL;
     st.pc = u64::from((s.ebase & 0xffff_f000).wrapping_add(offset));
-    st.flush_tlb = true;
     st.waiting = false;
+    mode_changed(st);
     TrapOutcome::Handled
 }
 
@@ -295,7 +304,7 @@ pub fn eret(st: &mut CpuState) -> u32 {
         s.epc
     };
     st.irq_pending = true;
-    st.flush_tlb = true;
+    mode_changed(st);
     pc
 }
 

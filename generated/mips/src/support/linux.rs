@@ -55,6 +55,7 @@ fn user_init(st: &mut CpuState) {
     s.status = ST_CU1 | ST_FR | ST_UM;
     s.hwrena = 0x2000_000f;
     st.mmu_on = false;
+    super::cp0::mode_changed(st);
 }
 
 /// `set_thread_area`: the TLS pointer `rdhwr $29` reads.
