@@ -429,7 +429,8 @@ fn random_guest_code_gets_architectural_outcomes() {
         frontends: hemu_frontends::FRONTENDS,
         devices: hemu_hw::DEVICE_TYPES,
     };
-    // At 0x80000180: EPC += 4; eret. At 0x80001000: Status = 0 (no BEV),
+    // At 0x80000180: EPC += 4; eret. At 0x80100000 (the board's start
+    // address): Status = 0 (no BEV),
     // then the random words.
     let handler = [0x401a_7000u32, 0x275a_0004, 0x409a_7000, 0x4200_0018];
     const OPS: [u32; 14] = [
@@ -441,7 +442,7 @@ fn random_guest_code_gets_architectural_outcomes() {
         let opts = BuildOptions {
             params: vec![
                 ("endian".into(), endian.into()),
-                ("ram_size".into(), "1M".into()),
+                ("ram_size".into(), "2M".into()),
             ],
             ..Default::default()
         };
@@ -468,7 +469,7 @@ fn random_guest_code_gets_architectural_outcomes() {
             code.extend(enc(if is_wait { 0 } else { w }));
         }
         m.load_raw(0x180, &vec, false).unwrap();
-        m.load_raw(0x1000, &code, false).unwrap();
+        m.load_raw(0x10_0000, &code, false).unwrap();
         m.reset();
         let r = catch_unwind(AssertUnwindSafe(|| m.run(Some(5_000))));
         assert!(r.is_ok(), "round {round}: the run panicked");

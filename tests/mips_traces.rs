@@ -12,6 +12,15 @@
 //! each emulator chooses (QEMU maps its stack at its own mmap base): r29
 //! is compared as an offset from its value at the entry. The last step
 //! must end the program with QEMU's exit status.
+//!
+//! `tests/traces/mips-sys-exc*.trace` come from QEMU's Malta board
+//! (`qemu-system-mips[el]`) running the bare-metal guest `exc` from its
+//! entry to its `sync` marker: exceptions, delay-slot faults, a software
+//! interrupt. They are replayed on `machines/mips.yaml` (same CPU, same
+//! RAM at 0; the guest touches no device before the marker) from QEMU's
+//! registers at the entry, comparing r1..r31, hi, lo and CP0 Status,
+//! Cause and EPC after every step; an exception or interrupt is a step
+//! whose successor is at the vector.
 
 use hemu_runtime::linux::{elf, select_model, Ending, Options, Process};
 use std::path::Path;
@@ -248,6 +257,8 @@ fn every_mips_trace_is_checked() {
     assert_eq!(
         found,
         [
+            "mips-sys-exc.trace",
+            "mips-sys-excel.trace",
             "mips-user-fpops.trace",
             "mips-user-fpopsel.trace",
             "mips-user-hello.trace",
@@ -280,4 +291,165 @@ fn corrupted_traces_fail() {
     let wrong_exit = text.replace("exit status=00", "exit status=01");
     let e = replay("corrupt-exit", &wrong_exit).unwrap_err();
     assert!(e.contains("QEMU exited 1"), "{e}");
+}
+
+/// CP0 slots of the system traces (after hemu's 67 register slots).
+const C0_STATUS: usize = 67;
+
+fn sys_slot(name: &str) -> Option<usize> {
+    match name {
+        "c0_status" => Some(C0_STATUS),
+        "c0_cause" => Some(C0_STATUS + 1),
+        "c0_epc" => Some(C0_STATUS + 2),
+        n if n.starts_with('r') || n == "hi" || n == "lo" => slot(n),
+        _ => None,
+    }
+}
+
+fn sys_regs(fields: &[&str]) -> Vec<(usize, u64)> {
+    fields
+        .iter()
+        .filter_map(|f| {
+            let (k, v) = f.split_once('=')?;
+            Some((sys_slot(k)?, u64::from_str_radix(v, 16).ok()?))
+        })
+        .collect()
+}
+
+/// The registers a system trace compares: r1..r31, hi, lo, Status,
+/// Cause, EPC.
+fn sys_state(st: &mut hemu_runtime::cpu::CpuState) -> Vec<(usize, u64)> {
+    let mut v: Vec<(usize, u64)> = (1..34).map(|r| (r, st.regs[r] & 0xffff_ffff)).collect();
+    let s = hemu_mips::support::cp0::ms(st);
+    v.push((C0_STATUS, u64::from(s.status)));
+    v.push((C0_STATUS + 1, u64::from(s.cause())));
+    v.push((C0_STATUS + 2, u64::from(s.epc)));
+    v
+}
+
+fn replay_system(name: &str, text: &str) -> Result<usize, String> {
+    use hemu_runtime::machine::{BuildOptions, Registry};
+    use hemu_runtime::Machine;
+    let mut endian = "big";
+    let mut init = Vec::new();
+    let mut init_pc = 0;
+    let mut steps: Vec<Step> = Vec::new();
+    let mut end_pc = None;
+    for line in text.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        match f.first().copied() {
+            Some("arch") if line.contains("endian=little") => endian = "little",
+            Some("init") => {
+                init_pc = field(&f, "pc=");
+                init = sys_regs(&f[2..]);
+            }
+            Some("step") => steps.push(Step {
+                pc: field(&f, "pc="),
+                insn: field(&f, "insn=") as u32,
+                regs: sys_regs(&f[3..]),
+            }),
+            Some("end") => end_pc = Some(field(&f, "pc=")),
+            _ => {}
+        }
+    }
+    let end_pc = end_pc.ok_or(format!("{name}: no end line"))?;
+    let guest = if endian == "big" { "exc" } else { "excel" };
+    let registry = Registry {
+        frontends: hemu_frontends::FRONTENDS,
+        devices: hemu_hw::DEVICE_TYPES,
+    };
+    let opts = BuildOptions {
+        params: vec![("endian".into(), endian.into())],
+        ..Default::default()
+    };
+    let mut m = Machine::from_file(&root().join("machines/mips.yaml"), &registry, opts)
+        .map_err(|e| e.to_string())?;
+    let elf = std::fs::read(root().join(format!("tests/guests/mips/bin/{guest}.elf")))
+        .map_err(|e| e.to_string())?;
+    m.load_elf(&elf).map_err(|e| e.to_string())?;
+    m.reset();
+    let mut expect = vec![0u64; C0_STATUS + 3];
+    for (r, v) in &init {
+        expect[*r] = *v;
+    }
+    {
+        let cpu = &mut m.clusters[0].cpus[0];
+        cpu.pc = init_pc;
+        cpu.regs[1..34].copy_from_slice(&expect[1..34]);
+        let s = hemu_mips::support::cp0::ms(cpu);
+        s.status = expect[C0_STATUS] as u32;
+        s.epc = expect[C0_STATUS + 2] as u32;
+    }
+    let pc_of = |k: usize| steps.get(k).map_or(end_pc, |s| s.pc);
+    let mut i = 0;
+    while i < steps.len() {
+        let s = &steps[i];
+        let pc = m.clusters[0].cpus[0].pc;
+        let mut b = [0u8; 4];
+        // kseg0/kseg1 code: physical = virtual & 0x1fffffff.
+        m.bus(0)
+            .fetch_code(pc & 0x1fff_ffff, &mut b)
+            .map_err(|e| format!("{name}: step {i}: fetch at {pc:#x}: {e:?}"))?;
+        let insn = if endian == "big" {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        };
+        if pc != s.pc || insn != s.insn {
+            return Err(format!(
+                "{name}: step {i}: hemu at {pc:#x} ({insn:08x}), QEMU at {:#x} ({:08x})",
+                s.pc, s.insn
+            ));
+        }
+        if let Some(r) = m.step(0, 0) {
+            return Err(format!("{name}: step {i} at {pc:#x}: hemu stopped: {r:?}"));
+        }
+        // An interrupt that became pending is taken before the next
+        // instruction, as QEMU does.
+        {
+            let cl = &mut m.clusters[0];
+            let cpu = &mut cl.cpus[0];
+            if cpu.irq_pending {
+                cpu.irq_pending = false;
+                cl.model.check_interrupts(cpu);
+            }
+        }
+        // One hemu step is a trace step, or two (a branch and its delay
+        // slot; a trapping instruction and the handler's first one).
+        let now = m.clusters[0].cpus[0].pc;
+        let n = (1..=3).find(|n| pc_of(i + n) == now).ok_or_else(|| {
+            format!(
+                "{name}: step {i} at {pc:#x}: hemu went to {now:#x}, QEMU to {:#x}",
+                pc_of(i + 1)
+            )
+        })?;
+        for q in &steps[i..(i + n).min(steps.len())] {
+            for (r, v) in &q.regs {
+                expect[*r] = *v;
+            }
+        }
+        for (r, got) in sys_state(&mut m.clusters[0].cpus[0]) {
+            if got != expect[r] {
+                return Err(format!(
+                    "{name}: step {i} at {pc:#x}: slot {r} is {got:#x}, QEMU has {:#x}",
+                    expect[r]
+                ));
+            }
+        }
+        i += n;
+    }
+    Ok(steps.len())
+}
+
+#[test]
+fn bare_metal_exceptions_match_qemu_malta_mips() {
+    let n = replay_system("mips-sys-exc", &load("mips-sys-exc")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(n > 300, "{n} steps");
+}
+
+#[test]
+fn bare_metal_exceptions_match_qemu_malta_mipsel() {
+    let n =
+        replay_system("mips-sys-excel", &load("mips-sys-excel")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(n > 300, "{n} steps");
 }

@@ -44,9 +44,13 @@ const SYSCALL: u32 = 0x0000_000c;
 #[derive(Clone, Debug, PartialEq)]
 struct Dump {
     pc: u32,
-    /// r0..r31, hi, lo, fcsr, then f0..f31 (as u64).
+    /// r0..r31, hi, lo, fcsr, f0..f31 (as u64), then CP0 Status, Cause
+    /// and EPC.
     regs: Vec<u64>,
 }
+
+/// Index of CP0 Status in [`Dump::regs`] (Cause and EPC follow).
+const C0: usize = 35 + 32;
 
 /// Names of [`Dump::regs`] (r0 first; it is never written).
 fn reg_name(i: usize) -> String {
@@ -55,6 +59,9 @@ fn reg_name(i: usize) -> String {
         32 => "hi".into(),
         33 => "lo".into(),
         34 => "fcsr".into(),
+        C0 => "c0_status".into(),
+        68 => "c0_cause".into(),
+        69 => "c0_epc".into(),
         _ => format!("f{}", i - 35),
     }
 }
@@ -81,7 +88,7 @@ fn parse_log(log: &str) -> Result<Vec<Dump>, String> {
             let pc = f.first().and_then(|s| hex32(s)).ok_or("bad pc= line")?;
             let hi = f.iter().find_map(|s| s.strip_prefix("HI=")).and_then(hex32);
             let lo = f.iter().find_map(|s| s.strip_prefix("LO=")).and_then(hex32);
-            let mut regs = vec![0u64; 35 + 32];
+            let mut regs = vec![0u64; C0 + 3];
             regs[32] = u64::from(hi.ok_or("no HI=")?);
             regs[33] = u64::from(lo.ok_or("no LO=")?);
             // "ds HFLAGS BTARGET BCOND": the delay slot of a branch-likely
@@ -104,6 +111,14 @@ fn parse_log(log: &str) -> Result<Vec<Dump>, String> {
                     *slot = u64::from(v);
                 }
             }
+        } else if let Some(rest) = line.strip_prefix("CP0 Status") {
+            // "CP0 Status  0x... Cause   0x... EPC    0x...".
+            let d = cur.as_mut().ok_or("CP0 line before pc=")?;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let at = |k: &str| f.iter().position(|s| *s == k).and_then(|i| f.get(i + 1));
+            d.regs[C0] = u64::from(f.first().and_then(|s| hex32(s)).ok_or("bad Status")?);
+            d.regs[C0 + 1] = u64::from(at("Cause").and_then(|s| hex32(s)).ok_or("bad Cause")?);
+            d.regs[C0 + 2] = u64::from(at("EPC").and_then(|s| hex32(s)).ok_or("bad EPC")?);
         } else if line.starts_with("CP1 FCR0") {
             let d = cur.as_mut().ok_or("CP1 line before pc=")?;
             let f: Vec<&str> = line.split_whitespace().collect();
@@ -222,7 +237,7 @@ pub fn record(root: &Path) -> Result<(), String> {
             println!("recorded tests/traces/mips-user-{name}{suffix}.trace ({steps} steps)");
         }
     }
-    Ok(())
+    record_system(root)
 }
 
 /// The trace text of one run (see the module documentation).
@@ -244,7 +259,7 @@ fn convert(
     );
     let first = &dumps[0];
     out.push_str(&format!("init pc={:08x}", first.pc));
-    for (i, v) in first.regs.iter().enumerate().skip(1) {
+    for (i, v) in first.regs.iter().enumerate().take(C0).skip(1) {
         let w = if i >= 35 { 16 } else { 8 };
         out.push_str(&format!(" {}={v:0w$x}", reg_name(i)));
     }
@@ -263,7 +278,7 @@ fn convert(
             out.push_str(&format!("\nexit status={:02x}\n", status & 0xff));
             return Ok(out);
         };
-        for (i, (a, b)) in cur.regs.iter().zip(&next.regs).enumerate() {
+        for (i, (a, b)) in cur.regs.iter().zip(&next.regs).enumerate().take(C0) {
             if a != b {
                 let w = if i >= 35 { 16 } else { 8 };
                 out.push_str(&format!(" {}={b:0w$x}", reg_name(i)));
@@ -272,4 +287,100 @@ fn convert(
         out.push('\n');
     }
     Err("the log ended without a last instruction".into())
+}
+
+/// `sync`: the end marker of the bare-metal trace (see [`record_system`]).
+const SYNC: u32 = 0x0000_000f;
+/// How long QEMU runs a bare-metal guest (it never stops by itself on
+/// Malta, which has no finisher).
+const SYSTEM_SECONDS: &str = "5";
+
+/// Records `tests/traces/mips-sys-exc[el].trace`: the bare-metal guest
+/// `tests/guests/mips/bin/exc[el].elf` on QEMU's Malta board
+/// (`qemu-system-mips[el] -M malta -cpu 24Kf -kernel`, `-singlestep -d
+/// cpu,nochain`), from its entry point (after Malta's boot loader, whose
+/// registers the `init` line gives) to its first `sync`, which marks where
+/// the guest starts using devices that only `machines/mips.yaml` has. The
+/// format is the user traces' (`mode system`, no `argv`, no `exit`; the
+/// last line is `end pc=` at the marker) with the registers r1..r31, hi,
+/// lo and CP0 Status, Cause and EPC (`c0_status`, `c0_cause`, `c0_epc`);
+/// an exception shows as the next step being at the vector.
+pub fn record_system(root: &Path) -> Result<(), String> {
+    for (_, suffix, arch) in TOOLCHAINS {
+        let qemu = format!("qemu-system-{arch}");
+        let Ok(version) = qemu_version(&qemu) else {
+            println!("SKIPPED: MIPS system traces ({qemu} not found: install qemu-system-mips)");
+            continue;
+        };
+        let rel = format!("tests/guests/mips/bin/exc{suffix}.elf");
+        let elf = std::fs::read(root.join(&rel))
+            .map_err(|e| format!("cannot read {rel} ({e}); run `cargo xtask guests`"))?;
+        let log_path =
+            std::env::temp_dir().join(format!("hemu-mips-sys-{arch}-{}.log", std::process::id()));
+        let status = Command::new("timeout")
+            .args(["-s", "TERM", SYSTEM_SECONDS, &qemu])
+            .args(["-M", "malta", "-cpu", "24Kf", "-nographic", "-nic", "none"])
+            .args(["-vga", "none", "-monitor", "none", "-serial", "null"])
+            .args(["-singlestep", "-d", "cpu,nochain", "-D"])
+            .arg(&log_path)
+            .arg("-kernel")
+            .arg(root.join(&rel))
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run {qemu} under timeout: {e}"))?;
+        let log = std::fs::read_to_string(&log_path);
+        let _ = std::fs::remove_file(&log_path);
+        let log = log.map_err(|e| format!("{qemu}: no log ({e}); {status:?}"))?;
+        let entry = {
+            let b = elf.get(24..28).ok_or("short ELF")?;
+            let b: [u8; 4] = b.try_into().map_err(|_| "short ELF")?;
+            if elf.get(5) == Some(&2) {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }
+        };
+        let dumps = parse_log(&log)?;
+        let start = dumps
+            .iter()
+            .position(|d| d.pc == entry)
+            .ok_or_else(|| format!("{qemu}: the guest's entry {entry:#x} was never reached"))?;
+        let dumps = &dumps[start..];
+        let end = dumps
+            .iter()
+            .position(|d| elf_word(&elf, d.pc) == Some(SYNC))
+            .ok_or_else(|| format!("{qemu}: the guest never reached its `sync` marker"))?;
+        let endian = if arch == "mips" { "big" } else { "little" };
+        let mut out = format!(
+            "# hemu reference trace v1\n# source: {qemu} {version} -M malta -cpu 24Kf -singlestep; \
+             guest: {rel}, from its entry to its first sync\nmode system\narch mips endian={endian}\n"
+        );
+        let named = |i: usize| i < 34 || (C0..C0 + 3).contains(&i);
+        out.push_str(&format!("init pc={:08x}", dumps[0].pc));
+        for (i, v) in dumps[0].regs.iter().enumerate().skip(1) {
+            if named(i) {
+                out.push_str(&format!(" {}={v:08x}", reg_name(i)));
+            }
+        }
+        out.push('\n');
+        for k in 0..end {
+            let (cur, next) = (&dumps[k], &dumps[k + 1]);
+            let insn = elf_word(&elf, cur.pc)
+                .ok_or_else(|| format!("pc {:#x} is outside the ELF's segments", cur.pc))?;
+            out.push_str(&format!("step pc={:08x} insn={insn:08x}", cur.pc));
+            for (i, (a, b)) in cur.regs.iter().zip(&next.regs).enumerate() {
+                if a != b && named(i) {
+                    out.push_str(&format!(" {}={b:08x}", reg_name(i)));
+                }
+            }
+            out.push('\n');
+        }
+        out.push_str(&format!("end pc={:08x}\n", dumps[end].pc));
+        let path = root
+            .join("tests/traces")
+            .join(format!("mips-sys-exc{suffix}.trace"));
+        std::fs::write(&path, &out).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("recorded tests/traces/mips-sys-exc{suffix}.trace ({end} steps)");
+    }
+    Ok(())
 }

@@ -237,10 +237,12 @@ pub fn take_exception(st: &mut CpuState, trap: &Trap) -> TrapOutcome {
             }
         }
     }
-    s.cause = (s.cause & !(0x1f << 2) & !(3 << 28)) | (exc << 2);
+    s.cause = (s.cause & !(0x1f << 2)) | (exc << 2);
     match exc {
         EXC_ADEL | EXC_ADES | 1..=3 => s.badvaddr = trap.tval as u32,
-        EXC_CPU => s.cause |= ((trap.tval as u32) & 3) << 28,
+        // Cause.CE is written by Coprocessor Unusable only (elsewhere it
+        // is UNPREDICTABLE; QEMU leaves it).
+        EXC_CPU => s.cause = (s.cause & !(3 << 28)) | ((trap.tval as u32) & 3) << 28,
         _ => {}
     }
     let offset = if exc == EXC_INT && s.cause & CAUSE_IV != 0 {
