@@ -244,6 +244,16 @@ fn fpops_matches_qemu_mipsel() {
     check("mips-user-fpopsel", 3000);
 }
 
+#[test]
+fn intops_matches_qemu_mips() {
+    check("mips-user-intops", 2000);
+}
+
+#[test]
+fn intops_matches_qemu_mipsel() {
+    check("mips-user-intopsel", 2000);
+}
+
 /// Every MIPS trace in tests/traces has a test above.
 #[test]
 fn every_mips_trace_is_checked() {
@@ -263,6 +273,8 @@ fn every_mips_trace_is_checked() {
             "mips-user-fpopsel.trace",
             "mips-user-hello.trace",
             "mips-user-helloel.trace",
+            "mips-user-intops.trace",
+            "mips-user-intopsel.trace",
             "mips-user-ops.trace",
             "mips-user-opsel.trace"
         ]
