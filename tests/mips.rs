@@ -475,3 +475,29 @@ fn random_guest_code_gets_architectural_outcomes() {
         assert!(r.is_ok(), "round {round}: the run panicked");
     }
 }
+
+/// Mutated MIPS ELF headers: a clear error or a run, never a panic.
+#[test]
+fn mutated_mips_elfs_never_panic() {
+    let mut rng = Rng(0x5eed_0f_1234_abcd);
+    for (i, name) in ["hello", "helloel"].iter().cycle().take(40).enumerate() {
+        let mut d = std::fs::read(root().join(format!("tests/guests/mips-user/bin/{name}.elf")))
+            .expect("guest is checked in");
+        for _ in 0..1 + rng.next() % 4 {
+            // ELF header and program headers live in the first 0x94 bytes.
+            let at = (rng.next() % 0x94) as usize;
+            d[at] = rng.next() as u8;
+        }
+        let p = std::env::temp_dir().join(format!("hemu-mips-fuzz-{}-{i}", std::process::id()));
+        std::fs::write(&p, &d).unwrap();
+        let o = hemu(
+            &["run", "--max-insns", "100000", p.to_str().unwrap()],
+            TIMEOUT,
+        );
+        let _ = std::fs::remove_file(&p);
+        assert!(
+            !o.stderr.contains("panicked") && o.status != Some(101),
+            "case {i}: {o:?}"
+        );
+    }
+}
