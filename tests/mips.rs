@@ -248,6 +248,13 @@ fn one_frontend_serves_both_byte_orders() {
         let (m, abi) = select_model(&fes, &h).unwrap();
         assert_eq!(m.isa_name(), "mips");
         assert_eq!(m.endian(), endian);
+        // QEMU's target names.
+        let target = if endian == Endian::Big {
+            "mips"
+        } else {
+            "mipsel"
+        };
+        assert_eq!(m.target(), target);
         assert_eq!(abi.elf_machine, 8);
     }
 }

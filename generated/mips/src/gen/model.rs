@@ -157,7 +157,7 @@ pub struct Model {
 }
 impl CpuModel for Model {
     fn target(&self) -> String {
-        format!("mips",)
+        format!("mips{}", match self.p.endian { "little" => "el", _ => "" })
     }
     fn isa_name(&self) -> &'static str {
         "mips"
