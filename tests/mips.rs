@@ -304,8 +304,8 @@ fn wrong_byte_order_is_a_clear_failure() {
 
 /// The glibc system-call program (`tests/guests/mips-user/sys.c`), when
 /// `cargo xtask guests` has built it: files, 64-bit and stack arguments,
-/// MIPS flag and errno values, signal sets; and `abort()` ends it with
-/// SIGABRT (status 134).
+/// MIPS flag and errno values, signal sets; and the signals faults end it
+/// with.
 #[test]
 fn glibc_system_calls() {
     for arch in ["mips", "mipsel"] {
@@ -329,8 +329,12 @@ fn glibc_system_calls() {
         let _ = std::fs::remove_file(&scratch);
         assert_eq!(o.stdout, "sys OK\n", "{arch}: {o:?}");
         assert_eq!(o.status, Some(0), "{arch}: {o:?}");
-        let o = hemu(&["run", bin.to_str().unwrap(), "abort"], TIMEOUT);
-        assert_eq!(o.status, Some(134), "{arch}: {o:?}");
+        // Deaths by signal, as Linux sends them: SIGABRT, SIGFPE (a
+        // division by zero's trap code 7), SIGTRAP (break).
+        for (arg, status) in [("abort", 134), ("divzero", 136), ("trap", 133)] {
+            let o = hemu(&["run", bin.to_str().unwrap(), arg], TIMEOUT);
+            assert_eq!(o.status, Some(status), "{arch} {arg}: {o:?}");
+        }
     }
 }
 

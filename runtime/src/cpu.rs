@@ -382,4 +382,9 @@ pub struct LinuxAbi {
     /// Set the thread pointer (`set_thread_area`, MIPS's UserLocal that
     /// `rdhwr $29` reads); `None` where the ABI has no such call.
     pub set_tls: Option<fn(&mut CpuState, u64)>,
+    /// The signal a trap (other than the system call) ends the process
+    /// with, where the ISA's Linux port decides (MIPS: break and trap
+    /// codes, SIGBUS, SIGFPE); `None` from it or no function: SIGILL for an
+    /// illegal instruction, SIGSEGV otherwise.
+    pub trap_signal: Option<fn(&Trap) -> Option<u32>>,
 }

@@ -438,7 +438,8 @@ impl Process {
             Exit::Trap(t) => {
                 let (_, max) = self.model.insn_len_range();
                 let illegal = self.model.illegal_trap(&vec![0; max.max(1)]).code;
-                let signal = if t.code == illegal { SIGILL } else { SIGSEGV };
+                let default = if t.code == illegal { SIGILL } else { SIGSEGV };
+                let signal = self.abi.trap_signal.and_then(|f| f(&t)).unwrap_or(default);
                 let mut report = format!(
                     "guest fault: {} at pc={:#x}",
                     self.model.trap_name(t.code),

@@ -31,6 +31,13 @@ int main(int argc, char **argv)
     /* `sys abort`: die of SIGABRT (glibc: rt_sigprocmask, tgkill). */
     if (strcmp(argv[1], "abort") == 0)
         abort();
+    /* `sys divzero`: gcc's `teq divisor, zero, 7` raises SIGFPE (Linux's
+       BRK_DIVZERO); `sys trap`: `break` raises SIGTRAP. */
+    volatile int zero = argc - 2;
+    if (strcmp(argv[1], "divzero") == 0)
+        return 10 / zero;
+    if (strcmp(argv[1], "trap") == 0)
+        __builtin_trap();
     const char *path = argv[1];
     /* open(O_CREAT|O_TRUNC|O_WRONLY), write, close; reopen, read. */
     int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);

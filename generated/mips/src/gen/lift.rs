@@ -1230,8 +1230,9 @@ fn lift_syscall(cx: &mut LiftCx<'_>, f: &FmtCode, p: &Params) {
 fn lift_break(cx: &mut LiftCx<'_>, f: &FmtCode, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let k1 = cx.k(w, 0);
-    cx.b.raise(9u32, k1);
+    let c1: i64 = cx.insn as i64;
+    let k2 = cx.k(w, c1);
+    cx.b.raise(9u32, k2);
 }
 fn lift_sync(cx: &mut LiftCx<'_>, f: &FmtNone, p: &Params) {
     let w = cx.word;
@@ -1539,8 +1540,9 @@ fn lift_tge(cx: &mut LiftCx<'_>, f: &FmtTrap, p: &Params) {
         let l_else = cx.b.label();
         cx.b.brcond(Cond::Lt, Ty::I32, t2, t4, l_else);
         {
-            let k5 = cx.k(w, 0);
-            cx.b.raise(13u32, k5);
+            let c5: i64 = cx.insn as i64;
+            let k6 = cx.k(w, c5);
+            cx.b.raise(13u32, k6);
         }
         cx.b.set_label(l_else);
     }
@@ -1556,8 +1558,9 @@ fn lift_tgeu(cx: &mut LiftCx<'_>, f: &FmtTrap, p: &Params) {
         let l_else = cx.b.label();
         cx.b.brcond(Cond::Ltu, Ty::I32, t2, t4, l_else);
         {
-            let k5 = cx.k(w, 0);
-            cx.b.raise(13u32, k5);
+            let c5: i64 = cx.insn as i64;
+            let k6 = cx.k(w, c5);
+            cx.b.raise(13u32, k6);
         }
         cx.b.set_label(l_else);
     }
@@ -1573,8 +1576,9 @@ fn lift_tlt(cx: &mut LiftCx<'_>, f: &FmtTrap, p: &Params) {
         let l_else = cx.b.label();
         cx.b.brcond(Cond::Ge, Ty::I32, t2, t4, l_else);
         {
-            let k5 = cx.k(w, 0);
-            cx.b.raise(13u32, k5);
+            let c5: i64 = cx.insn as i64;
+            let k6 = cx.k(w, c5);
+            cx.b.raise(13u32, k6);
         }
         cx.b.set_label(l_else);
     }
@@ -1590,8 +1594,9 @@ fn lift_tltu(cx: &mut LiftCx<'_>, f: &FmtTrap, p: &Params) {
         let l_else = cx.b.label();
         cx.b.brcond(Cond::Geu, Ty::I32, t2, t4, l_else);
         {
-            let k5 = cx.k(w, 0);
-            cx.b.raise(13u32, k5);
+            let c5: i64 = cx.insn as i64;
+            let k6 = cx.k(w, c5);
+            cx.b.raise(13u32, k6);
         }
         cx.b.set_label(l_else);
     }
@@ -1607,8 +1612,9 @@ fn lift_teq(cx: &mut LiftCx<'_>, f: &FmtTrap, p: &Params) {
         let l_else = cx.b.label();
         cx.b.brcond(Cond::Ne, Ty::I32, t2, t4, l_else);
         {
-            let k5 = cx.k(w, 0);
-            cx.b.raise(13u32, k5);
+            let c5: i64 = cx.insn as i64;
+            let k6 = cx.k(w, c5);
+            cx.b.raise(13u32, k6);
         }
         cx.b.set_label(l_else);
     }
@@ -1624,8 +1630,9 @@ fn lift_tne(cx: &mut LiftCx<'_>, f: &FmtTrap, p: &Params) {
         let l_else = cx.b.label();
         cx.b.brcond(Cond::Eq, Ty::I32, t2, t4, l_else);
         {
-            let k5 = cx.k(w, 0);
-            cx.b.raise(13u32, k5);
+            let c5: i64 = cx.insn as i64;
+            let k6 = cx.k(w, c5);
+            cx.b.raise(13u32, k6);
         }
         cx.b.set_label(l_else);
     }
@@ -1743,8 +1750,9 @@ fn lift_tgei(cx: &mut LiftCx<'_>, f: &FmtTrapI, p: &Params) {
         let l_else = cx.b.label();
         cx.b.brcond(Cond::Lt, Ty::I32, t2, k4, l_else);
         {
-            let k5 = cx.k(w, 0);
-            cx.b.raise(13u32, k5);
+            let c5: i64 = cx.insn as i64;
+            let k6 = cx.k(w, c5);
+            cx.b.raise(13u32, k6);
         }
         cx.b.set_label(l_else);
     }
@@ -1760,8 +1768,9 @@ fn lift_tgeiu(cx: &mut LiftCx<'_>, f: &FmtTrapI, p: &Params) {
         let l_else = cx.b.label();
         cx.b.brcond(Cond::Ltu, Ty::I32, t2, k4, l_else);
         {
-            let k5 = cx.k(w, 0);
-            cx.b.raise(13u32, k5);
+            let c5: i64 = cx.insn as i64;
+            let k6 = cx.k(w, c5);
+            cx.b.raise(13u32, k6);
         }
         cx.b.set_label(l_else);
     }
@@ -1777,8 +1786,9 @@ fn lift_tlti(cx: &mut LiftCx<'_>, f: &FmtTrapI, p: &Params) {
         let l_else = cx.b.label();
         cx.b.brcond(Cond::Ge, Ty::I32, t2, k4, l_else);
         {
-            let k5 = cx.k(w, 0);
-            cx.b.raise(13u32, k5);
+            let c5: i64 = cx.insn as i64;
+            let k6 = cx.k(w, c5);
+            cx.b.raise(13u32, k6);
         }
         cx.b.set_label(l_else);
     }
@@ -1794,8 +1804,9 @@ fn lift_tltiu(cx: &mut LiftCx<'_>, f: &FmtTrapI, p: &Params) {
         let l_else = cx.b.label();
         cx.b.brcond(Cond::Geu, Ty::I32, t2, k4, l_else);
         {
-            let k5 = cx.k(w, 0);
-            cx.b.raise(13u32, k5);
+            let c5: i64 = cx.insn as i64;
+            let k6 = cx.k(w, c5);
+            cx.b.raise(13u32, k6);
         }
         cx.b.set_label(l_else);
     }
@@ -1811,8 +1822,9 @@ fn lift_teqi(cx: &mut LiftCx<'_>, f: &FmtTrapI, p: &Params) {
         let l_else = cx.b.label();
         cx.b.brcond(Cond::Ne, Ty::I32, t2, k4, l_else);
         {
-            let k5 = cx.k(w, 0);
-            cx.b.raise(13u32, k5);
+            let c5: i64 = cx.insn as i64;
+            let k6 = cx.k(w, c5);
+            cx.b.raise(13u32, k6);
         }
         cx.b.set_label(l_else);
     }
@@ -1828,8 +1840,9 @@ fn lift_tnei(cx: &mut LiftCx<'_>, f: &FmtTrapI, p: &Params) {
         let l_else = cx.b.label();
         cx.b.brcond(Cond::Eq, Ty::I32, t2, k4, l_else);
         {
-            let k5 = cx.k(w, 0);
-            cx.b.raise(13u32, k5);
+            let c5: i64 = cx.insn as i64;
+            let k6 = cx.k(w, c5);
+            cx.b.raise(13u32, k6);
         }
         cx.b.set_label(l_else);
     }

@@ -10,7 +10,7 @@
 
 use super::cp0::{ms, ST_CU1, ST_FR, ST_UM};
 use crate::Model;
-use hemu_runtime::cpu::{CpuState, LinuxAbi};
+use hemu_runtime::cpu::{CpuState, LinuxAbi, Trap};
 use hemu_runtime::linux::{ErrorReturn, StatLayout, SyscallTable};
 
 /// `syscall` in `specs/mips/isa.yaml`.
@@ -46,6 +46,7 @@ pub fn linux_abi(_m: &Model) -> Option<LinuxAbi> {
         uname_machine: "mips".into(),
         user_init: Some(user_init),
         set_tls: Some(set_tls),
+        trap_signal: Some(trap_signal),
     })
 }
 
@@ -56,6 +57,45 @@ fn user_init(st: &mut CpuState) {
     s.hwrena = 0x2000_000f;
     st.mmu_on = false;
     super::cp0::mode_changed(st);
+}
+
+/// MIPS signal numbers.
+const SIGILL: u32 = 4;
+const SIGTRAP: u32 = 5;
+const SIGFPE: u32 = 8;
+const SIGBUS: u32 = 10;
+/// `break`/`trap` codes Linux turns into SIGFPE: `BRK_OVERFLOW`,
+/// `BRK_DIVZERO` (gcc's `teq rt, zero, 7` after a division).
+const BRK_OVERFLOW: u64 = 6;
+const BRK_DIVZERO: u64 = 7;
+
+/// The signal of a trap, as Linux (and QEMU's user mode) sends it: the
+/// break and trap codes (the trap value holds the instruction), address
+/// and bus errors, overflow and FP exceptions, privileged instructions.
+fn trap_signal(t: &Trap) -> Option<u32> {
+    let code_of = |c: u64| match c {
+        BRK_OVERFLOW | BRK_DIVZERO => SIGFPE,
+        _ => SIGTRAP,
+    };
+    Some(match t.code {
+        // AdEL/AdES (fetch, load, store), bus errors.
+        4 | 5 | 36 | 6 | 7 | 39 => SIGBUS,
+        // break: the code is the upper 10 bits of its 20-bit field
+        // (the whole field when it is small, as Linux reads it).
+        9 => {
+            let field = (t.tval >> 6) & 0xf_ffff;
+            code_of(if field >= 1 << 10 { field >> 10 } else { field })
+        }
+        // Conditional traps: tge..tne carry a 10-bit code, the immediate
+        // forms none.
+        13 => {
+            let special = (t.tval >> 26) & 0x3f == 0;
+            code_of(if special { (t.tval >> 6) & 0x3ff } else { 0 })
+        }
+        12 | 15 => SIGFPE,
+        11 => SIGILL,
+        _ => return None,
+    })
 }
 
 /// `set_thread_area`: the TLS pointer `rdhwr $29` reads.

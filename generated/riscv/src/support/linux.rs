@@ -58,6 +58,7 @@ pub fn linux_abi(m: &Model) -> Option<LinuxAbi> {
         uname_machine: machine,
         user_init: Some(user_init),
         set_tls: None,
+        trap_signal: None,
     })
 }
 
