@@ -262,7 +262,11 @@ fn one_frontend_serves_both_byte_orders() {
 #[test]
 fn user_mode_guests() {
     for suffix in ["", "el"] {
-        for (name, out) in [("hello", "Hello from hemu (mips)\n"), ("ops", "ops OK\n")] {
+        for (name, out) in [
+            ("hello", "Hello from hemu (mips)\n"),
+            ("ops", "ops OK\n"),
+            ("fp32", ""),
+        ] {
             let path = format!("tests/guests/mips-user/bin/{name}{suffix}.elf");
             let o = hemu(&["run", &path], TIMEOUT);
             assert_eq!(o.status, Some(0), "{path}: {o:?}");

@@ -254,6 +254,18 @@ fn intops_matches_qemu_mipsel() {
     check("mips-user-intopsel", 2000);
 }
 
+/// An FP32-ABI program runs with Status.FR = 0 (doubles in register
+/// pairs), as QEMU runs it.
+#[test]
+fn fp32_matches_qemu_mips() {
+    check("mips-user-fp32", 15);
+}
+
+#[test]
+fn fp32_matches_qemu_mipsel() {
+    check("mips-user-fp32el", 15);
+}
+
 /// Every MIPS trace in tests/traces has a test above.
 #[test]
 fn every_mips_trace_is_checked() {
@@ -269,6 +281,8 @@ fn every_mips_trace_is_checked() {
         [
             "mips-sys-exc.trace",
             "mips-sys-excel.trace",
+            "mips-user-fp32.trace",
+            "mips-user-fp32el.trace",
             "mips-user-fpops.trace",
             "mips-user-fpopsel.trace",
             "mips-user-hello.trace",

@@ -34,7 +34,7 @@ pub const PACKAGES: &str =
 /// Bare-metal guests (`tests/guests/mips/<name>.S`).
 pub const BARE: &[&str] = &["hello", "exc"];
 /// User-mode guests (`tests/guests/mips-user/<name>.S`).
-pub const USER: &[&str] = &["hello", "ops", "fpops", "intops"];
+pub const USER: &[&str] = &["hello", "ops", "fpops", "intops", "fp32"];
 /// Folders of the checked-in ELFs.
 pub const BIN_DIRS: [&str; 2] = ["tests/guests/mips/bin", "tests/guests/mips-user/bin"];
 

@@ -23,8 +23,9 @@
 //!
 //! - registers: r1..r31 (r29 is sp: QEMU's initial stack pointer, which a
 //!   replay compares as an offset), hi, lo, the FPU's 64-bit registers
-//!   f0..f31 (QEMU runs these FPXX programs with Status.FR = 1) and FCSR
-//!   (QEMU's FCR31);
+//!   f0..f31 and FCSR (QEMU's FCR31). QEMU runs FPXX programs with
+//!   Status.FR = 1; with FR = 0 (`fp32`, an FP32-ABI program) it prints
+//!   even/odd pairs, whose halves are each register's low word;
 //! - `step`: the instruction's address and bits (from the ELF), then every
 //!   register it changed — a branch's delay slot is a step of its own, a
 //!   system call (`syscall`) one step with its results (v0, a3);
@@ -76,6 +77,8 @@ fn parse_log(log: &str) -> Result<Vec<Dump>, String> {
     let mut cur: Option<Dump> = None;
     // Inside the dump of an annulled delay slot (see below).
     let mut skipping = false;
+    // The dump's FPU mode (Status.FR), from its CP1 line.
+    let mut fr1 = true;
     for line in log.lines() {
         if skipping && !line.starts_with("pc=") {
             continue;
@@ -128,9 +131,7 @@ fn parse_log(log: &str) -> Result<Vec<Dump>, String> {
                 .iter()
                 .position(|s| *s == "SR.FR")
                 .and_then(|i| f.get(i + 1));
-            if fr != Some(&"1") {
-                return Err("QEMU ran with Status.FR = 0; the traces expect FR = 1".into());
-            }
+            fr1 = fr == Some(&"1");
         } else if let Some((name, rest)) = line.trim_start().split_once(": w:") {
             let Some(n) = name.strip_prefix('f').and_then(|n| n.parse::<usize>().ok()) else {
                 continue;
@@ -141,8 +142,14 @@ fn parse_log(log: &str) -> Result<Vec<Dump>, String> {
                 .find_map(|s| s.strip_prefix("d:"))
                 .and_then(|s| u64::from_str_radix(s, 16).ok())
                 .ok_or("bad FPU register line")?;
-            if n < 32 {
+            if fr1 && n < 32 {
                 d.regs[35 + n] = v;
+            } else if n < 31 {
+                // FR = 0: QEMU prints the even registers, each with its
+                // odd partner as the double's high word; a register's
+                // high half is not shown (it stays 0 in these programs).
+                d.regs[35 + n] = v & 0xffff_ffff;
+                d.regs[35 + n + 1] = v >> 32;
             }
         }
     }
@@ -297,8 +304,8 @@ const SYSTEM_SECONDS: &str = "5";
 
 /// Records `tests/traces/mips-sys-exc[el].trace`: the bare-metal guest
 /// `tests/guests/mips/bin/exc[el].elf` on QEMU's Malta board
-/// (`qemu-system-mips[el] -M malta -cpu 24Kf -kernel`, `-singlestep -d
-/// cpu,nochain`), from its entry point (after Malta's boot loader, whose
+/// (`qemu-system-mips[el] -M malta -cpu 24Kf -kernel`, `-icount shift=0
+/// -singlestep -d cpu,nochain`), from its entry point (after Malta's boot loader, whose
 /// registers the `init` line gives) to its first `sync`, which marks where
 /// the guest starts using devices that only `machines/mips.yaml` has. The
 /// format is the user traces' (`mode system`, no `argv`, no `exit`; the
@@ -321,7 +328,10 @@ pub fn record_system(root: &Path) -> Result<(), String> {
             .args(["-s", "TERM", SYSTEM_SECONDS, &qemu])
             .args(["-M", "malta", "-cpu", "24Kf", "-nographic", "-nic", "none"])
             .args(["-vga", "none", "-monitor", "none", "-serial", "null"])
-            .args(["-singlestep", "-d", "cpu,nochain", "-D"])
+            // Instruction counting makes the board's timers (and so the
+            // Cause.IP bits they set) deterministic: without it a Malta
+            // timer interrupt may be pending or not, run to run.
+            .args(["-icount", "shift=0", "-singlestep", "-d", "cpu,nochain", "-D"])
             .arg(&log_path)
             .arg("-kernel")
             .arg(root.join(&rel))
@@ -340,7 +350,11 @@ pub fn record_system(root: &Path) -> Result<(), String> {
                 u32::from_le_bytes(b)
             }
         };
-        let dumps = parse_log(&log)?;
+        let mut dumps = parse_log(&log)?;
+        // With -icount, QEMU runs an instruction that ends a block with a
+        // device access twice (once to find it, once to count it): the
+        // same state logged twice is one step.
+        dumps.dedup();
         let start = dumps
             .iter()
             .position(|d| d.pc == entry)
@@ -352,7 +366,7 @@ pub fn record_system(root: &Path) -> Result<(), String> {
             .ok_or_else(|| format!("{qemu}: the guest never reached its `sync` marker"))?;
         let endian = if arch == "mips" { "big" } else { "little" };
         let mut out = format!(
-            "# hemu reference trace v1\n# source: {qemu} {version} -M malta -cpu 24Kf -singlestep; \
+            "# hemu reference trace v1\n# source: {qemu} {version} -M malta -cpu 24Kf -icount shift=0 -singlestep; \
              guest: {rel}, from its entry to its first sync\nmode system\narch mips endian={endian}\n"
         );
         let named = |i: usize| i < 34 || (C0..C0 + 3).contains(&i);

@@ -284,6 +284,9 @@ impl Process {
         if let Some(init) = abi.user_init {
             init(&mut cpu);
         }
+        if let Some(init) = abi.image_init {
+            init(&mut cpu, image);
+        }
         cpu.pc = loaded.entry;
         let word_mask = if bits >= 64 {
             u64::MAX

@@ -4,8 +4,8 @@
 //! flagging an error (v0 then holds the positive errno), the o32 system
 //! call numbers (4000 + n), errno values, flag bits and signal numbers,
 //! 4 KiB pages. A process starts as QEMU's `qemu-mips` starts it on the
-//! 24Kf: user mode, FPU usable with Status.FR = 1 (what the FPXX ABI of
-//! Debian's o32 binaries runs with there), `rdhwr` allowed for registers
+//! 24Kf: user mode, FPU usable with Status.FR from the program's ABI flags
+//! (FR = 1 for Debian's FPXX binaries, 0 for FP32 ones), `rdhwr` allowed for registers
 //! 0..3 and 29 (UserLocal, which `set_thread_area` sets: TLS).
 
 use super::cp0::{ms, ST_CU1, ST_FR, ST_UM};
@@ -45,6 +45,7 @@ pub fn linux_abi(_m: &Model) -> Option<LinuxAbi> {
         platform: String::new(),
         uname_machine: "mips".into(),
         user_init: Some(user_init),
+        image_init: Some(fpu_mode),
         set_tls: Some(set_tls),
         trap_signal: Some(trap_signal),
     })
@@ -57,6 +58,49 @@ fn user_init(st: &mut CpuState) {
     s.hwrena = 0x2000_000f;
     st.mmu_on = false;
     super::cp0::mode_changed(st);
+}
+
+/// `PT_MIPS_ABIFLAGS`: the program header of `.MIPS.abiflags`.
+const PT_MIPS_ABIFLAGS: u32 = 0x7000_0003;
+/// `fp_abi` values that run with Status.FR = 1 under QEMU's user mode:
+/// any, FPXX, FP64, FP64A (the others — double (FP32), single, soft, old
+/// FP64 — and programs without abiflags run with FR = 0).
+const FP_ABI_FR1: [u8; 4] = [0, 5, 6, 7];
+
+/// The FPU register mode the program's ABI flags ask for, as QEMU's user
+/// mode chooses it: Debian's FPXX programs get FR = 1, FP32 (`-mfp32`)
+/// ones FR = 0, which keeps a double in an even/odd register pair.
+fn fpu_mode(st: &mut CpuState, image: &[u8]) {
+    let fr1 = fp_abi(image).is_some_and(|a| FP_ABI_FR1.contains(&a));
+    let s = ms(st);
+    if fr1 {
+        s.status |= ST_FR;
+    } else {
+        s.status &= !ST_FR;
+    }
+}
+
+/// `fp_abi` of the `.MIPS.abiflags` of a 32-bit ELF image, if it has one.
+fn fp_abi(image: &[u8]) -> Option<u8> {
+    let big = *image.get(5)? == 2;
+    let word = |o: usize, n: usize| -> Option<u32> {
+        let b = image.get(o..o.checked_add(n)?)?;
+        Some(b.iter().enumerate().fold(0u32, |v, (i, x)| {
+            let shift = if big { 8 * (n - 1 - i) } else { 8 * i };
+            v | (u32::from(*x) << shift)
+        }))
+    };
+    let (phoff, phentsize, phnum) = (word(28, 4)?, word(42, 2)?, word(44, 2)?);
+    (0..phnum).find_map(|i| {
+        let ph = (phoff as usize).checked_add((i * phentsize) as usize)?;
+        if word(ph, 4)? != PT_MIPS_ABIFLAGS {
+            return None;
+        }
+        // Elf_MIPS_ABIFlags_v0: version (2), isa level, isa rev, gpr
+        // size, cpr1 size, cpr2 size, fp_abi.
+        let off = word(ph + 4, 4)? as usize;
+        image.get(off.checked_add(7)?).copied()
+    })
 }
 
 /// MIPS signal numbers.
