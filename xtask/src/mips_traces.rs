@@ -331,7 +331,14 @@ pub fn record_system(root: &Path) -> Result<(), String> {
             // Instruction counting makes the board's timers (and so the
             // Cause.IP bits they set) deterministic: without it a Malta
             // timer interrupt may be pending or not, run to run.
-            .args(["-icount", "shift=0", "-singlestep", "-d", "cpu,nochain", "-D"])
+            .args([
+                "-icount",
+                "shift=0",
+                "-singlestep",
+                "-d",
+                "cpu,nochain",
+                "-D",
+            ])
             .arg(&log_path)
             .arg("-kernel")
             .arg(root.join(&rel))
