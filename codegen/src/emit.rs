@@ -425,7 +425,9 @@ fn model_rs(isa: &Isa) -> TokenStream {
             quote!(if self.p.#id == "big" { Endian::Big } else { Endian::Little })
         }
     };
-    // Target name: `{param}` placeholders in the template.
+    // Target name: `{param}` placeholders in the template, or
+    // `{param:value=text,...}`: the text for the parameter's value, else
+    // nothing (`mips{endian:little=el}` is mips or mipsel).
     let mut fmt_str = String::new();
     let mut fmt_args = Vec::new();
     let mut rest = isa.target.as_str();
@@ -433,8 +435,21 @@ fn model_rs(isa: &Isa) -> TokenStream {
         fmt_str.push_str(&rest[..i]);
         let end = rest[i..].find('}').map_or(rest.len(), |e| i + e);
         fmt_str.push_str("{}");
-        let id = format_ident!("{}", &rest[i + 1..end]);
-        fmt_args.push(quote!(self.p.#id));
+        let inner = &rest[i + 1..end];
+        match inner.split_once(':') {
+            Some((param, map)) => {
+                let id = format_ident!("{}", param);
+                let arms = map
+                    .split(',')
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| quote!(#k => #v,));
+                fmt_args.push(quote!(match self.p.#id { #(#arms)* _ => "" }));
+            }
+            None => {
+                let id = format_ident!("{}", inner);
+                fmt_args.push(quote!(self.p.#id));
+            }
+        }
         rest = &rest[(end + 1).min(rest.len())..];
     }
     fmt_str.push_str(rest);

@@ -809,7 +809,9 @@ impl<'a> Lower<'a> {
             Stmt::If(c, then, els) => {
                 // Comparisons branch directly; other conditions test != 0.
                 if let Expr::Bin(op, a, b) = c {
-                    if op.is_cmp() {
+                    // `param == value` is decided at translation time
+                    // (below, as a constant condition).
+                    if op.is_cmp() && self.param_value_cmp(a, b).is_none() {
                         let (va, vb) = (self.expr(a)?, self.expr(b)?);
                         if let (V::Const(_), V::Const(_)) = (&va, &vb) {
                             let V::Const(cv) = self.binary(*op, va, vb)? else {

@@ -379,4 +379,15 @@ pub struct LinuxAbi {
     /// Bring a freshly reset vCPU into the state Linux starts a user
     /// process in (FPU enabled, ...); `None` when reset state will do.
     pub user_init: Option<fn(&mut CpuState)>,
+    /// Then adapt it to the program's ELF image (MIPS: the FPU register
+    /// mode its `.MIPS.abiflags` asks for); `None` when nothing depends on it.
+    pub image_init: Option<fn(&mut CpuState, &[u8])>,
+    /// Set the thread pointer (`set_thread_area`, MIPS's UserLocal that
+    /// `rdhwr $29` reads); `None` where the ABI has no such call.
+    pub set_tls: Option<fn(&mut CpuState, u64)>,
+    /// The signal a trap (other than the system call) ends the process
+    /// with, where the ISA's Linux port decides (MIPS: break and trap
+    /// codes, SIGBUS, SIGFPE); `None` from it or no function: SIGILL for an
+    /// illegal instruction, SIGSEGV otherwise.
+    pub trap_signal: Option<fn(&Trap) -> Option<u32>>,
 }

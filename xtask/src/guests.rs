@@ -303,7 +303,9 @@ pub fn build(root: &Path) -> Result<(), String> {
         println!("built {} ({size} bytes)", display_rel(root, &out));
     }
 
-    build_bench(root)
+    build_bench(root)?;
+    // MIPS (both byte orders): its own toolchains, SKIPPED without them.
+    crate::mips::build(root)
 }
 
 /// Builds the benchmark programs into [`BENCH_OUT_DIR`]; SKIPPED (not an

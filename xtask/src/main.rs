@@ -10,6 +10,8 @@
 
 mod bench;
 mod guests;
+mod mips;
+mod mips_traces;
 mod test;
 mod traces;
 
@@ -32,6 +34,10 @@ fn main() -> ExitCode {
             hemu_codegen::xtask::gen(&root, check)
         }
         Some("guests") => guests::build(&root),
+        // `traces mips`: only the MIPS traces (no RISC-V QEMU needed).
+        Some("traces") if args.get(1).map(String::as_str) == Some("mips") => {
+            mips_traces::record(&root)
+        }
         Some("traces") => traces::record(&root),
         Some("test") => test::run(&root),
         Some("bench") => bench::run(&root, &args[1..]),

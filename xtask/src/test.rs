@@ -82,6 +82,7 @@ pub fn run(root: &Path) -> Result<(), String> {
     if have("riscv64-linux-gnu-gcc") {
         crate::guests::build_bench(root)?;
     }
+    crate::mips::build_bench(root)?;
 
     // Everything runs on both engines: the JIT (the default) and the
     // interpreter it is checked against.
@@ -122,10 +123,11 @@ pub fn run(root: &Path) -> Result<(), String> {
     }
     println!("== guest ELFs rebuild identically");
     if have("riscv64-linux-gnu-gcc") {
-        let dirs = [
+        let mut dirs = vec![
             root.join("tests/guests/riscv/bin"),
             root.join("tests/guests/riscv-user/bin"),
         ];
+        dirs.extend(crate::mips::BIN_DIRS.iter().map(|d| root.join(d)));
         reproduces(&dirs, "guests", || crate::guests::build(root))?;
     } else {
         skipped.push("guest rebuild (install gcc-riscv64-linux-gnu)");

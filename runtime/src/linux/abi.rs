@@ -13,6 +13,10 @@ pub enum SyscallTable {
     /// 32-bit programs use its 32-bit variants (`mmap2`, `llseek`, the
     /// `*_time64` calls).
     AsmGeneric,
+    /// MIPS o32: `arch/mips/include/uapi/asm/unistd.h` numbers (4000 + n),
+    /// MIPS errno, `fcntl.h`, `mman.h`, ioctl and signal values; arguments
+    /// five to eight on the stack at sp+16.
+    MipsO32,
 }
 
 /// How a system call reports failure.
@@ -101,6 +105,12 @@ pub enum Sys {
     Madvise,
     Getrandom,
     Rseq,
+    // Legacy calls of older tables (MIPS o32), served by their *at forms.
+    Open,
+    Access,
+    Dup2,
+    Readlink,
+    SetThreadArea,
 }
 
 /// The system call numbered `nr` in `table` for a program with
@@ -108,7 +118,86 @@ pub enum Sys {
 pub fn lookup(table: SyscallTable, word_bits: u32, nr: u64) -> Option<Sys> {
     match table {
         SyscallTable::AsmGeneric => asm_generic(word_bits == 64, nr),
+        SyscallTable::MipsO32 => mips_o32(nr),
     }
+}
+
+/// MIPS o32 (`unistd_o32.h`): 4000 + the number below. 64-bit time calls
+/// are the `*_time64` ones; `stat64`/`fstatat64` are not served (glibc
+/// uses `statx`).
+fn mips_o32(nr: u64) -> Option<Sys> {
+    use Sys::*;
+    Some(match nr.checked_sub(4000)? {
+        1 => Exit,
+        3 => Read,
+        4 => Write,
+        5 => Open,
+        6 => Close,
+        19 => Lseek,
+        20 => Getpid,
+        24 => Getuid,
+        33 => Access,
+        37 => Kill,
+        41 => Dup,
+        45 => Brk,
+        47 => Getgid,
+        49 => Geteuid,
+        50 => Getegid,
+        54 => Ioctl,
+        55 => Fcntl,
+        60 => Umask,
+        63 => Dup2,
+        64 => Getppid,
+        75 => Setrlimit,
+        76 => Getrlimit,
+        78 => Gettimeofday,
+        85 => Readlink,
+        90 => Mmap,
+        91 => Munmap,
+        116 => Sysinfo,
+        122 => Uname,
+        125 => Mprotect,
+        140 => Llseek,
+        145 => Readv,
+        146 => Writev,
+        162 => SchedYield,
+        166 => Nanosleep,
+        167 => Mremap,
+        194 => RtSigaction,
+        195 => RtSigprocmask,
+        200 => Pread64,
+        201 => Pwrite64,
+        203 => Getcwd,
+        206 => Sigaltstack,
+        210 => Mmap2,
+        218 => Madvise,
+        220 => Fcntl,
+        222 => Gettid,
+        236 => Tkill,
+        238 => Futex,
+        246 => ExitGroup,
+        252 => SetTidAddress,
+        263 => ClockGettime,
+        264 => ClockGetres,
+        265 => ClockNanosleep,
+        266 => Tgkill,
+        283 => SetThreadArea,
+        288 => Openat,
+        298 => Readlinkat,
+        300 => Faccessat,
+        309 => SetRobustList,
+        327 => Dup3,
+        338 => Prlimit64,
+        353 => Getrandom,
+        366 => Statx,
+        367 => Rseq,
+        403 => ClockGettime64,
+        406 => ClockGetres64,
+        407 => ClockNanosleep64,
+        422 => Futex,
+        439 => Faccessat2,
+        _ => return None,
+    })
 }
 
 fn asm_generic(is64: bool, nr: u64) -> Option<Sys> {
@@ -289,6 +378,20 @@ pub struct Consts {
     pub rlimit_stack: u32,
     /// `RLIMIT_NOFILE`.
     pub rlimit_nofile: u32,
+    /// `RLIM_INFINITY` of `getrlimit` for 32-bit programs.
+    pub rlim_infinity32: u64,
+    /// Size of the kernel's `sigset_t` (`rt_sigaction`, `rt_sigprocmask`).
+    pub sigset_bytes: u64,
+    /// `struct sigaction` starts with `sa_flags` (MIPS) rather than the
+    /// handler.
+    pub sigaction_flags_first: bool,
+    /// System-call arguments past the registers are on the stack at this
+    /// offset from sp (MIPS o32: 16), else there are none.
+    pub stack_args: Option<u64>,
+    /// Errno values that differ from asm-generic's.
+    pub errno_overrides: &'static [(Errno, u64)],
+    /// `SIG_BLOCK`, `SIG_UNBLOCK`, `SIG_SETMASK`.
+    pub sig_how: [u64; 3],
 }
 
 /// The asm-generic values.
@@ -323,6 +426,60 @@ pub static GENERIC: Consts = Consts {
     nsig: 64,
     rlimit_stack: 3,
     rlimit_nofile: 7,
+    rlim_infinity32: 0xffff_ffff,
+    sigset_bytes: 8,
+    sigaction_flags_first: false,
+    stack_args: None,
+    errno_overrides: &[],
+    sig_how: [0, 1, 2],
+};
+
+/// The MIPS o32 values (`arch/mips/include/uapi/asm/`).
+pub static MIPS_O32: Consts = Consts {
+    o_wronly: 0o1,
+    o_rdwr: 0o2,
+    o_creat: 0x100,
+    o_excl: 0x400,
+    o_trunc: 0x200,
+    o_append: 0x8,
+    o_directory: 0o200000,
+    o_cloexec: 0o2000000,
+    map_shared: 0x01,
+    map_private: 0x02,
+    map_fixed: 0x10,
+    map_anonymous: 0x800,
+    map_fixed_noreplace: 0x100000,
+    prot_exec: 0x4,
+    mremap_maymove: 1,
+    mremap_fixed: 2,
+    at_fdcwd: -100,
+    at_symlink_nofollow: 0x100,
+    at_empty_path: 0x1000,
+    tcgets: 0x540d,
+    tcsets: [0x540e, 0x540f, 0x5410],
+    tiocgwinsz: 0x4008_7468,
+    tiocgpgrp: 0x4004_7477,
+    sigabrt: 6,
+    // SIGCHLD, SIGWINCH, SIGURG, SIGSTOP, SIGTSTP, SIGCONT, SIGTTIN, SIGTTOU
+    sig_default_ignore: &[18, 20, 21, 23, 24, 25, 26, 27],
+    sig_uncatchable: &[9, 23],
+    nsig: 128,
+    rlimit_stack: 3,
+    rlimit_nofile: 5,
+    rlim_infinity32: 0x7fff_ffff,
+    sigset_bytes: 16,
+    sigaction_flags_first: true,
+    stack_args: Some(16),
+    errno_overrides: &[
+        (Errno::NameTooLong, 78),
+        (Errno::Overflow, 79),
+        (Errno::NoSys, 89),
+        (Errno::Loop, 90),
+        (Errno::NotEmpty, 93),
+        (Errno::NotSup, 122),
+        (Errno::TimedOut, 145),
+    ],
+    sig_how: [1, 2, 3],
 };
 
 impl Consts {
@@ -330,12 +487,17 @@ impl Consts {
     pub fn of(table: SyscallTable) -> &'static Consts {
         match table {
             SyscallTable::AsmGeneric => &GENERIC,
+            SyscallTable::MipsO32 => &MIPS_O32,
         }
     }
 
-    /// The number of `e` (the asm-generic `errno-base.h`/`errno.h` values).
+    /// The number of `e` in this table: its override, else the
+    /// asm-generic `errno-base.h`/`errno.h` value.
     pub fn errno(&self, e: Errno) -> u64 {
         use Errno::*;
+        if let Some((_, n)) = self.errno_overrides.iter().find(|(x, _)| *x == e) {
+            return *n;
+        }
         match e {
             Perm => 1,
             NoEnt => 2,
@@ -464,6 +626,20 @@ mod tests {
         assert_eq!(lookup(t, 32, 80), None);
         assert_eq!(lookup(t, 64, 403), None);
         assert_eq!(lookup(t, 64, 258), None, "258 is not served");
+    }
+
+    #[test]
+    fn mips_o32_numbers_and_errno() {
+        let t = SyscallTable::MipsO32;
+        assert_eq!(lookup(t, 32, 4004), Some(Sys::Write));
+        assert_eq!(lookup(t, 32, 4246), Some(Sys::ExitGroup));
+        assert_eq!(lookup(t, 32, 4283), Some(Sys::SetThreadArea));
+        assert_eq!(lookup(t, 32, 4), None);
+        assert_eq!(lookup(t, 32, 64), None);
+        let c = Consts::of(t);
+        assert_eq!(c.errno(Errno::NoSys), 89);
+        assert_eq!(c.errno(Errno::NoEnt), 2);
+        assert_eq!(GENERIC.errno(Errno::NoSys), 38);
     }
 
     #[test]

@@ -284,6 +284,9 @@ impl Process {
         if let Some(init) = abi.user_init {
             init(&mut cpu);
         }
+        if let Some(init) = abi.image_init {
+            init(&mut cpu, image);
+        }
         cpu.pc = loaded.entry;
         let word_mask = if bits >= 64 {
             u64::MAX
@@ -438,7 +441,8 @@ impl Process {
             Exit::Trap(t) => {
                 let (_, max) = self.model.insn_len_range();
                 let illegal = self.model.illegal_trap(&vec![0; max.max(1)]).code;
-                let signal = if t.code == illegal { SIGILL } else { SIGSEGV };
+                let default = if t.code == illegal { SIGILL } else { SIGSEGV };
+                let signal = self.abi.trap_signal.and_then(|f| f(&t)).unwrap_or(default);
                 let mut report = format!(
                     "guest fault: {} at pc={:#x}",
                     self.model.trap_name(t.code),

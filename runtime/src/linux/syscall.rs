@@ -43,6 +43,20 @@ impl Process {
         for (slot, r) in a.iter_mut().zip(self.abi.arg_regs.iter()) {
             *slot = self.reg(*r);
         }
+        // Arguments past the registers on the stack (MIPS o32: at sp+16);
+        // an unreadable stack leaves them 0, as a short stack would.
+        if let Some(off) = self.consts.stack_args {
+            let sp = self.reg(self.abi.sp_reg);
+            let w = self.mm.word;
+            let first = self.abi.arg_regs.len();
+            for (k, slot) in a.iter_mut().enumerate().skip(first) {
+                let at = sp.wrapping_add(off + w * (k - first) as u64);
+                *slot = self
+                    .mm
+                    .read_int(at & self.word_mask, w as usize)
+                    .unwrap_or(0);
+            }
+        }
         let res = match abi::lookup(self.abi.syscalls, self.model.word_bits(), nr) {
             Some(s) => match self.dispatch(s, a) {
                 Ok(r) => r,
@@ -72,6 +86,37 @@ impl Process {
         None
     }
 
+    /// `AT_FDCWD` as a guest argument (for the legacy non-*at calls).
+    fn fdcwd(&self) -> u64 {
+        (self.consts.at_fdcwd as i64 as u64) & self.word_mask
+    }
+
+    /// Read a `sigset_t` (the first 64 signals: hemu keeps no more) as
+    /// the kernel lays it out: an array of words.
+    fn read_sigset(&self, addr: u64) -> Result<u64, Errno> {
+        let w = self.mm.word;
+        if w >= 8 {
+            return self.mm.read_int(addr, 8);
+        }
+        let lo = self.mm.read_int(addr, 4)?;
+        let hi = self.mm.read_int(addr + 4, 4)?;
+        Ok(lo | (hi << 32))
+    }
+
+    /// Write a `sigset_t` of `c.sigset_bytes` (signals past 64 clear).
+    fn sigset_bytes(&self, set: u64) -> Vec<u8> {
+        let w = self.mm.word;
+        let mut b = if w >= 8 {
+            self.mm.encode(set, 8)
+        } else {
+            let mut b = self.mm.encode(set & 0xffff_ffff, 4);
+            b.extend(self.mm.encode(set >> 32, 4));
+            b
+        };
+        b.resize(self.consts.sigset_bytes as usize, 0);
+        b
+    }
+
     /// Sign-extend a word-sized argument.
     fn signed(&self, v: u64) -> i64 {
         let bits = self.model.word_bits();
@@ -99,7 +144,14 @@ impl Process {
             Sys::Readv => self.sys_readv(a[0], a[1], a[2]),
             Sys::Writev => self.sys_writev(a[0], a[1], a[2]),
             Sys::Pread64 | Sys::Pwrite64 => {
-                let off = if is64 { a[3] } else { self.pair(a[3], a[4]) };
+                // o32 aligns 64-bit arguments to an even register pair.
+                let off = if is64 {
+                    a[3]
+                } else if self.consts.stack_args.is_some() {
+                    self.pair(a[4], a[5])
+                } else {
+                    self.pair(a[3], a[4])
+                };
                 if s == Sys::Pread64 {
                     self.sys_pread(a[0], a[1], a[2], off)
                 } else {
@@ -107,6 +159,24 @@ impl Process {
                 }
             }
             Sys::Openat => self.sys_openat(a[0], a[1], a[2], a[3]),
+            Sys::Open => self.sys_openat(self.fdcwd(), a[0], a[1], a[2]),
+            Sys::Access => self.sys_faccessat(self.fdcwd(), a[0]),
+            Sys::Readlink => self.sys_readlinkat(self.fdcwd(), a[0], a[1], a[2]),
+            Sys::Dup2 => {
+                if a[0] == a[1] {
+                    // dup2 to itself only checks the descriptor.
+                    self.sys_fcntl(a[0], 1, 0).map(|_| a[1])
+                } else {
+                    self.sys_dup3(a[0], a[1], 0)
+                }
+            }
+            Sys::SetThreadArea => match self.abi.set_tls {
+                Some(set) => {
+                    set(&mut self.cpu, a[0]);
+                    Ok(0)
+                }
+                None => Err(Errno::NoSys),
+            },
             Sys::Close => self.sys_close(a[0]),
             Sys::Lseek => {
                 let off = self.signed(a[1]);
@@ -519,7 +589,11 @@ impl Process {
 
     fn sys_getrlimit(&mut self, res: u64, buf: u64) -> R {
         let (cur, max) = self.rlimit(res)?;
-        let inf = self.word_mask;
+        let inf = if self.mm.word >= 8 {
+            self.word_mask
+        } else {
+            self.consts.rlim_infinity32
+        };
         let w = self.mm.word as usize;
         let mut b = self.mm.encode(cur.min(inf), w);
         b.extend(self.mm.encode(max.min(inf), w));
@@ -578,7 +652,7 @@ impl Process {
 
     fn sys_sigaction(&mut self, sig: u64, act: u64, oact: u64, setsize: u64) -> R {
         let c = self.consts;
-        if setsize != 8 {
+        if setsize != c.sigset_bytes {
             return Err(Errno::Inval);
         }
         let sig = u32::try_from(sig).map_err(|_| Errno::Inval)?;
@@ -590,19 +664,29 @@ impl Process {
             if c.sig_uncatchable.contains(&sig) {
                 return Err(Errno::Inval);
             }
+            let (h, f) = if c.sigaction_flags_first {
+                (act + w, act)
+            } else {
+                (act, act + w)
+            };
             Some(super::SigAction {
-                handler: self.mm.read_word(act)?,
-                flags: self.mm.read_word(act + w)?,
-                mask: self.mm.read_int(act + 2 * w, 8)?,
+                handler: self.mm.read_word(h)?,
+                flags: self.mm.read_word(f)?,
+                mask: self.read_sigset(act + 2 * w)?,
             })
         } else {
             None
         };
         if oact != 0 {
             let o = self.sigactions[sig as usize];
-            let mut b = self.mm.encode(o.handler, w as usize);
-            b.extend(self.mm.encode(o.flags, w as usize));
-            b.extend(self.mm.encode(o.mask, 8));
+            let (first, second) = if c.sigaction_flags_first {
+                (o.flags, o.handler)
+            } else {
+                (o.handler, o.flags)
+            };
+            let mut b = self.mm.encode(first, w as usize);
+            b.extend(self.mm.encode(second, w as usize));
+            b.extend(self.sigset_bytes(o.mask));
             self.mm.write(oact, &b)?;
         }
         if let Some(n) = new {
@@ -610,39 +694,38 @@ impl Process {
             if n.handler == SIG_IGN || (n.handler == SIG_DFL && c.sig_default_ignore.contains(&sig))
             {
                 // An ignored signal is discarded, pending or not.
-                self.sigpending &= !(1u64 << (sig - 1));
+                self.sigpending &= !sig_bit(sig);
             }
         }
         Ok(0)
     }
 
     fn sys_sigprocmask(&mut self, how: u64, set: u64, oset: u64, setsize: u64) -> R {
-        const SIG_BLOCK: u64 = 0;
-        const SIG_UNBLOCK: u64 = 1;
-        const SIG_SETMASK: u64 = 2;
-        if setsize != 8 {
+        let [block, unblock, setmask] = self.consts.sig_how;
+        if setsize != self.consts.sigset_bytes {
             return Err(Errno::Inval);
         }
         let new = if set != 0 {
-            Some(self.mm.read_int(set, 8)?)
+            Some(self.read_sigset(set)?)
         } else {
             None
         };
         if oset != 0 {
-            self.mm.write_int(oset, self.sigmask, 8)?;
+            let b = self.sigset_bytes(self.sigmask);
+            self.mm.write(oset, &b)?;
         }
         if let Some(s) = new {
             let mask = match how {
-                SIG_BLOCK => self.sigmask | s,
-                SIG_UNBLOCK => self.sigmask & !s,
-                SIG_SETMASK => s,
+                h if h == block => self.sigmask | s,
+                h if h == unblock => self.sigmask & !s,
+                h if h == setmask => s,
                 _ => return Err(Errno::Inval),
             };
             let never: u64 = self
                 .consts
                 .sig_uncatchable
                 .iter()
-                .map(|s| 1u64 << (s - 1))
+                .map(|s| sig_bit(*s))
                 .sum();
             self.sigmask = mask & !never;
         }
@@ -661,7 +744,7 @@ impl Process {
             return Ok(Ok(0));
         }
         let catchable = !c.sig_uncatchable.contains(&sig);
-        let bit = 1u64 << (sig - 1);
+        let bit = sig_bit(sig);
         let handler = self.sigactions[sig as usize].handler;
         if catchable && handler == SIG_IGN {
             return Ok(Ok(0));
@@ -701,4 +784,10 @@ impl Process {
             report,
         })
     }
+}
+
+/// The bit of signal `sig` (1..) in hemu's 64-bit masks; 0 for signals
+/// past 64 (MIPS has 128), which are then never blocked or pending.
+fn sig_bit(sig: u32) -> u64 {
+    1u64.checked_shl(sig.wrapping_sub(1)).unwrap_or(0)
 }

@@ -57,6 +57,9 @@ pub fn linux_abi(m: &Model) -> Option<LinuxAbi> {
         platform: machine.clone(),
         uname_machine: machine,
         user_init: Some(user_init),
+        image_init: None,
+        set_tls: None,
+        trap_signal: None,
     })
 }
 
