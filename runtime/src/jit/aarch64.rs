@@ -740,6 +740,7 @@ impl Gen<'_> {
                     }
                 }
                 Op::ExitDirect { pc: target } => {
+                    self.side_exit(idx);
                     let slot = self.req.slots[exits] as u64;
                     self.lit(IP0, slot);
                     dynasm!(self.a ; .arch aarch64
@@ -755,7 +756,10 @@ impl Gen<'_> {
                     self.targets.push(*target);
                     exits += 1;
                 }
-                Op::ExitIndirect { pc: t } => self.exit_indirect(*t),
+                Op::ExitIndirect { pc: t } => {
+                    self.side_exit(idx);
+                    self.exit_indirect(*t)
+                }
                 Op::Raise { code, tval } => {
                     let site = self.site(pc, slot_of, after, SiteKind::Raise { code: *code });
                     self.get(2, *tval);
@@ -774,6 +778,17 @@ impl Gen<'_> {
     }
 
     /// `r += v` (64-bit).
+    /// An exit before the block's last instruction (a superblock's side
+    /// exit): uncount the instructions it skips.
+    fn side_exit(&mut self, idx: u32) {
+        let skipped = self.req.block.insns.saturating_sub(idx);
+        if skipped > 0 {
+            self.mem(Mem::LdrX, T0, CPU, CPU_INSNS);
+            self.add_imm(T0, (skipped as u64).wrapping_neg());
+            self.mem(Mem::StrX, T0, CPU, CPU_INSNS);
+        }
+    }
+
     fn add_imm(&mut self, r: u8, v: u64) {
         match arith_imm(v) {
             Some((i, sh)) => dynasm!(self.a ; .arch aarch64 ; add XSP(r), XSP(r), i, LSL sh),
