@@ -147,6 +147,93 @@ pub enum SiteKind {
     },
 }
 
+/// A leave-before-this-instruction exit after a store hit translated
+/// code: continue at `pc`, uncounting `after` instructions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodeHitExit {
+    /// The instruction not run.
+    pub pc: u64,
+    /// Instructions counted at block entry but not run.
+    pub after: u32,
+}
+
+/// Where a backend is in a block, instruction by instruction: what sites,
+/// side exits and code-hit checks need to know, kept the same way by
+/// every backend.
+pub struct InsnCursor {
+    insns: u32,
+    pc: u64,
+    slot_of: Option<u64>,
+    /// Instructions started so far.
+    idx: u32,
+    /// A store earlier in the current instruction needs its code-hit
+    /// check at the next instruction start.
+    stored: bool,
+}
+
+impl InsnCursor {
+    /// At the start of `block`.
+    pub fn new(block: &Block) -> InsnCursor {
+        InsnCursor {
+            insns: block.insns,
+            pc: block.pc,
+            slot_of: None,
+            idx: 0,
+            stored: false,
+        }
+    }
+    /// An `InsnStart`/`SlotStart`: returns the code-hit check to emit
+    /// before it, if a store earlier needs one there.
+    pub fn start(&mut self, op: &Op) -> Option<CodeHitExit> {
+        let (pc, slot_of) = match op {
+            Op::InsnStart { pc } => (*pc, None),
+            Op::SlotStart { pc, branch_pc } => (*pc, Some(*branch_pc)),
+            _ => return None,
+        };
+        let check = std::mem::take(&mut self.stored).then_some(CodeHitExit {
+            pc,
+            after: self.insns - self.idx,
+        });
+        self.pc = pc;
+        self.slot_of = slot_of;
+        self.idx += 1;
+        check
+    }
+    /// A site for `kind` in the current instruction.
+    pub fn site(&self, kind: SiteKind) -> Site {
+        Site {
+            pc: self.pc,
+            slot_of: self.slot_of,
+            after: self.insns.saturating_sub(self.idx.saturating_sub(1)).max(1),
+            kind,
+        }
+    }
+    /// The store at `ops[i]`: a store into translated code ends the block
+    /// after its instruction, and only the slow path can hit code. When
+    /// the instruction ends right after the store, the slow path leaves
+    /// itself (the returned exit); before an exit nothing is needed (the
+    /// next block's entry sees the limit dropped); otherwise the check
+    /// goes at the next instruction start (`start` returns it).
+    pub fn store(&mut self, ops: &[Op], i: usize) -> Option<CodeHitExit> {
+        match ops.get(i + 1) {
+            Some(Op::InsnStart { pc } | Op::SlotStart { pc, .. }) => Some(CodeHitExit {
+                pc: *pc,
+                after: self.insns - self.idx,
+            }),
+            Some(Op::ExitDirect { .. } | Op::ExitIndirect { .. }) => None,
+            _ => {
+                self.stored = true;
+                None
+            }
+        }
+    }
+    /// Instructions an exit here skips (a superblock's side exit), which
+    /// the block entry counted.
+    pub fn skipped(&self) -> u32 {
+        self.insns.saturating_sub(self.idx)
+    }
+}
+
 /// Exit codes generated code returns to the dispatcher.
 pub mod exit {
     /// Continue at `CpuState::pc`.
@@ -601,10 +688,11 @@ impl Engine for Jit {
                     self.interp.exec_block(&ir, model, cpu, bus)
                 }
             };
-            cpu.delay_slot_of = match &result {
-                Some(_) => cpu.delay_slot_of,
-                None => None,
-            };
+            if result.is_none() {
+                // Between instructions: no delay slot (a trap keeps it for
+                // take_trap).
+                cpu.delay_slot_of = None;
+            }
             if let Some(trap) = result {
                 if cpu.exit_on_trap {
                     return Exit::Trap(trap);

@@ -14,8 +14,9 @@
 
 use super::regalloc::{allocate, Allocation, Loc};
 use super::{
-    exit, jit_call, jit_load, jit_raise, jit_store, Backend, CompileError, CompileRequest,
-    Compiled, JitEnv, JmpEntry, RuntimeCode, Site, SiteKind, JMP_ENTRIES, MAX_ARGS,
+    exit, jit_call, jit_load, jit_raise, jit_store, Backend, CodeHitExit, CompileError,
+    CompileRequest, Compiled, InsnCursor, JitEnv, JmpEntry, RuntimeCode, Site, SiteKind,
+    JMP_ENTRIES, MAX_ARGS,
 };
 use crate::cpu::CpuState;
 use crate::ir::{BinOp, Cond, Endian, MemOp, Op, Temp, Ty};
@@ -333,13 +334,8 @@ impl Gen<'_> {
         }
     }
 
-    fn site(&mut self, pc: u64, slot_of: Option<u64>, after: u32, kind: SiteKind) -> u32 {
-        self.sites.push(Site {
-            pc,
-            slot_of,
-            after,
-            kind,
-        });
+    fn site(&mut self, site: Site) -> u32 {
+        self.sites.push(site);
         self.req.site_base + self.sites.len() as u32 - 1
     }
 
@@ -396,33 +392,19 @@ impl Gen<'_> {
             label: bail,
             pc: block.pc,
         });
-        let mut pc = block.pc;
-        let mut slot_of = None;
-        let mut idx = 0u32;
-        let mut stored = false;
+        let mut cur = InsnCursor::new(block);
         let mut exits = 0usize;
         for (i, op) in block.ops.iter().enumerate() {
-            let after = block.insns.saturating_sub(idx.saturating_sub(1)).max(1);
             match op {
-                Op::InsnStart { pc: p } | Op::SlotStart { pc: p, .. } => {
-                    if stored {
+                Op::InsnStart { .. } | Op::SlotStart { .. } => {
+                    if let Some(CodeHitExit { pc, after }) = cur.start(op) {
                         let label = self.a.new_dynamic_label();
                         dynasm!(self.a ; .arch x64
                             ; cmp QWORD [r15 + ENV_CODE_HIT], 0
                             ; jne =>label
                         );
-                        self.deferred.push(Deferred::CodeHit {
-                            label,
-                            pc: *p,
-                            after: block.insns - idx,
-                        });
+                        self.deferred.push(Deferred::CodeHit { label, pc, after });
                     }
-                    pc = *p;
-                    slot_of = match op {
-                        Op::SlotStart { branch_pc, .. } => Some(*branch_pc),
-                        _ => None,
-                    };
-                    idx += 1;
                 }
                 Op::Const { dst, val } => {
                     if let Loc::Reg(_) | Loc::Slot(_) = self.loc(*dst) {
@@ -497,41 +479,19 @@ impl Gen<'_> {
                     signed,
                 } => self.ext(*ty, *dst, *src, *bits, *signed),
                 Op::Load { ty, dst, addr, mop } => {
-                    let site = self.site(
-                        pc,
-                        slot_of,
-                        after,
-                        SiteKind::Load {
-                            mop: *mop,
-                            mask: ty.mask(),
-                        },
-                    );
+                    let site = self.site(cur.site(SiteKind::Load {
+                        mop: *mop,
+                        mask: ty.mask(),
+                    }));
                     self.load(i, *ty, *dst, *addr, *mop, site);
                 }
                 Op::Store { src, addr, mop } => {
-                    let site = self.site(pc, slot_of, after, SiteKind::Store { mop: *mop });
-                    // A store into translated code ends the block after
-                    // its instruction. Only the slow path can hit code;
-                    // when the instruction ends right after the store, the
-                    // slow path leaves by itself; before an exit nothing
-                    // is needed (the next block's entry sees the limit
-                    // dropped); otherwise check at the next instruction.
-                    let hit = match block.ops.get(i + 1) {
-                        Some(Op::InsnStart { pc: next } | Op::SlotStart { pc: next, .. }) => {
-                            let label = self.a.new_dynamic_label();
-                            self.deferred.push(Deferred::CodeHit {
-                                label,
-                                pc: *next,
-                                after: block.insns - idx,
-                            });
-                            Some(label)
-                        }
-                        Some(Op::ExitDirect { .. } | Op::ExitIndirect { .. }) => None,
-                        _ => {
-                            stored = true;
-                            None
-                        }
-                    };
+                    let site = self.site(cur.site(SiteKind::Store { mop: *mop }));
+                    let hit = cur.store(&block.ops, i).map(|CodeHitExit { pc, after }| {
+                        let label = self.a.new_dynamic_label();
+                        self.deferred.push(Deferred::CodeHit { label, pc, after });
+                        label
+                    });
                     self.store(i, *src, *addr, *mop, site, hit);
                 }
                 Op::SetLabel(l) => {
@@ -558,16 +518,11 @@ impl Gen<'_> {
                         return Err(CompileError::Unsupported("helper with too many arguments"));
                     }
                     let mask = dst.map_or(0, |d| block.temp_types[d.0 as usize].mask());
-                    let site = self.site(
-                        pc,
-                        slot_of,
-                        after,
-                        SiteKind::Call {
-                            helper,
-                            nargs: args.len() as u8,
-                            mask,
-                        },
-                    );
+                    let site = self.site(cur.site(SiteKind::Call {
+                        helper,
+                        nargs: args.len() as u8,
+                        mask,
+                    }));
                     for (k, arg) in args.iter().enumerate() {
                         let r = self.reg_of(*arg, RAX);
                         let o = ENV_ARGS + 8 * k as i32;
@@ -585,7 +540,7 @@ impl Gen<'_> {
                     }
                 }
                 Op::ExitDirect { pc: target } => {
-                    self.side_exit(idx);
+                    self.side_exit(cur.skipped());
                     let slot = self.req.slots[exits] as i64;
                     dynasm!(self.a ; .arch x64 ; mov rax, QWORD slot ; jmp QWORD [rax]);
                     let label = self.a.new_dynamic_label();
@@ -598,11 +553,11 @@ impl Gen<'_> {
                     exits += 1;
                 }
                 Op::ExitIndirect { pc: t } => {
-                    self.side_exit(idx);
+                    self.side_exit(cur.skipped());
                     self.exit_indirect(*t)
                 }
                 Op::Raise { code, tval } => {
-                    let site = self.site(pc, slot_of, after, SiteKind::Raise { code: *code });
+                    let site = self.site(cur.site(SiteKind::Raise { code: *code }));
                     self.get(RDX, *tval);
                     dynasm!(self.a ; .arch x64 ; mov rdi, r15 ; mov esi, site as i32);
                     self.call(jit_raise as *const () as usize);
@@ -619,8 +574,7 @@ impl Gen<'_> {
     }
 
     /// An exit before the block's last instruction: uncount those not run.
-    fn side_exit(&mut self, idx: u32) {
-        let skipped = self.req.block.insns.saturating_sub(idx);
+    fn side_exit(&mut self, skipped: u32) {
         if skipped > 0 {
             dynasm!(self.a ; .arch x64 ; sub r12, skipped as i32);
         }
