@@ -380,7 +380,7 @@ fn list(reg: &Registry, what: &str) -> Result<(), String> {
             }
         }
         "devices" => {
-            for d in reg.devices {
+            for d in reg.device_types() {
                 println!("{:<14} {}", d.name, d.description);
                 for p in d.props {
                     let def = p.default.map(|d| format!(" = {d}")).unwrap_or_default();

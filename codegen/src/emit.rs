@@ -39,6 +39,11 @@ pub fn frontend(isa: &Isa, spec_dir: &str) -> Result<Vec<Output>, SpecError> {
     ctx.insert("name", &isa.name);
     ctx.insert("description", &isa.description);
     ctx.insert("support", &isa.support);
+    // Hand-written modules, sorted as rustfmt orders `mod` items.
+    let mut modules = isa.modules.clone();
+    modules.extend(isa.support.clone());
+    modules.sort();
+    ctx.insert("modules", &modules);
     let mut out = vec![
         (
             format!("{dir}/Cargo.toml"),
@@ -122,11 +127,15 @@ fn decode_rs(isa: &Isa) -> TokenStream {
         quote!(#v(#st))
     });
     let unit = (isa.insn_unit / 8) as usize;
-    let parcel = |i: usize| {
+    // Parcel `i` of an instruction of `n` parcels, in its place in the
+    // instruction word: the first parcel is the least significant, or the
+    // most significant with `insn.order: high_first` (Thumb-2).
+    let parcel = |i: usize, n: usize| {
         let lo = i * unit;
         let idx = (lo..lo + unit).collect::<Vec<_>>();
         let ty = format_ident!("u{}", unit * 8);
-        let shift = (i * unit * 8) as u32;
+        let place = if isa.insn_high_first { n - 1 - i } else { i };
+        let shift = (place * unit * 8) as u32;
         let value = match &isa.insn_endian {
             EndianSpec::Little => quote!(#ty::from_le_bytes([#(bytes[#idx]),*])),
             EndianSpec::Big => quote!(#ty::from_be_bytes([#(bytes[#idx]),*])),
@@ -149,16 +158,16 @@ fn decode_rs(isa: &Isa) -> TokenStream {
             }
         };
     }
-    let first = parcel(0);
+    let first = parcel(0, 1);
     let arms = isa.insn_lengths.iter().map(|bits| {
         let n = (*bits / 8) as usize;
-        let parcels = (0..n / unit).map(parcel);
+        let parcels = (0..n / unit).map(|i| parcel(i, n / unit));
         let f = format_ident!("decode_{}", bits);
         quote!(#n => #f(#(#parcels)|*, p))
     });
     let word_arms = isa.insn_lengths.iter().map(|bits| {
         let n = (*bits / 8) as usize;
-        let parcels = (0..n / unit).map(parcel);
+        let parcels = (0..n / unit).map(|i| parcel(i, n / unit));
         quote!(#n => #(#parcels)|*)
     });
     let decoders = isa.insn_lengths.iter().map(|bits| {
@@ -234,13 +243,19 @@ fn lift_rs(isa: &Isa) -> Result<TokenStream, SpecError> {
         let name = format_ident!("lift_{}", x.mnemonic.replace(['.', '@'], "_"));
         let st = fmt_struct(&isa.formats[x.format].name);
         let v = variant(&x.mnemonic);
-        let jumps = crate::sem::may_jump(&x.sem);
+        let wrap: &[crate::sem::Stmt] = match &isa.wrap {
+            Some(w) if x.wrapped => &w.body,
+            _ => &[],
+        };
+        let jumps = crate::sem::may_jump(&x.sem) || crate::sem::may_jump(wrap);
         let raises = x
             .sem
             .iter()
+            .chain(wrap)
             .any(|s| matches!(s, crate::sem::Stmt::Call(n, _) if n == "raise"));
         let mut called = Vec::new();
         crate::sem::calls_in_stmts(&x.sem, &mut called);
+        crate::sem::calls_in_stmts(wrap, &mut called);
         let ending_helper = isa
             .helpers
             .iter()
@@ -277,6 +292,7 @@ fn lift_rs(isa: &Isa) -> Result<TokenStream, SpecError> {
             pub static #id: Helper = Helper { name: #name, func: crate::#support::#func, effects: #effects };
         }
     });
+    let wrap_fn = lower::emit_wrap(isa)?;
     Ok(quote! {
         //! Lifting: each instruction's semantics as IR-building code.
         use super::decode::*;
@@ -285,6 +301,8 @@ fn lift_rs(isa: &Isa) -> Result<TokenStream, SpecError> {
         use hemu_runtime::lift::LiftCx;
 
         #(#helpers)*
+
+        #wrap_fn
 
         /// Emit the IR of `insn`; returns true when it ends the block.
         pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>, p: &Params) -> bool {
@@ -533,6 +551,9 @@ fn model_rs(isa: &Isa) -> TokenStream {
             fn configure(&self, params: &[(String, String)]) -> Result<Box<dyn CpuModel>, String> {
                 Ok(Box::new(Model { p: Params::parse(params)? }))
             }
+            fn device_types(&self) -> &'static [&'static hemu_runtime::device::DeviceType] {
+                <#support as ArchSupport<Model>>::device_types()
+            }
         }
 
         /// A configured CPU model.
@@ -556,6 +577,9 @@ fn model_rs(isa: &Isa) -> TokenStream {
             }
             fn reset(&self, st: &mut CpuState, boot: &BootInfo) { <#support as ArchSupport<Model>>::reset(self, st, boot) }
             fn lift(&self, bytes: &[u8], pc: u64, b: &mut IrBuilder) -> Result<Lifted, DecodeError> {
+                if let Some(l) = <#support as ArchSupport<Model>>::lift_special(self, pc, b) {
+                    return Ok(l);
+                }
                 let (insn, len) = decode::decode(bytes, &self.p)?;
                 let mut cx = LiftCx::new(b, pc, len as u64, self.word_bits(), self.endian());
                 cx.insn = decode::word(bytes, &self.p);

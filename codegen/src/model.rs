@@ -34,6 +34,10 @@ struct RawIsa {
     functions: serde_yaml::Mapping,
     #[serde(default)]
     support: Option<String>,
+    #[serde(default)]
+    wrap: Option<RawWrap>,
+    #[serde(default)]
+    modules: Vec<String>,
     extensions: Vec<String>,
 }
 
@@ -42,6 +46,17 @@ struct RawIsa {
 struct RawFunction {
     #[serde(default)]
     args: Vec<String>,
+    #[serde(default)]
+    sem: Option<String>,
+    /// An expression function: its value (no `sem`).
+    #[serde(default)]
+    value: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWrap {
+    bind: String,
     sem: String,
 }
 
@@ -50,6 +65,8 @@ struct RawFunction {
 struct RawInsn {
     unit: u32,
     endian: String,
+    #[serde(default)]
+    order: Option<String>,
     length: Vec<Value>,
 }
 
@@ -141,6 +158,12 @@ struct RawInsnEntry {
     priority: Option<i32>,
     #[serde(default)]
     delay_slot: bool,
+    #[serde(default = "yes")]
+    wrap: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A configuration parameter.
@@ -285,6 +308,8 @@ pub struct Insn {
     /// A branch with a delay slot: its `jump` takes effect after the next
     /// instruction (`jump_now` does not wait).
     pub delay_slot: bool,
+    /// Its semantics run inside the ISA's `wrap`.
+    pub wrapped: bool,
     /// Where it is defined.
     pub file: String,
     /// Line.
@@ -315,6 +340,9 @@ pub struct Isa {
     /// Byte order of instruction parcels (fixed, or a parameter: one spec
     /// for both byte orders).
     pub insn_endian: EndianSpec,
+    /// The first parcel holds the most significant bits of a multi-parcel
+    /// encoding (Thumb-2); otherwise the least significant (RISC-V).
+    pub insn_high_first: bool,
     /// Instruction lengths in bits, in the order they are tried.
     pub insn_lengths: Vec<u32>,
     /// For each length, the condition on the first parcel (`first`) that
@@ -332,10 +360,28 @@ pub struct Isa {
     pub functions: Vec<sem::Function>,
     /// Hand-written support module.
     pub support: Option<String>,
+    /// Further hand-written modules of the frontend crate (`hw`: the
+    /// ISA's own devices).
+    pub modules: Vec<String>,
+    /// What every instruction's semantics run inside (conditional
+    /// execution): statements whose `body(v)` calls stand for them.
+    pub wrap: Option<Wrap>,
     /// Instructions, in file order.
     pub insns: Vec<Insn>,
     /// Spec files read, relative to the workspace.
     pub files: Vec<String>,
+}
+
+/// The statements every instruction's semantics are wrapped in: each
+/// `body(v)` call runs the instruction's statements with `bind` bound to
+/// the constant `v` (so they can be specialised, e.g. "inside an IT
+/// block"). Instructions with `wrap: false` are not wrapped.
+#[derive(Debug, Clone)]
+pub struct Wrap {
+    /// Name the instruction's statements see the `body` argument as.
+    pub bind: String,
+    /// The wrapping statements.
+    pub body: Vec<Stmt>,
 }
 
 /// Where the word width comes from.
@@ -767,8 +813,26 @@ impl Isa {
             let line = f.key_line_in("functions", &name);
             check_ident(f, line, "function", &name)?;
             let rf: RawFunction = from(f, line, &format!("function {name}"), v)?;
-            let body = sem::parse_block(&rf.sem)
-                .map_err(|m| f.err_line(line, format!("function {name}: {m}")))?;
+            let (body, value) = match (&rf.sem, &rf.value) {
+                (Some(s), None) => (
+                    sem::parse_block(s)
+                        .map_err(|m| f.err_line(line, format!("function {name}: {m}")))?,
+                    None,
+                ),
+                (None, Some(v)) => (
+                    Vec::new(),
+                    Some(
+                        sem::parse_expr(v)
+                            .map_err(|m| f.err_line(line, format!("function {name}: {m}")))?,
+                    ),
+                ),
+                _ => {
+                    return Err(f.err_line(
+                        line,
+                        format!("function {name}: give either `sem` (statements) or `value` (an expression)"),
+                    ))
+                }
+            };
             if helpers.iter().any(|h| h.name == name) {
                 return Err(
                     f.err_line(line, format!("function {name}: a helper has the same name"))
@@ -778,8 +842,31 @@ impl Isa {
                 name,
                 params: rf.args,
                 body,
+                value,
             });
         }
+        for m in &raw.modules {
+            check_ident(f, f.key_line("modules", 0), "module", m)?;
+        }
+        let wrap = match &raw.wrap {
+            Some(w) => {
+                let line = f.key_line("wrap", 0);
+                check_ident(f, line, "wrap binding", &w.bind)?;
+                let body = sem::parse_block(&w.sem)
+                    .and_then(|b| sem::inline(&b, &functions, 0))
+                    .map_err(|m| f.err_line(line, format!("wrap: {m}")))?;
+                let mut calls = Vec::new();
+                sem::calls_in_stmts(&body, &mut calls);
+                if !calls.iter().any(|c| c == "body") {
+                    return Err(f.err_line(line, "wrap: `sem` never calls body(v)"));
+                }
+                Some(Wrap {
+                    bind: w.bind.clone(),
+                    body,
+                })
+            }
+            None => None,
+        };
 
         let mut isa = Isa {
             target: raw.target.unwrap_or_else(|| raw.name.clone()),
@@ -802,6 +889,17 @@ impl Isa {
             },
             insn_unit: raw.insn.unit,
             insn_endian,
+            insn_high_first: match raw.insn.order.as_deref() {
+                None | Some("low_first") => false,
+                Some("high_first") => true,
+                Some(other) => {
+                    return Err(f.err_key(
+                        "insn",
+                        0,
+                        format!("insn.order: '{other}' is not low_first or high_first"),
+                    ))
+                }
+            },
             insn_lengths,
             length_rules,
             regfiles,
@@ -810,6 +908,8 @@ impl Isa {
             helpers,
             functions,
             support: raw.support,
+            modules: raw.modules.clone(),
+            wrap,
             insns: Vec::new(),
             files: vec![isa_file.name.clone()],
         };
@@ -947,6 +1047,7 @@ impl Isa {
                 sem,
                 priority: e.priority,
                 delay_slot: e.delay_slot,
+                wrapped: self.wrap.is_some() && e.wrap,
                 file: f.name.clone(),
                 line,
             });

@@ -4,6 +4,7 @@
 pub mod aclint;
 pub mod goldfish_rtc;
 pub mod ns16550a;
+pub mod pl011;
 pub mod plic;
 pub mod sifive_test;
 
@@ -14,6 +15,7 @@ pub static DEVICE_TYPES: &[&DeviceType] = &[
     &aclint::TYPE,
     &goldfish_rtc::TYPE,
     &ns16550a::TYPE,
+    &pl011::TYPE,
     &plic::TYPE,
     &sifive_test::TYPE,
 ];

@@ -5,4 +5,4 @@
 use hemu_runtime::cpu::Frontend;
 
 /// Every frontend, by name order.
-pub static FRONTENDS: &[&dyn Frontend] = &[&hemu_riscv::FRONTEND];
+pub static FRONTENDS: &[&dyn Frontend] = &[&hemu_armv7m::FRONTEND, &hemu_riscv::FRONTEND];

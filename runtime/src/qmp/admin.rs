@@ -25,7 +25,7 @@ fn types(reg: &Registry) -> Vec<(String, Option<String>, bool)> {
         .iter()
         .map(|(n, p)| (n.to_string(), p.map(str::to_string), true))
         .collect();
-    for d in reg.devices {
+    for d in reg.device_types() {
         out.push((d.name.to_string(), Some("sys-bus-device".into()), false));
     }
     for f in reg.frontends {
@@ -310,7 +310,7 @@ pub fn device_add(
         .unwrap_or_default();
     let id = args.get("id").and_then(Value::as_str).unwrap_or_default();
     let Some(ty) = setup.registry.device(driver) else {
-        let names: Vec<&str> = setup.registry.devices.iter().map(|t| t.name).collect();
+        let names: Vec<&str> = setup.registry.device_types().map(|t| t.name).collect();
         return Err(QmpError::generic(format!(
             "Parameter 'driver' expects a driver name{}",
             suggest(driver, &names)
@@ -542,7 +542,7 @@ pub fn schema(reg: &Registry) -> Value {
         };
         out.push(json!({"name": name, "meta-type": "event", "arg-type": arg}));
     }
-    for d in reg.devices {
+    for d in reg.device_types() {
         objects.insert(
             format!("x-device-props-{}", d.name),
             d.props
