@@ -26,8 +26,10 @@
 //!   - `pc=0x20000100` (absolute) or `pc=+2` (relative) in "after"; the
 //!     default is the next instruction.
 //! - after may start with `!name` (an exception of specs/armv7m/isa.yaml):
-//!   the instruction must trap with it (entering its handler next) and
-//!   change no register; `tval=` then checks the trap value.
+//!   the instruction must trap with it (entering its handler next; for
+//!   `invstate`, raised by a branch to an even address, the pc is then the
+//!   target with EPSR.T clear and the fault is taken there) and change no
+//!   register; `tval=` then checks the trap value.
 //!
 //! Every register the "after" column does not name must keep its value.
 
@@ -495,7 +497,12 @@ fn check(&(halfwords, asm, before, after): &Row) -> Result<(), String> {
                 },
                 None => errs.push(format!("expected trap {name}, none taken")),
             }
-            ENTRY_PC
+            // A branch to an even address completes (EPSR.T clear); the
+            // instruction there takes INVSTATE.
+            match (name.as_str(), after.tval) {
+                ("invstate", Some(t)) => t,
+                _ => ENTRY_PC,
+            }
         }
         None => match after.pc {
             Some((true, d)) => pc.wrapping_add(d),

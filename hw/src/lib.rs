@@ -2,6 +2,7 @@
 //! offset, machine events and its configuration — never a CPU or an ISA.
 
 pub mod aclint;
+pub mod cmsdk_uart;
 pub mod goldfish_rtc;
 pub mod ns16550a;
 pub mod pl011;
@@ -13,6 +14,7 @@ use hemu_runtime::device::DeviceType;
 /// Every device type in this crate: an immutable table.
 pub static DEVICE_TYPES: &[&DeviceType] = &[
     &aclint::TYPE,
+    &cmsdk_uart::TYPE,
     &goldfish_rtc::TYPE,
     &ns16550a::TYPE,
     &pl011::TYPE,

@@ -2,13 +2,17 @@
 //!
 //! - `gen [--check]`: generate the ISA frontends from `specs/` (check mode
 //!   fails when the checked-in output is stale)
-//! - `guests`: build the test guests in `tests/guests/` (needs cross compilers)
-//! - `traces`: record reference traces from QEMU into `tests/traces/`
+//! - `guests [riscv|armv7m]`: build the test guests in `tests/guests/`
+//!   (needs cross compilers; without an argument, every ISA's)
+//! - `traces [riscv|armv7m]`: record reference traces from QEMU into
+//!   `tests/traces/`
 //! - `test`: every test suite, as CI runs it (README's test command)
 
 mod guests;
+mod guests_armv7m;
 mod test;
 mod traces;
+mod traces_armv7m;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -28,10 +32,23 @@ fn main() -> ExitCode {
             let check = args.iter().any(|a| a == "--check");
             hemu_codegen::xtask::gen(&root, check)
         }
-        Some("guests") => guests::build(&root),
-        Some("traces") => traces::record(&root),
+        Some("guests") => match args.get(1).map(|s| s.as_str()) {
+            None => guests::build(&root).and_then(|()| guests_armv7m::build(&root)),
+            Some("riscv") => guests::build(&root),
+            Some("armv7m") => guests_armv7m::build(&root),
+            Some(other) => Err(format!("guests: no guests for '{other}' (riscv, armv7m)")),
+        },
+        Some("traces") => match args.get(1).map(|s| s.as_str()) {
+            None => traces::record(&root).and_then(|()| traces_armv7m::record(&root)),
+            Some("riscv") => traces::record(&root),
+            Some("armv7m") => traces_armv7m::record(&root),
+            Some(other) => Err(format!("traces: no traces for '{other}' (riscv, armv7m)")),
+        },
         Some("test") => test::run(&root),
-        _ => Err("usage: cargo xtask gen [--check] | guests | traces | test".to_string()),
+        _ => Err(
+            "usage: cargo xtask gen [--check] | guests [riscv|armv7m] | traces [riscv|armv7m] | test"
+                .to_string(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,7 +5,9 @@
 //! 3. with Debian's RISC-V cross compiler: the checked-in guest ELFs are
 //!    exactly what `cargo xtask guests` builds from their sources;
 //! 4. with QEMU: the checked-in reference traces are exactly what
-//!    `cargo xtask traces` records now.
+//!    `cargo xtask traces` records now;
+//! 5. the same two checks for ARMv7-M, with `arm-none-eabi-gcc` and
+//!    `qemu-system-arm`.
 //!
 //! Steps 3 and 4 say SKIPPED, with the package to install, when the tool is
 //! missing; they never pass silently.
@@ -140,12 +142,30 @@ pub fn run(root: &Path) -> Result<(), String> {
     } else {
         skipped.push("trace re-recording (install qemu-system-misc qemu-user)");
     }
+    // ARMv7-M: its own cross compiler and QEMU (separate suites, so one
+    // ISA's tools are enough for its part).
+    println!("== ARMv7-M guest ELFs rebuild identically");
+    if crate::guests_armv7m::have_compiler() {
+        let dirs = [root.join("tests/guests/armv7m/bin")];
+        reproduces(&dirs, "armv7m guests", || crate::guests_armv7m::build(root))?;
+    } else {
+        skipped.push("ARMv7-M guest rebuild (install gcc-arm-none-eabi)");
+    }
+    println!("== ARMv7-M QEMU reference traces re-record identically");
+    if crate::traces_armv7m::have_qemu() {
+        let dirs = [root.join("tests/traces")];
+        reproduces(&dirs, "armv7m traces", || {
+            crate::traces_armv7m::record(root)
+        })?;
+    } else {
+        skipped.push("ARMv7-M trace re-recording (install qemu-system-arm)");
+    }
     for s in &skipped {
         println!("SKIPPED: {s}");
     }
     println!(
         "suites: {} passed, 0 failed, {} skipped",
-        5 - skipped.len(),
+        7 - skipped.len(),
         skipped.len()
     );
     Ok(())

@@ -34,6 +34,11 @@ pub static HELPER_WFI: Helper = Helper {
     func: crate::support::wfi,
     effects: HelperEffects::Full,
 };
+pub static HELPER_ISB: Helper = Helper {
+    name: "isb",
+    func: crate::support::isb,
+    effects: HelperEffects::Full,
+};
 pub static HELPER_WFE: Helper = Helper {
     name: "wfe",
     func: crate::support::wfe,
@@ -934,7 +939,7 @@ pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>, p: &Params) -> bool {
         }
         Insn::Isb(f) => {
             lift_isb(cx, f, p);
-            false
+            true
         }
         Insn::UdfW(f) => {
             lift_udf_w(cx, f, p);
@@ -12500,8 +12505,10 @@ fn lift_isb(cx: &mut LiftCx<'_>, f: &FmtOpt, p: &Params) {
     fn body(cx: &mut LiftCx<'_>, f: &FmtOpt, p: &Params, bind_v: i64) {
         let w = cx.word;
         let wb = cx.word_bits;
+        let t1 = cx.call(&HELPER_ISB, vec![], Ty::I32);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
+    cx.fallthrough();
 }
 fn lift_udf_w(cx: &mut LiftCx<'_>, f: &FmtUdf, p: &Params) {
     let w = cx.word;

@@ -101,10 +101,11 @@ fn no_nvic() -> Trap {
     }
 }
 
-fn lockup() -> Trap {
+/// Lockup at `pc` (the instruction whose fault could not be taken).
+fn lockup_at(pc: u32) -> Trap {
     Trap {
         code: code::LOCKUP,
-        tval: 0,
+        tval: pc as u64,
     }
 }
 
@@ -146,7 +147,12 @@ pub fn reset(st: &mut CpuState, m4: bool) {
 pub fn take_trap(st: &mut CpuState, t: &Trap) -> TrapOutcome {
     let c = t.code & 0xfff;
     let fetch_at_entry = st.pc == ENTRY_PC && matches!(c, code::IBUSERR | code::IACCVIOL);
-    if matches!(c, code::LOCKUP | code::NO_NVIC) || fetch_at_entry {
+    if c == code::LOCKUP {
+        // Report the instruction that could not take its fault.
+        st.pc = t.tval;
+        return TrapOutcome::Fatal;
+    }
+    if c == code::NO_NVIC || fetch_at_entry {
         return TrapOutcome::Fatal;
     }
     let ret = match c {
@@ -164,8 +170,17 @@ pub fn take_trap(st: &mut CpuState, t: &Trap) -> TrapOutcome {
         },
         ret: ret as u32,
     });
-    st.pc = ENTRY_PC;
     st.waiting = false;
+    if c == code::INVSTATE && !arm(st).t_clear {
+        // A branch to an even address completes with EPSR.T clear; the
+        // instruction there takes the fault (as QEMU shows it, a step
+        // later): check_interrupts enters it before the next block.
+        arm(st).t_clear = true;
+        st.pc = ret;
+        st.irq_pending = true;
+        return TrapOutcome::Handled;
+    }
+    st.pc = ENTRY_PC;
     TrapOutcome::Handled
 }
 
@@ -173,6 +188,11 @@ pub fn take_trap(st: &mut CpuState, t: &Trap) -> TrapOutcome {
 pub fn check_interrupts(st: &mut CpuState) {
     let pc = st.pc;
     let a = arm(st);
+    if a.t_clear && a.pending.is_some() && pc != ENTRY_PC {
+        // The INVSTATE fault waiting at the target of a branch.
+        st.pc = ENTRY_PC;
+        return;
+    }
     if a.exc_req && a.pending.is_none() && pc != ENTRY_PC {
         a.pending = Some(Pending {
             entry: Entry::Interrupt,
@@ -251,8 +271,9 @@ fn executable(addr: u32) -> bool {
 /// The helper of the entry pseudo-instruction: returns the pc to go to.
 pub fn exception_entry(cx: &mut HelperCtx<'_, '_>, _: &[u64]) -> Result<u64, Trap> {
     let Some(p) = arm(cx.cpu).pending.take() else {
-        return Err(lockup());
+        return Err(lockup_at(0));
     };
+    let lockup = || lockup_at(p.ret);
     match p.entry {
         Entry::Reset => reset_entry(cx),
         Entry::Interrupt => {
@@ -276,8 +297,9 @@ pub fn exception_entry(cx: &mut HelperCtx<'_, '_>, _: &[u64]) -> Result<u64, Tra
 
 fn reset_entry(cx: &mut HelperCtx<'_, '_>) -> Result<u64, Trap> {
     let vtor = with_nvic(cx.bus, |n, _| n.vtor()).unwrap_or(0) as u64;
-    let sp = cx.load(vtor, word()).map_err(|_| lockup())?;
-    let pc = cx.load(vtor + 4, word()).map_err(|_| lockup())?;
+    let lockup = |_| lockup_at(0);
+    let sp = cx.load(vtor, word()).map_err(lockup)?;
+    let pc = cx.load(vtor + 4, word()).map_err(lockup)?;
     set_msp(cx.cpu, sp as u32);
     sync_nvic(cx);
     if pc & 1 == 0 {
@@ -291,6 +313,7 @@ fn reset_entry(cx: &mut HelperCtx<'_, '_>) -> Result<u64, Trap> {
 
 /// PushStack and ExceptionTaken for exception `n`, returning to `ret`.
 fn enter(cx: &mut HelperCtx<'_, '_>, n: u32, ret: u32) -> Result<u64, Trap> {
+    let lockup = || lockup_at(ret);
     let (vtor, ccr) = with_nvic(cx.bus, |nv, _| (nv.vtor(), nv.ccr())).ok_or_else(no_nvic)?;
     let st = &mut *cx.cpu;
     let xpsr = xpsr(st);
@@ -340,6 +363,7 @@ fn enter(cx: &mut HelperCtx<'_, '_>, n: u32, ret: u32) -> Result<u64, Trap> {
     let s = arm(st);
     s.excl = None;
     s.event = true;
+    s.t_clear = false;
     sync_nvic(cx);
     if stack_error {
         let f = sync_fault(code::STKERR, 0);
@@ -373,6 +397,50 @@ fn enter(cx: &mut HelperCtx<'_, '_>, n: u32, ret: u32) -> Result<u64, Trap> {
 }
 
 // ---- return
+
+/// Tail-chaining (B1.5.12): an exception returns while another can
+/// preempt what it returns to. The frame stays on the stack for the new
+/// handler, which gets the same EXC_RETURN; r0-r3 and r12 keep the values
+/// the returning handler left (as QEMU does; the architecture leaves them
+/// UNKNOWN). None: nothing to chain to.
+fn tail_chain(cx: &mut HelperCtx<'_, '_>, excret: u32) -> Result<Option<u64>, Trap> {
+    let pc = cx.cpu.pc as u32;
+    let lockup = || lockup_at(pc);
+    let Some(n) = with_nvic(cx.bus, |nv, dcx| nv.acknowledge(dcx)).ok_or_else(no_nvic)? else {
+        return Ok(None);
+    };
+    let vtor = with_nvic(cx.bus, |nv, _| nv.vtor()).ok_or_else(no_nvic)?;
+    let st = &mut *cx.cpu;
+    st.regs[LR] = excret as u64;
+    let control = arm(st).control;
+    set_mode(st, n, control & !(CONTROL_SPSEL | CONTROL_FPCA));
+    st.regs[IT] = 0;
+    let s = arm(st);
+    s.excl = None;
+    s.event = true;
+    s.t_clear = false;
+    sync_nvic(cx);
+    let vector = vtor as u64 + 4 * n as u64;
+    let handler = match cx.load(vector, word()) {
+        Ok(v) => v,
+        Err(_) => {
+            let h = with_nvic(cx.bus, |nv, dcx| {
+                nv.vector_fault(dcx)?;
+                nv.acknowledge(dcx).ok_or(Lockup)
+            })
+            .ok_or_else(no_nvic)?
+            .map_err(|Lockup| lockup())?;
+            return enter(cx, h, vector as u32).map(Some);
+        }
+    };
+    if handler & 1 == 0 {
+        return Err(Trap {
+            code: code::INVSTATE,
+            tval: handler,
+        });
+    }
+    Ok(Some(handler & !1))
+}
 
 /// A branch by BX, POP, LDR or LDM to `addr` in 0xF0000000-0xFFFFFFFF:
 /// in Handler mode an exception return; in Thread mode a plain branch.
@@ -435,6 +503,13 @@ fn exception_return(cx: &mut HelperCtx<'_, '_>, excret: u32) -> Result<u64, Trap
         return Err(invpc());
     }
     with_nvic(cx.bus, |n, dcx| n.complete(returning, dcx)).ok_or_else(no_nvic)?;
+    if returning != exc::NMI {
+        arm(cx.cpu).faultmask = false;
+    }
+    sync_nvic(cx);
+    if let Some(pc) = tail_chain(cx, excret)? {
+        return Ok(pc);
+    }
     let st = &mut *cx.cpu;
     for (i, r) in [0, 1, 2, 3, 12, LR].iter().enumerate() {
         st.regs[*r] = w[i] as u64;
@@ -466,11 +541,9 @@ fn exception_return(cx: &mut HelperCtx<'_, '_>, excret: u32) -> Result<u64, Trap
         control |= CONTROL_FPCA;
     }
     let s = arm(st);
-    if returning != exc::NMI {
-        s.faultmask = false;
-    }
     s.excl = None;
     s.event = true;
+    s.t_clear = false;
     set_mode(st, new_ipsr, control);
     sync_nvic(cx);
     let pc = w[6];

@@ -144,6 +144,11 @@ pub fn wfe(cx: &mut HelperCtx<'_, '_>, _: &[u64]) -> R {
     Ok(0)
 }
 
+/// `isb()`: nothing to do; the block ends after it.
+pub fn isb(_: &mut HelperCtx<'_, '_>, _: &[u64]) -> R {
+    Ok(0)
+}
+
 /// `sev()`: set the (local) event register.
 pub fn sev(cx: &mut HelperCtx<'_, '_>, _: &[u64]) -> R {
     arm(cx.cpu).event = true;

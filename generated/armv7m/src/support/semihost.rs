@@ -4,7 +4,8 @@
 //! SYS_EXIT_EXTENDED (the machine shuts down with the status QEMU gives:
 //! 0 for ADP_Stopped_ApplicationExit, its subcode with EXIT_EXTENDED, else
 //! 1). Other calls return -1 in r0. The operation is in r0, its argument
-//! (a value, or the address of a parameter block) in r1.
+//! (a value, or the address of a parameter block) in r1. The calls without
+//! a result (WRITEC, WRITE0) leave 0xDEADBEEF in r0, as QEMU does.
 
 use super::state::R0;
 use hemu_runtime::cpu::Trap;
@@ -22,6 +23,8 @@ const SYS_EXIT_EXTENDED: u32 = 0x20;
 const APPLICATION_EXIT: u32 = 0x20026;
 /// Longest string SYS_WRITE0 prints (a missing NUL must not hang hemu).
 const MAX_STRING: u64 = 1 << 20;
+/// r0 after a call that returns nothing.
+const NO_RESULT: u32 = 0xdead_beef;
 
 fn byte(cx: &mut HelperCtx<'_, '_>, addr: u64) -> Result<u8, Trap> {
     cx.load(addr & 0xffff_ffff, MemOp::new(1, false, Endian::Little))
@@ -51,7 +54,7 @@ pub fn call(cx: &mut HelperCtx<'_, '_>) -> Result<(), Trap> {
     let result: u32 = match op {
         SYS_WRITEC => {
             console(&[byte(cx, arg)?]);
-            0
+            NO_RESULT
         }
         SYS_WRITE0 => {
             let mut s = Vec::new();
@@ -62,7 +65,7 @@ pub fn call(cx: &mut HelperCtx<'_, '_>) -> Result<(), Trap> {
                 }
             }
             console(&s);
-            0
+            NO_RESULT
         }
         SYS_WRITE => {
             let fd = word(cx, arg)?;

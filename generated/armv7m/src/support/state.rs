@@ -94,6 +94,9 @@ pub struct ArmState {
     pub excl: Option<(u32, u32)>,
     /// FPSCR.
     pub fpscr: u32,
+    /// EPSR.T is clear: a branch went to an even address (or a vector
+    /// was even); the next instruction takes INVSTATE.
+    pub t_clear: bool,
     /// The core has the FPU and DSP extension (Cortex-M4).
     pub m4: bool,
 }
@@ -202,8 +205,9 @@ pub fn set_apsr(st: &mut CpuState, v: u32, flags: bool, ge: bool) {
 /// xPSR: APSR | EPSR (IT bits, T = 1) | IPSR.
 pub fn xpsr(st: &mut CpuState) -> u32 {
     let it = st.regs[IT] as u32 & 0xff;
-    let ipsr = arm(st).ipsr;
-    apsr(st) | (it & 3) << 25 | 1 << 24 | (it >> 2) << 10 | ipsr
+    let a = arm(st);
+    let (ipsr, t) = (a.ipsr, !a.t_clear as u32);
+    apsr(st) | (it & 3) << 25 | t << 24 | (it >> 2) << 10 | ipsr
 }
 
 /// ITAdvance, for an instruction that completes by trapping (SVC).

@@ -1,0 +1,164 @@
+//! `cargo xtask guests armv7m` (also part of plain `guests`): builds the
+//! bare-metal ARMv7-M guests in `tests/guests/armv7m/` into
+//! `tests/guests/armv7m/bin/<name>.elf` with `arm-none-eabi-gcc` (Debian
+//! package `gcc-arm-none-eabi`). The ELF files are checked in, so
+//! `cargo test` needs no cross compiler.
+//!
+//! All link with `link.ld` (code at 0, data at 0x2000_0000: both
+//! `lm3s6965evb` and `mps2-an385` run them) and use semihosting for their
+//! console and exit, except the firmware, which drives the board's UART
+//! (one build per board). As for the RISC-V guests, output is
+//! reproducible: objects have fixed names in `target/guests/armv7m/<name>/`,
+//! debug info is stripped, symbols are kept.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The cross compiler.
+const CC: &str = "arm-none-eabi-gcc";
+/// Debian package that provides [`CC`].
+const CC_PACKAGE: &str = "gcc-arm-none-eabi";
+/// Guest sources, relative to the workspace root.
+const SRC_DIR: &str = "tests/guests/armv7m";
+/// Output folder, relative to the workspace root.
+const BIN_DIR: &str = "tests/guests/armv7m/bin";
+
+/// One guest: output name, `-mcpu`, extra flags, sources.
+struct Guest {
+    name: &'static str,
+    cpu: &'static str,
+    flags: &'static [&'static str],
+    sources: &'static [&'static str],
+}
+
+const fn guest(name: &'static str, sources: &'static [&'static str]) -> Guest {
+    Guest {
+        name,
+        cpu: "cortex-m3",
+        flags: &[],
+        sources,
+    }
+}
+
+const GUESTS: &[Guest] = &[
+    guest("hello", &["hello.S"]),
+    guest("thumb", &["thumb.S"]),
+    guest("exc", &["exc.S"]),
+    guest("lockup", &["lockup.S"]),
+    guest("firmware-lm3s", &["firmware.c"]),
+    Guest {
+        flags: &["-DMPS2"],
+        ..guest("firmware-mps2", &["firmware.c"])
+    },
+];
+
+/// Flags for every compile step.
+const COMMON_FLAGS: &[&str] = &["-mthumb", "-g0", "-Wall", "-Wextra", "-Werror"];
+/// Extra flags for C sources: freestanding, nothing from libc.
+const C_FLAGS: &[&str] = &[
+    "-O2",
+    "-ffreestanding",
+    "-fno-builtin",
+    "-fno-tree-loop-distribute-patterns",
+    "-fno-asynchronous-unwind-tables",
+    "-std=c11",
+];
+/// Link flags: no start files or libraries, no build id, symbols kept.
+const LINK_FLAGS: &[&str] = &[
+    "-nostdlib",
+    "-nostartfiles",
+    "-static",
+    "-Wl,--build-id=none",
+    "-Wl,--strip-debug",
+];
+
+/// Is the cross compiler installed?
+pub fn have_compiler() -> bool {
+    Command::new(CC)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Build every ARMv7-M guest.
+pub fn build(root: &Path) -> Result<(), String> {
+    if !have_compiler() {
+        return Err(format!(
+            "{CC} not found: install the Debian package {CC_PACKAGE}"
+        ));
+    }
+    let src_dir = root.join(SRC_DIR);
+    let bin_dir = root.join(BIN_DIR);
+    std::fs::create_dir_all(&bin_dir)
+        .map_err(|e| format!("cannot create {}: {e}", bin_dir.display()))?;
+    for g in GUESTS {
+        let obj_dir = root.join("target/guests/armv7m").join(g.name);
+        let out = build_one(g, &src_dir, &obj_dir, &bin_dir)?;
+        let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+        let rel = out.strip_prefix(root).unwrap_or(&out).display().to_string();
+        println!("built {rel} ({size} bytes)");
+    }
+    Ok(())
+}
+
+fn build_one(g: &Guest, src_dir: &Path, obj_dir: &Path, bin_dir: &Path) -> Result<PathBuf, String> {
+    if obj_dir.exists() {
+        std::fs::remove_dir_all(obj_dir)
+            .map_err(|e| format!("cannot clean {}: {e}", obj_dir.display()))?;
+    }
+    std::fs::create_dir_all(obj_dir)
+        .map_err(|e| format!("cannot create {}: {e}", obj_dir.display()))?;
+    let cpu = format!("-mcpu={}", g.cpu);
+    let mut objects = Vec::new();
+    for source in g.sources {
+        let (stem, is_c) = match source.rsplit_once('.') {
+            Some((stem, ext)) => (stem, ext == "c"),
+            None => (*source, false),
+        };
+        let obj = format!("{stem}.o");
+        let mut cmd = Command::new(CC);
+        cmd.current_dir(obj_dir)
+            .arg(&cpu)
+            .args(COMMON_FLAGS)
+            .args(g.flags);
+        if is_c {
+            cmd.args(C_FLAGS);
+        }
+        cmd.arg("-I")
+            .arg(src_dir)
+            .arg("-c")
+            .arg(src_dir.join(source))
+            .arg("-o")
+            .arg(&obj);
+        run(&mut cmd, &format!("compiling {source} for {}", g.name))?;
+        objects.push(obj);
+    }
+    let out = bin_dir.join(format!("{}.elf", g.name));
+    let mut cmd = Command::new(CC);
+    cmd.current_dir(obj_dir)
+        .arg(&cpu)
+        .arg("-mthumb")
+        .args(LINK_FLAGS)
+        .arg("-T")
+        .arg(src_dir.join("link.ld"))
+        .arg("-o")
+        .arg(&out)
+        .args(&objects);
+    run(&mut cmd, &format!("linking {}", g.name))?;
+    Ok(out)
+}
+
+fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
+    let out = cmd
+        .output()
+        .map_err(|e| format!("{what}: cannot run {CC}: {e}"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "{what} failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    ))
+}
