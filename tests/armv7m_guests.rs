@@ -61,6 +61,13 @@ const CASES: &[Case] = &[
     // escalates to HardFault.
     case("firmware-lm3s.elf", "lm3s6965evb", FIRMWARE_OUTPUT),
     case("firmware-mps2.elf", "mps2-an385", FIRMWARE_OUTPUT),
+    case("fp.elf", "mps2-an386", "fp: all tests passed\n"),
+    // A Cortex-M3 has no FPU: after the first check (NOCP, escalated to
+    // HardFault), every FP instruction faults the same way.
+    Case {
+        status: 2,
+        ..case("fp.elf", "mps2-an385", "FAIL 2\n")
+    },
     Case {
         status: 3,
         stderr: &["lockup", "(udf 2)"],

@@ -6,7 +6,9 @@
 //! machine, loads the guest, takes reset (SP and pc from the vector table)
 //! and must then stand where QEMU stood; it executes one instruction at a
 //! time and, after each, r0-r14, the pc and xPSR (flags, IT state, Thumb
-//! bit, exception number) must equal QEMU's.
+//! bit, exception number) must equal QEMU's. The guests move their FP
+//! results and FPSCR into core registers, so the FPU trace (Cortex-M4,
+//! `mps2-an386`) checks them too.
 //!
 //! Taking an exception is a step of its own in hemu (the entry
 //! pseudo-instruction, see `generated/armv7m/src/support/exc.rs`) but not
@@ -222,6 +224,11 @@ fn thumb_matches_qemu_instruction_by_instruction() {
 #[test]
 fn exceptions_match_qemu_instruction_by_instruction() {
     check("armv7m-exc.trace", 1500);
+}
+
+#[test]
+fn fpu_matches_qemu_instruction_by_instruction() {
+    check("armv7m-fp.trace", 500);
 }
 
 /// The exception trace holds what the checker must handle: entries after

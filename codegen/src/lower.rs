@@ -181,9 +181,52 @@ impl<'a> Lower<'a> {
                     self.isa.formats[self.insn.format].name
                 ))
             }
+            Expr::Bin(..) => match self.index_max(idx) {
+                Some(max) if max < count => Ok(()),
+                Some(max) => Err(format!(
+                    "{file}[...]: the index can reach {max}, beyond the {count} registers of {file}"
+                )),
+                None => Err(format!(
+                    "{file}[...]: the register index must be a field, a literal, a loop variable, or + * << | & of those"
+                )),
+            },
             _ => Err(format!(
                 "{file}[...]: the register index must be a field or a literal"
             )),
+        }
+    }
+
+    /// The largest value an index expression of unsigned fields, literals
+    /// and loop variables combined by `+ * << | &` can take (None: not
+    /// such an expression).
+    fn index_max(&self, e: &Expr) -> Option<i64> {
+        match e {
+            Expr::Lit(n) if *n >= 0 => Some(*n),
+            Expr::Name(n) => {
+                if let Some((_, _, hi)) = self.loops.iter().rev().find(|(i, _, _)| i == n) {
+                    return (*hi > 0).then_some(hi - 1);
+                }
+                let fd = self.isa.formats[self.insn.format]
+                    .fields
+                    .iter()
+                    .find(|f| &f.name == n)?;
+                let bits = fd.width() + fd.shift;
+                (!fd.signed && bits < 32)
+                    .then(|| ((1i64 << fd.width()) - 1) << fd.shift)
+                    .map(|m| m + fd.offset as i64)
+            }
+            Expr::Bin(op, a, b) => {
+                let (x, y) = (self.index_max(a)?, self.index_max(b)?);
+                match op {
+                    Bin::Add => x.checked_add(y),
+                    Bin::Mul => x.checked_mul(y),
+                    Bin::Shl if y < 32 => x.checked_shl(y as u32).filter(|v| *v < 1 << 40),
+                    Bin::Or => x.checked_add(y),
+                    Bin::And => Some(x.min(y)),
+                    _ => None,
+                }
+            }
+            _ => None,
         }
     }
 
@@ -1324,7 +1367,11 @@ pub fn check(isa: &Isa, idx: usize) -> Result<(), SpecError> {
         sem::names_in_expr(w, &mut names);
         for n in names {
             let known = isa.params.iter().any(|p| p.name == n)
-                || isa.formats[insn.format].fields.iter().any(|f| f.name == n);
+                || isa.formats[insn.format].fields.iter().any(|f| f.name == n)
+                || isa
+                    .params
+                    .iter()
+                    .any(|p| !p.numeric && p.values.iter().any(|v| v.replace('-', "_") == n));
             if !known {
                 return Err(SpecError {
                     file: insn.file.clone(),

@@ -50,6 +50,11 @@ const GUESTS: &[Guest] = &[
         flags: &["-DMPS2"],
         ..guest("firmware-mps2", &["firmware.c"])
     },
+    Guest {
+        cpu: "cortex-m4",
+        flags: &["-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"],
+        ..guest("fp", &["fp.S"])
+    },
 ];
 
 /// Flags for every compile step.
@@ -138,6 +143,7 @@ fn build_one(g: &Guest, src_dir: &Path, obj_dir: &Path, bin_dir: &Path) -> Resul
     cmd.current_dir(obj_dir)
         .arg(&cpu)
         .arg("-mthumb")
+        .args(g.flags)
         .args(LINK_FLAGS)
         .arg("-T")
         .arg(src_dir.join("link.ld"))

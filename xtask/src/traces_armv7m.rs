@@ -47,6 +47,11 @@ const TRACED: &[Traced] = &[
         machine: "mps2-an385",
         cpu: "cortex-m3",
     },
+    Traced {
+        name: "fp",
+        machine: "mps2-an386",
+        cpu: "cortex-m4",
+    },
 ];
 
 /// Is QEMU installed?
