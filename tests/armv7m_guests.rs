@@ -62,6 +62,7 @@ const CASES: &[Case] = &[
     case("firmware-lm3s.elf", "lm3s6965evb", FIRMWARE_OUTPUT),
     case("firmware-mps2.elf", "mps2-an385", FIRMWARE_OUTPUT),
     case("fp.elf", "mps2-an386", "fp: all tests passed\n"),
+    case("dsp.elf", "mps2-an386", "dsp: all tests passed\n"),
     // A Cortex-M3 has no FPU: after the first check (NOCP, escalated to
     // HardFault), every FP instruction faults the same way.
     Case {

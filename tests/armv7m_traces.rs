@@ -231,6 +231,11 @@ fn fpu_matches_qemu_instruction_by_instruction() {
     check("armv7m-fp.trace", 500);
 }
 
+#[test]
+fn dsp_extension_matches_qemu_instruction_by_instruction() {
+    check("armv7m-dsp.trace", 900);
+}
+
 /// The exception trace holds what the checker must handle: entries after
 /// faults, SVC and interrupts (xPSR's exception number changes), tail
 /// chains, and IT blocks.

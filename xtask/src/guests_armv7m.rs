@@ -55,6 +55,11 @@ const GUESTS: &[Guest] = &[
         flags: &["-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"],
         ..guest("fp", &["fp.S"])
     },
+    Guest {
+        cpu: "cortex-m4",
+        flags: &[],
+        ..guest("dsp", &["dsp.S"])
+    },
 ];
 
 /// Flags for every compile step.

@@ -52,6 +52,11 @@ const TRACED: &[Traced] = &[
         machine: "mps2-an386",
         cpu: "cortex-m4",
     },
+    Traced {
+        name: "dsp",
+        machine: "mps2-an386",
+        cpu: "cortex-m4",
+    },
 ];
 
 /// Is QEMU installed?

@@ -1,14 +1,17 @@
 //! Hand-written ARMv7-M support: what the spec language does not say —
 //! the exception model (entry, return, escalation: `exc`), the core's
 //! special registers and banked stack pointers (`state`), the FPU
-//! (`fpu`), semihosting, and the helpers the spec declares.
+//! (`fpu`), the DSP extension's SIMD helpers (`dsp`), semihosting, and the
+//! helpers the spec declares.
 
+pub mod dsp;
 pub mod exc;
 pub mod fpu;
 pub mod helpers;
 pub mod semihost;
 pub mod state;
 
+pub use dsp::*;
 pub use fpu::*;
 pub use helpers::*;
 
