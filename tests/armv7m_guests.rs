@@ -55,6 +55,19 @@ const CASES: &[Case] = &[
         "lm3s6965evb,cpu=cortex-m4",
         "thumb: all tests passed\n",
     ),
+    // QEMU's spelling of the same: -cpu sets the machine's `-cpu`
+    // parameter; -semihosting is accepted (semihosting is always served).
+    case(
+        "thumb.elf",
+        "lm3s6965evb -cpu cortex-m4 -semihosting",
+        "thumb: all tests passed\n",
+    ),
+    // The AN385 image is a Cortex-M3: -cpu may only name it.
+    Case {
+        status: 2,
+        stderr: &["parameter cpu", "not one of cortex-m3"],
+        ..case("hello.elf", "mps2-an385 -cpu cortex-m4", "")
+    },
     case("exc.elf", "mps2-an385", "exc: all tests passed\n"),
     // SysTick and NVIC interrupts (the UART's TX interrupt, one pended
     // through STIR), printing over the board's UART, then a fault that
@@ -128,7 +141,11 @@ fn check(c: &Case) -> Result<(), String> {
         .join("tests/guests/armv7m/bin")
         .join(c.elf);
     let elf = elf.to_str().ok_or("non-UTF-8 path")?;
-    let got = run_hemu(&["-M", c.machine, "-kernel", elf])?;
+    // `machine` is the -M argument, then any further flags.
+    let mut args = vec!["-M"];
+    args.extend(c.machine.split_whitespace());
+    args.extend(["-kernel", elf]);
+    let got = run_hemu(&args)?;
     let mut problems = Vec::new();
     if got.stdout != c.stdout {
         problems.push(format!(
