@@ -6,7 +6,8 @@
 //!
 //! Every expectation was first checked against `qemu-system-arm -M <board>
 //! -nographic -semihosting -kernel X` (QEMU 7.2), which prints and exits
-//! the same way (its semihosting console is stderr; hemu's is stdout). On
+//! the same way (its semihosting console is stderr; hemu's is stdout;
+//! both send the `:tt` handles to standard output and error). On
 //! the lockup, QEMU aborts with "Lockup: can't escalate 3 to HardFault";
 //! hemu reports it and exits with status 3.
 
@@ -34,6 +35,13 @@ const FIRMWARE_OUTPUT: &str = "firmware: hello from a Cortex-M\n\
                                firmware: tick 50\n\
                                firmware: 5 software interrupts, 50 ticks\n\
                                HardFault: HFSR=0x40000000 CFSR=0x10000\n";
+
+const NEWLIB_OUTPUT: &str = "newlib: hello -42 42 beef str !\n\
+                             newlib: 1234567890123  3.14 1.000000e-10 2.5\n\
+                             newlib: sorted min 0 max 1008 sum 504678\n\
+                             newlib: [-002.500|ab    |+7] 17 31 -123 62.5\n\
+                             newlib: longjmp 42\n\
+                             newlib: atexit handler\n";
 
 const fn case(elf: &'static str, machine: &'static str, stdout: &'static str) -> Case {
     Case {
@@ -76,6 +84,40 @@ const CASES: &[Case] = &[
     case("firmware-mps2.elf", "mps2-an385", FIRMWARE_OUTPUT),
     case("fp.elf", "mps2-an386", "fp: all tests passed\n"),
     case("dsp.elf", "mps2-an386", "dsp: all tests passed\n"),
+    // Semihosting beyond the console: handles, errno, SYS_HEAPINFO (the
+    // largest RAM no image uses: the board's SRAM or PSRAM), the standard
+    // error handle going to stderr.
+    Case {
+        stderr: &["semihost: stderr handle\n"],
+        ..case(
+            "semihost.elf",
+            "lm3s6965evb",
+            "semihost: heap 0x20000000-0x20010000\n\
+             semihost: stdout handle\n\
+             semihost: all tests passed\n",
+        )
+    },
+    Case {
+        stderr: &["semihost: stderr handle\n"],
+        ..case(
+            "semihost.elf",
+            "mps2-an385",
+            "semihost: heap 0x21000000-0x22000000\n\
+             semihost: stdout handle\n\
+             semihost: all tests passed\n",
+        )
+    },
+    // A hosted C program: newlib's semihosting start file and stdio.
+    Case {
+        status: 3,
+        stderr: &["newlib: to stderr\n"],
+        ..case("newlib.elf", "lm3s6965evb", NEWLIB_OUTPUT)
+    },
+    Case {
+        status: 3,
+        stderr: &["newlib: to stderr\n"],
+        ..case("newlib.elf", "mps2-an385", NEWLIB_OUTPUT)
+    },
     // A Cortex-M3 has no FPU: after the first check (NOCP, escalated to
     // HardFault), every FP instruction faults the same way.
     Case {

@@ -7,7 +7,10 @@
 //! All link with `link.ld` (code at 0, data at 0x2000_0000: both
 //! `lm3s6965evb` and `mps2-an385` run them) and use semihosting for their
 //! console and exit, except the firmware, which drives the board's UART
-//! (one build per board). As for the RISC-V guests, output is
+//! (one build per board). The newlib guest is a hosted C program linked
+//! with newlib's semihosting start file and system calls
+//! (`--specs=rdimon.specs`, Debian package `libnewlib-arm-none-eabi`) and
+//! `newlib.ld`. As for the RISC-V guests, output is
 //! reproducible: objects have fixed names in `target/guests/armv7m/<name>/`,
 //! debug info is stripped, symbols are kept.
 
@@ -23,12 +26,16 @@ const SRC_DIR: &str = "tests/guests/armv7m";
 /// Output folder, relative to the workspace root.
 const BIN_DIR: &str = "tests/guests/armv7m/bin";
 
-/// One guest: output name, `-mcpu`, extra flags, sources.
+/// One guest: output name, `-mcpu`, extra flags, sources, linker script,
+/// and whether it links newlib (`--specs=rdimon.specs`, Debian package
+/// `libnewlib-arm-none-eabi`) instead of being freestanding.
 struct Guest {
     name: &'static str,
     cpu: &'static str,
     flags: &'static [&'static str],
     sources: &'static [&'static str],
+    link: &'static str,
+    newlib: bool,
 }
 
 const fn guest(name: &'static str, sources: &'static [&'static str]) -> Guest {
@@ -37,6 +44,8 @@ const fn guest(name: &'static str, sources: &'static [&'static str]) -> Guest {
         cpu: "cortex-m3",
         flags: &[],
         sources,
+        link: "link.ld",
+        newlib: false,
     }
 }
 
@@ -60,6 +69,12 @@ const GUESTS: &[Guest] = &[
         flags: &[],
         ..guest("dsp", &["dsp.S"])
     },
+    guest("semihost", &["semihost.c"]),
+    Guest {
+        link: "newlib.ld",
+        newlib: true,
+        ..guest("newlib", &["newlib-start.S", "newlib.c"])
+    },
 ];
 
 /// Flags for every compile step.
@@ -73,28 +88,35 @@ const C_FLAGS: &[&str] = &[
     "-fno-asynchronous-unwind-tables",
     "-std=c11",
 ];
-/// Link flags: no start files or libraries, no build id, symbols kept.
-const LINK_FLAGS: &[&str] = &[
-    "-nostdlib",
-    "-nostartfiles",
-    "-static",
-    "-Wl,--build-id=none",
-    "-Wl,--strip-debug",
-];
+/// Extra flags for C sources built against newlib.
+const NEWLIB_C_FLAGS: &[&str] = &["-O2", "-fno-asynchronous-unwind-tables", "-std=c11"];
+/// Link flags: no build id, symbols kept.
+const LINK_FLAGS: &[&str] = &["-static", "-Wl,--build-id=none", "-Wl,--strip-debug"];
+/// Link flags of freestanding guests: no start files or libraries.
+const FREESTANDING_LINK_FLAGS: &[&str] = &["-nostdlib", "-nostartfiles"];
+/// Link flags of newlib guests: semihosting system calls.
+const NEWLIB_LINK_FLAGS: &[&str] = &["--specs=rdimon.specs"];
 
-/// Is the cross compiler installed?
+/// Debian package of newlib for [`CC`].
+const NEWLIB_PACKAGE: &str = "libnewlib-arm-none-eabi";
+
+/// Are the cross compiler and its newlib (`rdimon.specs`) installed?
 pub fn have_compiler() -> bool {
+    // Without the file, gcc prints the bare name back.
     Command::new(CC)
-        .arg("--version")
+        .arg("-print-file-name=rdimon.specs")
         .output()
-        .is_ok_and(|o| o.status.success())
+        .is_ok_and(|o| {
+            let path = String::from_utf8_lossy(&o.stdout);
+            o.status.success() && Path::new(path.trim()).is_absolute()
+        })
 }
 
 /// Build every ARMv7-M guest.
 pub fn build(root: &Path) -> Result<(), String> {
     if !have_compiler() {
         return Err(format!(
-            "{CC} not found: install the Debian package {CC_PACKAGE}"
+            "{CC} or its newlib not found: install the Debian packages {CC_PACKAGE} and {NEWLIB_PACKAGE}"
         ));
     }
     let src_dir = root.join(SRC_DIR);
@@ -132,7 +154,7 @@ fn build_one(g: &Guest, src_dir: &Path, obj_dir: &Path, bin_dir: &Path) -> Resul
             .args(COMMON_FLAGS)
             .args(g.flags);
         if is_c {
-            cmd.args(C_FLAGS);
+            cmd.args(if g.newlib { NEWLIB_C_FLAGS } else { C_FLAGS });
         }
         cmd.arg("-I")
             .arg(src_dir)
@@ -150,8 +172,13 @@ fn build_one(g: &Guest, src_dir: &Path, obj_dir: &Path, bin_dir: &Path) -> Resul
         .arg("-mthumb")
         .args(g.flags)
         .args(LINK_FLAGS)
+        .args(if g.newlib {
+            NEWLIB_LINK_FLAGS
+        } else {
+            FREESTANDING_LINK_FLAGS
+        })
         .arg("-T")
-        .arg(src_dir.join("link.ld"))
+        .arg(src_dir.join(g.link))
         .arg("-o")
         .arg(&out)
         .args(&objects);

@@ -149,7 +149,7 @@ pub fn run(root: &Path) -> Result<(), String> {
         let dirs = [root.join("tests/guests/armv7m/bin")];
         reproduces(&dirs, "armv7m guests", || crate::guests_armv7m::build(root))?;
     } else {
-        skipped.push("ARMv7-M guest rebuild (install gcc-arm-none-eabi)");
+        skipped.push("ARMv7-M guest rebuild (install gcc-arm-none-eabi libnewlib-arm-none-eabi)");
     }
     println!("== ARMv7-M QEMU reference traces re-record identically");
     if crate::traces_armv7m::have_qemu() {

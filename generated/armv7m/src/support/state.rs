@@ -99,6 +99,8 @@ pub struct ArmState {
     pub t_clear: bool,
     /// The core has the FPU and DSP extension (Cortex-M4).
     pub m4: bool,
+    /// Semihosting handles and errno.
+    pub semihost: super::semihost::Semihost,
 }
 
 /// The ARM state of a vCPU.
