@@ -126,7 +126,7 @@ const CASES: &[Case] = &[
     },
     Case {
         status: 3,
-        stderr: &["lockup", "(udf 2)"],
+        stderr: &["lockup", "(udf #2)"],
         ..case("lockup.elf", "mps2-an385", "lockup: in HardFault\n")
     },
 ];

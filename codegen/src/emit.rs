@@ -2,8 +2,8 @@
 
 use crate::decode::{decoder, fmt_struct, variant};
 use crate::error::SpecError;
-use crate::lower;
 use crate::model::{EndianSpec, Isa, Width, WordSpec};
+use crate::{asm, lower};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -79,7 +79,7 @@ pub fn frontend(isa: &Isa, spec_dir: &str) -> Result<Vec<Output>, SpecError> {
     ));
     out.push((
         format!("{dir}/src/gen/disasm.rs"),
-        pretty(&from, disasm_rs(isa))?,
+        pretty(&from, disasm_rs(isa)?)?,
     ));
     out.push((
         format!("{dir}/src/gen/model.rs"),
@@ -313,54 +313,174 @@ fn lift_rs(isa: &Isa) -> Result<TokenStream, SpecError> {
     })
 }
 
-fn disasm_rs(isa: &Isa) -> TokenStream {
-    let arms = isa.insns.iter().map(|x| {
-        let v = variant(&x.mnemonic);
-        let fmt = &isa.formats[x.format];
-        let mut parts = Vec::new();
-        let mn = x.display();
-        parts.push(quote!(s.push_str(#mn);));
-        if !x.asm.is_empty() {
-            parts.push(quote!(s.push(' ');));
-        }
-        let mut rest = x.asm.as_str();
-        while let Some(i) = rest.find('{') {
-            let lit = &rest[..i];
-            if !lit.is_empty() {
-                parts.push(quote!(s.push_str(#lit);));
+/// Code printing template pieces into `s` (see [`crate::asm`]).
+fn asm_pieces(isa: &Isa, idx: usize, pieces: &[asm::Piece]) -> Result<Vec<TokenStream>, SpecError> {
+    let x = &isa.insns[idx];
+    let fmt = &isa.formats[x.format];
+    let err = |m: String| SpecError {
+        file: x.file.clone(),
+        line: x.line,
+        msg: format!("{}: {m}", x.mnemonic),
+    };
+    let mut parts = Vec::new();
+    for p in pieces {
+        let (value, f) = match p {
+            asm::Piece::Lit(l) => {
+                parts.push(quote!(s.push_str(#l);));
+                continue;
             }
-            let end = rest[i..].find('}').map_or(rest.len(), |e| i + e);
-            let name = &rest[i + 1..end];
-            let id = format_ident!("{}", name);
-            let fd = fmt.fields.iter().find(|f| f.name == name).expect("asm fields are checked");
-            match &fd.reg {
-                Some(r) => {
-                    let names = format_ident!("REG_NAMES_{}", r.to_uppercase());
-                    parts.push(quote!(s.push_str(super::model::#names.get(f.#id as usize).copied().unwrap_or("?"));));
+            asm::Piece::Mnemonic(rest) => {
+                let d = x.display();
+                let (stem, tail) = d.split_at(d.find('.').unwrap_or(d.len()));
+                let t = if *rest { tail } else { stem };
+                parts.push(quote!(s.push_str(#t);));
+                continue;
+            }
+            asm::Piece::Cond(c, inner) => {
+                let c = lower::asm_value(isa, idx, c, None).map_err(err)?;
+                let inner = asm_pieces(isa, idx, inner)?;
+                parts.push(quote!(if #c != 0 { #(#inner)* }));
+                continue;
+            }
+            asm::Piece::Field(name, f) => {
+                let id = format_ident!("{}", name);
+                let fd = fmt
+                    .fields
+                    .iter()
+                    .find(|f| &f.name == name)
+                    .expect("asm fields are checked");
+                match (f, &fd.reg) {
+                    (asm::Fmt::Natural, Some(r)) => {
+                        let names = format_ident!("REG_NAMES_{}", r.to_uppercase());
+                        parts.push(quote!(s.push_str(super::model::#names.get(f.#id as usize).copied().unwrap_or("?"));));
+                        continue;
+                    }
+                    (asm::Fmt::Natural, None) => {
+                        parts.push(quote!(let _ = write!(s, "{}", f.#id);));
+                        continue;
+                    }
+                    _ => (quote!(f.#id as i64), f),
                 }
-                None => parts.push(quote!(let _ = write!(s, "{}", f.#id);)),
             }
-            rest = &rest[(end + 1).min(rest.len())..];
+            asm::Piece::Value(e, f) => (lower::asm_value(isa, idx, e, None).map_err(err)?, f),
+        };
+        let table = |n: &str| -> TokenStream {
+            if isa.asm_names.iter().any(|(t, _)| t == n) {
+                let t = format_ident!("ASM_{}", n.to_uppercase());
+                quote!(#t)
+            } else {
+                let t = format_ident!("REG_NAMES_{}", n.to_uppercase());
+                quote!(&super::model::#t)
+            }
+        };
+        parts.push(match f {
+            asm::Fmt::Natural | asm::Fmt::Dec => quote!(let _ = write!(s, "{}", #value);),
+            asm::Fmt::Hex => quote!(hex(&mut s, #value, wb);),
+            asm::Fmt::Names(n) => {
+                let t = table(n);
+                quote!(name(&mut s, #t, #value);)
+            }
+            asm::Fmt::List(n) => {
+                let t = table(n);
+                quote!(list(&mut s, #t, #value);)
+            }
+        });
+    }
+    Ok(parts)
+}
+
+fn disasm_rs(isa: &Isa) -> Result<TokenStream, SpecError> {
+    let mut arms = Vec::new();
+    for (idx, x) in isa.insns.iter().enumerate() {
+        let v = variant(&x.mnemonic);
+        let t = asm::parse(&x.asm).map_err(|m| SpecError {
+            file: x.file.clone(),
+            line: x.line,
+            msg: format!("{}: {m}", x.mnemonic),
+        })?;
+        let mut parts = Vec::new();
+        if !t.whole {
+            let mn = x.display();
+            parts.push(quote!(s.push_str(#mn);));
+            if !t.pieces.is_empty() {
+                parts.push(quote!(s.push(' ');));
+            }
         }
-        if !rest.is_empty() {
-            parts.push(quote!(s.push_str(#rest);));
-        }
+        parts.extend(asm_pieces(isa, idx, &t.pieces)?);
         let used_f = x.asm.contains('{');
-        let bind = if used_f { quote!(Insn::#v(f)) } else { quote!(Insn::#v(_)) };
-        quote!(#bind => { #(#parts)* })
-    });
+        let bind = if used_f {
+            quote!(Insn::#v(f))
+        } else {
+            quote!(Insn::#v(_))
+        };
+        arms.push(quote!(#bind => { #(#parts)* }));
+    }
     let names = isa.insns.iter().map(|x| {
         let v = variant(&x.mnemonic);
         let mn = x.display();
         quote!(Insn::#v(_) => #mn)
     });
-    quote! {
+    let tables = isa.asm_names.iter().map(|(n, names)| {
+        let id = format_ident!("ASM_{}", n.to_uppercase());
+        let doc = format!("The `{n}` names of asm templates.");
+        quote!(#[doc = #doc] const #id: &[&str] = &[#(#names),*];)
+    });
+    Ok(quote! {
         //! Disassembly in the spec's operand syntax.
         use super::decode::Insn;
+        use super::model::Params;
         use std::fmt::Write;
 
-        /// The text of `insn`.
-        pub fn disasm(insn: &Insn) -> String {
+        /// What asm templates may use besides the fields (as `PC`,
+        /// `NEXT_PC`, `INSN`).
+        struct At {
+            pc: u64,
+            next_pc: u64,
+            insn: u64,
+        }
+
+        #(#tables)*
+
+        /// `v` in hexadecimal, as a `wb`-bit word.
+        #[allow(dead_code)]
+        fn hex(s: &mut String, v: i64, wb: u32) {
+            let m = if wb >= 64 { u64::MAX } else { (1u64 << wb) - 1 };
+            let _ = write!(s, "{:#x}", v as u64 & m);
+        }
+
+        /// Entry `v` of `t`.
+        #[allow(dead_code)]
+        fn name(s: &mut String, t: &[&str], v: i64) {
+            match usize::try_from(v).ok().and_then(|i| t.get(i)) {
+                Some(n) => s.push_str(n),
+                None => {
+                    let _ = write!(s, "?{v}");
+                }
+            }
+        }
+
+        /// The entries of `t` whose bits are set in `v`, as `{a, b}`.
+        #[allow(dead_code)]
+        fn list(s: &mut String, t: &[&str], v: i64) {
+            s.push('{');
+            let mut first = true;
+            for i in 0..64 {
+                if (v >> i) & 1 != 0 {
+                    if !first {
+                        s.push_str(", ");
+                    }
+                    first = false;
+                    name(s, t, i);
+                }
+            }
+            s.push('}');
+        }
+
+        /// The text of `insn`, `len` bytes at `pc` (`word`: its bits as
+        /// decoded), for a `wb`-bit word.
+        pub fn disasm(insn: &Insn, pc: u64, len: usize, word: u64, p: &Params, wb: u32) -> String {
+            let cx = At { pc, next_pc: pc.wrapping_add(len as u64), insn: word };
+            let _ = (&cx, p, wb, cx.pc, cx.next_pc, cx.insn);
             let mut s = String::new();
             match insn { #(#arms)* }
             s
@@ -370,7 +490,7 @@ fn disasm_rs(isa: &Isa) -> TokenStream {
         pub fn mnemonic(insn: &Insn) -> &'static str {
             match insn { #(#names),* }
         }
-    }
+    })
 }
 
 fn model_rs(isa: &Isa) -> TokenStream {
@@ -587,9 +707,9 @@ fn model_rs(isa: &Isa) -> TokenStream {
                 let ends_block = lift::lift(&insn, &mut cx, &self.p);
                 Ok(Lifted { len, ends_block, delayed: cx.delayed })
             }
-            fn disassemble(&self, bytes: &[u8], _pc: u64) -> Result<(String, usize), DecodeError> {
+            fn disassemble(&self, bytes: &[u8], pc: u64) -> Result<(String, usize), DecodeError> {
                 let (insn, len) = decode::decode(bytes, &self.p)?;
-                Ok((disasm::disasm(&insn), len))
+                Ok((disasm::disasm(&insn, pc, len, decode::word(bytes, &self.p), &self.p, self.word_bits()), len))
             }
             fn fault_trap(&self, f: &MemFault) -> Trap {
                 let code = match (f.kind, f.reason) {

@@ -1359,8 +1359,18 @@ pub fn check(isa: &Isa, idx: usize) -> Result<(), SpecError> {
             ),
         });
     }
+    check_asm(isa, idx).map_err(|m| SpecError {
+        file: insn.file.clone(),
+        line: insn.line,
+        msg: format!("{}: {m}", insn.mnemonic),
+    })?;
     let mut used = Vec::new();
     sem::names_in_stmts(&insn.sem, &mut used);
+    if let Ok(t) = crate::asm::parse(&insn.asm) {
+        let mut fields = Vec::new();
+        crate::asm::names(&t.pieces, &mut fields, &mut used);
+        used.extend(fields);
+    }
     if let Some(w) = &insn.when {
         sem::names_in_expr(w, &mut used);
         let mut names = Vec::new();
@@ -1385,7 +1395,7 @@ pub fn check(isa: &Isa, idx: usize) -> Result<(), SpecError> {
         }
     }
     for f in &isa.formats[insn.format].fields {
-        if !used.contains(&f.name) && !insn.asm.contains(&format!("{{{}}}", f.name)) {
+        if !used.contains(&f.name) {
             return Err(SpecError {
                 file: insn.file.clone(),
                 line: insn.line,
@@ -1394,6 +1404,73 @@ pub fn check(isa: &Isa, idx: usize) -> Result<(), SpecError> {
                     insn.mnemonic, f.name, isa.formats[insn.format].name
                 ),
             });
+        }
+    }
+    Ok(())
+}
+
+/// A Rust block computing the constant `e` of instruction `idx`'s asm
+/// template as an `i64`, from `f` (its fields), `p` (parameters), `cx`
+/// (`pc`, `next_pc`, `insn`) and `wb` (word bits); `xlen` as for lifting
+/// (Some: checking for that width).
+pub fn asm_value(
+    isa: &Isa,
+    idx: usize,
+    e: &Expr,
+    xlen: Option<u32>,
+) -> Result<TokenStream, String> {
+    let mut l = Lower {
+        isa,
+        insn: &isa.insns[idx],
+        xlen,
+        out: Vec::new(),
+        locals: Vec::new(),
+        n: 0,
+        depth: 0,
+        in_wrap: false,
+        wrap_callback: false,
+        loops: Vec::new(),
+    };
+    match l.expr(e)? {
+        V::Const(c) => {
+            let out = l.out;
+            Ok(quote!({ #(#out)* #c }))
+        }
+        V::Dyn(..) => Err(
+            "asm: a value must be a constant (fields, literals, parameters, PC; no registers, memory or helpers)".into(),
+        ),
+    }
+}
+
+/// Check instruction `idx`'s asm template against the ISA: its formats
+/// exist, its expressions are constants.
+fn check_asm(isa: &Isa, idx: usize) -> Result<(), String> {
+    let t = crate::asm::parse(&isa.insns[idx].asm)?;
+    let mut fmts = Vec::new();
+    crate::asm::fmts(&t.pieces, &mut fmts);
+    for f in fmts {
+        match f {
+            crate::asm::Fmt::Names(n)
+                if !isa.asm_names.iter().any(|(t, _)| t == n)
+                    && !isa.regfiles.iter().any(|r| &r.name == n) =>
+            {
+                return Err(format!(
+                    "asm: '{n}' is neither an asm_names table nor a register file"
+                ));
+            }
+            crate::asm::Fmt::List(n) if !isa.regfiles.iter().any(|r| &r.name == n) => {
+                return Err(format!("asm: '{n}*': '{n}' is not a register file"));
+            }
+            _ => {}
+        }
+    }
+    let mut exprs = Vec::new();
+    crate::asm::exprs(&t.pieces, &mut exprs);
+    for val in isa.valuations() {
+        if possible(&isa.insns[idx], &val) {
+            for e in &exprs {
+                asm_value(isa, idx, e, Some(isa.word_bits(&val)))?;
+            }
         }
     }
     Ok(())

@@ -38,6 +38,9 @@ struct RawIsa {
     wrap: Option<RawWrap>,
     #[serde(default)]
     modules: Vec<String>,
+    /// Name tables for asm templates (`{cond:cc}`).
+    #[serde(default)]
+    asm_names: serde_yaml::Mapping,
     extensions: Vec<String>,
 }
 
@@ -366,6 +369,8 @@ pub struct Isa {
     /// What every instruction's semantics run inside (conditional
     /// execution): statements whose `body(v)` calls stand for them.
     pub wrap: Option<Wrap>,
+    /// Name tables for asm templates: `{field:name}` prints entry `field`.
+    pub asm_names: Vec<(String, Vec<String>)>,
     /// Instructions, in file order.
     pub insns: Vec<Insn>,
     /// Spec files read, relative to the workspace.
@@ -867,6 +872,14 @@ impl Isa {
             }
             None => None,
         };
+        let mut asm_names = Vec::new();
+        for (k, v) in &raw.asm_names {
+            let name = key_str(k);
+            let line = f.key_line_in("asm_names", &name);
+            check_ident(f, line, "asm name table", &name)?;
+            let names: Vec<String> = from(f, line, &format!("asm_names.{name}"), v)?;
+            asm_names.push((name, names));
+        }
 
         let mut isa = Isa {
             target: raw.target.unwrap_or_else(|| raw.name.clone()),
@@ -910,6 +923,7 @@ impl Isa {
             support: raw.support,
             modules: raw.modules.clone(),
             wrap,
+            asm_names,
             insns: Vec::new(),
             files: vec![isa_file.name.clone()],
         };
@@ -1134,7 +1148,8 @@ fn parse_width(v: &Value) -> Option<Width> {
     }
 }
 
-/// Every `{name}` in an asm template must be a field.
+/// An asm template must parse (see [`crate::asm`]) and every `{name}` in
+/// it must be a field.
 fn check_asm(
     f: &SpecFile,
     line: usize,
@@ -1142,16 +1157,13 @@ fn check_asm(
     asm: &str,
     fields: &[Field],
 ) -> Result<(), SpecError> {
-    let mut rest = asm;
-    while let Some(i) = rest.find('{') {
-        let end = rest[i..]
-            .find('}')
-            .ok_or_else(|| f.err_line(line, format!("{what}: unclosed '{{' in asm")))?;
-        let name = &rest[i + 1..i + end];
+    let t = crate::asm::parse(asm).map_err(|m| f.err_line(line, format!("{what}: {m}")))?;
+    let (mut names, mut exprs) = (Vec::new(), Vec::new());
+    crate::asm::names(&t.pieces, &mut names, &mut exprs);
+    for name in names {
         if !fields.iter().any(|fd| fd.name == name) {
             return Err(f.err_line(line, format!("{what}: asm names unknown field '{name}'")));
         }
-        rest = &rest[i + end + 1..];
     }
     Ok(())
 }

@@ -594,7 +594,7 @@ pub enum Insn {
     Sbcs(FmtDp),
     Rors(FmtDp),
     Tst(FmtDp),
-    Rsbs(FmtDp),
+    Negs(FmtDp),
     CmpR(FmtDp),
     Cmn(FmtDp),
     Orrs(FmtDp),
@@ -625,7 +625,7 @@ pub enum Insn {
     Ldrh(FmtLsH),
     StrSp(FmtLsSp),
     LdrSp(FmtLsSp),
-    Adr(FmtAdr),
+    AddPcrel(FmtAdr),
     AddSp(FmtAddSp),
     AddSp7(FmtSp7),
     SubSp7(FmtSp7),
@@ -650,8 +650,8 @@ pub enum Insn {
     Sev(FmtNone),
     NopHint(FmtHint),
     It(FmtIt),
-    Stm(FmtLdm16),
-    Ldm(FmtLdm16),
+    Stmia(FmtLdm16),
+    Ldmia(FmtLdm16),
     Udf(FmtImm8n),
     Svc(FmtImm8n),
     BCond(FmtBcond),
@@ -659,23 +659,23 @@ pub enum Insn {
     AndWI(FmtDpI),
     BicWI(FmtDpI),
     OrrWI(FmtDpI),
-    OrnWI(FmtDpI),
+    OrnI(FmtDpI),
     EorWI(FmtDpI),
     TstWI(FmtDpITst),
     TeqI(FmtDpITst),
     MovWI(FmtDpIMov),
-    MvnI(FmtDpIMov),
+    MvnWI(FmtDpIMov),
     AddWI(FmtDpI),
     AdcWI(FmtDpI),
     SbcWI(FmtDpI),
     SubWI(FmtDpI),
-    RsbWI(FmtDpI),
+    RsbI(FmtDpI),
     CmnWI(FmtDpITst),
     CmpWI(FmtDpITst),
     Addw(FmtImm12),
-    AdrW(FmtAdrW),
+    AddwPc(FmtAdrW),
     Subw(FmtImm12),
-    AdrWSub(FmtAdrW),
+    SubwPc(FmtAdrW),
     Movw(FmtImm16),
     Movt(FmtImm16),
     Ssat(FmtSat),
@@ -687,17 +687,17 @@ pub enum Insn {
     AndW(FmtDpR),
     BicW(FmtDpR),
     OrrW(FmtDpR),
-    OrnW(FmtDpR),
+    Orn(FmtDpR),
     EorW(FmtDpR),
     TstW(FmtDpRTst),
     Teq(FmtDpRTst),
     MovW(FmtDpRMov),
-    Mvn(FmtDpRMov),
+    MvnW(FmtDpRMov),
     AddW(FmtDpR),
     AdcW(FmtDpR),
     SbcW(FmtDpR),
     SubW(FmtDpR),
-    RsbW(FmtDpR),
+    Rsb(FmtDpR),
     CmnW(FmtDpRTst),
     CmpW(FmtDpRTst),
     LslW(FmtShR),
@@ -717,7 +717,7 @@ pub enum Insn {
     Rbit(FmtR2),
     RevshW(FmtR2),
     Clz(FmtR2),
-    Mul(FmtR3),
+    MulW(FmtR3),
     Mla(FmtMul),
     Mls(FmtMul),
     Smull(FmtMulL),
@@ -799,9 +799,9 @@ pub enum Insn {
     StrbWI8(FmtLsI8),
     Strbt(FmtLsT),
     StrbWR(FmtLsR),
-    StmW(FmtLdm),
-    LdmW(FmtLdm),
-    LdmWPc(FmtLdm),
+    StmiaW(FmtLdm),
+    LdmiaW(FmtLdm),
+    LdmiaWPc(FmtLdm),
     Stmdb(FmtLdm),
     Ldmdb(FmtLdm),
     LdmdbPc(FmtLdm),
@@ -853,14 +853,14 @@ pub enum Insn {
     VmrsNzcv(FmtNone),
     Vmrs(FmtFVmrs),
     Vmsr(FmtFVmrs),
-    Vldr32(FmtFLdr),
-    Vstr32(FmtFLdr),
-    Vldr64(FmtFLdrD),
-    Vstr64(FmtFLdrD),
-    Vldm32(FmtFLdm),
-    Vstm32(FmtFLdm),
-    Vldm64(FmtFLdmD),
-    Vstm64(FmtFLdmD),
+    VldrS(FmtFLdr),
+    VstrS(FmtFLdr),
+    VldrD(FmtFLdrD),
+    VstrD(FmtFLdrD),
+    VldmS(FmtFLdm),
+    VstmS(FmtFLdm),
+    VldmD(FmtFLdmD),
+    VstmD(FmtFLdmD),
     Parallel(FmtPar),
     Qadd(FmtR3),
     Qdadd(FmtR3),
@@ -967,7 +967,7 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                                     list: (((((w >> 0u32) & 32767u64) << 0u32)) as i64) << 0u32,
                                 };
                                 if true {
-                                    return Ok(Insn::StmW(f));
+                                    return Ok(Insn::StmiaW(f));
                                 }
                             }
                             if w & 4291821568u64 == 3909091328u64 {
@@ -992,7 +992,7 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                                             list: (((((w >> 0u32) & 32767u64) << 0u32)) as i64) << 0u32,
                                         };
                                         if true {
-                                            return Ok(Insn::LdmW(f));
+                                            return Ok(Insn::LdmiaW(f));
                                         }
                                     }
                                     Err(DecodeError::Invalid)
@@ -1005,7 +1005,7 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                                             list: (((((w >> 0u32) & 32767u64) << 0u32)) as i64) << 0u32,
                                         };
                                         if true {
-                                            return Ok(Insn::LdmWPc(f));
+                                            return Ok(Insn::LdmiaWPc(f));
                                         }
                                     }
                                     Err(DecodeError::Invalid)
@@ -1242,7 +1242,7 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                                         | (((w >> 6u32) & 3u64) << 0u32)) as i64) << 0u32,
                                 };
                                 if true {
-                                    return Ok(Insn::Mvn(f));
+                                    return Ok(Insn::MvnW(f));
                                 }
                             }
                             if w & 4292870144u64 == 3932160000u64 {
@@ -1256,7 +1256,7 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                                         | (((w >> 6u32) & 3u64) << 0u32)) as i64) << 0u32,
                                 };
                                 if true {
-                                    return Ok(Insn::OrnW(f));
+                                    return Ok(Insn::Orn(f));
                                 }
                             }
                             Err(DecodeError::Invalid)
@@ -1421,7 +1421,7 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                                         | (((w >> 6u32) & 3u64) << 0u32)) as i64) << 0u32,
                                 };
                                 if true {
-                                    return Ok(Insn::RsbW(f));
+                                    return Ok(Insn::Rsb(f));
                                 }
                             }
                             Err(DecodeError::Invalid)
@@ -1452,7 +1452,7 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                                     imm: (((((w >> 0u32) & 255u64) << 0u32)) as i64) << 2u32,
                                 };
                                 if true {
-                                    return Ok(Insn::Vstr32(f));
+                                    return Ok(Insn::VstrS(f));
                                 }
                             }
                             if w & 4262465280u64 == 3959425536u64 {
@@ -1468,7 +1468,7 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                                 if (((f.p == 0i64) && (f.u == 1i64))
                                     || (((f.p == 1i64) && (f.u == 0i64)) && (f.w == 1i64)))
                                 {
-                                    return Ok(Insn::Vstm32(f));
+                                    return Ok(Insn::VstmS(f));
                                 }
                             }
                             Err(DecodeError::Invalid)
@@ -1484,7 +1484,7 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                                             imm: (((((w >> 0u32) & 255u64) << 0u32)) as i64) << 2u32,
                                         };
                                         if true {
-                                            return Ok(Insn::Vstr64(f));
+                                            return Ok(Insn::VstrD(f));
                                         }
                                     }
                                     if w & 4266659584u64 == 3959425792u64 {
@@ -1499,7 +1499,7 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                                         if (((f.p == 0i64) && (f.u == 1i64))
                                             || (((f.p == 1i64) && (f.u == 0i64)) && (f.w == 1i64)))
                                         {
-                                            return Ok(Insn::Vstm64(f));
+                                            return Ok(Insn::VstmD(f));
                                         }
                                     }
                                     Err(DecodeError::Invalid)
@@ -1541,7 +1541,7 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                                     imm: (((((w >> 0u32) & 255u64) << 0u32)) as i64) << 2u32,
                                 };
                                 if true {
-                                    return Ok(Insn::Vldr32(f));
+                                    return Ok(Insn::VldrS(f));
                                 }
                             }
                             if w & 4262465280u64 == 3960474112u64 {
@@ -1557,7 +1557,7 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                                 if (((f.p == 0i64) && (f.u == 1i64))
                                     || (((f.p == 1i64) && (f.u == 0i64)) && (f.w == 1i64)))
                                 {
-                                    return Ok(Insn::Vldm32(f));
+                                    return Ok(Insn::VldmS(f));
                                 }
                             }
                             Err(DecodeError::Invalid)
@@ -1573,7 +1573,7 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                                             imm: (((((w >> 0u32) & 255u64) << 0u32)) as i64) << 2u32,
                                         };
                                         if true {
-                                            return Ok(Insn::Vldr64(f));
+                                            return Ok(Insn::VldrD(f));
                                         }
                                     }
                                     if w & 4266659584u64 == 3960474368u64 {
@@ -1588,7 +1588,7 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                                         if (((f.p == 0i64) && (f.u == 1i64))
                                             || (((f.p == 1i64) && (f.u == 0i64)) && (f.w == 1i64)))
                                         {
-                                            return Ok(Insn::Vldm64(f));
+                                            return Ok(Insn::VldmD(f));
                                         }
                                     }
                                     Err(DecodeError::Invalid)
@@ -2199,7 +2199,7 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                                                 | (((w >> 0u32) & 255u64) << 0u32)) as i64) << 0u32,
                                         };
                                         if true {
-                                            return Ok(Insn::MvnI(f));
+                                            return Ok(Insn::MvnWI(f));
                                         }
                                     }
                                     if w & 4225794048u64 == 4032823296u64 {
@@ -2212,7 +2212,7 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                                                 | (((w >> 0u32) & 255u64) << 0u32)) as i64) << 0u32,
                                         };
                                         if true {
-                                            return Ok(Insn::OrnWI(f));
+                                            return Ok(Insn::OrnI(f));
                                         }
                                     }
                                     Err(DecodeError::Invalid)
@@ -2341,7 +2341,7 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                                         | (((w >> 0u32) & 255u64) << 0u32)) as i64) << 0u32,
                                 };
                                 if true {
-                                    return Ok(Insn::RsbWI(f));
+                                    return Ok(Insn::RsbI(f));
                                 }
                             }
                             Err(DecodeError::Invalid)
@@ -2355,7 +2355,7 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                                         | (((w >> 0u32) & 255u64) << 0u32)) as i64) << 0u32,
                                 };
                                 if true {
-                                    return Ok(Insn::AdrW(f));
+                                    return Ok(Insn::AddwPc(f));
                                 }
                             }
                             if w & 4226842624u64 == 4060086272u64 {
@@ -2396,7 +2396,7 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                                         | (((w >> 0u32) & 255u64) << 0u32)) as i64) << 0u32,
                                 };
                                 if true {
-                                    return Ok(Insn::AdrWSub(f));
+                                    return Ok(Insn::SubwPc(f));
                                 }
                             }
                             if w & 4226842624u64 == 4070572032u64 {
@@ -3739,7 +3739,7 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                                             rm: (((((w >> 0u32) & 15u64) << 0u32)) as i64) << 0u32,
                                         };
                                         if true {
-                                            return Ok(Insn::Mul(f));
+                                            return Ok(Insn::MulW(f));
                                         }
                                     }
                                     if w & 4293918960u64 == 4211081216u64 {
@@ -4385,7 +4385,7 @@ pub fn decode_16(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                                             rm: (((((w >> 3u32) & 7u64) << 0u32)) as i64) << 0u32,
                                         };
                                         if true {
-                                            return Ok(Insn::Rsbs(f));
+                                            return Ok(Insn::Negs(f));
                                         }
                                     }
                                     Err(DecodeError::Invalid)
@@ -4768,7 +4768,7 @@ pub fn decode_16(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                     imm: (((((w >> 0u32) & 255u64) << 0u32)) as i64) << 2u32,
                 };
                 if true {
-                    return Ok(Insn::Adr(f));
+                    return Ok(Insn::AddPcrel(f));
                 }
             }
             if w & 63488u64 == 43008u64 {
@@ -5051,7 +5051,7 @@ pub fn decode_16(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                     list: (((((w >> 0u32) & 255u64) << 0u32)) as i64) << 0u32,
                 };
                 if true {
-                    return Ok(Insn::Stm(f));
+                    return Ok(Insn::Stmia(f));
                 }
             }
             if w & 63488u64 == 51200u64 {
@@ -5060,7 +5060,7 @@ pub fn decode_16(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                     list: (((((w >> 0u32) & 255u64) << 0u32)) as i64) << 0u32,
                 };
                 if true {
-                    return Ok(Insn::Ldm(f));
+                    return Ok(Insn::Ldmia(f));
                 }
             }
             Err(DecodeError::Invalid)

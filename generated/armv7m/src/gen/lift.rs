@@ -488,8 +488,8 @@ pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>, p: &Params) -> bool {
             lift_tst(cx, f, p);
             false
         }
-        Insn::Rsbs(f) => {
-            lift_rsbs(cx, f, p);
+        Insn::Negs(f) => {
+            lift_negs(cx, f, p);
             false
         }
         Insn::CmpR(f) => {
@@ -612,8 +612,8 @@ pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>, p: &Params) -> bool {
             lift_ldr_sp(cx, f, p);
             false
         }
-        Insn::Adr(f) => {
-            lift_adr(cx, f, p);
+        Insn::AddPcrel(f) => {
+            lift_add_pcrel(cx, f, p);
             false
         }
         Insn::AddSp(f) => {
@@ -712,12 +712,12 @@ pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>, p: &Params) -> bool {
             lift_it(cx, f, p);
             false
         }
-        Insn::Stm(f) => {
-            lift_stm(cx, f, p);
+        Insn::Stmia(f) => {
+            lift_stmia(cx, f, p);
             false
         }
-        Insn::Ldm(f) => {
-            lift_ldm(cx, f, p);
+        Insn::Ldmia(f) => {
+            lift_ldmia(cx, f, p);
             false
         }
         Insn::Udf(f) => {
@@ -748,8 +748,8 @@ pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>, p: &Params) -> bool {
             lift_orr_w_i(cx, f, p);
             false
         }
-        Insn::OrnWI(f) => {
-            lift_orn_w_i(cx, f, p);
+        Insn::OrnI(f) => {
+            lift_orn_i(cx, f, p);
             false
         }
         Insn::EorWI(f) => {
@@ -768,8 +768,8 @@ pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>, p: &Params) -> bool {
             lift_mov_w_i(cx, f, p);
             false
         }
-        Insn::MvnI(f) => {
-            lift_mvn_i(cx, f, p);
+        Insn::MvnWI(f) => {
+            lift_mvn_w_i(cx, f, p);
             false
         }
         Insn::AddWI(f) => {
@@ -788,8 +788,8 @@ pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>, p: &Params) -> bool {
             lift_sub_w_i(cx, f, p);
             false
         }
-        Insn::RsbWI(f) => {
-            lift_rsb_w_i(cx, f, p);
+        Insn::RsbI(f) => {
+            lift_rsb_i(cx, f, p);
             false
         }
         Insn::CmnWI(f) => {
@@ -804,16 +804,16 @@ pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>, p: &Params) -> bool {
             lift_addw(cx, f, p);
             false
         }
-        Insn::AdrW(f) => {
-            lift_adr_w(cx, f, p);
+        Insn::AddwPc(f) => {
+            lift_addw_pc(cx, f, p);
             false
         }
         Insn::Subw(f) => {
             lift_subw(cx, f, p);
             false
         }
-        Insn::AdrWSub(f) => {
-            lift_adr_w_sub(cx, f, p);
+        Insn::SubwPc(f) => {
+            lift_subw_pc(cx, f, p);
             false
         }
         Insn::Movw(f) => {
@@ -860,8 +860,8 @@ pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>, p: &Params) -> bool {
             lift_orr_w(cx, f, p);
             false
         }
-        Insn::OrnW(f) => {
-            lift_orn_w(cx, f, p);
+        Insn::Orn(f) => {
+            lift_orn(cx, f, p);
             false
         }
         Insn::EorW(f) => {
@@ -880,8 +880,8 @@ pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>, p: &Params) -> bool {
             lift_mov_w(cx, f, p);
             false
         }
-        Insn::Mvn(f) => {
-            lift_mvn(cx, f, p);
+        Insn::MvnW(f) => {
+            lift_mvn_w(cx, f, p);
             false
         }
         Insn::AddW(f) => {
@@ -900,8 +900,8 @@ pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>, p: &Params) -> bool {
             lift_sub_w(cx, f, p);
             false
         }
-        Insn::RsbW(f) => {
-            lift_rsb_w(cx, f, p);
+        Insn::Rsb(f) => {
+            lift_rsb(cx, f, p);
             false
         }
         Insn::CmnW(f) => {
@@ -980,8 +980,8 @@ pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>, p: &Params) -> bool {
             lift_clz(cx, f, p);
             false
         }
-        Insn::Mul(f) => {
-            lift_mul(cx, f, p);
+        Insn::MulW(f) => {
+            lift_mul_w(cx, f, p);
             false
         }
         Insn::Mla(f) => {
@@ -1308,16 +1308,16 @@ pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>, p: &Params) -> bool {
             lift_strb_w_r(cx, f, p);
             false
         }
-        Insn::StmW(f) => {
-            lift_stm_w(cx, f, p);
+        Insn::StmiaW(f) => {
+            lift_stmia_w(cx, f, p);
             false
         }
-        Insn::LdmW(f) => {
-            lift_ldm_w(cx, f, p);
+        Insn::LdmiaW(f) => {
+            lift_ldmia_w(cx, f, p);
             false
         }
-        Insn::LdmWPc(f) => {
-            lift_ldm_w_pc(cx, f, p);
+        Insn::LdmiaWPc(f) => {
+            lift_ldmia_w_pc(cx, f, p);
             true
         }
         Insn::Stmdb(f) => {
@@ -1524,36 +1524,36 @@ pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>, p: &Params) -> bool {
             lift_vmsr(cx, f, p);
             true
         }
-        Insn::Vldr32(f) => {
-            lift_vldr_32(cx, f, p);
+        Insn::VldrS(f) => {
+            lift_vldr_s(cx, f, p);
             false
         }
-        Insn::Vstr32(f) => {
-            lift_vstr_32(cx, f, p);
+        Insn::VstrS(f) => {
+            lift_vstr_s(cx, f, p);
             false
         }
-        Insn::Vldr64(f) => {
-            lift_vldr_64(cx, f, p);
+        Insn::VldrD(f) => {
+            lift_vldr_d(cx, f, p);
             false
         }
-        Insn::Vstr64(f) => {
-            lift_vstr_64(cx, f, p);
+        Insn::VstrD(f) => {
+            lift_vstr_d(cx, f, p);
             false
         }
-        Insn::Vldm32(f) => {
-            lift_vldm_32(cx, f, p);
+        Insn::VldmS(f) => {
+            lift_vldm_s(cx, f, p);
             false
         }
-        Insn::Vstm32(f) => {
-            lift_vstm_32(cx, f, p);
+        Insn::VstmS(f) => {
+            lift_vstm_s(cx, f, p);
             false
         }
-        Insn::Vldm64(f) => {
-            lift_vldm_64(cx, f, p);
+        Insn::VldmD(f) => {
+            lift_vldm_d(cx, f, p);
             false
         }
-        Insn::Vstm64(f) => {
-            lift_vstm_64(cx, f, p);
+        Insn::VstmD(f) => {
+            lift_vstm_d(cx, f, p);
             false
         }
         Insn::Parallel(f) => {
@@ -3288,7 +3288,7 @@ fn lift_tst(cx: &mut LiftCx<'_>, f: &FmtDp, p: &Params) {
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
-fn lift_rsbs(cx: &mut LiftCx<'_>, f: &FmtDp, p: &Params) {
+fn lift_negs(cx: &mut LiftCx<'_>, f: &FmtDp, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtDp, p: &Params, bind_v: i64) {
@@ -4248,7 +4248,7 @@ fn lift_ldr_sp(cx: &mut LiftCx<'_>, f: &FmtLsSp, p: &Params) {
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
-fn lift_adr(cx: &mut LiftCx<'_>, f: &FmtAdr, p: &Params) {
+fn lift_add_pcrel(cx: &mut LiftCx<'_>, f: &FmtAdr, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtAdr, p: &Params, bind_v: i64) {
@@ -4879,7 +4879,7 @@ fn lift_it(cx: &mut LiftCx<'_>, f: &FmtIt, p: &Params) {
     let k7 = cx.k(Ty::I32, c6);
     cx.set_reg(22u16, c1, None, k7);
 }
-fn lift_stm(cx: &mut LiftCx<'_>, f: &FmtLdm16, p: &Params) {
+fn lift_stmia(cx: &mut LiftCx<'_>, f: &FmtLdm16, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtLdm16, p: &Params, bind_v: i64) {
@@ -4940,7 +4940,7 @@ fn lift_stm(cx: &mut LiftCx<'_>, f: &FmtLdm16, p: &Params) {
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
-fn lift_ldm(cx: &mut LiftCx<'_>, f: &FmtLdm16, p: &Params) {
+fn lift_ldmia(cx: &mut LiftCx<'_>, f: &FmtLdm16, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtLdm16, p: &Params, bind_v: i64) {
@@ -5929,7 +5929,7 @@ fn lift_orr_w_i(cx: &mut LiftCx<'_>, f: &FmtDpI, p: &Params) {
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
-fn lift_orn_w_i(cx: &mut LiftCx<'_>, f: &FmtDpI, p: &Params) {
+fn lift_orn_i(cx: &mut LiftCx<'_>, f: &FmtDpI, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtDpI, p: &Params, bind_v: i64) {
@@ -7080,7 +7080,7 @@ fn lift_mov_w_i(cx: &mut LiftCx<'_>, f: &FmtDpIMov, p: &Params) {
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
-fn lift_mvn_i(cx: &mut LiftCx<'_>, f: &FmtDpIMov, p: &Params) {
+fn lift_mvn_w_i(cx: &mut LiftCx<'_>, f: &FmtDpIMov, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtDpIMov, p: &Params, bind_v: i64) {
@@ -7915,7 +7915,7 @@ fn lift_sub_w_i(cx: &mut LiftCx<'_>, f: &FmtDpI, p: &Params) {
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
-fn lift_rsb_w_i(cx: &mut LiftCx<'_>, f: &FmtDpI, p: &Params) {
+fn lift_rsb_i(cx: &mut LiftCx<'_>, f: &FmtDpI, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtDpI, p: &Params, bind_v: i64) {
@@ -8366,7 +8366,7 @@ fn lift_addw(cx: &mut LiftCx<'_>, f: &FmtImm12, p: &Params) {
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
-fn lift_adr_w(cx: &mut LiftCx<'_>, f: &FmtAdrW, p: &Params) {
+fn lift_addw_pc(cx: &mut LiftCx<'_>, f: &FmtAdrW, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtAdrW, p: &Params, bind_v: i64) {
@@ -8403,7 +8403,7 @@ fn lift_subw(cx: &mut LiftCx<'_>, f: &FmtImm12, p: &Params) {
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
-fn lift_adr_w_sub(cx: &mut LiftCx<'_>, f: &FmtAdrW, p: &Params) {
+fn lift_subw_pc(cx: &mut LiftCx<'_>, f: &FmtAdrW, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtAdrW, p: &Params, bind_v: i64) {
@@ -9441,7 +9441,7 @@ fn lift_orr_w(cx: &mut LiftCx<'_>, f: &FmtDpR, p: &Params) {
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
-fn lift_orn_w(cx: &mut LiftCx<'_>, f: &FmtDpR, p: &Params) {
+fn lift_orn(cx: &mut LiftCx<'_>, f: &FmtDpR, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtDpR, p: &Params, bind_v: i64) {
@@ -10388,7 +10388,7 @@ fn lift_mov_w(cx: &mut LiftCx<'_>, f: &FmtDpRMov, p: &Params) {
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
-fn lift_mvn(cx: &mut LiftCx<'_>, f: &FmtDpRMov, p: &Params) {
+fn lift_mvn_w(cx: &mut LiftCx<'_>, f: &FmtDpRMov, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtDpRMov, p: &Params, bind_v: i64) {
@@ -11141,7 +11141,7 @@ fn lift_sub_w(cx: &mut LiftCx<'_>, f: &FmtDpR, p: &Params) {
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
-fn lift_rsb_w(cx: &mut LiftCx<'_>, f: &FmtDpR, p: &Params) {
+fn lift_rsb(cx: &mut LiftCx<'_>, f: &FmtDpR, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtDpR, p: &Params, bind_v: i64) {
@@ -12254,7 +12254,7 @@ fn lift_clz(cx: &mut LiftCx<'_>, f: &FmtR2, p: &Params) {
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
-fn lift_mul(cx: &mut LiftCx<'_>, f: &FmtR3, p: &Params) {
+fn lift_mul_w(cx: &mut LiftCx<'_>, f: &FmtR3, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtR3, p: &Params, bind_v: i64) {
@@ -14409,7 +14409,7 @@ fn lift_strb_w_r(cx: &mut LiftCx<'_>, f: &FmtLsR, p: &Params) {
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
-fn lift_stm_w(cx: &mut LiftCx<'_>, f: &FmtLdm, p: &Params) {
+fn lift_stmia_w(cx: &mut LiftCx<'_>, f: &FmtLdm, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtLdm, p: &Params, bind_v: i64) {
@@ -14475,7 +14475,7 @@ fn lift_stm_w(cx: &mut LiftCx<'_>, f: &FmtLdm, p: &Params) {
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
-fn lift_ldm_w(cx: &mut LiftCx<'_>, f: &FmtLdm, p: &Params) {
+fn lift_ldmia_w(cx: &mut LiftCx<'_>, f: &FmtLdm, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtLdm, p: &Params, bind_v: i64) {
@@ -14541,7 +14541,7 @@ fn lift_ldm_w(cx: &mut LiftCx<'_>, f: &FmtLdm, p: &Params) {
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
-fn lift_ldm_w_pc(cx: &mut LiftCx<'_>, f: &FmtLdm, p: &Params) {
+fn lift_ldmia_w_pc(cx: &mut LiftCx<'_>, f: &FmtLdm, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtLdm, p: &Params, bind_v: i64) {
@@ -16078,7 +16078,7 @@ fn lift_vmsr(cx: &mut LiftCx<'_>, f: &FmtFVmrs, p: &Params) {
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
     cx.fallthrough();
 }
-fn lift_vldr_32(cx: &mut LiftCx<'_>, f: &FmtFLdr, p: &Params) {
+fn lift_vldr_s(cx: &mut LiftCx<'_>, f: &FmtFLdr, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtFLdr, p: &Params, bind_v: i64) {
@@ -16121,7 +16121,7 @@ fn lift_vldr_32(cx: &mut LiftCx<'_>, f: &FmtFLdr, p: &Params) {
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
-fn lift_vstr_32(cx: &mut LiftCx<'_>, f: &FmtFLdr, p: &Params) {
+fn lift_vstr_s(cx: &mut LiftCx<'_>, f: &FmtFLdr, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtFLdr, p: &Params, bind_v: i64) {
@@ -16150,7 +16150,7 @@ fn lift_vstr_32(cx: &mut LiftCx<'_>, f: &FmtFLdr, p: &Params) {
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
-fn lift_vldr_64(cx: &mut LiftCx<'_>, f: &FmtFLdrD, p: &Params) {
+fn lift_vldr_d(cx: &mut LiftCx<'_>, f: &FmtFLdrD, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtFLdrD, p: &Params, bind_v: i64) {
@@ -16223,7 +16223,7 @@ fn lift_vldr_64(cx: &mut LiftCx<'_>, f: &FmtFLdrD, p: &Params) {
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
-fn lift_vstr_64(cx: &mut LiftCx<'_>, f: &FmtFLdrD, p: &Params) {
+fn lift_vstr_d(cx: &mut LiftCx<'_>, f: &FmtFLdrD, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtFLdrD, p: &Params, bind_v: i64) {
@@ -16280,7 +16280,7 @@ fn lift_vstr_64(cx: &mut LiftCx<'_>, f: &FmtFLdrD, p: &Params) {
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
-fn lift_vldm_32(cx: &mut LiftCx<'_>, f: &FmtFLdm, p: &Params) {
+fn lift_vldm_s(cx: &mut LiftCx<'_>, f: &FmtFLdm, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtFLdm, p: &Params, bind_v: i64) {
@@ -16366,7 +16366,7 @@ fn lift_vldm_32(cx: &mut LiftCx<'_>, f: &FmtFLdm, p: &Params) {
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
-fn lift_vstm_32(cx: &mut LiftCx<'_>, f: &FmtFLdm, p: &Params) {
+fn lift_vstm_s(cx: &mut LiftCx<'_>, f: &FmtFLdm, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtFLdm, p: &Params, bind_v: i64) {
@@ -16452,7 +16452,7 @@ fn lift_vstm_32(cx: &mut LiftCx<'_>, f: &FmtFLdm, p: &Params) {
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
-fn lift_vldm_64(cx: &mut LiftCx<'_>, f: &FmtFLdmD, p: &Params) {
+fn lift_vldm_d(cx: &mut LiftCx<'_>, f: &FmtFLdmD, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtFLdmD, p: &Params, bind_v: i64) {
@@ -16544,7 +16544,7 @@ fn lift_vldm_64(cx: &mut LiftCx<'_>, f: &FmtFLdmD, p: &Params) {
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
-fn lift_vstm_64(cx: &mut LiftCx<'_>, f: &FmtFLdmD, p: &Params) {
+fn lift_vstm_d(cx: &mut LiftCx<'_>, f: &FmtFLdmD, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
     fn body(cx: &mut LiftCx<'_>, f: &FmtFLdmD, p: &Params, bind_v: i64) {

@@ -210,10 +210,20 @@ impl CpuModel for Model {
     fn disassemble(
         &self,
         bytes: &[u8],
-        _pc: u64,
+        pc: u64,
     ) -> Result<(String, usize), DecodeError> {
         let (insn, len) = decode::decode(bytes, &self.p)?;
-        Ok((disasm::disasm(&insn), len))
+        Ok((
+            disasm::disasm(
+                &insn,
+                pc,
+                len,
+                decode::word(bytes, &self.p),
+                &self.p,
+                self.word_bits(),
+            ),
+            len,
+        ))
     }
     fn fault_trap(&self, f: &MemFault) -> Trap {
         let code = match (f.kind, f.reason) {
