@@ -118,6 +118,21 @@ const CASES: &[Case] = &[
         stderr: &["newlib: to stderr\n"],
         ..case("newlib.elf", "mps2-an385", NEWLIB_OUTPUT)
     },
+    // Compiler-generated single-precision code and newlib's libm on a
+    // Cortex-M4F; on a Cortex-M3 the first FP instruction faults (NOCP,
+    // escalated to HardFault, whose handler exits with 99).
+    case(
+        "newlib-fp.elf",
+        "mps2-an386",
+        "newlib-fp: acc 22.773558\n\
+         newlib-fp: min -99.616463 max 99.930939 369 199\n\
+         newlib-fp: exp 3.004166 log 2.397895 lrint 2 -4\n\
+         newlib-fp: strtof 3.25 1.00000022e-39 inf\n",
+    ),
+    Case {
+        status: 99,
+        ..case("newlib-fp.elf", "mps2-an385", "")
+    },
     // A Cortex-M3 has no FPU: after the first check (NOCP, escalated to
     // HardFault), every FP instruction faults the same way.
     Case {

@@ -75,6 +75,13 @@ const GUESTS: &[Guest] = &[
         newlib: true,
         ..guest("newlib", &["newlib-start.S", "newlib.c"])
     },
+    Guest {
+        cpu: "cortex-m4",
+        flags: &["-mfpu=fpv4-sp-d16", "-mfloat-abi=hard", "-DFPU"],
+        link: "newlib.ld",
+        newlib: true,
+        ..guest("newlib-fp", &["newlib-start.S", "newlib-fp.c"])
+    },
 ];
 
 /// Flags for every compile step.
@@ -96,6 +103,8 @@ const LINK_FLAGS: &[&str] = &["-static", "-Wl,--build-id=none", "-Wl,--strip-deb
 const FREESTANDING_LINK_FLAGS: &[&str] = &["-nostdlib", "-nostartfiles"];
 /// Link flags of newlib guests: semihosting system calls.
 const NEWLIB_LINK_FLAGS: &[&str] = &["--specs=rdimon.specs"];
+/// Libraries of newlib guests, after their objects.
+const NEWLIB_LIBS: &[&str] = &["-lm"];
 
 /// Debian package of newlib for [`CC`].
 const NEWLIB_PACKAGE: &str = "libnewlib-arm-none-eabi";
@@ -182,6 +191,9 @@ fn build_one(g: &Guest, src_dir: &Path, obj_dir: &Path, bin_dir: &Path) -> Resul
         .arg("-o")
         .arg(&out)
         .args(&objects);
+    if g.newlib {
+        cmd.args(NEWLIB_LIBS);
+    }
     run(&mut cmd, &format!("linking {}", g.name))?;
     Ok(out)
 }

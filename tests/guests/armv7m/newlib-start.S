@@ -3,7 +3,9 @@
  * flash to SRAM, then enter newlib's start file (`_start` of
  * rdimon-crt0), which takes the stack from SYS_HEAPINFO, clears .bss,
  * opens the standard streams, calls main and exits through semihosting.
- * Any other exception stops with status 99.
+ * Any other exception stops with status 99. Built with -DFPU (Cortex-M4F,
+ * hard-float ABI), it first enables the FPU (CPACR: CP10 and CP11 full
+ * access).
  */
         .syntax unified
         .thumb
@@ -27,7 +29,16 @@ reset:
         ldr     r3, [r0], #4
         str     r3, [r1], #4
         b       1b
-2:      b       _start
+2:
+#ifdef FPU
+        ldr     r0, =0xe000ed88
+        ldr     r1, [r0]
+        orr     r1, r1, #(0xf << 20)
+        str     r1, [r0]
+        dsb
+        isb
+#endif
+        b       _start
 
         .thumb_func
 other:
