@@ -25,7 +25,9 @@ const LONG_FLAGS: &[&str] = &[
     "kernel",
     "bios",
     "smp",
+    "cpu",
     "nographic",
+    "semihosting",
     "serial",
     "machine",
     "accel",
@@ -58,6 +60,13 @@ struct Cli {
     /// Number of vCPUs (sets the machine's `-smp` parameter).
     #[arg(long, value_name = "N")]
     smp: Option<String>,
+    /// CPU model (sets the machine's `-cpu` parameter), e.g. cortex-m4.
+    #[arg(long, value_name = "NAME")]
+    cpu: Option<String>,
+    /// Accepted for QEMU compatibility: the frontends that have
+    /// semihosting (ARMv7-M) always serve it.
+    #[arg(long)]
+    semihosting: bool,
     /// No graphics: serial on the terminal (the only mode hemu has).
     #[arg(long)]
     nographic: bool,
@@ -238,7 +247,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             return Err("-kernel, -bios and -dtb need -M; without it, use QMP load-image".into());
         }
         let mut flags = Vec::new();
-        for (flag, val) in [("-m", &cli.mem), ("-smp", &cli.smp)] {
+        for (flag, val) in [("-m", &cli.mem), ("-smp", &cli.smp), ("-cpu", &cli.cpu)] {
             if let Some(v) = val {
                 flags.push((flag.to_string(), v.clone()));
             }
@@ -258,11 +267,15 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     };
     let (name, mut params) = machine_cmd::split_spec(mspec).map_err(|e| format!("-M {e}"))?;
     let src = boot::machine_source(name, &machine_dirs())?;
-    // -m and -smp set whichever parameters the machine file ties to them.
+    // -m, -smp and -cpu set whichever parameters the machine file ties to them.
     let mf = boot::parse(&src)?;
     params.extend(boot::flag_params(
         &mf,
-        &[("-m", cli.mem.as_deref()), ("-smp", cli.smp.as_deref())],
+        &[
+            ("-m", cli.mem.as_deref()),
+            ("-smp", cli.smp.as_deref()),
+            ("-cpu", cli.cpu.as_deref()),
+        ],
     )?);
     let opts = BuildOptions {
         params,
@@ -473,7 +486,7 @@ fn list(reg: &Registry, what: &str) -> Result<(), String> {
             }
         }
         "devices" => {
-            for d in reg.devices {
+            for d in reg.device_types() {
                 println!("{:<14} {}", d.name, d.description);
                 for p in d.props {
                     let def = p.default.map(|d| format!(" = {d}")).unwrap_or_default();

@@ -84,6 +84,15 @@ pub fn field_expr(f: &Field) -> TokenStream {
 
 /// A `when` condition as Rust over `p` (params) and `f` (fields).
 fn when_expr(isa: &Isa, e: &Expr) -> TokenStream {
+    if let Expr::Bin(op @ (Bin::Eq | Bin::Ne), a, b) = e {
+        if let Some((param, value)) = named_param_cmp(isa, a, b) {
+            let id = format_ident!("{}", param);
+            return match op {
+                Bin::Eq => quote!((p.#id == #value)),
+                _ => quote!((p.#id != #value)),
+            };
+        }
+    }
     match e {
         Expr::Lit(n) => quote!(#n),
         Expr::Name(n) => {
@@ -112,11 +121,32 @@ fn when_expr(isa: &Isa, e: &Expr) -> TokenStream {
                 Bin::Add => quote!((#a + #b)),
                 Bin::Sub => quote!((#a - #b)),
                 Bin::And => quote!((#a & #b)),
+                Bin::Or => quote!((#a | #b)),
+                Bin::Xor => quote!((#a ^ #b)),
+                Bin::Shl => quote!((#a << #b)),
+                Bin::Shr => quote!((#a >> #b)),
                 _ => quote!(false),
             }
         }
         _ => quote!(false),
     }
+}
+
+/// `param == value` for a parameter with named values (`cpu ==
+/// cortex_m4`: in conditions a `-` of a value is written `_`): the
+/// parameter and the value as the parameter spells it.
+pub fn named_param_cmp(isa: &Isa, a: &Expr, b: &Expr) -> Option<(String, String)> {
+    let (Expr::Name(x), Expr::Name(y)) = (a, b) else {
+        return None;
+    };
+    for (param, value) in [(x, y), (y, x)] {
+        if let Some(p) = isa.params.iter().find(|p| &p.name == param && !p.numeric) {
+            if let Some(v) = p.values.iter().find(|v| v.replace('-', "_") == *value) {
+                return Some((param.clone(), v.clone()));
+            }
+        }
+    }
+    None
 }
 
 fn leaf(isa: &Isa, set: &[usize]) -> TokenStream {

@@ -2,8 +2,8 @@
 
 use crate::decode::{decoder, fmt_struct, variant};
 use crate::error::SpecError;
-use crate::lower;
 use crate::model::{EndianSpec, Isa, Width, WordSpec};
+use crate::{asm, lower};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -39,6 +39,11 @@ pub fn frontend(isa: &Isa, spec_dir: &str) -> Result<Vec<Output>, SpecError> {
     ctx.insert("name", &isa.name);
     ctx.insert("description", &isa.description);
     ctx.insert("support", &isa.support);
+    // Hand-written modules, sorted as rustfmt orders `mod` items.
+    let mut modules = isa.modules.clone();
+    modules.extend(isa.support.clone());
+    modules.sort();
+    ctx.insert("modules", &modules);
     let mut out = vec![
         (
             format!("{dir}/Cargo.toml"),
@@ -74,7 +79,7 @@ pub fn frontend(isa: &Isa, spec_dir: &str) -> Result<Vec<Output>, SpecError> {
     ));
     out.push((
         format!("{dir}/src/gen/disasm.rs"),
-        pretty(&from, disasm_rs(isa))?,
+        pretty(&from, disasm_rs(isa)?)?,
     ));
     out.push((
         format!("{dir}/src/gen/model.rs"),
@@ -122,11 +127,15 @@ fn decode_rs(isa: &Isa) -> TokenStream {
         quote!(#v(#st))
     });
     let unit = (isa.insn_unit / 8) as usize;
-    let parcel = |i: usize| {
+    // Parcel `i` of an instruction of `n` parcels, in its place in the
+    // instruction word: the first parcel is the least significant, or the
+    // most significant with `insn.order: high_first` (Thumb-2).
+    let parcel = |i: usize, n: usize| {
         let lo = i * unit;
         let idx = (lo..lo + unit).collect::<Vec<_>>();
         let ty = format_ident!("u{}", unit * 8);
-        let shift = (i * unit * 8) as u32;
+        let place = if isa.insn_high_first { n - 1 - i } else { i };
+        let shift = (place * unit * 8) as u32;
         let value = match &isa.insn_endian {
             EndianSpec::Little => quote!(#ty::from_le_bytes([#(bytes[#idx]),*])),
             EndianSpec::Big => quote!(#ty::from_be_bytes([#(bytes[#idx]),*])),
@@ -149,16 +158,16 @@ fn decode_rs(isa: &Isa) -> TokenStream {
             }
         };
     }
-    let first = parcel(0);
+    let first = parcel(0, 1);
     let arms = isa.insn_lengths.iter().map(|bits| {
         let n = (*bits / 8) as usize;
-        let parcels = (0..n / unit).map(parcel);
+        let parcels = (0..n / unit).map(|i| parcel(i, n / unit));
         let f = format_ident!("decode_{}", bits);
         quote!(#n => #f(#(#parcels)|*, p))
     });
     let word_arms = isa.insn_lengths.iter().map(|bits| {
         let n = (*bits / 8) as usize;
-        let parcels = (0..n / unit).map(parcel);
+        let parcels = (0..n / unit).map(|i| parcel(i, n / unit));
         quote!(#n => #(#parcels)|*)
     });
     let decoders = isa.insn_lengths.iter().map(|bits| {
@@ -234,13 +243,19 @@ fn lift_rs(isa: &Isa) -> Result<TokenStream, SpecError> {
         let name = format_ident!("lift_{}", x.mnemonic.replace(['.', '@'], "_"));
         let st = fmt_struct(&isa.formats[x.format].name);
         let v = variant(&x.mnemonic);
-        let jumps = crate::sem::may_jump(&x.sem);
+        let wrap: &[crate::sem::Stmt] = match &isa.wrap {
+            Some(w) if x.wrapped => &w.body,
+            _ => &[],
+        };
+        let jumps = crate::sem::may_jump(&x.sem) || crate::sem::may_jump(wrap);
         let raises = x
             .sem
             .iter()
+            .chain(wrap)
             .any(|s| matches!(s, crate::sem::Stmt::Call(n, _) if n == "raise"));
         let mut called = Vec::new();
         crate::sem::calls_in_stmts(&x.sem, &mut called);
+        crate::sem::calls_in_stmts(wrap, &mut called);
         let ending_helper = isa
             .helpers
             .iter()
@@ -277,6 +292,7 @@ fn lift_rs(isa: &Isa) -> Result<TokenStream, SpecError> {
             pub static #id: Helper = Helper { name: #name, func: crate::#support::#func, effects: #effects };
         }
     });
+    let wrap_fn = lower::emit_wrap(isa)?;
     Ok(quote! {
         //! Lifting: each instruction's semantics as IR-building code.
         use super::decode::*;
@@ -285,6 +301,8 @@ fn lift_rs(isa: &Isa) -> Result<TokenStream, SpecError> {
         use hemu_runtime::lift::LiftCx;
 
         #(#helpers)*
+
+        #wrap_fn
 
         /// Emit the IR of `insn`; returns true when it ends the block.
         pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>, p: &Params) -> bool {
@@ -295,54 +313,174 @@ fn lift_rs(isa: &Isa) -> Result<TokenStream, SpecError> {
     })
 }
 
-fn disasm_rs(isa: &Isa) -> TokenStream {
-    let arms = isa.insns.iter().map(|x| {
-        let v = variant(&x.mnemonic);
-        let fmt = &isa.formats[x.format];
-        let mut parts = Vec::new();
-        let mn = x.display();
-        parts.push(quote!(s.push_str(#mn);));
-        if !x.asm.is_empty() {
-            parts.push(quote!(s.push(' ');));
-        }
-        let mut rest = x.asm.as_str();
-        while let Some(i) = rest.find('{') {
-            let lit = &rest[..i];
-            if !lit.is_empty() {
-                parts.push(quote!(s.push_str(#lit);));
+/// Code printing template pieces into `s` (see [`crate::asm`]).
+fn asm_pieces(isa: &Isa, idx: usize, pieces: &[asm::Piece]) -> Result<Vec<TokenStream>, SpecError> {
+    let x = &isa.insns[idx];
+    let fmt = &isa.formats[x.format];
+    let err = |m: String| SpecError {
+        file: x.file.clone(),
+        line: x.line,
+        msg: format!("{}: {m}", x.mnemonic),
+    };
+    let mut parts = Vec::new();
+    for p in pieces {
+        let (value, f) = match p {
+            asm::Piece::Lit(l) => {
+                parts.push(quote!(s.push_str(#l);));
+                continue;
             }
-            let end = rest[i..].find('}').map_or(rest.len(), |e| i + e);
-            let name = &rest[i + 1..end];
-            let id = format_ident!("{}", name);
-            let fd = fmt.fields.iter().find(|f| f.name == name).expect("asm fields are checked");
-            match &fd.reg {
-                Some(r) => {
-                    let names = format_ident!("REG_NAMES_{}", r.to_uppercase());
-                    parts.push(quote!(s.push_str(super::model::#names.get(f.#id as usize).copied().unwrap_or("?"));));
+            asm::Piece::Mnemonic(rest) => {
+                let d = x.display();
+                let (stem, tail) = d.split_at(d.find('.').unwrap_or(d.len()));
+                let t = if *rest { tail } else { stem };
+                parts.push(quote!(s.push_str(#t);));
+                continue;
+            }
+            asm::Piece::Cond(c, inner) => {
+                let c = lower::asm_value(isa, idx, c, None).map_err(err)?;
+                let inner = asm_pieces(isa, idx, inner)?;
+                parts.push(quote!(if #c != 0 { #(#inner)* }));
+                continue;
+            }
+            asm::Piece::Field(name, f) => {
+                let id = format_ident!("{}", name);
+                let fd = fmt
+                    .fields
+                    .iter()
+                    .find(|f| &f.name == name)
+                    .expect("asm fields are checked");
+                match (f, &fd.reg) {
+                    (asm::Fmt::Natural, Some(r)) => {
+                        let names = format_ident!("REG_NAMES_{}", r.to_uppercase());
+                        parts.push(quote!(s.push_str(super::model::#names.get(f.#id as usize).copied().unwrap_or("?"));));
+                        continue;
+                    }
+                    (asm::Fmt::Natural, None) => {
+                        parts.push(quote!(let _ = write!(s, "{}", f.#id);));
+                        continue;
+                    }
+                    _ => (quote!(f.#id as i64), f),
                 }
-                None => parts.push(quote!(let _ = write!(s, "{}", f.#id);)),
             }
-            rest = &rest[(end + 1).min(rest.len())..];
+            asm::Piece::Value(e, f) => (lower::asm_value(isa, idx, e, None).map_err(err)?, f),
+        };
+        let table = |n: &str| -> TokenStream {
+            if isa.asm_names.iter().any(|(t, _)| t == n) {
+                let t = format_ident!("ASM_{}", n.to_uppercase());
+                quote!(#t)
+            } else {
+                let t = format_ident!("REG_NAMES_{}", n.to_uppercase());
+                quote!(&super::model::#t)
+            }
+        };
+        parts.push(match f {
+            asm::Fmt::Natural | asm::Fmt::Dec => quote!(let _ = write!(s, "{}", #value);),
+            asm::Fmt::Hex => quote!(hex(&mut s, #value, wb);),
+            asm::Fmt::Names(n) => {
+                let t = table(n);
+                quote!(name(&mut s, #t, #value);)
+            }
+            asm::Fmt::List(n) => {
+                let t = table(n);
+                quote!(list(&mut s, #t, #value);)
+            }
+        });
+    }
+    Ok(parts)
+}
+
+fn disasm_rs(isa: &Isa) -> Result<TokenStream, SpecError> {
+    let mut arms = Vec::new();
+    for (idx, x) in isa.insns.iter().enumerate() {
+        let v = variant(&x.mnemonic);
+        let t = asm::parse(&x.asm).map_err(|m| SpecError {
+            file: x.file.clone(),
+            line: x.line,
+            msg: format!("{}: {m}", x.mnemonic),
+        })?;
+        let mut parts = Vec::new();
+        if !t.whole {
+            let mn = x.display();
+            parts.push(quote!(s.push_str(#mn);));
+            if !t.pieces.is_empty() {
+                parts.push(quote!(s.push(' ');));
+            }
         }
-        if !rest.is_empty() {
-            parts.push(quote!(s.push_str(#rest);));
-        }
+        parts.extend(asm_pieces(isa, idx, &t.pieces)?);
         let used_f = x.asm.contains('{');
-        let bind = if used_f { quote!(Insn::#v(f)) } else { quote!(Insn::#v(_)) };
-        quote!(#bind => { #(#parts)* })
-    });
+        let bind = if used_f {
+            quote!(Insn::#v(f))
+        } else {
+            quote!(Insn::#v(_))
+        };
+        arms.push(quote!(#bind => { #(#parts)* }));
+    }
     let names = isa.insns.iter().map(|x| {
         let v = variant(&x.mnemonic);
         let mn = x.display();
         quote!(Insn::#v(_) => #mn)
     });
-    quote! {
+    let tables = isa.asm_names.iter().map(|(n, names)| {
+        let id = format_ident!("ASM_{}", n.to_uppercase());
+        let doc = format!("The `{n}` names of asm templates.");
+        quote!(#[doc = #doc] const #id: &[&str] = &[#(#names),*];)
+    });
+    Ok(quote! {
         //! Disassembly in the spec's operand syntax.
         use super::decode::Insn;
+        use super::model::Params;
         use std::fmt::Write;
 
-        /// The text of `insn`.
-        pub fn disasm(insn: &Insn) -> String {
+        /// What asm templates may use besides the fields (as `PC`,
+        /// `NEXT_PC`, `INSN`).
+        struct At {
+            pc: u64,
+            next_pc: u64,
+            insn: u64,
+        }
+
+        #(#tables)*
+
+        /// `v` in hexadecimal, as a `wb`-bit word.
+        #[allow(dead_code)]
+        fn hex(s: &mut String, v: i64, wb: u32) {
+            let m = if wb >= 64 { u64::MAX } else { (1u64 << wb) - 1 };
+            let _ = write!(s, "{:#x}", v as u64 & m);
+        }
+
+        /// Entry `v` of `t`.
+        #[allow(dead_code)]
+        fn name(s: &mut String, t: &[&str], v: i64) {
+            match usize::try_from(v).ok().and_then(|i| t.get(i)) {
+                Some(n) => s.push_str(n),
+                None => {
+                    let _ = write!(s, "?{v}");
+                }
+            }
+        }
+
+        /// The entries of `t` whose bits are set in `v`, as `{a, b}`.
+        #[allow(dead_code)]
+        fn list(s: &mut String, t: &[&str], v: i64) {
+            s.push('{');
+            let mut first = true;
+            for i in 0..64 {
+                if (v >> i) & 1 != 0 {
+                    if !first {
+                        s.push_str(", ");
+                    }
+                    first = false;
+                    name(s, t, i);
+                }
+            }
+            s.push('}');
+        }
+
+        /// The text of `insn`, `len` bytes at `pc` (`word`: its bits as
+        /// decoded), for a `wb`-bit word.
+        pub fn disasm(insn: &Insn, pc: u64, len: usize, word: u64, p: &Params, wb: u32) -> String {
+            let cx = At { pc, next_pc: pc.wrapping_add(len as u64), insn: word };
+            let _ = (&cx, p, wb, cx.pc, cx.next_pc, cx.insn);
             let mut s = String::new();
             match insn { #(#arms)* }
             s
@@ -352,7 +490,7 @@ fn disasm_rs(isa: &Isa) -> TokenStream {
         pub fn mnemonic(insn: &Insn) -> &'static str {
             match insn { #(#names),* }
         }
-    }
+    })
 }
 
 fn model_rs(isa: &Isa) -> TokenStream {
@@ -548,6 +686,9 @@ fn model_rs(isa: &Isa) -> TokenStream {
             fn configure(&self, params: &[(String, String)]) -> Result<Box<dyn CpuModel>, String> {
                 Ok(Box::new(Model { p: Params::parse(params)? }))
             }
+            fn device_types(&self) -> &'static [&'static hemu_runtime::device::DeviceType] {
+                <#support as ArchSupport<Model>>::device_types()
+            }
         }
 
         /// A configured CPU model.
@@ -571,6 +712,9 @@ fn model_rs(isa: &Isa) -> TokenStream {
             }
             fn reset(&self, st: &mut CpuState, boot: &BootInfo) { <#support as ArchSupport<Model>>::reset(self, st, boot) }
             fn lift(&self, bytes: &[u8], pc: u64, b: &mut IrBuilder) -> Result<Lifted, DecodeError> {
+                if let Some(l) = <#support as ArchSupport<Model>>::lift_special(self, pc, b) {
+                    return Ok(l);
+                }
                 let (insn, len) = decode::decode(bytes, &self.p)?;
                 let mut cx = LiftCx::new(b, pc, len as u64, self.word_bits(), self.endian());
                 cx.insn = decode::word(bytes, &self.p);
@@ -578,9 +722,9 @@ fn model_rs(isa: &Isa) -> TokenStream {
                 let ends_block = lift::lift(&insn, &mut cx, &self.p);
                 Ok(Lifted { len, ends_block, delayed: cx.delayed })
             }
-            fn disassemble(&self, bytes: &[u8], _pc: u64) -> Result<(String, usize), DecodeError> {
+            fn disassemble(&self, bytes: &[u8], pc: u64) -> Result<(String, usize), DecodeError> {
                 let (insn, len) = decode::decode(bytes, &self.p)?;
-                Ok((disasm::disasm(&insn), len))
+                Ok((disasm::disasm(&insn, pc, len, decode::word(bytes, &self.p), &self.p, self.word_bits()), len))
             }
             fn fault_trap(&self, f: &MemFault) -> Trap {
                 let code = match (f.kind, f.reason) {

@@ -3,6 +3,7 @@
 //! decoder, lifter, disassembler and CPU model. A plain library with typed
 //! models, in the spirit of Cranelift's meta crate; `cargo xtask gen` drives it.
 
+pub mod asm;
 pub mod decode;
 pub mod emit;
 pub mod error;

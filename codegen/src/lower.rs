@@ -45,6 +45,14 @@ struct Lower<'a> {
     out: Vec<TokenStream>,
     locals: Vec<(String, V)>,
     n: usize,
+    /// Nesting of expression-function calls (a bound against recursion).
+    depth: u32,
+    /// Lowering the ISA's `wrap`: `body(v)` runs the instruction.
+    in_wrap: bool,
+    /// ... as the shared `wrap` function, where `body` is a callback.
+    wrap_callback: bool,
+    /// Enclosing `for` loops: (variable, lo, hi).
+    loops: Vec<(String, i64, i64)>,
 }
 
 type R<T> = Result<T, String>;
@@ -138,6 +146,19 @@ impl<'a> Lower<'a> {
             Expr::Lit(n) => Err(format!(
                 "{file}[{n}]: register index {n} is out of range ({file} has {count} registers)"
             )),
+            Expr::Name(n) if self.loops.iter().any(|(i, _, _)| i == n) => {
+                let (_, lo, hi) = self
+                    .loops
+                    .iter()
+                    .rev()
+                    .find(|(i, _, _)| i == n)
+                    .expect("found");
+                if *lo >= 0 && *hi <= count {
+                    Ok(())
+                } else {
+                    Err(format!("{file}[{n}]: {n} runs over {lo}..{hi}, beyond the {count} registers of {file}"))
+                }
+            }
             Expr::Name(n) if self.field(n) => {
                 let fd = self.isa.formats[self.insn.format]
                     .fields
@@ -160,9 +181,52 @@ impl<'a> Lower<'a> {
                     self.isa.formats[self.insn.format].name
                 ))
             }
+            Expr::Bin(..) => match self.index_max(idx) {
+                Some(max) if max < count => Ok(()),
+                Some(max) => Err(format!(
+                    "{file}[...]: the index can reach {max}, beyond the {count} registers of {file}"
+                )),
+                None => Err(format!(
+                    "{file}[...]: the register index must be a field, a literal, a loop variable, or + * << | & of those"
+                )),
+            },
             _ => Err(format!(
                 "{file}[...]: the register index must be a field or a literal"
             )),
+        }
+    }
+
+    /// The largest value an index expression of unsigned fields, literals
+    /// and loop variables combined by `+ * << | &` can take (None: not
+    /// such an expression).
+    fn index_max(&self, e: &Expr) -> Option<i64> {
+        match e {
+            Expr::Lit(n) if *n >= 0 => Some(*n),
+            Expr::Name(n) => {
+                if let Some((_, _, hi)) = self.loops.iter().rev().find(|(i, _, _)| i == n) {
+                    return (*hi > 0).then_some(hi - 1);
+                }
+                let fd = self.isa.formats[self.insn.format]
+                    .fields
+                    .iter()
+                    .find(|f| &f.name == n)?;
+                let bits = fd.width() + fd.shift;
+                (!fd.signed && bits < 32)
+                    .then(|| ((1i64 << fd.width()) - 1) << fd.shift)
+                    .map(|m| m + fd.offset as i64)
+            }
+            Expr::Bin(op, a, b) => {
+                let (x, y) = (self.index_max(a)?, self.index_max(b)?);
+                match op {
+                    Bin::Add => x.checked_add(y),
+                    Bin::Mul => x.checked_mul(y),
+                    Bin::Shl if y < 32 => x.checked_shl(y as u32).filter(|v| *v < 1 << 40),
+                    Bin::Or => x.checked_add(y),
+                    Bin::And => Some(x.min(y)),
+                    _ => None,
+                }
+            }
+            _ => None,
         }
     }
 
@@ -271,32 +335,135 @@ impl<'a> Lower<'a> {
             Expr::Call(name, args) => self
                 .call(name, args, true)?
                 .ok_or_else(|| format!("{name}() has no value")),
+            Expr::If(c, a, b) => self.if_value(c, a, b),
         }
     }
 
-    /// `param == value` for a parameter with named values (`endian == big`):
-    /// (parameter, value), decided at translation time.
+    /// Lower `e` into a separate token stream (for one side of a choice);
+    /// its locals do not outlive it.
+    fn side(&mut self, e: &Expr) -> R<(TokenStream, V)> {
+        let saved = std::mem::take(&mut self.out);
+        let depth = self.locals.len();
+        let r = self.expr(e);
+        self.locals.truncate(depth);
+        let body = std::mem::replace(&mut self.out, saved);
+        Ok((quote!(#(#body)*), r?))
+    }
+
+    /// `if c { a } else { b }` as a value: decided at translation time when
+    /// `c` is constant; else a select when both sides are free of effects
+    /// (loads, helpers), else branches into one temp.
+    fn if_value(&mut self, c: &Expr, a: &Expr, b: &Expr) -> R<V> {
+        let cv = self.expr(c)?;
+        let (ca, va) = self.side(a)?;
+        let (cb, vb) = self.side(b)?;
+        if let V::Const(k) = &cv {
+            if let (V::Const(x), V::Const(y)) = (&va, &vb) {
+                let r = self.fresh("c");
+                self.push(quote!(let #r: i64 = if #k != 0 { #ca #x } else { #cb #y };));
+                return Ok(V::Const(r));
+            }
+        }
+        let ty = match (&va, &vb) {
+            (V::Dyn(_, x), V::Dyn(_, y)) => {
+                if (x.w == W::Bool) != (y.w == W::Bool) {
+                    return Err("the sides of an `if` value are a boolean and a number".into());
+                }
+                self.same_width(*x, *y, Bin::Eq)?;
+                Ty {
+                    w: x.w,
+                    signed: x.signed && y.signed,
+                }
+            }
+            (V::Dyn(_, t), V::Const(_)) | (V::Const(_), V::Dyn(_, t)) => *t,
+            _ => Ty {
+                w: W::Word,
+                signed: false,
+            },
+        };
+        let irt = self.ir_ty(ty.w);
+        let mat = |s: &mut Self, v: &V| -> TokenStream {
+            match v {
+                V::Dyn(t, _) => quote!(#t),
+                V::Const(k) => {
+                    let _ = s;
+                    quote!(cx.k(#irt, #k))
+                }
+            }
+        };
+        let (ta, tb) = (mat(self, &va), mat(self, &vb));
+        // Fresh names: a side's own code may hold a nested choice.
+        let (xa, xb) = (self.fresh("t"), self.fresh("t"));
+        let r = self.fresh("t");
+        match cv {
+            V::Const(k) => {
+                self.push(quote!(let #r = if #k != 0 { #ca #ta } else { #cb #tb };));
+            }
+            V::Dyn(t, cty) => {
+                if cty.w != W::Bool {
+                    return Err("an `if` condition must be a comparison or boolean".into());
+                }
+                if pure(a) && pure(b) {
+                    self.push(quote!(#ca let #xa = #ta; #cb let #xb = #tb; let #r = cx.b.select(#irt, #t, #xa, #xb);));
+                } else {
+                    self.push(quote!(
+                        let #r = cx.b.temp(#irt);
+                        {
+                            let l_else = cx.b.label();
+                            let l_end = cx.b.label();
+                            let z = cx.k(Ty::I32, 0);
+                            cx.b.brcond(Cond::Eq, Ty::I32, #t, z, l_else);
+                            #ca
+                            let #xa = #ta;
+                            cx.b.mov(#r, #xa);
+                            cx.b.br(l_end);
+                            cx.b.set_label(l_else);
+                            #cb
+                            let #xb = #tb;
+                            cx.b.mov(#r, #xb);
+                            cx.b.set_label(l_end);
+                        }
+                    ));
+                }
+            }
+        }
+        Ok(V::Dyn(r, ty))
+    }
+
+    /// Inline a call of expression function `f`.
+    fn value_call(&mut self, f: &sem::Function, args: &[Expr]) -> R<V> {
+        if self.depth > 16 {
+            return Err(format!(
+                "function {} calls itself (directly or not)",
+                f.name
+            ));
+        }
+        self.n += 1;
+        let inst = sem::instantiate(f, args, 1000 + self.n as u32)?;
+        let depth = self.locals.len();
+        self.depth += 1;
+        let r = (|| {
+            for s in &inst.body {
+                self.stmt(s)?;
+            }
+            self.expr(inst.value.as_ref().expect("an expression function"))
+        })();
+        self.depth -= 1;
+        self.locals.truncate(depth);
+        r
+    }
+
+    /// `param == value` for a parameter with named values (`endian == big`,
+    /// `cpu == cortex_m4`): (parameter, value), decided at translation time.
     fn param_value_cmp(&self, a: &Expr, b: &Expr) -> Option<(String, String)> {
         let (Expr::Name(x), Expr::Name(y)) = (a, b) else {
             return None;
         };
         let is_local = |n: &str| self.locals.iter().any(|(l, _)| l == n);
-        for (param, value) in [(x, y), (y, x)] {
-            if is_local(param) || self.field(param) {
-                continue;
-            }
-            if let Some(p) = self
-                .isa
-                .params
-                .iter()
-                .find(|p| &p.name == param && !p.numeric)
-            {
-                if p.values.contains(value) {
-                    return Some((param.clone(), value.clone()));
-                }
-            }
+        if is_local(x) || is_local(y) || self.field(x) || self.field(y) {
+            return None;
         }
-        None
+        crate::decode::named_param_cmp(self.isa, a, b)
     }
 
     fn arith_ok(&self, ty: Ty, op: &str) -> R<()> {
@@ -692,6 +859,32 @@ impl<'a> Lower<'a> {
                 self.push(quote!(cx.b.raise(#code, #tval);));
                 Ok(None)
             }
+            "popcount" => {
+                argc(1)?;
+                match self.expr(&args[0])? {
+                    V::Const(c) => {
+                        let r = self.fresh("c");
+                        self.push(quote!(let #r: i64 = (#c as u64).count_ones() as i64;));
+                        Ok(Some(V::Const(r)))
+                    }
+                    V::Dyn(..) => Err("popcount() counts the bits of a constant (a field); use a helper for register values".into()),
+                }
+            }
+            _ if self.isa.functions.iter().any(|f| f.name == name) => {
+                let f = self
+                    .isa
+                    .functions
+                    .iter()
+                    .find(|f| f.name == name)
+                    .expect("found");
+                if f.value.is_none() {
+                    return Err(format!("{name}() is a statement function, not a value"));
+                }
+                if !want {
+                    return Err(format!("{name}() is a value, not a statement"));
+                }
+                self.value_call(f, args).map(Some)
+            }
             _ => {
                 let Some(h) = self.isa.helpers.iter().find(|h| h.name == name) else {
                     return Err(format!(
@@ -839,6 +1032,21 @@ impl<'a> Lower<'a> {
                     }
                 }
             }
+            Stmt::Call(name, args) if name == "body" && self.in_wrap => {
+                let [v] = args.as_slice() else {
+                    return Err("body(v) takes one argument".into());
+                };
+                let V::Const(c) = self.expr(v)? else {
+                    return Err("body(v): v must be a constant".into());
+                };
+                if self.wrap_callback {
+                    // In the shared wrap function, `body` is the callback.
+                    self.push(quote!(body(cx, #c);));
+                } else {
+                    self.push(quote!(body(cx, f, p, #c);));
+                }
+                Ok(())
+            }
             Stmt::Call(name, args) => {
                 self.call(name, args, false)?;
                 Ok(())
@@ -846,6 +1054,23 @@ impl<'a> Lower<'a> {
             Stmt::Block(b) => {
                 let body = self.block(b)?;
                 self.push(body);
+                Ok(())
+            }
+            Stmt::For(i, lo, hi, b) => {
+                if self.field(i) || self.locals.iter().any(|(l, _)| l == i) {
+                    return Err(format!("'for {i}' shadows a field or local"));
+                }
+                if lo > hi {
+                    return Err(format!("for {i} in {lo}..{hi}: an empty range"));
+                }
+                let id = self.fresh("i");
+                self.loops.push((i.clone(), *lo, *hi));
+                self.locals.push((i.clone(), V::Const(id.clone())));
+                let body = self.block(b);
+                self.locals.pop();
+                self.loops.pop();
+                let body = body?;
+                self.push(quote!(for #id in #lo..#hi #body));
                 Ok(())
             }
         }
@@ -881,6 +1106,23 @@ impl<'a> Lower<'a> {
             }));
         }
         Ok(())
+    }
+}
+
+/// Is `e` free of effects (loads, helper calls), so both sides of a choice
+/// may be evaluated?
+fn pure(e: &Expr) -> bool {
+    match e {
+        Expr::Lit(_) | Expr::Name(_) => true,
+        Expr::Reg(_, i) | Expr::Not(i) | Expr::Neg(i) => pure(i),
+        Expr::Bin(_, a, b) => pure(a) && pure(b),
+        Expr::If(c, a, b) => pure(c) && pure(a) && pure(b),
+        Expr::Call(n, args) => {
+            matches!(
+                n.as_str(),
+                "signed" | "unsigned" | "trunc" | "sext" | "zext" | "mulh" | "popcount"
+            ) && args.iter().all(pure)
+        }
     }
 }
 
@@ -921,6 +1163,16 @@ fn cond_tok(op: Bin, signed: bool) -> TokenStream {
 /// Evaluate a `when` condition's parameter part: Some(bool) if it is decided
 /// by the parameters alone, None if it depends on fields.
 pub fn eval_when(e: &Expr, val: &BTreeMap<String, String>) -> Option<i64> {
+    if let Expr::Bin(op @ (Bin::Eq | Bin::Ne), a, b) = e {
+        if let (Expr::Name(x), Expr::Name(y)) = (&**a, &**b) {
+            for (param, value) in [(x, y), (y, x)] {
+                if let Some(v) = val.get(param).filter(|v| v.parse::<i64>().is_err()) {
+                    let same = v.replace('-', "_") == *value;
+                    return Some((same == (*op == Bin::Eq)) as i64);
+                }
+            }
+        }
+    }
     match e {
         Expr::Lit(n) => Some(*n),
         Expr::Name(n) => val.get(n).and_then(|v| v.parse().ok()),
@@ -950,6 +1202,9 @@ pub fn eval_when(e: &Expr, val: &BTreeMap<String, String>) -> Option<i64> {
                         Bin::Ge => (x >= y) as i64,
                         Bin::Add => x.wrapping_add(y),
                         Bin::Sub => x.wrapping_sub(y),
+                        Bin::And => x & y,
+                        Bin::Or => x | y,
+                        Bin::Shr => x.checked_shr(y as u32).unwrap_or(0),
                         _ => return None,
                     })
                 }
@@ -975,16 +1230,114 @@ fn lower(isa: &Isa, idx: usize, xlen: Option<u32>) -> Result<TokenStream, SpecEr
         out: Vec::new(),
         locals: Vec::new(),
         n: 0,
+        depth: 0,
+        in_wrap: false,
+        wrap_callback: false,
+        loops: Vec::new(),
     };
+    let err = |m| SpecError {
+        file: insn.file.clone(),
+        line: insn.line,
+        msg: format!("{}: {m}", insn.mnemonic),
+    };
+    let wrap = isa.wrap.as_ref().filter(|_| insn.wrapped);
+    if let Some(w) = wrap {
+        // The instruction's statements become a nested function of the
+        // bound constant, called by the wrap wherever it says `body(v)`.
+        l.locals
+            .push((w.bind.clone(), V::Const(format_ident!("bind_v"))));
+    }
     for s in &insn.sem {
+        l.stmt(s).map_err(err)?;
+    }
+    let body = std::mem::take(&mut l.out);
+    let Some(w) = wrap else {
+        return Ok(quote!(#(#body)*));
+    };
+    let st = crate::decode::fmt_struct(&isa.formats[insn.format].name);
+    let body_fn = quote! {
+        fn body(cx: &mut LiftCx<'_>, f: &#st, p: &Params, bind_v: i64) {
+            let w = cx.word;
+            let wb = cx.word_bits;
+            #(#body)*
+        }
+    };
+    if xlen.is_none() && !wrap_uses_fields(isa) {
+        // One shared `wrap` function (see [`emit_wrap`]) calls the body.
+        return Ok(quote! {
+            #body_fn
+            wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
+        });
+    }
+    l.locals.clear();
+    l.in_wrap = true;
+    for s in &w.body {
         l.stmt(s).map_err(|m| SpecError {
             file: insn.file.clone(),
             line: insn.line,
-            msg: format!("{}: {m}", insn.mnemonic),
+            msg: format!("{} (in the ISA's wrap): {m}", insn.mnemonic),
         })?;
     }
-    let body = l.out;
-    Ok(quote!(#(#body)*))
+    let outer = l.out;
+    Ok(quote! {
+        #body_fn
+        #(#outer)*
+    })
+}
+
+/// Does the ISA's wrap name a format field (so it must be lowered per
+/// instruction)?
+fn wrap_uses_fields(isa: &Isa) -> bool {
+    let Some(w) = &isa.wrap else {
+        return false;
+    };
+    let mut names = Vec::new();
+    sem::names_in_stmts(&w.body, &mut names);
+    names.iter().any(|n| {
+        isa.formats
+            .iter()
+            .any(|f| f.fields.iter().any(|x| &x.name == n))
+    })
+}
+
+/// The shared `wrap(cx, p, body)` function of the lifter, when the ISA's
+/// wrap names no field: `body(v)` calls the instruction's body callback.
+pub fn emit_wrap(isa: &Isa) -> Result<Option<TokenStream>, SpecError> {
+    let (Some(w), Some(idx)) = (&isa.wrap, isa.insns.iter().position(|x| x.wrapped)) else {
+        return Ok(None);
+    };
+    if wrap_uses_fields(isa) {
+        return Ok(None);
+    }
+    let insn = &isa.insns[idx];
+    let mut l = Lower {
+        isa,
+        insn,
+        xlen: None,
+        out: Vec::new(),
+        locals: Vec::new(),
+        n: 0,
+        depth: 0,
+        in_wrap: true,
+        wrap_callback: true,
+        loops: Vec::new(),
+    };
+    for s in &w.body {
+        l.stmt(s).map_err(|m| SpecError {
+            file: insn.file.clone(),
+            line: insn.line,
+            msg: format!("wrap: {m}"),
+        })?;
+    }
+    let out = l.out;
+    Ok(Some(quote! {
+        /// The ISA's `wrap` around every wrapped instruction's body.
+        fn wrap(cx: &mut LiftCx<'_>, p: &Params, body: &mut dyn FnMut(&mut LiftCx<'_>, i64)) {
+            let w = cx.word;
+            let wb = cx.word_bits;
+            #(#out)*
+        }
+    }))
 }
 
 /// Validate instruction `idx`: names, types under every valuation, and that
@@ -1008,15 +1361,29 @@ pub fn check(isa: &Isa, idx: usize) -> Result<(), SpecError> {
             ),
         });
     }
+    check_asm(isa, idx).map_err(|m| SpecError {
+        file: insn.file.clone(),
+        line: insn.line,
+        msg: format!("{}: {m}", insn.mnemonic),
+    })?;
     let mut used = Vec::new();
     sem::names_in_stmts(&insn.sem, &mut used);
+    if let Ok(t) = crate::asm::parse(&insn.asm) {
+        let mut fields = Vec::new();
+        crate::asm::names(&t.pieces, &mut fields, &mut used);
+        used.extend(fields);
+    }
     if let Some(w) = &insn.when {
         sem::names_in_expr(w, &mut used);
         let mut names = Vec::new();
         sem::names_in_expr(w, &mut names);
         for n in names {
             let known = isa.params.iter().any(|p| p.name == n)
-                || isa.formats[insn.format].fields.iter().any(|f| f.name == n);
+                || isa.formats[insn.format].fields.iter().any(|f| f.name == n)
+                || isa
+                    .params
+                    .iter()
+                    .any(|p| !p.numeric && p.values.iter().any(|v| v.replace('-', "_") == n));
             if !known {
                 return Err(SpecError {
                     file: insn.file.clone(),
@@ -1030,7 +1397,7 @@ pub fn check(isa: &Isa, idx: usize) -> Result<(), SpecError> {
         }
     }
     for f in &isa.formats[insn.format].fields {
-        if !used.contains(&f.name) && !insn.asm.contains(&format!("{{{}}}", f.name)) {
+        if !used.contains(&f.name) {
             return Err(SpecError {
                 file: insn.file.clone(),
                 line: insn.line,
@@ -1039,6 +1406,73 @@ pub fn check(isa: &Isa, idx: usize) -> Result<(), SpecError> {
                     insn.mnemonic, f.name, isa.formats[insn.format].name
                 ),
             });
+        }
+    }
+    Ok(())
+}
+
+/// A Rust block computing the constant `e` of instruction `idx`'s asm
+/// template as an `i64`, from `f` (its fields), `p` (parameters), `cx`
+/// (`pc`, `next_pc`, `insn`) and `wb` (word bits); `xlen` as for lifting
+/// (Some: checking for that width).
+pub fn asm_value(
+    isa: &Isa,
+    idx: usize,
+    e: &Expr,
+    xlen: Option<u32>,
+) -> Result<TokenStream, String> {
+    let mut l = Lower {
+        isa,
+        insn: &isa.insns[idx],
+        xlen,
+        out: Vec::new(),
+        locals: Vec::new(),
+        n: 0,
+        depth: 0,
+        in_wrap: false,
+        wrap_callback: false,
+        loops: Vec::new(),
+    };
+    match l.expr(e)? {
+        V::Const(c) => {
+            let out = l.out;
+            Ok(quote!({ #(#out)* #c }))
+        }
+        V::Dyn(..) => Err(
+            "asm: a value must be a constant (fields, literals, parameters, PC; no registers, memory or helpers)".into(),
+        ),
+    }
+}
+
+/// Check instruction `idx`'s asm template against the ISA: its formats
+/// exist, its expressions are constants.
+fn check_asm(isa: &Isa, idx: usize) -> Result<(), String> {
+    let t = crate::asm::parse(&isa.insns[idx].asm)?;
+    let mut fmts = Vec::new();
+    crate::asm::fmts(&t.pieces, &mut fmts);
+    for f in fmts {
+        match f {
+            crate::asm::Fmt::Names(n)
+                if !isa.asm_names.iter().any(|(t, _)| t == n)
+                    && !isa.regfiles.iter().any(|r| &r.name == n) =>
+            {
+                return Err(format!(
+                    "asm: '{n}' is neither an asm_names table nor a register file"
+                ));
+            }
+            crate::asm::Fmt::List(n) if !isa.regfiles.iter().any(|r| &r.name == n) => {
+                return Err(format!("asm: '{n}*': '{n}' is not a register file"));
+            }
+            _ => {}
+        }
+    }
+    let mut exprs = Vec::new();
+    crate::asm::exprs(&t.pieces, &mut exprs);
+    for val in isa.valuations() {
+        if possible(&isa.insns[idx], &val) {
+            for e in &exprs {
+                asm_value(isa, idx, e, Some(isa.word_bits(&val)))?;
+            }
         }
     }
     Ok(())

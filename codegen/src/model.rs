@@ -34,6 +34,13 @@ struct RawIsa {
     functions: serde_yaml::Mapping,
     #[serde(default)]
     support: Option<String>,
+    #[serde(default)]
+    wrap: Option<RawWrap>,
+    #[serde(default)]
+    modules: Vec<String>,
+    /// Name tables for asm templates (`{cond:cc}`).
+    #[serde(default)]
+    asm_names: serde_yaml::Mapping,
     extensions: Vec<String>,
 }
 
@@ -42,6 +49,17 @@ struct RawIsa {
 struct RawFunction {
     #[serde(default)]
     args: Vec<String>,
+    #[serde(default)]
+    sem: Option<String>,
+    /// An expression function: its value (no `sem`).
+    #[serde(default)]
+    value: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWrap {
+    bind: String,
     sem: String,
 }
 
@@ -50,6 +68,8 @@ struct RawFunction {
 struct RawInsn {
     unit: u32,
     endian: String,
+    #[serde(default)]
+    order: Option<String>,
     length: Vec<Value>,
 }
 
@@ -141,6 +161,12 @@ struct RawInsnEntry {
     priority: Option<i32>,
     #[serde(default)]
     delay_slot: bool,
+    #[serde(default = "yes")]
+    wrap: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A configuration parameter.
@@ -285,6 +311,8 @@ pub struct Insn {
     /// A branch with a delay slot: its `jump` takes effect after the next
     /// instruction (`jump_now` does not wait).
     pub delay_slot: bool,
+    /// Its semantics run inside the ISA's `wrap`.
+    pub wrapped: bool,
     /// Where it is defined.
     pub file: String,
     /// Line.
@@ -315,6 +343,9 @@ pub struct Isa {
     /// Byte order of instruction parcels (fixed, or a parameter: one spec
     /// for both byte orders).
     pub insn_endian: EndianSpec,
+    /// The first parcel holds the most significant bits of a multi-parcel
+    /// encoding (Thumb-2); otherwise the least significant (RISC-V).
+    pub insn_high_first: bool,
     /// Instruction lengths in bits, in the order they are tried.
     pub insn_lengths: Vec<u32>,
     /// For each length, the condition on the first parcel (`first`) that
@@ -332,10 +363,30 @@ pub struct Isa {
     pub functions: Vec<sem::Function>,
     /// Hand-written support module.
     pub support: Option<String>,
+    /// Further hand-written modules of the frontend crate (`hw`: the
+    /// ISA's own devices).
+    pub modules: Vec<String>,
+    /// What every instruction's semantics run inside (conditional
+    /// execution): statements whose `body(v)` calls stand for them.
+    pub wrap: Option<Wrap>,
+    /// Name tables for asm templates: `{field:name}` prints entry `field`.
+    pub asm_names: Vec<(String, Vec<String>)>,
     /// Instructions, in file order.
     pub insns: Vec<Insn>,
     /// Spec files read, relative to the workspace.
     pub files: Vec<String>,
+}
+
+/// The statements every instruction's semantics are wrapped in: each
+/// `body(v)` call runs the instruction's statements with `bind` bound to
+/// the constant `v` (so they can be specialised, e.g. "inside an IT
+/// block"). Instructions with `wrap: false` are not wrapped.
+#[derive(Debug, Clone)]
+pub struct Wrap {
+    /// Name the instruction's statements see the `body` argument as.
+    pub bind: String,
+    /// The wrapping statements.
+    pub body: Vec<Stmt>,
 }
 
 /// Where the word width comes from.
@@ -767,8 +818,26 @@ impl Isa {
             let line = f.key_line_in("functions", &name);
             check_ident(f, line, "function", &name)?;
             let rf: RawFunction = from(f, line, &format!("function {name}"), v)?;
-            let body = sem::parse_block(&rf.sem)
-                .map_err(|m| f.err_line(line, format!("function {name}: {m}")))?;
+            let (body, value) = match (&rf.sem, &rf.value) {
+                (Some(s), None) => (
+                    sem::parse_block(s)
+                        .map_err(|m| f.err_line(line, format!("function {name}: {m}")))?,
+                    None,
+                ),
+                (None, Some(v)) => (
+                    Vec::new(),
+                    Some(
+                        sem::parse_expr(v)
+                            .map_err(|m| f.err_line(line, format!("function {name}: {m}")))?,
+                    ),
+                ),
+                _ => {
+                    return Err(f.err_line(
+                        line,
+                        format!("function {name}: give either `sem` (statements) or `value` (an expression)"),
+                    ))
+                }
+            };
             if helpers.iter().any(|h| h.name == name) {
                 return Err(
                     f.err_line(line, format!("function {name}: a helper has the same name"))
@@ -778,7 +847,38 @@ impl Isa {
                 name,
                 params: rf.args,
                 body,
+                value,
             });
+        }
+        for m in &raw.modules {
+            check_ident(f, f.key_line("modules", 0), "module", m)?;
+        }
+        let wrap = match &raw.wrap {
+            Some(w) => {
+                let line = f.key_line("wrap", 0);
+                check_ident(f, line, "wrap binding", &w.bind)?;
+                let body = sem::parse_block(&w.sem)
+                    .and_then(|b| sem::inline(&b, &functions, 0))
+                    .map_err(|m| f.err_line(line, format!("wrap: {m}")))?;
+                let mut calls = Vec::new();
+                sem::calls_in_stmts(&body, &mut calls);
+                if !calls.iter().any(|c| c == "body") {
+                    return Err(f.err_line(line, "wrap: `sem` never calls body(v)"));
+                }
+                Some(Wrap {
+                    bind: w.bind.clone(),
+                    body,
+                })
+            }
+            None => None,
+        };
+        let mut asm_names = Vec::new();
+        for (k, v) in &raw.asm_names {
+            let name = key_str(k);
+            let line = f.key_line_in("asm_names", &name);
+            check_ident(f, line, "asm name table", &name)?;
+            let names: Vec<String> = from(f, line, &format!("asm_names.{name}"), v)?;
+            asm_names.push((name, names));
         }
 
         let mut isa = Isa {
@@ -802,6 +902,17 @@ impl Isa {
             },
             insn_unit: raw.insn.unit,
             insn_endian,
+            insn_high_first: match raw.insn.order.as_deref() {
+                None | Some("low_first") => false,
+                Some("high_first") => true,
+                Some(other) => {
+                    return Err(f.err_key(
+                        "insn",
+                        0,
+                        format!("insn.order: '{other}' is not low_first or high_first"),
+                    ))
+                }
+            },
             insn_lengths,
             length_rules,
             regfiles,
@@ -810,6 +921,9 @@ impl Isa {
             helpers,
             functions,
             support: raw.support,
+            modules: raw.modules.clone(),
+            wrap,
+            asm_names,
             insns: Vec::new(),
             files: vec![isa_file.name.clone()],
         };
@@ -947,6 +1061,7 @@ impl Isa {
                 sem,
                 priority: e.priority,
                 delay_slot: e.delay_slot,
+                wrapped: self.wrap.is_some() && e.wrap,
                 file: f.name.clone(),
                 line,
             });
@@ -1033,7 +1148,8 @@ fn parse_width(v: &Value) -> Option<Width> {
     }
 }
 
-/// Every `{name}` in an asm template must be a field.
+/// An asm template must parse (see [`crate::asm`]) and every `{name}` in
+/// it must be a field.
 fn check_asm(
     f: &SpecFile,
     line: usize,
@@ -1041,16 +1157,13 @@ fn check_asm(
     asm: &str,
     fields: &[Field],
 ) -> Result<(), SpecError> {
-    let mut rest = asm;
-    while let Some(i) = rest.find('{') {
-        let end = rest[i..]
-            .find('}')
-            .ok_or_else(|| f.err_line(line, format!("{what}: unclosed '{{' in asm")))?;
-        let name = &rest[i + 1..i + end];
+    let t = crate::asm::parse(asm).map_err(|m| f.err_line(line, format!("{what}: {m}")))?;
+    let (mut names, mut exprs) = (Vec::new(), Vec::new());
+    crate::asm::names(&t.pieces, &mut names, &mut exprs);
+    for name in names {
         if !fields.iter().any(|fd| fd.name == name) {
             return Err(f.err_line(line, format!("{what}: asm names unknown field '{name}'")));
         }
-        rest = &rest[i + end + 1..];
     }
     Ok(())
 }

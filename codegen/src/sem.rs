@@ -94,6 +94,9 @@ pub enum Expr {
     Neg(Box<Expr>),
     /// `f(args)`: builtins and helpers.
     Call(String, Vec<Expr>),
+    /// `if c { a } else { b }`: a value chosen by a condition (only the
+    /// chosen side is evaluated).
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
 }
 
 /// A statement.
@@ -109,6 +112,9 @@ pub enum Stmt {
     Call(String, Vec<Expr>),
     /// A scope (an inlined spec function).
     Block(Vec<Stmt>),
+    /// `for i in lo..hi { .. }`: unrolled at translation time, `i` a
+    /// constant (it may index a register file).
+    For(String, i64, i64, Vec<Stmt>),
 }
 
 /// Parse a statement list.
@@ -174,6 +180,29 @@ fn stmt(s: &SynStmt) -> Result<Stmt, String> {
                     },
                 };
                 Ok(Stmt::If(expr(&i.cond)?, then, els))
+            }
+            SynExpr::ForLoop(f) => {
+                let syn::Pat::Ident(p) = &*f.pat else {
+                    return Err("`for` binds a plain name".into());
+                };
+                let SynExpr::Range(r) = &*f.expr else {
+                    return Err("`for i in lo..hi`: the range is two literals".into());
+                };
+                let bound = |e: &Option<Box<SynExpr>>| -> Result<i64, String> {
+                    match e.as_deref().map(expr).transpose()? {
+                        Some(Expr::Lit(n)) => Ok(n),
+                        _ => Err("`for i in lo..hi`: the range is two literals".into()),
+                    }
+                };
+                if !matches!(r.limits, syn::RangeLimits::HalfOpen(_)) {
+                    return Err("`for i in lo..hi`: use a half-open range".into());
+                }
+                Ok(Stmt::For(
+                    p.ident.to_string(),
+                    bound(&r.start)?,
+                    bound(&r.end)?,
+                    stmts(&f.body.stmts)?,
+                ))
             }
             SynExpr::Call(_) => match expr(e)? {
                 Expr::Call(name, args) => Ok(Stmt::Call(name, args)),
@@ -250,6 +279,31 @@ fn expr(e: &SynExpr) -> Result<Expr, String> {
             let args = c.args.iter().map(expr).collect::<Result<_, _>>()?;
             Expr::Call(path_name(p)?, args)
         }
+        SynExpr::If(i) => {
+            let value = |b: &syn::Block| -> Result<Expr, String> {
+                match b.stmts.as_slice() {
+                    [SynStmt::Expr(e, None)] => expr(e),
+                    _ => Err("each side of an `if` value is one expression".into()),
+                }
+            };
+            let els = match &i.else_branch {
+                Some((_, e)) => match &**e {
+                    SynExpr::Block(b) => value(&b.block)?,
+                    e @ SynExpr::If(_) => expr(e)?,
+                    _ => return Err("bad else branch".into()),
+                },
+                None => return Err("an `if` value needs an `else`".into()),
+            };
+            Expr::If(
+                Box::new(expr(&i.cond)?),
+                Box::new(value(&i.then_branch)?),
+                Box::new(els),
+            )
+        }
+        SynExpr::Block(b) if b.block.stmts.len() == 1 => match &b.block.stmts[0] {
+            SynStmt::Expr(e, None) => expr(e)?,
+            _ => return Err("unsupported expression".into()),
+        },
         _ => return Err("unsupported expression".into()),
     })
 }
@@ -265,6 +319,11 @@ pub fn names_in_expr(e: &Expr, out: &mut Vec<String>) {
             names_in_expr(b, out);
         }
         Expr::Call(_, args) => args.iter().for_each(|a| names_in_expr(a, out)),
+        Expr::If(c, a, b) => {
+            names_in_expr(c, out);
+            names_in_expr(a, out);
+            names_in_expr(b, out);
+        }
     }
 }
 
@@ -284,12 +343,14 @@ pub fn names_in_stmts(s: &[Stmt], out: &mut Vec<String>) {
             }
             Stmt::Call(_, args) => args.iter().for_each(|a| names_in_expr(a, out)),
             Stmt::Block(b) => names_in_stmts(b, out),
+            Stmt::For(_, _, _, b) => names_in_stmts(b, out),
         }
     }
 }
 
 /// A function declared in the spec: statements with named parameters,
-/// inlined where it is called.
+/// inlined where it is called; or, with a `value`, an expression function
+/// usable inside expressions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Function {
     /// Name.
@@ -298,92 +359,180 @@ pub struct Function {
     pub params: Vec<String>,
     /// Body.
     pub body: Vec<Stmt>,
+    /// The result of an expression function (its body is then empty).
+    pub value: Option<Expr>,
 }
 
-fn rename_expr(e: &Expr, map: &[(String, String)]) -> Expr {
+/// Substitute names by expressions.
+fn subst_expr(e: &Expr, map: &[(String, Expr)]) -> Expr {
     match e {
-        Expr::Name(n) => Expr::Name(
-            map.iter()
-                .find(|(a, _)| a == n)
-                .map_or(n.clone(), |(_, b)| b.clone()),
-        ),
+        Expr::Name(n) => map
+            .iter()
+            .find(|(a, _)| a == n)
+            .map_or_else(|| e.clone(), |(_, b)| b.clone()),
         Expr::Lit(_) => e.clone(),
-        Expr::Reg(f, i) => Expr::Reg(f.clone(), Box::new(rename_expr(i, map))),
+        Expr::Reg(f, i) => Expr::Reg(f.clone(), Box::new(subst_expr(i, map))),
         Expr::Bin(op, a, b) => Expr::Bin(
             *op,
-            Box::new(rename_expr(a, map)),
-            Box::new(rename_expr(b, map)),
+            Box::new(subst_expr(a, map)),
+            Box::new(subst_expr(b, map)),
         ),
-        Expr::Not(a) => Expr::Not(Box::new(rename_expr(a, map))),
-        Expr::Neg(a) => Expr::Neg(Box::new(rename_expr(a, map))),
-        Expr::Call(n, args) => Expr::Call(
-            n.clone(),
-            args.iter().map(|a| rename_expr(a, map)).collect(),
+        Expr::Not(a) => Expr::Not(Box::new(subst_expr(a, map))),
+        Expr::Neg(a) => Expr::Neg(Box::new(subst_expr(a, map))),
+        Expr::Call(n, args) => {
+            Expr::Call(n.clone(), args.iter().map(|a| subst_expr(a, map)).collect())
+        }
+        Expr::If(c, a, b) => Expr::If(
+            Box::new(subst_expr(c, map)),
+            Box::new(subst_expr(a, map)),
+            Box::new(subst_expr(b, map)),
         ),
     }
 }
 
-fn rename_stmts(s: &[Stmt], map: &[(String, String)]) -> Vec<Stmt> {
+/// Substitute names in statements; `let` bindings named in `map` (as plain
+/// names) are renamed too.
+fn subst_stmts(s: &[Stmt], map: &[(String, Expr)]) -> Vec<Stmt> {
     s.iter()
         .map(|st| match st {
-            Stmt::Let(n, e) => Stmt::Let(n.clone(), rename_expr(e, map)),
-            Stmt::SetReg(f, i, e) => {
-                Stmt::SetReg(f.clone(), rename_expr(i, map), rename_expr(e, map))
+            Stmt::Let(n, e) => {
+                let name = match map.iter().find(|(a, _)| a == n) {
+                    Some((_, Expr::Name(m))) => m.clone(),
+                    _ => n.clone(),
+                };
+                Stmt::Let(name, subst_expr(e, map))
             }
-            Stmt::If(c, a, b) => Stmt::If(
-                rename_expr(c, map),
-                rename_stmts(a, map),
-                rename_stmts(b, map),
-            ),
-            Stmt::Call(n, args) => Stmt::Call(
-                n.clone(),
-                args.iter().map(|a| rename_expr(a, map)).collect(),
-            ),
-            Stmt::Block(b) => Stmt::Block(rename_stmts(b, map)),
+            Stmt::SetReg(f, i, e) => {
+                Stmt::SetReg(f.clone(), subst_expr(i, map), subst_expr(e, map))
+            }
+            Stmt::If(c, a, b) => {
+                Stmt::If(subst_expr(c, map), subst_stmts(a, map), subst_stmts(b, map))
+            }
+            Stmt::Call(n, args) => {
+                Stmt::Call(n.clone(), args.iter().map(|a| subst_expr(a, map)).collect())
+            }
+            Stmt::Block(b) => Stmt::Block(subst_stmts(b, map)),
+            Stmt::For(i, lo, hi, b) => {
+                let name = match map.iter().find(|(a, _)| a == i) {
+                    Some((_, Expr::Name(m))) => m.clone(),
+                    _ => i.clone(),
+                };
+                Stmt::For(name, *lo, *hi, subst_stmts(b, map))
+            }
         })
         .collect()
 }
 
-/// Replace calls of spec functions by their bodies: parameters become
-/// locals bound to the arguments (renamed so they cannot collide with the
-/// caller's fields), inside a scope.
+fn lets_in(s: &[Stmt], out: &mut Vec<String>) {
+    for st in s {
+        match st {
+            Stmt::Let(n, _) => out.push(n.clone()),
+            Stmt::If(_, a, b) => {
+                lets_in(a, out);
+                lets_in(b, out);
+            }
+            Stmt::Block(b) => lets_in(b, out),
+            Stmt::For(i, _, _, b) => {
+                out.push(i.clone());
+                lets_in(b, out);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// One call of a spec function, ready to be placed where it is called.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    /// `let`s binding the arguments that are neither literals nor plain
+    /// names, then the body.
+    pub body: Vec<Stmt>,
+    /// The value of an expression function.
+    pub value: Option<Expr>,
+}
+
+/// Instantiate `f` for a call with `args`: literal and plain-name
+/// arguments are substituted where the parameter appears (so a literal
+/// can index a register file: `R[i]`); other arguments are bound once by
+/// `let`. The function's own locals are renamed with `tag` (unique per
+/// call), so they can collide neither with the caller's names nor with
+/// another call's.
+pub fn instantiate(f: &Function, args: &[Expr], tag: u32) -> Result<Instance, String> {
+    if args.len() != f.params.len() {
+        return Err(format!(
+            "{}() takes {} argument(s), not {}",
+            f.name,
+            f.params.len(),
+            args.len()
+        ));
+    }
+    let n = &f.name;
+    let mut map: Vec<(String, Expr)> = Vec::new();
+    let mut body = Vec::new();
+    for (p, a) in f.params.iter().zip(args) {
+        match a {
+            Expr::Lit(_) | Expr::Name(_) => map.push((p.clone(), a.clone())),
+            _ => {
+                let m = format!("{n}__{p}__{tag}");
+                body.push(Stmt::Let(m.clone(), a.clone()));
+                map.push((p.clone(), Expr::Name(m)));
+            }
+        }
+    }
+    let mut locals = Vec::new();
+    lets_in(&f.body, &mut locals);
+    for l in locals {
+        if !map.iter().any(|(a, _)| *a == l) {
+            map.push((l.clone(), Expr::Name(format!("{n}__{l}__{tag}"))));
+        }
+    }
+    body.extend(subst_stmts(&f.body, &map));
+    Ok(Instance {
+        body,
+        value: f.value.as_ref().map(|v| subst_expr(v, &map)),
+    })
+}
+
+/// Replace calls of statement functions by their bodies (see
+/// [`instantiate`]), inside a scope. Expression functions are inlined
+/// where they are lowered.
 pub fn inline(s: &[Stmt], funcs: &[Function], depth: u32) -> Result<Vec<Stmt>, String> {
+    let mut tag = 0;
+    inline_with(s, funcs, depth, &mut tag)
+}
+
+fn inline_with(
+    s: &[Stmt],
+    funcs: &[Function],
+    depth: u32,
+    tag: &mut u32,
+) -> Result<Vec<Stmt>, String> {
     let mut out = Vec::new();
     for st in s {
         out.push(match st {
             Stmt::Call(n, args) => match funcs.iter().find(|f| &f.name == n) {
+                Some(f) if f.value.is_some() => {
+                    return Err(format!("{n}() is an expression function: use its value"))
+                }
                 Some(f) => {
                     if depth > 8 {
                         return Err(format!("function {n} calls itself (directly or not)"));
                     }
-                    if args.len() != f.params.len() {
-                        return Err(format!(
-                            "{n}() takes {} argument(s), not {}",
-                            f.params.len(),
-                            args.len()
-                        ));
-                    }
-                    let map: Vec<(String, String)> = f
-                        .params
-                        .iter()
-                        .map(|p| (p.clone(), format!("{n}__{p}")))
-                        .collect();
-                    let mut body: Vec<Stmt> = map
-                        .iter()
-                        .zip(args)
-                        .map(|((_, m), a)| Stmt::Let(m.clone(), a.clone()))
-                        .collect();
-                    body.extend(inline(&rename_stmts(&f.body, &map), funcs, depth + 1)?);
-                    Stmt::Block(body)
+                    *tag += 1;
+                    let inst = instantiate(f, args, *tag)?;
+                    Stmt::Block(inline_with(&inst.body, funcs, depth + 1, tag)?)
                 }
                 None => st.clone(),
             },
             Stmt::If(c, a, b) => Stmt::If(
                 c.clone(),
-                inline(a, funcs, depth)?,
-                inline(b, funcs, depth)?,
+                inline_with(a, funcs, depth, tag)?,
+                inline_with(b, funcs, depth, tag)?,
             ),
-            Stmt::Block(b) => Stmt::Block(inline(b, funcs, depth)?),
+            Stmt::Block(b) => Stmt::Block(inline_with(b, funcs, depth, tag)?),
+            Stmt::For(i, lo, hi, b) => {
+                Stmt::For(i.clone(), *lo, *hi, inline_with(b, funcs, depth, tag)?)
+            }
             other => other.clone(),
         });
     }
@@ -402,6 +551,11 @@ pub fn calls_in_expr(e: &Expr, out: &mut Vec<String>) {
         Expr::Call(n, args) => {
             out.push(n.clone());
             args.iter().for_each(|a| calls_in_expr(a, out));
+        }
+        Expr::If(c, a, b) => {
+            calls_in_expr(c, out);
+            calls_in_expr(a, out);
+            calls_in_expr(b, out);
         }
     }
 }
@@ -425,6 +579,7 @@ pub fn calls_in_stmts(s: &[Stmt], out: &mut Vec<String>) {
                 args.iter().for_each(|a| calls_in_expr(a, out));
             }
             Stmt::Block(b) => calls_in_stmts(b, out),
+            Stmt::For(_, _, _, b) => calls_in_stmts(b, out),
         }
     }
 }
@@ -434,7 +589,7 @@ pub fn may_jump(s: &[Stmt]) -> bool {
     s.iter().any(|st| match st {
         Stmt::Call(n, _) => n == "jump" || n == "jump_now",
         Stmt::If(_, a, b) => may_jump(a) || may_jump(b),
-        Stmt::Block(b) => may_jump(b),
+        Stmt::Block(b) | Stmt::For(_, _, _, b) => may_jump(b),
         _ => false,
     })
 }

@@ -209,6 +209,11 @@ pub trait Frontend: Sync {
     /// A CPU model for one configuration; `params` are (name, value) pairs,
     /// missing ones take their defaults.
     fn configure(&self, params: &[(String, String)]) -> Result<Box<dyn CpuModel>, String>;
+    /// Device types that belong to this ISA (Cortex-M's NVIC and SysTick),
+    /// usable in machine files like those of `hw/`.
+    fn device_types(&self) -> &'static [&'static crate::device::DeviceType] {
+        &[]
+    }
 }
 
 /// A configured CPU model, shared by all vCPUs of one cluster.
@@ -322,6 +327,18 @@ pub trait ArchSupport<M> {
     /// memory (RISC-V: OpenSBI's `fw_dynamic_info`), given the boot state.
     fn boot_info_block(_m: &M, _boot: &BootInfo) -> Option<Vec<u8>> {
         None
+    }
+    /// Lift the instruction at `pc` specially, before decoding: an ISA's
+    /// internal entry points at addresses no guest instruction can have
+    /// (Cortex-M's exception entry runs as a helper from such an address,
+    /// because taking an exception there reads and writes memory). `None`
+    /// (the default): decode `pc`'s bytes as usual.
+    fn lift_special(_m: &M, _pc: u64, _b: &mut IrBuilder) -> Option<Lifted> {
+        None
+    }
+    /// Device types of this ISA (see [`Frontend::device_types`]).
+    fn device_types() -> &'static [&'static crate::device::DeviceType] {
+        &[]
     }
     /// Walk the page tables for `vaddr` (only called while `mmu_on`).
     fn walk(

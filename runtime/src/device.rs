@@ -129,6 +129,12 @@ pub trait Device: Send {
     fn irq_inputs(&self) -> Option<std::ops::RangeInclusive<u32>> {
         None
     }
+    /// The device as `Any`, for the code of its own ISA crate that reaches
+    /// it through the CPU's address space (Cortex-M's core calls its NVIC
+    /// at the architectural address). `None` (the default): not reachable.
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        None
+    }
 }
 
 /// Type of a device property.

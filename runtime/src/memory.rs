@@ -48,6 +48,10 @@ impl RamBlock {
     pub fn bytes_mut(&mut self) -> &mut [u8] {
         &mut self.data
     }
+    /// Is the block read-only to the guest (ROM, flash)?
+    pub fn read_only(&self) -> bool {
+        self.read_only
+    }
 }
 
 /// A device placed in a machine.
@@ -80,6 +84,10 @@ pub struct Memory {
     /// host TLBs) may have gone stale: RAM unmapped or freed, or a page
     /// started holding translated code (its stores must now be watched).
     pub host_epoch: u64,
+    /// Where loaders put images, as (address, length) in load order: a
+    /// frontend may place things in the RAM no image uses (ARM
+    /// semihosting's SYS_HEAPINFO, as QEMU does with its ROM blobs).
+    pub loaded: Vec<(u64, u64)>,
 }
 
 /// What a region of an address space maps to.
@@ -453,6 +461,9 @@ impl Bus<'_> {
             let ram = &mut self.mem.ram[block];
             ram.data[off..off + avail].copy_from_slice(&data[done..done + avail]);
             done += avail;
+        }
+        if !data.is_empty() {
+            self.mem.loaded.push((addr, data.len() as u64));
         }
         Ok(())
     }

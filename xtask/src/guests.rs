@@ -303,9 +303,7 @@ pub fn build(root: &Path) -> Result<(), String> {
         println!("built {} ({size} bytes)", display_rel(root, &out));
     }
 
-    build_bench(root)?;
-    // MIPS (both byte orders): its own toolchains, SKIPPED without them.
-    crate::mips::build(root)
+    build_bench(root)
 }
 
 /// Builds the benchmark programs into [`BENCH_OUT_DIR`]; SKIPPED (not an

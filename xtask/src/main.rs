@@ -2,18 +2,22 @@
 //!
 //! - `gen [--check]`: generate the ISA frontends from `specs/` (check mode
 //!   fails when the checked-in output is stale)
-//! - `guests`: build the test guests in `tests/guests/` (needs cross compilers)
-//! - `traces`: record reference traces from QEMU into `tests/traces/`
+//! - `guests [riscv|mips|armv7m]`: build the test guests in `tests/guests/`
+//!   (needs cross compilers; without an argument, every ISA's)
+//! - `traces [riscv|mips|armv7m]`: record reference traces from QEMU into
+//!   `tests/traces/`
 //! - `test`: every test suite, as CI runs it (README's test command)
 //! - `bench [...]`: hemu (JIT and interpreter) against QEMU, side by side;
 //!   `bench --criterion`: the micro-benchmarks
 
 mod bench;
 mod guests;
+mod guests_armv7m;
 mod mips;
 mod mips_traces;
 mod test;
 mod traces;
+mod traces_armv7m;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -33,16 +37,33 @@ fn main() -> ExitCode {
             let check = args.iter().any(|a| a == "--check");
             hemu_codegen::xtask::gen(&root, check)
         }
-        Some("guests") => guests::build(&root),
-        // `traces mips`: only the MIPS traces (no RISC-V QEMU needed).
-        Some("traces") if args.get(1).map(String::as_str) == Some("mips") => {
-            mips_traces::record(&root)
-        }
-        Some("traces") => traces::record(&root),
+        Some("guests") => match args.get(1).map(|s| s.as_str()) {
+            None => guests::build(&root)
+                .and_then(|()| mips::build(&root))
+                .and_then(|()| guests_armv7m::build(&root)),
+            Some("riscv") => guests::build(&root),
+            Some("mips") => mips::build(&root),
+            Some("armv7m") => guests_armv7m::build(&root),
+            Some(other) => Err(format!(
+                "guests: no guests for '{other}' (riscv, mips, armv7m)"
+            )),
+        },
+        Some("traces") => match args.get(1).map(|s| s.as_str()) {
+            None => traces::record(&root)
+                .and_then(|()| mips_traces::record(&root))
+                .and_then(|()| traces_armv7m::record(&root)),
+            Some("riscv") => traces::record(&root),
+            Some("mips") => mips_traces::record(&root),
+            Some("armv7m") => traces_armv7m::record(&root),
+            Some(other) => Err(format!(
+                "traces: no traces for '{other}' (riscv, mips, armv7m)"
+            )),
+        },
         Some("test") => test::run(&root),
         Some("bench") => bench::run(&root, &args[1..]),
         _ => Err(
-            "usage: cargo xtask gen [--check] | guests | traces | test | bench [--help]"
+            "usage: cargo xtask gen [--check] | guests [riscv|mips|armv7m] \
+                  | traces [riscv|mips|armv7m] | test | bench [--help]"
                 .to_string(),
         ),
     };

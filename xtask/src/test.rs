@@ -11,6 +11,8 @@
 //!    qemu-aarch64: the runtime's tests (the JIT's differential tests
 //!    among them) cross-built for aarch64 and run under QEMU, which is
 //!    where the aarch64 JIT backend runs.
+//! 6. the same two checks for ARMv7-M, with `arm-none-eabi-gcc` and
+//!    `qemu-system-arm`.
 //!
 //! Steps 3 to 5 say SKIPPED, with what to install, when a tool is
 //! missing; they never pass silently.
@@ -128,7 +130,11 @@ pub fn run(root: &Path) -> Result<(), String> {
             root.join("tests/guests/riscv-user/bin"),
         ];
         dirs.extend(crate::mips::BIN_DIRS.iter().map(|d| root.join(d)));
-        reproduces(&dirs, "guests", || crate::guests::build(root))?;
+        reproduces(&dirs, "guests", || {
+            crate::guests::build(root)?;
+            // MIPS (both byte orders): its own toolchains, SKIPPED without them.
+            crate::mips::build(root)
+        })?;
     } else {
         skipped.push("guest rebuild (install gcc-riscv64-linux-gnu)");
     }
@@ -148,7 +154,11 @@ pub fn run(root: &Path) -> Result<(), String> {
             root.join("tests/traces"),
             root.join("tests/guests/riscv-user"),
         ];
-        reproduces(&dirs, "traces", || crate::traces::record(root))?;
+        reproduces(&dirs, "traces", || {
+            crate::traces::record(root)?;
+            // MIPS user-mode traces (qemu-mips, qemu-mipsel).
+            crate::mips_traces::record(root)
+        })?;
     } else {
         skipped.push("trace re-recording (install qemu-system-misc qemu-user)");
     }
@@ -164,12 +174,30 @@ pub fn run(root: &Path) -> Result<(), String> {
             );
         }
     }
+    // ARMv7-M: its own cross compiler and QEMU (separate suites, so one
+    // ISA's tools are enough for its part).
+    println!("== ARMv7-M guest ELFs rebuild identically");
+    if crate::guests_armv7m::have_compiler() {
+        let dirs = [root.join("tests/guests/armv7m/bin")];
+        reproduces(&dirs, "armv7m guests", || crate::guests_armv7m::build(root))?;
+    } else {
+        skipped.push("ARMv7-M guest rebuild (install gcc-arm-none-eabi libnewlib-arm-none-eabi)");
+    }
+    println!("== ARMv7-M QEMU reference traces re-record identically");
+    if crate::traces_armv7m::have_qemu() {
+        let dirs = [root.join("tests/traces")];
+        reproduces(&dirs, "armv7m traces", || {
+            crate::traces_armv7m::record(root)
+        })?;
+    } else {
+        skipped.push("ARMv7-M trace re-recording (install qemu-system-arm)");
+    }
     for s in &skipped {
         println!("SKIPPED: {s}");
     }
     println!(
         "suites: {} passed, 0 failed, {} skipped",
-        6 - skipped.len(),
+        8 - skipped.len(),
         skipped.len()
     );
     Ok(())

@@ -170,9 +170,7 @@ pub fn record(root: &Path) -> Result<(), String> {
         println!("recorded tests/traces/{}.trace ({steps} steps)", guest.name);
     }
     record_user(root)?;
-    record_fptest(root)?;
-    // MIPS user-mode traces (qemu-mips, qemu-mipsel).
-    crate::mips_traces::record(root)
+    record_fptest(root)
 }
 
 /// `qemu-system-riscvNN --version` → e.g. `7.2.22`.

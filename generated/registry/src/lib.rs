@@ -5,4 +5,8 @@
 use hemu_runtime::cpu::Frontend;
 
 /// Every frontend, by name order.
-pub static FRONTENDS: &[&dyn Frontend] = &[&hemu_mips::FRONTEND, &hemu_riscv::FRONTEND];
+pub static FRONTENDS: &[&dyn Frontend] = &[
+    &hemu_armv7m::FRONTEND,
+    &hemu_mips::FRONTEND,
+    &hemu_riscv::FRONTEND,
+];

@@ -37,7 +37,16 @@ impl Registry {
     }
     /// The device type called `name`.
     pub fn device(&self, name: &str) -> Option<&'static DeviceType> {
-        self.devices.iter().copied().find(|d| d.name == name)
+        self.device_types().find(|d| d.name == name)
+    }
+    /// Every device type: the generic ones of `devices`, then those of
+    /// each frontend (an ISA's own devices, such as Cortex-M's NVIC).
+    pub fn device_types(&self) -> impl Iterator<Item = &'static DeviceType> + '_ {
+        self.devices.iter().copied().chain(
+            self.frontends
+                .iter()
+                .flat_map(|f| f.device_types().iter().copied()),
+        )
     }
 }
 
@@ -335,7 +344,7 @@ impl Machine {
             let o = at.devices.get(i).cloned().unwrap_or_default();
             let d: file::DeviceSpec = file::typed(at, &o, sub(&o, raw)?, "device")?;
             let Some(ty) = reg.device(&d.ty) else {
-                let names: Vec<&str> = reg.devices.iter().map(|t| t.name).collect();
+                let names: Vec<&str> = reg.device_types().map(|t| t.name).collect();
                 return Err(at.val(
                     &o.sub(".type"),
                     format!(

@@ -59,7 +59,7 @@ fn types(reg: &Registry) -> Vec<TypeInfo> {
             interfaces: &[],
         });
     }
-    for d in reg.devices {
+    for d in reg.device_types() {
         out.push(TypeInfo {
             name: d.name.to_string(),
             parent: Some("sys-bus-device".into()),
@@ -679,7 +679,7 @@ pub fn schema(reg: &Registry) -> Value {
             })
             .collect()
     };
-    for d in reg.devices {
+    for d in reg.device_types() {
         objects.insert(format!("x-device-props-{}", d.name), prop_members(d.props));
     }
     for t in user::OBJECT_TYPES {

@@ -126,7 +126,7 @@ pub fn device_add(
         .unwrap_or_default();
     let id = args.get("id").and_then(Value::as_str).unwrap_or_default();
     let Some(ty) = setup.registry.device(driver) else {
-        let names: Vec<&str> = setup.registry.devices.iter().map(|t| t.name).collect();
+        let names: Vec<&str> = setup.registry.device_types().map(|t| t.name).collect();
         return Err(QmpError::generic(format!(
             "Parameter 'driver' expects a driver name{}",
             suggest(driver, &names)

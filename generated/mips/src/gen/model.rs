@@ -148,6 +148,9 @@ impl hemu_runtime::cpu::Frontend for Frontend {
     ) -> Result<Box<dyn CpuModel>, String> {
         Ok(Box::new(Model { p: Params::parse(params)? }))
     }
+    fn device_types(&self) -> &'static [&'static hemu_runtime::device::DeviceType] {
+        <crate::support::Support as ArchSupport<Model>>::device_types()
+    }
 }
 /// A configured CPU model.
 #[derive(Clone, Debug)]
@@ -194,6 +197,11 @@ impl CpuModel for Model {
         pc: u64,
         b: &mut IrBuilder,
     ) -> Result<Lifted, DecodeError> {
+        if let Some(l) = <crate::support::Support as ArchSupport<
+            Model,
+        >>::lift_special(self, pc, b) {
+            return Ok(l);
+        }
         let (insn, len) = decode::decode(bytes, &self.p)?;
         let mut cx = LiftCx::new(b, pc, len as u64, self.word_bits(), self.endian());
         cx.insn = decode::word(bytes, &self.p);
@@ -208,10 +216,20 @@ impl CpuModel for Model {
     fn disassemble(
         &self,
         bytes: &[u8],
-        _pc: u64,
+        pc: u64,
     ) -> Result<(String, usize), DecodeError> {
         let (insn, len) = decode::decode(bytes, &self.p)?;
-        Ok((disasm::disasm(&insn), len))
+        Ok((
+            disasm::disasm(
+                &insn,
+                pc,
+                len,
+                decode::word(bytes, &self.p),
+                &self.p,
+                self.word_bits(),
+            ),
+            len,
+        ))
     }
     fn fault_trap(&self, f: &MemFault) -> Trap {
         let code = match (f.kind, f.reason) {
