@@ -4,6 +4,8 @@
 //! which is exact because blocks only branch forward.
 
 use crate::ir::{Block, Op, Temp};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 /// Location of a temp.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,6 +29,9 @@ pub struct Allocation {
     pub live: Vec<(u32, u32)>,
     /// Stack slots used.
     pub slots: u32,
+    /// Per op: bit `r` set when register `r` holds a temp defined before
+    /// the op and read after it (what a call at that op must preserve).
+    across: Vec<u32>,
 }
 
 impl Allocation {
@@ -37,17 +42,11 @@ impl Allocation {
     /// Registers among `regs` holding temps that live across op `at`
     /// (defined before it and read after it).
     pub fn live_across(&self, at: usize, regs: &[u8]) -> Vec<u8> {
-        let at = at as u32;
-        let mut out = Vec::new();
-        for (i, l) in self.locs.iter().enumerate() {
-            if let Loc::Reg(r) = l {
-                let (s, e) = self.live[i];
-                if s < at && e > at && regs.contains(r) && !out.contains(r) {
-                    out.push(*r);
-                }
-            }
-        }
-        out
+        let mask = self.across.get(at).copied().unwrap_or(0);
+        regs.iter()
+            .copied()
+            .filter(|&r| r < 32 && mask & (1 << r) != 0)
+            .collect()
     }
 }
 
@@ -157,8 +156,10 @@ pub fn allocate(block: &Block, regs: &[u8], max_slots: u32) -> Result<Allocation
         }
     }
     order.sort_by_key(|&t| live[t].0);
-    // (end, temp) of temps holding a register or slot.
-    let mut active: Vec<(u32, usize)> = Vec::new();
+    // (end, temp) of temps holding a register or slot, soonest end first
+    // (a heap: blocks of a few thousand ops are common with predicated
+    // ISAs, and a scan of every active temp per temp would be quadratic).
+    let mut active: BinaryHeap<Reverse<(u32, usize)>> = BinaryHeap::new();
     let mut free_regs: Vec<u8> = regs.iter().rev().copied().collect();
     let mut free_slots: Vec<u32> = Vec::new();
     let mut slots = 0u32;
@@ -166,18 +167,17 @@ pub fn allocate(block: &Block, regs: &[u8], max_slots: u32) -> Result<Allocation
         let start = live[t].0;
         // A temp whose last use is this op can hand its register to the
         // op's result: backends read operands before writing results.
-        active.retain(|&(end, o)| {
-            if end <= start {
-                match locs[o] {
-                    Loc::Reg(r) => free_regs.push(r),
-                    Loc::Slot(s) => free_slots.push(s),
-                    _ => {}
-                }
-                false
-            } else {
-                true
+        while let Some(&Reverse((end, o))) = active.peek() {
+            if end > start {
+                break;
             }
-        });
+            active.pop();
+            match locs[o] {
+                Loc::Reg(r) => free_regs.push(r),
+                Loc::Slot(s) => free_slots.push(s),
+                _ => {}
+            }
+        }
         locs[t] = if let Some(r) = free_regs.pop() {
             Loc::Reg(r)
         } else if let Some(s) = free_slots.pop() {
@@ -189,9 +189,47 @@ pub fn allocate(block: &Block, regs: &[u8], max_slots: u32) -> Result<Allocation
             slots += 1;
             Loc::Slot(slots - 1)
         };
-        active.push((live[t].1, t));
+        active.push(Reverse((live[t].1, t)));
     }
-    Ok(Allocation { locs, live, slots })
+    let across = live_registers(&locs, &live, block.ops.len());
+    Ok(Allocation {
+        locs,
+        live,
+        slots,
+        across,
+    })
+}
+
+/// For each op, the registers holding a temp live across it (defined
+/// before, read after): one sweep over interval start and end events.
+fn live_registers(locs: &[Loc], live: &[(u32, u32)], ops: usize) -> Vec<u32> {
+    // (op, register, +1 entering / -1 leaving), at op granularity: a temp
+    // with interval (s, e) is live across ops s+1 ..= e-1.
+    let mut events: Vec<Vec<(u8, i32)>> = vec![Vec::new(); ops + 1];
+    for (t, l) in locs.iter().enumerate() {
+        if let Loc::Reg(r) = *l {
+            let (s, e) = live[t];
+            if r < 32 && e > s + 1 && (e as usize) <= ops {
+                events[s as usize + 1].push((r, 1));
+                events[e as usize].push((r, -1));
+            }
+        }
+    }
+    let mut count = [0i32; 32];
+    let mut out = Vec::with_capacity(ops);
+    for ev in events.iter().take(ops) {
+        for &(r, d) in ev {
+            count[r as usize] += d;
+        }
+        let mut mask = 0u32;
+        for (r, &c) in count.iter().enumerate() {
+            if c > 0 {
+                mask |= 1 << r;
+            }
+        }
+        out.push(mask);
+    }
+    out
 }
 
 #[cfg(test)]
