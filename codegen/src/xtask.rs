@@ -48,25 +48,47 @@ pub fn gen(root: &Path, check: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// Every generated file, from the spec folders under `root/specs`.
+/// Folders holding ISA spec folders: the real ISAs, and the test ISAs
+/// (spec-only ISAs that prove a frontend needs nothing but its spec).
+pub const SPEC_ROOTS: &[&str] = &["specs", "tests/specs"];
+
+/// Every generated file, from the spec folders under `root/specs` and
+/// `root/tests/specs`.
 pub fn generate(root: &Path) -> Result<Vec<emit::Output>, crate::SpecError> {
-    let specs = root.join("specs");
-    let mut names: Vec<String> = std::fs::read_dir(&specs)
-        .map_err(|e| crate::SpecError {
-            file: "specs".into(),
-            line: 0,
-            msg: e.to_string(),
-        })?
-        .flatten()
-        .filter(|e| e.path().join("isa.yaml").is_file())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
+    let mut found: Vec<(String, String)> = Vec::new();
+    for dir in SPEC_ROOTS {
+        let rd = match std::fs::read_dir(root.join(dir)) {
+            Ok(rd) => rd,
+            // Only `specs` must exist.
+            Err(_) if *dir != "specs" => continue,
+            Err(e) => {
+                return Err(crate::SpecError {
+                    file: dir.to_string(),
+                    line: 0,
+                    msg: e.to_string(),
+                })
+            }
+        };
+        for e in rd.flatten() {
+            if e.path().join("isa.yaml").is_file() {
+                let n = e.file_name().to_string_lossy().into_owned();
+                if let Some((_, other)) = found.iter().find(|(m, _)| *m == n) {
+                    return Err(crate::SpecError {
+                        file: format!("{dir}/{n}/isa.yaml"),
+                        line: 1,
+                        msg: format!("ISA '{n}' is also defined in {other}/{n}"),
+                    });
+                }
+                found.push((n, dir.to_string()));
+            }
+        }
+    }
+    found.sort();
     let mut out = Vec::new();
     let mut isa_names = Vec::new();
-    for n in &names {
-        let rel = format!("specs/{n}");
-        let isa = Isa::load(&specs.join(n), &rel)?;
+    for (n, dir) in &found {
+        let rel = format!("{dir}/{n}");
+        let isa = Isa::load(&root.join(&rel), &rel)?;
         if &isa.name != n {
             return Err(crate::SpecError {
                 file: format!("{rel}/isa.yaml"),

@@ -50,7 +50,9 @@ fn a_stale_file_is_reported_with_the_fix() {
         .parent()
         .expect("workspace root");
     let tmp = std::env::temp_dir().join(format!("hemu-fresh-{}", std::process::id()));
-    copy_dir(&root.join("specs"), &tmp.join("specs"));
+    for dir in hemu_codegen::xtask::SPEC_ROOTS {
+        copy_dir(&root.join(dir), &tmp.join(dir));
+    }
     copy_dir(&root.join("generated"), &tmp.join("generated"));
     hemu_codegen::xtask::gen(&tmp, true).expect("a faithful copy is fresh");
     let lift = tmp.join("generated/riscv/src/gen/lift.rs");

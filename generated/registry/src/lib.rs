@@ -9,4 +9,5 @@ pub static FRONTENDS: &[&dyn Frontend] = &[
     &hemu_armv7m::FRONTEND,
     &hemu_mips::FRONTEND,
     &hemu_riscv::FRONTEND,
+    &hemu_tiny::FRONTEND,
 ];
