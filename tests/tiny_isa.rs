@@ -32,7 +32,6 @@ enum A {
     Br(u16, u16, u16, &'static str), // opcode, rs, rt, label
     Jal(u16, &'static str),          // rd, label
     Jr(u16),
-    Word(u16),
     /// Place the next item at this byte address (pads with zeros).
     Org(u32),
     Ascii(&'static str),
@@ -98,7 +97,6 @@ fn assemble(prog: &[A]) -> Vec<u8> {
             A::Br(op, rs, rt, l) => op << 12 | rs << 9 | rt << 6 | field(target(l) / 2, 6),
             A::Jal(rd, l) => 11 << 12 | rd << 9 | field(target(l) / 2, 9),
             A::Jr(rs) => 12 << 12 | rs << 9,
-            A::Word(w) => w,
         };
         out.extend_from_slice(&w.to_le_bytes());
     }
