@@ -5,7 +5,7 @@
 //! by `codegen/tests/fresh.rs`). These tests prove that crate holds no
 //! hand-written Rust, and that hemu runs a program on it — decode, lift,
 //! both engines, loads/stores, branches, calls, MMIO — on the board
-//! `tests/machines/tiny.yaml`.
+//! `tests/guests/tiny/board.yaml`.
 //!
 //! The test program is assembled here by a small two-pass assembler
 //! (test code: it knows the encodings of `tests/specs/tiny/base.yaml`).
@@ -281,7 +281,7 @@ fn a_program_runs_on_the_tiny_isa_on_both_engines() {
     for accel in ["jit", "interp"] {
         let o = hemu(&[
             "-M",
-            "tests/machines/tiny.yaml",
+            "tests/guests/tiny/board.yaml",
             "-kernel",
             img,
             "-nographic",
@@ -297,7 +297,7 @@ fn a_program_runs_on_the_tiny_isa_on_both_engines() {
         let run = |accel| {
             hemu(&[
                 "-M",
-                "tests/machines/tiny.yaml",
+                "tests/guests/tiny/board.yaml",
                 "-kernel",
                 img,
                 "-nographic",
@@ -330,7 +330,7 @@ fn a_wrong_sum_takes_the_failure_path() {
     let img = write_image("tiny-fail.bin", &img);
     let o = hemu(&[
         "-M",
-        "tests/machines/tiny.yaml",
+        "tests/guests/tiny/board.yaml",
         "-kernel",
         img.to_str().unwrap(),
         "-nographic",
@@ -344,7 +344,7 @@ fn an_undefined_instruction_stops_the_machine_with_a_report() {
     let img = write_image("tiny-illegal.bin", &[0x00, 0x00]);
     let o = hemu(&[
         "-M",
-        "tests/machines/tiny.yaml",
+        "tests/guests/tiny/board.yaml",
         "-kernel",
         img.to_str().unwrap(),
         "-nographic",

@@ -28,6 +28,7 @@ mod compare;
 mod convert;
 mod core;
 mod env;
+mod host;
 
 pub use env::{Env, Flags, InvalidInt, NanRules, Rounding, Tininess};
 
@@ -71,30 +72,45 @@ macro_rules! width_ops {
         #[doc = concat!("`a + b` (", $name, ").")]
         #[inline]
         pub fn $add(env: &mut Env, a: $t, b: $t) -> $t {
+            if let Some(r) = host::binop::<$fmt>(env, a.into(), b.into(), host::Op::Add) {
+                return r as $t;
+            }
             arith::add::<$fmt>(env, a.into(), b.into(), false) as $t
         }
 
         #[doc = concat!("`a - b` (", $name, ").")]
         #[inline]
         pub fn $sub(env: &mut Env, a: $t, b: $t) -> $t {
+            if let Some(r) = host::binop::<$fmt>(env, a.into(), b.into(), host::Op::Sub) {
+                return r as $t;
+            }
             arith::add::<$fmt>(env, a.into(), b.into(), true) as $t
         }
 
         #[doc = concat!("`a * b` (", $name, ").")]
         #[inline]
         pub fn $mul(env: &mut Env, a: $t, b: $t) -> $t {
+            if let Some(r) = host::binop::<$fmt>(env, a.into(), b.into(), host::Op::Mul) {
+                return r as $t;
+            }
             arith::mul::<$fmt>(env, a.into(), b.into()) as $t
         }
 
         #[doc = concat!("`a / b` (", $name, ").")]
         #[inline]
         pub fn $div(env: &mut Env, a: $t, b: $t) -> $t {
+            if let Some(r) = host::binop::<$fmt>(env, a.into(), b.into(), host::Op::Div) {
+                return r as $t;
+            }
             arith::div::<$fmt>(env, a.into(), b.into()) as $t
         }
 
         #[doc = concat!("Square root (", $name, ").")]
         #[inline]
         pub fn $sqrt(env: &mut Env, a: $t) -> $t {
+            if let Some(r) = host::sqrt::<$fmt>(env, a.into()) {
+                return r as $t;
+            }
             arith::sqrt::<$fmt>(env, a.into()) as $t
         }
 

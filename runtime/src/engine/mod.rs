@@ -14,7 +14,7 @@ pub use cache::{CachedBlock, PcHasher, TranslationCache};
 pub use interp::{fatal_report, Interpreter};
 
 use crate::cpu::{AccessKind, CpuModel, CpuState, DecodeError, FaultReason, MemFault, Trap};
-use crate::ir::{Block, IrBuilder, MemOp, Op, Ty};
+use crate::ir::{Block, Endian, IrBuilder, MemOp, Op, Ty};
 use crate::memory::{Bus, StoreEffect, CODE_GRANULE_BITS};
 
 /// Upper bound on instructions in one block.
@@ -34,11 +34,47 @@ impl HelperCtx<'_, '_> {
     /// A load through the vCPU's full access path (alignment, translation,
     /// bus), sign- or zero-extended to 64 bits per `mop`.
     pub fn load(&mut self, addr: u64, mop: MemOp) -> Result<u64, Trap> {
+        if let Some(p) = self.host(addr, mop, false) {
+            let mut b = [0u8; 8];
+            let n = mop.size as usize;
+            // SAFETY: `host` only returns pointers the host TLB holds for
+            // the current `Memory::host_epoch`: `n` bytes inside one page
+            // of a RAM block that stays allocated and mapped until the
+            // epoch changes, which cannot happen during this call; nothing
+            // else references that RAM while a helper runs.
+            unsafe { std::ptr::copy_nonoverlapping(p as *const u8, b.as_mut_ptr(), n) };
+            let v = match mop.endian {
+                Endian::Little => b[..n].iter().rev().fold(0, |v, x| v << 8 | *x as u64),
+                Endian::Big => b[..n].iter().fold(0, |v, x| v << 8 | *x as u64),
+            };
+            return Ok(interp::extend(v, mop.size * 8, mop.signed));
+        }
         mem_load(self.model, self.cpu, self.bus, addr, mop)
     }
     /// A store through the vCPU's full access path.
     pub fn store(&mut self, addr: u64, value: u64, mop: MemOp) -> Result<(), Trap> {
+        if let Some(p) = self.host(addr, mop, true) {
+            let n = mop.size as usize;
+            let bytes = match mop.endian {
+                Endian::Little => value.to_le_bytes(),
+                Endian::Big => (value << (64 - 8 * n as u32)).to_be_bytes(),
+            };
+            // SAFETY: as in `load`; the host TLB holds store entries only
+            // for pages without translated code, so no code-write check
+            // is skipped.
+            unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), p as *mut u8, n) };
+            return Ok(());
+        }
         mem_store(self.model, self.cpu, self.bus, addr, value, mop).map(|_| ())
+    }
+    /// The host address of an access the JIT's host TLB serves (plain RAM,
+    /// naturally aligned, within one page), as generated code finds it.
+    fn host(&self, addr: u64, mop: MemOp, write: bool) -> Option<u64> {
+        let tlb = &self.cpu.tlb.host;
+        if tlb.epoch != self.bus.mem.host_epoch || !mop.size.is_power_of_two() || mop.size > 8 {
+            return None;
+        }
+        tlb.lookup(addr, mop.size as u64, write)
     }
     /// The trap of a misaligned store at `addr`.
     pub fn misaligned_store(&self, addr: u64) -> Trap {

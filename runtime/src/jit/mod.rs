@@ -533,6 +533,18 @@ impl Jit {
                         let ir: Vec<String> =
                             ir.block.ops.iter().map(|o| format!("{o:?}")).collect();
                         let _ = std::fs::write(d.join(format!("{name}.ir")), ir.join("\n"));
+                        // perf's map of JIT code (`perf report` names the
+                        // samples in generated code by guest pc).
+                        let map =
+                            std::env::temp_dir().join(format!("perf-{}.map", std::process::id()));
+                        if let Ok(mut f) = std::fs::OpenOptions::new()
+                            .create(true)
+                            .append(true)
+                            .open(map)
+                        {
+                            use std::io::Write;
+                            let _ = writeln!(f, "{at:x} {:x} guest_{:x}", c.code.len(), key.0);
+                        }
                     }
                 }
                 Err(_) => self.stats.interpreted += 1,

@@ -3,7 +3,7 @@
 //! NaN boxing of single-precision values in 64-bit registers, fflags
 //! accrual, canonical NaNs and the saturating conversions.
 
-use super::csr::{rv, FS};
+use super::csr::{rv, RvState, FS};
 use super::trap::illegal;
 use hemu_runtime::cpu::Trap;
 use hemu_runtime::engine::HelperCtx;
@@ -15,7 +15,10 @@ type R = Result<u64, Trap>;
 /// An FP environment for one instruction: FS must be on and the rounding
 /// mode valid (rm = 7 selects frm; 5, 6 and an invalid frm are illegal).
 fn env(cx: &mut HelperCtx<'_, '_>, rm: u64, insn: u64) -> Result<sf::Env, Trap> {
-    let s = rv(cx.cpu);
+    env_of(rv(cx.cpu), rm, insn)
+}
+
+fn env_of(s: &RvState, rm: u64, insn: u64) -> Result<sf::Env, Trap> {
     if s.mstatus & FS == 0 {
         return Err(illegal(insn));
     }
@@ -28,7 +31,11 @@ fn env(cx: &mut HelperCtx<'_, '_>, rm: u64, insn: u64) -> Result<sf::Env, Trap> 
         4 => sf::Rounding::NearestMaxMag,
         _ => return Err(illegal(insn)),
     };
-    Ok(sf::Env::riscv().with_rounding(rounding))
+    // Start from the accrued flags (`done` ORs them back, so this changes
+    // nothing) so softfloat can use the host FPU once inexact is accrued.
+    let mut e = sf::Env::riscv().with_rounding(rounding);
+    e.flags = sf::Flags::from_bits(s.fflags as u8);
+    Ok(e)
 }
 
 /// FS must be on (moves and loads, which neither round nor raise flags).
@@ -41,7 +48,10 @@ fn check(cx: &mut HelperCtx<'_, '_>, insn: u64) -> Result<(), Trap> {
 
 /// Accrue flags and mark the FP state dirty.
 fn done(cx: &mut HelperCtx<'_, '_>, e: &sf::Env) {
-    let s = rv(cx.cpu);
+    done_in(rv(cx.cpu), e);
+}
+
+fn done_in(s: &mut RvState, e: &sf::Env) {
     s.fflags |= e.flags.0 as u64;
     s.mstatus |= FS;
 }
@@ -81,9 +91,11 @@ fn arith2<T>(
     op: fn(&mut sf::Env, T, T) -> T,
     bx: fn(T) -> u64,
 ) -> R {
-    let mut e = env(cx, a[2], a[3])?;
+    // One look-up of the RISC-V state per instruction (it is a downcast).
+    let s = rv(cx.cpu);
+    let mut e = env_of(s, a[2], a[3])?;
     let r = op(&mut e, un(a[0]), un(a[1]));
-    done(cx, &e);
+    done_in(s, &e);
     Ok(bx(r))
 }
 
@@ -94,9 +106,10 @@ fn arith3<T>(
     op: fn(&mut sf::Env, T, T, T) -> T,
     bx: fn(T) -> u64,
 ) -> R {
-    let mut e = env(cx, a[3], a[4])?;
+    let s = rv(cx.cpu);
+    let mut e = env_of(s, a[3], a[4])?;
     let r = op(&mut e, un(a[0]), un(a[1]), un(a[2]));
-    done(cx, &e);
+    done_in(s, &e);
     Ok(bx(r))
 }
 

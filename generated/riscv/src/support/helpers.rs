@@ -18,9 +18,18 @@ fn csr_read(cx: &mut HelperCtx<'_, '_>, csr: u32, insn: u64) -> R {
     csr::read(cx.cpu, csr, now).map_err(|_| trap::illegal(insn))
 }
 
+/// CSRs that only hold data: writing them changes neither translation,
+/// interrupt delivery nor the privilege mode (the FP flags and rounding
+/// mode, scratch, exception pc, cause and value registers).
+fn plain_data(csr: u32) -> bool {
+    matches!(csr, 0x001..=0x003 | 0x140..=0x143 | 0x340..=0x343)
+}
+
 fn csr_write(cx: &mut HelperCtx<'_, '_>, csr: u32, v: u64, insn: u64) -> Result<(), Trap> {
     csr::write(cx.cpu, csr, v).map_err(|_| trap::illegal(insn))?;
-    trap::changed(cx.cpu);
+    if !plain_data(csr) {
+        trap::changed(cx.cpu);
+    }
     if csr == SATP {
         cx.cpu.flush_code = true;
     }
