@@ -159,7 +159,7 @@ mod tests {
         for _ in 0..200_000 {
             let (a, b) = (operand64(&mut seed), operand64(&mut seed));
             // Sometimes b close to a: cancellation to tiny or zero results.
-            let b = if rng(&mut seed) % 4 == 0 {
+            let b = if rng(&mut seed).is_multiple_of(4) {
                 a ^ (rng(&mut seed) & 0xff)
             } else {
                 b
