@@ -4,8 +4,7 @@
 //! which is exact because blocks only branch forward.
 
 use crate::ir::{Block, Op, Temp};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::BTreeSet;
 
 /// Location of a temp.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,40 +155,73 @@ pub fn allocate(block: &Block, regs: &[u8], max_slots: u32) -> Result<Allocation
         }
     }
     order.sort_by_key(|&t| live[t].0);
-    // (end, temp) of temps holding a register or slot, soonest end first
-    // (a heap: blocks of a few thousand ops are common with predicated
-    // ISAs, and a scan of every active temp per temp would be quadratic).
-    let mut active: BinaryHeap<Reverse<(u32, usize)>> = BinaryHeap::new();
+    // Temps holding a register and temps holding a slot, by (end, temp):
+    // the first to expire first, the last-ending register holder last.
+    let mut in_regs: BTreeSet<(u32, usize)> = BTreeSet::new();
+    let mut in_slots: BTreeSet<(u32, usize)> = BTreeSet::new();
     let mut free_regs: Vec<u8> = regs.iter().rev().copied().collect();
-    let mut free_slots: Vec<u32> = Vec::new();
+    // Free slots with the op index from which they are free.
+    let mut free_slots: Vec<(u32, u32)> = Vec::new();
     let mut slots = 0u32;
+    // A slot free over all of `from..`: a temp spilled after its start
+    // (a victim, below) must not share a slot with one that expired later.
+    let mut slot_from = |free_slots: &mut Vec<(u32, u32)>, from: u32| -> Result<u32, AllocError> {
+        if let Some(i) = free_slots.iter().position(|&(_, f)| f <= from) {
+            return Ok(free_slots.swap_remove(i).0);
+        }
+        if slots == max_slots {
+            return Err(AllocError::TooManySlots);
+        }
+        slots += 1;
+        Ok(slots - 1)
+    };
     for t in order {
-        let start = live[t].0;
+        let (start, end) = live[t];
         // A temp whose last use is this op can hand its register to the
         // op's result: backends read operands before writing results.
-        while let Some(&Reverse((end, o))) = active.peek() {
-            if end > start {
+        while let Some(&(e, o)) = in_regs.first() {
+            if e > start {
                 break;
             }
-            active.pop();
-            match locs[o] {
-                Loc::Reg(r) => free_regs.push(r),
-                Loc::Slot(s) => free_slots.push(s),
-                _ => {}
+            in_regs.pop_first();
+            if let Loc::Reg(r) = locs[o] {
+                free_regs.push(r);
             }
         }
-        locs[t] = if let Some(r) = free_regs.pop() {
-            Loc::Reg(r)
-        } else if let Some(s) = free_slots.pop() {
-            Loc::Slot(s)
-        } else {
-            if slots == max_slots {
-                return Err(AllocError::TooManySlots);
+        while let Some(&(e, o)) = in_slots.first() {
+            if e > start {
+                break;
             }
-            slots += 1;
-            Loc::Slot(slots - 1)
-        };
-        active.push(Reverse((live[t].1, t)));
+            in_slots.pop_first();
+            if let Loc::Slot(s) = locs[o] {
+                free_slots.push((s, e));
+            }
+        }
+        if let Some(r) = free_regs.pop() {
+            locs[t] = Loc::Reg(r);
+            in_regs.insert((end, t));
+            continue;
+        }
+        // No register: the interval that ends last goes to memory (the
+        // classic linear-scan choice): if a register holder lives longer
+        // than `t`, it is spilled for its whole life and `t` takes its
+        // register. Nothing is emitted yet, so the change is free.
+        match in_regs.last().copied() {
+            Some((ve, v)) if ve > end => {
+                let Loc::Reg(r) = locs[v] else {
+                    unreachable!("in_regs holds register temps")
+                };
+                in_regs.pop_last();
+                locs[v] = Loc::Slot(slot_from(&mut free_slots, live[v].0)?);
+                in_slots.insert((ve, v));
+                locs[t] = Loc::Reg(r);
+                in_regs.insert((end, t));
+            }
+            _ => {
+                locs[t] = Loc::Slot(slot_from(&mut free_slots, start)?);
+                in_slots.insert((end, t));
+            }
+        }
     }
     let across = live_registers(&locs, &live, block.ops.len());
     Ok(Allocation {

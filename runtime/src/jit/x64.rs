@@ -815,19 +815,28 @@ impl Gen<'_> {
 
     fn ext(&mut self, ty: Ty, dst: Temp, src: Temp, bits: u8, signed: bool) {
         let w = self.work(dst, None);
-        self.get(w, src);
+        // Extend straight from the source's register (one instruction, not
+        // a copy and then an extension in place).
+        let s = self.reg_of(src, w);
         match (bits, signed) {
-            (8, false) => dynasm!(self.a ; .arch x64 ; movzx Rd(w), Rb(w)),
-            (8, true) => dynasm!(self.a ; .arch x64 ; movsx Rq(w), Rb(w)),
-            (16, false) => dynasm!(self.a ; .arch x64 ; movzx Rd(w), Rw(w)),
-            (16, true) => dynasm!(self.a ; .arch x64 ; movsx Rq(w), Rw(w)),
-            (32, false) => dynasm!(self.a ; .arch x64 ; mov Rd(w), Rd(w)),
-            (32, true) => dynasm!(self.a ; .arch x64 ; movsxd Rq(w), Rd(w)),
-            (b, _) if b >= 64 => {}
-            (b, s) => {
+            (8, false) => dynasm!(self.a ; .arch x64 ; movzx Rd(w), Rb(s)),
+            (8, true) => dynasm!(self.a ; .arch x64 ; movsx Rq(w), Rb(s)),
+            (16, false) => dynasm!(self.a ; .arch x64 ; movzx Rd(w), Rw(s)),
+            (16, true) => dynasm!(self.a ; .arch x64 ; movsx Rq(w), Rw(s)),
+            (32, false) => dynasm!(self.a ; .arch x64 ; mov Rd(w), Rd(s)),
+            (32, true) => dynasm!(self.a ; .arch x64 ; movsxd Rq(w), Rd(s)),
+            (b, _) if b >= 64 => {
+                if s != w {
+                    dynasm!(self.a ; .arch x64 ; mov Rq(w), Rq(s));
+                }
+            }
+            (b, s_) => {
+                if s != w {
+                    dynasm!(self.a ; .arch x64 ; mov Rq(w), Rq(s));
+                }
                 let sh = (64 - b) as i8;
                 dynasm!(self.a ; .arch x64 ; shl Rq(w), sh);
-                if s {
+                if s_ {
                     dynasm!(self.a ; .arch x64 ; sar Rq(w), sh);
                 } else {
                     dynasm!(self.a ; .arch x64 ; shr Rq(w), sh);
