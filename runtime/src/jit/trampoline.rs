@@ -210,14 +210,16 @@ pub unsafe extern "C" fn jit_call(env: *mut JitEnv, site: u32) -> Ret {
     };
     let before = cx.watch();
     cx.enter_insn();
-    let args = cx.env.args;
     let r = {
         let mut hx = HelperCtx {
             cpu: &mut *cx.cpu,
             bus: &mut *cx.bus,
             model: cx.model,
         };
-        (helper.func)(&mut hx, &args[..nargs as usize])
+        // The arguments in place: generated code just stored them one by
+        // one, and a copy would read them back in 16-byte pieces, which
+        // store forwarding cannot serve (a stall on every call).
+        (helper.func)(&mut hx, &cx.env.args[..nargs as usize])
     };
     let ret = match r {
         Ok(v) => {

@@ -38,6 +38,16 @@ fn env_of(s: &RvState, rm: u64, insn: u64) -> Result<sf::Env, Trap> {
     Ok(e)
 }
 
+/// FS must be on; then mark the FP state dirty (one state look-up).
+fn check_and_dirty(cx: &mut HelperCtx<'_, '_>, insn: u64) -> Result<(), Trap> {
+    let s = rv(cx.cpu);
+    if s.mstatus & FS == 0 {
+        return Err(illegal(insn));
+    }
+    s.mstatus |= FS;
+    Ok(())
+}
+
 /// FS must be on (moves and loads, which neither round nor raise flags).
 fn check(cx: &mut HelperCtx<'_, '_>, insn: u64) -> Result<(), Trap> {
     if rv(cx.cpu).mstatus & FS == 0 {
@@ -340,18 +350,17 @@ fn mop(size: u8) -> MemOp {
 
 /// `flw`: args (addr, insn).
 pub fn flw(cx: &mut HelperCtx<'_, '_>, a: &[u64]) -> R {
-    check(cx, a[1])?;
+    check_and_dirty(cx, a[1])?;
     let v = cx.load(a[0], mop(4))?;
-    dirty(cx);
     Ok(boxed(v as u32))
 }
 
 /// `fld`: args (addr, insn).
 pub fn fld(cx: &mut HelperCtx<'_, '_>, a: &[u64]) -> R {
-    check(cx, a[1])?;
-    let v = cx.load(a[0], mop(8))?;
-    dirty(cx);
-    Ok(v)
+    // One look-up of the RISC-V state: FS turns dirty before the load, as
+    // the privileged spec allows (QEMU does the same).
+    check_and_dirty(cx, a[1])?;
+    cx.load(a[0], mop(8))
 }
 
 /// `fsw`: args (addr, value, insn): the low 32 bits, as stored.
