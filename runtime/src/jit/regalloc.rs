@@ -233,35 +233,30 @@ pub fn allocate(block: &Block, regs: &[u8], max_slots: u32) -> Result<Allocation
 }
 
 /// For each op, the registers holding a temp live across it (defined
-/// before, read after): one sweep over interval start and end events.
+/// before, read after): one sweep over interval starts and ends.
 fn live_registers(locs: &[Loc], live: &[(u32, u32)], ops: usize) -> Vec<u32> {
-    // (op, register, +1 entering / -1 leaving), at op granularity: a temp
-    // with interval (s, e) is live across ops s+1 ..= e-1.
-    let mut events: Vec<Vec<(u8, i32)>> = vec![Vec::new(); ops + 1];
+    // A temp with interval (s, e) is live across ops s+1 ..= e-1. One
+    // register holds one temp at a time (intervals sharing it do not
+    // overlap), so per op a register enters or leaves at most once and
+    // bit masks suffice.
+    let mut enter = vec![0u32; ops + 1];
+    let mut leave = vec![0u32; ops + 1];
     for (t, l) in locs.iter().enumerate() {
         if let Loc::Reg(r) = *l {
             let (s, e) = live[t];
             if r < 32 && e > s + 1 && (e as usize) <= ops {
-                events[s as usize + 1].push((r, 1));
-                events[e as usize].push((r, -1));
+                enter[s as usize + 1] |= 1 << r;
+                leave[e as usize] |= 1 << r;
             }
         }
     }
-    let mut count = [0i32; 32];
-    let mut out = Vec::with_capacity(ops);
-    for ev in events.iter().take(ops) {
-        for &(r, d) in ev {
-            count[r as usize] += d;
-        }
-        let mut mask = 0u32;
-        for (r, &c) in count.iter().enumerate() {
-            if c > 0 {
-                mask |= 1 << r;
-            }
-        }
-        out.push(mask);
-    }
-    out
+    let mut mask = 0u32;
+    (0..ops)
+        .map(|i| {
+            mask = (mask & !leave[i]) | enter[i];
+            mask
+        })
+        .collect()
 }
 
 #[cfg(test)]
