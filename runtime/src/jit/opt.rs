@@ -203,6 +203,10 @@ fn fold(block: &mut Block) {
     let mut val: Vec<Option<Val>> = vec![None; block.temp_types.len()];
     // Single-def temps that extend another temp's low `bits`.
     let mut ext_of: Vec<Option<(Temp, u8)>> = vec![None; block.temp_types.len()];
+    // Single-def 64-bit temps that are another temp shifted left by a
+    // constant: `(x << k) >> k` is an extension of x's low 64-k bits
+    // (RISC-V's zext.w / sext idioms), one instruction on the host.
+    let mut shl_of: Vec<Option<(Temp, u64)>> = vec![None; block.temp_types.len()];
     let types = block.temp_types.clone();
     // Resolve a use through copies.
     fn resolve(val: &[Option<Val>], mut t: Temp) -> Temp {
@@ -240,6 +244,31 @@ fn fold(block: &mut Block) {
                 b,
             } if single(*dst) => match (konst(&val, *a), konst(&val, *b)) {
                 (Some(x), Some(y)) => Some(binop(*o, *ty, x, y)),
+                (None, Some(k)) if *ty == Ty::I64 && matches!(o, BinOp::Shl) && single(*a) => {
+                    shl_of[dst.0 as usize] = Some((*a, k));
+                    None
+                }
+                (None, Some(k))
+                    if *ty == Ty::I64
+                        && matches!(o, BinOp::Shr | BinOp::Sar)
+                        && matches!(k, 32 | 48 | 56)
+                        && shl_of[a.0 as usize].is_some_and(|(_, k1)| k1 == k) =>
+                {
+                    let (x, _) = shl_of[a.0 as usize].expect("checked");
+                    let bits = (64 - k) as u8;
+                    let signed = matches!(o, BinOp::Sar);
+                    if single(x) {
+                        ext_of[dst.0 as usize] = Some((x, bits));
+                    }
+                    *op = Op::Ext {
+                        ty: Ty::I64,
+                        dst: *dst,
+                        src: x,
+                        bits,
+                        signed,
+                    };
+                    None
+                }
                 (ka, kb) => {
                     if let Some(src) = identity(*o, *ty, *a, *b, ka, kb) {
                         if single(src) {
@@ -512,5 +541,48 @@ mod tests {
             .filter(|o| matches!(o, Op::Ext { .. }))
             .count();
         assert_eq!(exts, 1, "{:?}", block.ops);
+    }
+
+    #[test]
+    fn shift_pairs_become_extensions() {
+        for (right, bits, signed) in [
+            (BinOp::Shr, 32, false),
+            (BinOp::Sar, 32, true),
+            (BinOp::Shr, 16, false),
+        ] {
+            let mut b = IrBuilder::new();
+            let x = b.read_reg(Ty::I64, RegId(1));
+            let k = b.konst(Ty::I64, 64 - bits);
+            let up = b.bin(BinOp::Shl, Ty::I64, x, k);
+            let down = b.bin(right, Ty::I64, up, k);
+            b.write_reg(RegId(2), down);
+            b.exit_direct(4);
+            let block = optimize(b.finish(0, 4, 1));
+            let ext = block.ops.iter().find_map(|o| match o {
+                Op::Ext { bits, signed, .. } => Some((*bits, *signed)),
+                _ => None,
+            });
+            assert_eq!(ext, Some((bits as u8, signed)), "{:?}", block.ops);
+            assert!(
+                !block.ops.iter().any(|o| matches!(o, Op::Bin { .. })),
+                "{:?}",
+                block.ops
+            );
+        }
+        // Different amounts are not an extension.
+        let mut b = IrBuilder::new();
+        let x = b.read_reg(Ty::I64, RegId(1));
+        let k1 = b.konst(Ty::I64, 32);
+        let k2 = b.konst(Ty::I64, 31);
+        let up = b.bin(BinOp::Shl, Ty::I64, x, k1);
+        let down = b.bin(BinOp::Shr, Ty::I64, up, k2);
+        b.write_reg(RegId(2), down);
+        b.exit_direct(4);
+        let block = optimize(b.finish(0, 4, 1));
+        assert!(
+            !block.ops.iter().any(|o| matches!(o, Op::Ext { .. })),
+            "{:?}",
+            block.ops
+        );
     }
 }
