@@ -877,15 +877,19 @@ impl Gen<'_> {
         self.tlb(mop.size, TLB_READ, slow);
         let w = self.work(dst, None);
         let big = mop.endian == Endian::Big;
-        match mop.size {
-            1 => dynasm!(self.a ; .arch x64 ; movzx Rd(w), BYTE [rdx]),
-            2 => {
+        match (mop.size, mop.signed && !big) {
+            // Little-endian signed loads extend as they load.
+            (1, true) => dynasm!(self.a ; .arch x64 ; movsx Rq(w), BYTE [rdx]),
+            (2, true) => dynasm!(self.a ; .arch x64 ; movsx Rq(w), WORD [rdx]),
+            (4, true) => dynasm!(self.a ; .arch x64 ; movsxd Rq(w), DWORD [rdx]),
+            (1, _) => dynasm!(self.a ; .arch x64 ; movzx Rd(w), BYTE [rdx]),
+            (2, _) => {
                 dynasm!(self.a ; .arch x64 ; movzx Rd(w), WORD [rdx]);
                 if big {
                     dynasm!(self.a ; .arch x64 ; rol Rw(w), 8);
                 }
             }
-            4 => {
+            (4, _) => {
                 dynasm!(self.a ; .arch x64 ; mov Rd(w), DWORD [rdx]);
                 if big {
                     dynasm!(self.a ; .arch x64 ; bswap Rd(w));
@@ -898,7 +902,7 @@ impl Gen<'_> {
                 }
             }
         }
-        if mop.signed {
+        if mop.signed && big {
             match mop.size {
                 1 => dynasm!(self.a ; .arch x64 ; movsx Rq(w), Rb(w)),
                 2 => dynasm!(self.a ; .arch x64 ; movsx Rq(w), Rw(w)),
