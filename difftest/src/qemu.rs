@@ -1,0 +1,1 @@
+//! QEMU logs (to be written).

@@ -1,0 +1,1 @@
+//! Random instruction streams (to be written).
