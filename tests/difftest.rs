@@ -28,7 +28,8 @@ fn root() -> &'static Path {
 }
 
 fn load(name: &str) -> Trace {
-    Trace::load(&root().join(format!("tests/traces/{name}.jsonl"))).unwrap_or_else(|e| panic!("{e}"))
+    Trace::load(&root().join(format!("tests/traces/{name}.jsonl")))
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn allowlist() -> Allowlist {
@@ -42,7 +43,11 @@ fn replay(name: &str, t: &Trace) -> Result<hemu_difftest::Summary, String> {
 
 fn check(name: &str, min_steps: usize) {
     let t = load(name);
-    assert!(t.steps.len() >= min_steps, "{name}: only {} steps", t.steps.len());
+    assert!(
+        t.steps.len() >= min_steps,
+        "{name}: only {} steps",
+        t.steps.len()
+    );
     match replay(name, &t) {
         Ok(s) => eprintln!(
             "{name}: {} instructions agree with QEMU ({} comparison points; matched by a rule: {:?})",
@@ -162,7 +167,10 @@ fn every_trace_is_checked() {
 fn traces_cover_compressed_instructions_traps_and_exceptions() {
     for name in ["c64", "c32", "a64", "a32"] {
         let t = load(name);
-        assert!(t.steps.iter().any(|s| s.len() == 2), "{name}: no 16-bit step");
+        assert!(
+            t.steps.iter().any(|s| s.len() == 2),
+            "{name}: no 16-bit step"
+        );
         assert!(t.steps.iter().any(|s| s.trap.is_some()), "{name}: no trap");
     }
     let t = load("armv7m-exc");
@@ -171,7 +179,10 @@ fn traces_cover_compressed_instructions_traps_and_exceptions() {
         .iter()
         .filter(|s| s.regs.iter().any(|(r, v)| r == "xpsr" && v & 0x1ff != 0))
         .count();
-    assert!(entries >= 20, "armv7m-exc: only {entries} steps enter a handler");
+    assert!(
+        entries >= 20,
+        "armv7m-exc: only {entries} steps enter a handler"
+    );
     let t = load("mips-sys-exc");
     assert!(t.end_pc.is_some(), "mips-sys-exc: no end pc");
 }
@@ -235,7 +246,12 @@ fn corrupted_traces_are_caught_at_the_right_step() {
         .iter()
         .position(|s| s.pc > t.init_pc + 0x200 && s.regs.iter().any(|r| r.0 == "xpsr"))
         .expect("a step that changes xPSR");
-    t.steps[i].regs.iter_mut().find(|r| r.0 == "xpsr").unwrap().1 ^= 1 << 29;
+    t.steps[i]
+        .regs
+        .iter_mut()
+        .find(|r| r.0 == "xpsr")
+        .unwrap()
+        .1 ^= 1 << 29;
     expect_at("armv7m-exc", &t, i, "a corrupted xPSR");
 
     // A MIPS register after a delay slot (a comparison point).
@@ -297,7 +313,9 @@ fn corrupted_traces_are_caught_at_the_right_step() {
 #[test]
 fn a_divergence_report_has_context() {
     let reference = load("rv64i");
-    let mut cand = replay::record_hemu(&reference, root(), None, true).expect("hemu runs rv64i");
+    let mut cand = replay::record_hemu(&reference, root(), None, true)
+        .expect("hemu runs rv64i")
+        .trace;
     let i = 100;
     cand.steps[i].regs.push(("x7".into(), 0x1234_5678));
     let rules = replay::rules_for(&reference, &cand, Vec::new());

@@ -271,7 +271,10 @@ impl fmt::Display for Divergence {
         }
         if !self.regs.is_empty() {
             let (a, b) = &self.labels;
-            writeln!(f, "  registers after it ({a} | {b}; differing ones marked >>):")?;
+            writeln!(
+                f,
+                "  registers after it ({a} | {b}; differing ones marked >>):"
+            )?;
             let show = |v: Option<u64>| v.map_or("-".to_string(), |v| format!("{v:#x}"));
             for r in &self.regs {
                 let mark = if r.differs { ">>" } else { "  " };
@@ -387,17 +390,21 @@ pub fn compare(
         }
         // A system call that maps memory: its number and length, as the
         // reference had them before it.
-        let call = rules.syscalls.as_ref().filter(|a| a.insn == r.insn).and_then(|a| {
-            let nr = rs.get(&*a.nr).copied()?;
-            let len = if nr == a.mmap.0 {
-                rs.get(&*a.mmap.1).copied()?
-            } else if nr == a.mremap.0 {
-                rs.get(&*a.mremap.1).copied()?
-            } else {
-                return None;
-            };
-            Some((a.ret.clone(), len))
-        });
+        let call = rules
+            .syscalls
+            .as_ref()
+            .filter(|a| a.insn == r.insn)
+            .and_then(|a| {
+                let nr = rs.get(&*a.nr).copied()?;
+                let len = if nr == a.mmap.0 {
+                    rs.get(&*a.mmap.1).copied()?
+                } else if nr == a.mremap.0 {
+                    rs.get(&*a.mremap.1).copied()?
+                } else {
+                    return None;
+                };
+                Some((a.ret.clone(), len))
+            });
         for (k, v) in &r.regs {
             rs.insert(k, *v);
         }
@@ -447,7 +454,10 @@ pub fn compare(
             None => String::new(),
         };
         let dis = c.dis.as_deref().or(r.dis.as_deref()).unwrap_or("");
-        ctx.push_back(format!("{i:>6}  {:#010x}  {:<8}  {dis}{trap}", r.pc, r.insn));
+        ctx.push_back(format!(
+            "{i:>6}  {:#010x}  {:<8}  {dis}{trap}",
+            r.pc, r.insn
+        ));
         if ctx.len() > rules.context {
             ctx.pop_front();
         }
@@ -487,9 +497,9 @@ pub fn compare(
     }
     if let Some(x) = reference.exit {
         if candidate.exit != Some(x) {
-            let got = candidate
-                .exit
-                .map_or("did not exit".to_string(), |c| format!("exited with status {c}"));
+            let got = candidate.exit.map_or("did not exit".to_string(), |c| {
+                format!("exited with status {c}")
+            });
             return end(
                 n.saturating_sub(1),
                 format!("{rl}'s program exited with status {x}; {cl}'s {got}"),
@@ -564,5 +574,9 @@ fn check(
 fn reg_order(n: &str) -> (String, u32, String) {
     let digits = n.trim_start_matches(|c: char| !c.is_ascii_digit());
     let prefix = &n[..n.len() - digits.len()];
-    (prefix.to_string(), digits.parse().unwrap_or(u32::MAX), n.to_string())
+    (
+        prefix.to_string(),
+        digits.parse().unwrap_or(u32::MAX),
+        n.to_string(),
+    )
 }

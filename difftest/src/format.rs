@@ -156,8 +156,7 @@ impl Trace {
 
     /// Read a trace file.
     pub fn load(path: &Path) -> Result<Trace, String> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         Trace::parse(&text).map_err(|e| format!("{}:{e}", path.display()))
     }
 
@@ -179,7 +178,9 @@ impl Trace {
         for (n, line) in lines {
             let at = |e: String| format!("{}: {e}", n + 1);
             let v: Value = serde_json::from_str(line).map_err(|e| at(e.to_string()))?;
-            let o = v.as_object().ok_or_else(|| at("not a JSON object".into()))?;
+            let o = v
+                .as_object()
+                .ok_or_else(|| at("not a JSON object".into()))?;
             if let Some(init) = o.get("init") {
                 let io = init
                     .as_object()
@@ -191,7 +192,10 @@ impl Trace {
                 let h = e.as_str().and_then(hex);
                 t.end_pc = Some(h.ok_or_else(|| at("end: not a hex string".into()))?);
             } else if let Some(x) = o.get("exit") {
-                t.exit = Some(x.as_i64().ok_or_else(|| at("exit: not an integer".into()))?);
+                t.exit = Some(
+                    x.as_i64()
+                        .ok_or_else(|| at("exit: not an integer".into()))?,
+                );
             } else if o.contains_key("pc") {
                 t.steps.push(parse_step(o).map_err(at)?);
             } else {
@@ -321,7 +325,9 @@ fn parse_step(o: &Map<String, Value>) -> Result<Step, String> {
         .ok_or("a step without insn")?
         .to_string();
     if insn.is_empty() || insn.len() % 2 != 0 || !insn.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(format!("insn {insn}: expected an even number of hex digits"));
+        return Err(format!(
+            "insn {insn}: expected an even number of hex digits"
+        ));
     }
     let num = |k: &str| o.get(k).and_then(Value::as_u64).unwrap_or(0) as u32;
     let trap = match o.get("trap") {
@@ -339,7 +345,11 @@ fn parse_step(o: &Map<String, Value>) -> Result<Step, String> {
                 .as_array()
                 .filter(|a| a.len() == 3)
                 .ok_or("mem: expected [addr, size, value] triples")?;
-            let h = |v: &Value| v.as_str().and_then(hex).ok_or(format!("mem: {v} is not hex"));
+            let h = |v: &Value| {
+                v.as_str()
+                    .and_then(hex)
+                    .ok_or(format!("mem: {v} is not hex"))
+            };
             mem.push(MemWrite {
                 addr: h(&a[0])?,
                 size: a[1].as_u64().ok_or("mem: size is not a number")? as u8,
@@ -417,7 +427,10 @@ fn regs_field(v: Option<&Value>) -> Result<Vec<(String, u64)>, String> {
     o.iter()
         .map(|(k, v)| {
             let s = v.as_str().ok_or(format!("regs.{k}: not a hex string"))?;
-            Ok((k.clone(), hex(s).ok_or(format!("regs.{k}: {s} is not hex"))?))
+            Ok((
+                k.clone(),
+                hex(s).ok_or(format!("regs.{k}: {s} is not hex"))?,
+            ))
         })
         .collect()
 }

@@ -23,6 +23,6 @@ pub mod random;
 pub mod record;
 pub mod replay;
 
-pub use compare::{compare, Divergence, Known, Kind, Region, Rules, Summary};
+pub use compare::{compare, Divergence, Kind, Known, Region, Rules, Summary};
 pub use format::{Header, MemWrite, Mode, Step, Trace, TrapInfo};
 pub use replay::{Allowlist, Engine};

@@ -52,6 +52,16 @@ impl Default for Options {
     }
 }
 
+/// A recorded trace, and why recording stopped early if it did (hemu
+/// stopped on a trap nobody handles, ...).
+#[derive(Clone, Debug)]
+pub struct Recording {
+    /// Everything recorded.
+    pub trace: Trace,
+    /// The crash that ended the run, if any.
+    pub failure: Option<String>,
+}
+
 /// What the recorder needs of a machine or a process.
 trait Target {
     /// Number of vCPUs (cluster, index).
@@ -97,12 +107,10 @@ impl Target for Sys<'_> {
         };
         let cpu = &mut c.cpus[0];
         let addr = if cpu.mmu_on {
-            match c.model.walk(
-                cpu,
-                &mut bus,
-                pc,
-                hemu_runtime::cpu::AccessKind::Fetch,
-            ) {
+            match c
+                .model
+                .walk(cpu, &mut bus, pc, hemu_runtime::cpu::AccessKind::Fetch)
+            {
                 Ok(f) => f.paddr,
                 Err(_) => return false,
             }
@@ -160,22 +168,14 @@ impl Target for User<'_> {
 
 /// Record machine `m` (built, loaded and reset) from its current state.
 /// The trace's header is `header`; `init`/`regs` come from the machine.
-/// A crash ends the trace with an `Err` carrying the trace so far.
-pub fn record_machine(
-    m: &mut Machine,
-    header: Header,
-    opts: &Options,
-) -> Result<Trace, (Trace, String)> {
+/// A crash ends the trace (the recording says why).
+pub fn record_machine(m: &mut Machine, header: Header, opts: &Options) -> Recording {
     m.realize();
     record(&mut Sys(m), header, opts, Mode::System)
 }
 
 /// Record process `p` (as `Process::new` left it) to its end.
-pub fn record_process(
-    p: &mut Process,
-    header: Header,
-    opts: &Options,
-) -> Result<Trace, (Trace, String)> {
+pub fn record_process(p: &mut Process, header: Header, opts: &Options) -> Recording {
     record(&mut User(p), header, opts, Mode::User)
 }
 
@@ -209,12 +209,7 @@ fn fetch_insn(t: &mut dyn Target, cl: usize, pc: u64) -> (Vec<u8>, String) {
     }
 }
 
-fn record(
-    t: &mut dyn Target,
-    header: Header,
-    opts: &Options,
-    mode: Mode,
-) -> Result<Trace, (Trace, String)> {
+fn record(t: &mut dyn Target, header: Header, opts: &Options, mode: Mode) -> Recording {
     let units = t.units();
     let views: Vec<RegView> = units
         .iter()
@@ -240,7 +235,12 @@ fn record(
         .map(|(u, &(c, i))| views[u].read(t.cpu(c, i)))
         .collect();
     trace.init_pc = t.cpu(units[0].0, units[0].1).pc;
-    trace.init = views[0].names.iter().cloned().zip(prev[0].clone()).collect();
+    trace.init = views[0]
+        .names
+        .iter()
+        .cloned()
+        .zip(prev[0].clone())
+        .collect();
     let full = |trace: &Trace| opts.max_steps.is_some_and(|m| trace.steps.len() >= m);
     'run: loop {
         for (u, &(c, i)) in units.iter().enumerate() {
@@ -315,7 +315,10 @@ fn record(
                 }
                 Err(e) => {
                     trace.end_pc = Some(t.cpu(units[0].0, units[0].1).pc);
-                    return Err((trace, e));
+                    return Recording {
+                        trace,
+                        failure: Some(e),
+                    };
                 }
             }
         }
@@ -327,7 +330,10 @@ fn record(
     if trace.exit.is_none() {
         trace.end_pc = Some(t.cpu(units[0].0, units[0].1).pc);
     }
-    Ok(trace)
+    Recording {
+        trace,
+        failure: None,
+    }
 }
 
 /// Run the steps hemu takes between two of QEMU's instructions.

@@ -6,7 +6,7 @@
 use crate::compare::{compare, Known, Rules, Summary};
 use crate::format::{hex, Mode, Trace};
 use crate::isa::RegView;
-use crate::record::{self, Options};
+use crate::record::{self, Options, Recording};
 use hemu_runtime::linux::{elf, select_model, Process};
 use hemu_runtime::machine::{BuildOptions, Registry};
 use hemu_runtime::Machine;
@@ -36,8 +36,7 @@ impl Allowlist {
     /// Read the allowlist file (a JSON array of `{"guests": [...], "reg":
     /// "x20", "hemu": "6", "reference": "4", "reason": "..."}`).
     pub fn load(path: &Path) -> Result<Allowlist, String> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         Allowlist::parse(&text).map_err(|e| format!("{}: {e}", path.display()))
     }
 
@@ -156,13 +155,13 @@ pub fn build_process(reference: &Trace, root: &Path, engine: Engine) -> Result<P
 /// some) except on Cortex-M, whose reset hemu performs itself; user mode
 /// starts from hemu's own loader (compared at the entry). At most as
 /// many records as the reference has (user mode: a few more, to see an
-/// overlong run). `Err` carries what was recorded before hemu failed.
+/// overlong run). `Err` when hemu cannot run the guest at all.
 pub fn record_hemu(
     reference: &Trace,
     root: &Path,
     engine: Engine,
     dis: bool,
-) -> Result<Trace, (Option<Trace>, String)> {
+) -> Result<Recording, String> {
     let mut header = reference.header.clone();
     let engine_name = engine.map_or_else(
         || hemu_runtime::jit::default_engine().name(),
@@ -176,20 +175,20 @@ pub fn record_hemu(
     };
     match reference.header.mode {
         Mode::System => {
-            let mut m = build_machine(reference, root, engine).map_err(|e| (None, e))?;
+            let mut m = build_machine(reference, root, engine)?;
             opts.max_steps = Some(reference.steps.len());
             if reference.header.arch != "armv7m" {
                 opts.init = reference.init.clone();
                 m.clusters[0].cpus[0].pc = reference.init_pc;
             }
-            record::record_machine(&mut m, header, &opts).map_err(|(t, e)| (Some(t), e))
+            Ok(record::record_machine(&mut m, header, &opts))
         }
         Mode::User => {
-            let mut p = build_process(reference, root, engine).map_err(|e| (None, e))?;
+            let mut p = build_process(reference, root, engine)?;
             header.stack_top = Some(p.memory().stack_top);
             header.stack_data = at_random(&p).ok();
             opts.max_steps = Some(reference.steps.len() + 16);
-            record::record_process(&mut p, header, &opts).map_err(|(t, e)| (Some(t), e))
+            Ok(record::record_process(&mut p, header, &opts))
         }
     }
 }
@@ -226,11 +225,11 @@ pub fn difftest(
     allow: &[Known],
     engine: Engine,
 ) -> Result<Summary, String> {
-    let (cand, failure) = match record_hemu(reference, root, engine, true) {
-        Ok(t) => (t, None),
-        Err((Some(t), e)) => (t, Some(e)),
-        Err((None, e)) => return Err(format!("hemu could not run the guest: {e}")),
-    };
+    let Recording {
+        trace: cand,
+        failure,
+    } = record_hemu(reference, root, engine, true)
+        .map_err(|e| format!("hemu could not run the guest: {e}"))?;
     let rules = rules_for(reference, &cand, allow.to_vec());
     match compare(reference, &cand, &rules) {
         Ok(s) => match failure {

@@ -39,7 +39,10 @@ pub fn write_trace(root: &Path, name: &str, text: &str) -> Result<usize, String>
     let t = legacy::convert(text).map_err(|e| format!("{name}: {e}"))?;
     let out = root.join("tests/traces").join(format!("{name}.jsonl"));
     t.save(&out)?;
-    println!("recorded tests/traces/{name}.jsonl ({} steps)", t.steps.len());
+    println!(
+        "recorded tests/traces/{name}.jsonl ({} steps)",
+        t.steps.len()
+    );
     Ok(t.steps.len())
 }
 
