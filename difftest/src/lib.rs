@@ -22,6 +22,7 @@ pub mod qemu;
 pub mod random;
 pub mod record;
 pub mod replay;
+pub mod spec;
 
 pub use compare::{compare, Divergence, Kind, Known, Region, Rules, Summary};
 pub use format::{Header, MemWrite, Mode, Step, Trace, TrapInfo};
