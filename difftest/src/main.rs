@@ -5,7 +5,7 @@
 //! - `guests [NAME...]`: hemu against every checked-in QEMU trace
 //!   (`tests/traces/*.jsonl`), agreement per guest and ISA;
 //! - `random [--target T,...] [--seed S] [--count N] [--insns M]
-//!   [--save DIR]`: random programs in hemu and in QEMU (skipped when
+//!   [--save DIR] [--no-exclusions]`: random programs in hemu and in QEMU (skipped when
 //!   QEMU is not installed); a divergence is minimised and, with
 //!   `--save`, written as a regression test.
 
@@ -44,7 +44,7 @@ fn main() -> ExitCode {
 const USAGE: &str = "usage: hemu-difftest compare REF.jsonl CAND.jsonl [--context N]\n\
        hemu-difftest guests [NAME...]\n\
        hemu-difftest random [--target riscv64,riscv32,mips,mipsel] [--seed S] \
-[--count N] [--insns M] [--save DIR]";
+[--count N] [--insns M] [--save DIR] [--no-exclusions]";
 
 fn opt<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
     args.iter()
@@ -171,7 +171,14 @@ fn cmd_random(args: &[String]) -> Result<bool, String> {
             println!("SKIP {name}: {} is not installed", t.qemu);
             continue;
         }
-        let g = Generator::new(&root, t, &excl.for_target(name))?;
+        // `--no-exclusions` draws the excluded instructions too (to
+        // reproduce a known divergence).
+        let excluded = if args.iter().any(|a| a == "--no-exclusions") {
+            Vec::new()
+        } else {
+            excl.for_target(name)
+        };
+        let g = Generator::new(&root, t, &excluded)?;
         let mut total = 0;
         for k in 0..count {
             let s = seed.wrapping_add(k);

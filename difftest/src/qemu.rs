@@ -146,8 +146,10 @@ pub fn have(qemu: &str) -> bool {
 /// `cwd`, logging a register dump before every instruction; the log and
 /// the exit status.
 pub fn run_user(qemu: &str, prog: &Path, cwd: &Path) -> Result<(String, i64), String> {
+    let thread = format!("{:?}", std::thread::current().id());
+    let thread: String = thread.chars().filter(char::is_ascii_digit).collect();
     let log = std::env::temp_dir().join(format!(
-        "hemu-difftest-{}-{}.log",
+        "hemu-difftest-{}-{thread}-{}.log",
         std::process::id(),
         prog.file_name().and_then(|n| n.to_str()).unwrap_or("prog")
     ));

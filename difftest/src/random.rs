@@ -847,12 +847,6 @@ pub fn qemu_trace(
     Ok(Some(t))
 }
 
-/// Compare hemu with `reference` (QEMU's trace of the program at its
-/// guest path): `Err` with the divergence report.
-pub fn compare_hemu(reference: &Trace, cwd: &Path, engine: crate::Engine) -> Result<(), String> {
-    crate::replay::difftest(reference, cwd, &[], engine).map(|_| ())
-}
-
 /// Shrink a diverging program: drop chunks of its body while `fails`
 /// still says it diverges (at most `budget` tries). Deterministic.
 pub fn minimise(p: &Program, budget: usize, mut fails: impl FnMut(&Program) -> bool) -> Program {
@@ -883,9 +877,15 @@ pub fn minimise(p: &Program, budget: usize, mut fails: impl FnMut(&Program) -> b
     }
 }
 
-/// A temporary file path for program `name`.
+/// A temporary file path for program `name` (per process and thread:
+/// tests run in parallel).
 pub fn temp_path(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("hemu-random-{}-{name}.elf", std::process::id()))
+    let thread = format!("{:?}", std::thread::current().id());
+    let thread: String = thread.chars().filter(char::is_ascii_digit).collect();
+    std::env::temp_dir().join(format!(
+        "hemu-random-{}-{thread}-{name}.elf",
+        std::process::id()
+    ))
 }
 
 /// The checked-in exclusions, relative to the workspace root.
@@ -940,13 +940,25 @@ impl Exclusions {
 /// Run `p` in QEMU and in hemu: `Ok(Ok(n))` when all `n` instructions
 /// agree, `Ok(Err(report))` at a divergence, `Err` when QEMU cannot run.
 pub fn run(g: &Generator, p: &Program, cwd: &Path) -> Result<Result<usize, String>, String> {
+    run_with(g, p, cwd, None)
+}
+
+/// [`run`] with hemu's CPU model changed by `hook`.
+pub fn run_with(
+    g: &Generator,
+    p: &Program,
+    cwd: &Path,
+    hook: Option<crate::replay::ModelHook>,
+) -> Result<Result<usize, String>, String> {
     let path = temp_path(&format!("{}-{}", p.target, p.seed));
     let r = qemu_trace(g, p, &path, cwd);
     let out = match r {
-        Ok(Some(reference)) => Ok(match crate::replay::difftest(&reference, cwd, &[], None) {
-            Ok(s) => Ok(s.steps),
-            Err(e) => Err(e),
-        }),
+        Ok(Some(reference)) => Ok(
+            match crate::replay::difftest_with(&reference, cwd, &[], None, hook) {
+                Ok(s) => Ok(s.steps),
+                Err(e) => Err(e),
+            },
+        ),
         Ok(None) => Err(format!("{} is not installed", g.target.qemu)),
         Err(e) => Err(e),
     };

@@ -17,6 +17,11 @@ use std::path::Path;
 /// one-instruction blocks to the interpreter, so both give one trace).
 pub type Engine = Option<fn() -> Box<dyn hemu_runtime::engine::Engine>>;
 
+/// A change to the CPU model hemu runs with (tests inject spec bugs
+/// through it, see [`crate::mutant`]).
+pub type ModelHook =
+    fn(Box<dyn hemu_runtime::cpu::CpuModel>) -> Box<dyn hemu_runtime::cpu::CpuModel>;
+
 /// One known divergence of the checked-in allowlist.
 #[derive(Clone, Debug)]
 pub struct AllowEntry {
@@ -127,7 +132,12 @@ pub fn build_machine(reference: &Trace, root: &Path, engine: Engine) -> Result<M
 
 /// Create the process a user-mode reference ran: its argv (paths
 /// relative to `root`), an empty environment, a fixed seed.
-pub fn build_process(reference: &Trace, root: &Path, engine: Engine) -> Result<Process, String> {
+pub fn build_process(
+    reference: &Trace,
+    root: &Path,
+    engine: Engine,
+    hook: Option<ModelHook>,
+) -> Result<Process, String> {
     let h = &reference.header;
     let guest = h
         .guest
@@ -137,6 +147,10 @@ pub fn build_process(reference: &Trace, root: &Path, engine: Engine) -> Result<P
     let image = std::fs::read(root.join(&guest)).map_err(|e| format!("{guest}: {e}"))?;
     let eh = elf::header(&image).map_err(|e| format!("{guest}: {e}"))?;
     let (model, abi) = select_model(hemu_frontends::FRONTENDS, &eh)?;
+    let model = match hook {
+        Some(f) => f(model),
+        None => model,
+    };
     let argv: Vec<Vec<u8>> = if h.argv.is_empty() {
         vec![guest.as_bytes().to_vec()]
     } else {
@@ -162,6 +176,17 @@ pub fn record_hemu(
     engine: Engine,
     dis: bool,
 ) -> Result<Recording, String> {
+    record_hemu_with(reference, root, engine, dis, None)
+}
+
+/// [`record_hemu`] with the CPU model changed by `hook`.
+pub fn record_hemu_with(
+    reference: &Trace,
+    root: &Path,
+    engine: Engine,
+    dis: bool,
+    hook: Option<ModelHook>,
+) -> Result<Recording, String> {
     let mut header = reference.header.clone();
     let engine_name = engine.map_or_else(
         || hemu_runtime::jit::default_engine().name(),
@@ -176,6 +201,25 @@ pub fn record_hemu(
     match reference.header.mode {
         Mode::System => {
             let mut m = build_machine(reference, root, engine)?;
+            if let Some(h) = hook {
+                // Swap the boot cluster's model for the hooked one (a fresh
+                // model of the same frontend holds its place meanwhile).
+                let isa = m.clusters[0].model.isa_name();
+                let params: Vec<(String, String)> = reference
+                    .header
+                    .params
+                    .iter()
+                    .filter(|(k, _)| matches!(k.as_str(), "xlen" | "endian"))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                let placeholder = hemu_frontends::FRONTENDS
+                    .iter()
+                    .find(|f| f.name() == isa)
+                    .ok_or(format!("no frontend {isa}"))?
+                    .configure(&params)?;
+                let model = std::mem::replace(&mut m.clusters[0].model, placeholder);
+                m.clusters[0].model = h(model);
+            }
             opts.max_steps = Some(reference.steps.len());
             if reference.header.arch != "armv7m" {
                 opts.init = reference.init.clone();
@@ -184,7 +228,7 @@ pub fn record_hemu(
             Ok(record::record_machine(&mut m, header, &opts))
         }
         Mode::User => {
-            let mut p = build_process(reference, root, engine)?;
+            let mut p = build_process(reference, root, engine, hook)?;
             header.stack_top = Some(p.memory().stack_top);
             header.stack_data = at_random(&p).ok();
             opts.max_steps = Some(reference.steps.len() + 16);
@@ -225,10 +269,21 @@ pub fn difftest(
     allow: &[Known],
     engine: Engine,
 ) -> Result<Summary, String> {
+    difftest_with(reference, root, allow, engine, None)
+}
+
+/// [`difftest`] with hemu's CPU model changed by `hook`.
+pub fn difftest_with(
+    reference: &Trace,
+    root: &Path,
+    allow: &[Known],
+    engine: Engine,
+    hook: Option<ModelHook>,
+) -> Result<Summary, String> {
     let Recording {
         trace: cand,
         failure,
-    } = record_hemu(reference, root, engine, true)
+    } = record_hemu_with(reference, root, engine, true, hook)
         .map_err(|e| format!("hemu could not run the guest: {e}"))?;
     let rules = rules_for(reference, &cand, allow.to_vec());
     match compare(reference, &cand, &rules) {
