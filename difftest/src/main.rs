@@ -2,8 +2,9 @@
 //!
 //! - `compare REF.jsonl CAND.jsonl [--context N]`: the first divergence
 //!   between two trace files (exit 1), or how far they agree;
-//! - `guests [NAME...]`: hemu against every checked-in QEMU trace
-//!   (`tests/traces/*.jsonl`), agreement per guest and ISA;
+//! - `guests [--dir DIR] [NAME...]`: hemu against every checked-in QEMU
+//!   trace (`tests/traces/*.jsonl`, or those in DIR), agreement per guest
+//!   and ISA;
 //! - `random [--target T,...] [--seed S] [--count N] [--insns M]
 //!   [--save DIR] [--no-exclusions]`: random programs in hemu and in QEMU (skipped when
 //!   QEMU is not installed); a divergence is minimised and, with
@@ -42,7 +43,7 @@ fn main() -> ExitCode {
 }
 
 const USAGE: &str = "usage: hemu-difftest compare REF.jsonl CAND.jsonl [--context N]\n\
-       hemu-difftest guests [NAME...]\n\
+       hemu-difftest guests [--dir DIR] [NAME...]\n\
        hemu-difftest random [--target riscv64,riscv32,mips,mipsel] [--seed S] \
 [--count N] [--insns M] [--save DIR] [--no-exclusions]";
 
@@ -101,11 +102,24 @@ fn group(t: &Trace) -> String {
     }
 }
 
-fn cmd_guests(names: &[String]) -> Result<bool, String> {
+fn cmd_guests(args: &[String]) -> Result<bool, String> {
     let root = root();
     let allow = Allowlist::load(&root.join("tests/traces/allowlist.json"))?;
-    let mut files: Vec<PathBuf> = std::fs::read_dir(root.join("tests/traces"))
-        .map_err(|e| format!("tests/traces: {e}"))?
+    // `--dir D`: reference traces recorded elsewhere (live QEMU runs).
+    let dir = opt(args, "--dir").map_or_else(|| root.join("tests/traces"), PathBuf::from);
+    let names: Vec<String> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--dir"))
+        .map(|(_, a)| a.clone())
+        .collect();
+    let source = if dir == root.join("tests/traces") {
+        "checked-in traces".to_string()
+    } else {
+        format!("traces recorded now in {}", dir.display())
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
         .collect();
@@ -146,7 +160,7 @@ fn cmd_guests(names: &[String]) -> Result<bool, String> {
             }
         }
     }
-    println!("\nhemu against QEMU 7.2 (checked-in traces):");
+    println!("\nhemu against QEMU ({source}):");
     for (g, (n, ok, steps)) in &per {
         println!("  {g:<10} {ok}/{n} guests agree, {steps} instructions");
     }

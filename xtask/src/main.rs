@@ -32,17 +32,19 @@ mod test;
 mod traces;
 mod traces_armv7m;
 
-/// Write reference trace `name` (`tests/traces/<name>.jsonl`) from the
-/// line-based text the QEMU log converters produce (see [`legacy`]);
-/// returns its number of steps.
+/// Write reference trace `name` (`tests/traces/<name>.jsonl`, or in
+/// `$HEMU_TRACES_OUT` when set: `cargo xtask difftest` records live
+/// traces there) from the line-based text the QEMU log converters produce
+/// (see [`legacy`]); returns its number of steps.
 pub fn write_trace(root: &Path, name: &str, text: &str) -> Result<usize, String> {
     let t = legacy::convert(text).map_err(|e| format!("{name}: {e}"))?;
-    let out = root.join("tests/traces").join(format!("{name}.jsonl"));
+    let dir = std::env::var_os("HEMU_TRACES_OUT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("tests/traces"));
+    let out = dir.join(format!("{name}.jsonl"));
     t.save(&out)?;
-    println!(
-        "recorded tests/traces/{name}.jsonl ({} steps)",
-        t.steps.len()
-    );
+    let shown = out.strip_prefix(root).unwrap_or(&out);
+    println!("recorded {} ({} steps)", shown.display(), t.steps.len());
     Ok(t.steps.len())
 }
 
