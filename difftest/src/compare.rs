@@ -271,9 +271,14 @@ impl fmt::Display for Divergence {
         }
         if !self.regs.is_empty() {
             let (a, b) = &self.labels;
+            let when = if self.index.is_some() {
+                "after it"
+            } else {
+                "at the entry"
+            };
             writeln!(
                 f,
-                "  registers after it ({a} | {b}; differing ones marked >>):"
+                "  registers {when} ({a} | {b}; differing ones marked >>):"
             )?;
             let show = |v: Option<u64>| v.map_or("-".to_string(), |v| format!("{v:#x}"));
             for r in &self.regs {
