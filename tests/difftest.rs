@@ -27,9 +27,16 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A reference trace: `tests/traces/<name>.jsonl`, or a saved random
+/// program's (`tests/difftest/<name>.jsonl`).
 fn load(name: &str) -> Trace {
-    Trace::load(&root().join(format!("tests/traces/{name}.jsonl")))
-        .unwrap_or_else(|e| panic!("{e}"))
+    let traces = root().join(format!("tests/traces/{name}.jsonl"));
+    let path = if traces.exists() {
+        traces
+    } else {
+        root().join(format!("tests/difftest/{name}.jsonl"))
+    };
+    Trace::load(&path).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn allowlist() -> Allowlist {
