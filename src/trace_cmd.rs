@@ -23,9 +23,9 @@ pub struct TraceSpec {
 }
 
 /// Parse `FILE[,regs|mem|insn...]`: without options every record has the
-/// changed registers and the disassembly; with options only what they
-/// name (`regs`: registers, `insn`: disassembly; `mem`: memory writes,
-/// which this hemu does not record yet: refused with a clear error).
+/// changed registers, the memory writes and the disassembly; with options
+/// only what they name (`regs`: registers, `mem`: memory writes, `insn`:
+/// disassembly).
 pub fn parse(spec: &str) -> Result<TraceSpec, String> {
     let mut parts = spec.split(',');
     let file = parts.next().filter(|f| !f.is_empty());
@@ -35,16 +35,13 @@ pub fn parse(spec: &str) -> Result<TraceSpec, String> {
     if !flags.is_empty() {
         opts.regs = false;
         opts.dis = false;
+        opts.mem = false;
     }
     for f in flags {
         match f {
             "regs" => opts.regs = true,
             "insn" => opts.dis = true,
-            "mem" => {
-                return Err("--trace ...,mem: memory writes are not recorded yet \
-                            (registers: regs, disassembly: insn)"
-                    .into())
-            }
+            "mem" => opts.mem = true,
             other => {
                 return Err(format!(
                     "--trace: unknown option '{other}' (expected regs, mem or insn)"

@@ -18,6 +18,7 @@ pub mod compare;
 pub mod format;
 pub mod isa;
 pub mod legacy;
+pub mod memw;
 pub mod mutant;
 pub mod qemu;
 pub mod random;

@@ -27,6 +27,8 @@ pub struct Options {
     pub regs: bool,
     /// Record disassembly (`insn`).
     pub dis: bool,
+    /// Record memory writes (`mem`; see [`crate::memw`] for which).
+    pub mem: bool,
     /// Stop after this many records (per whole trace).
     pub max_steps: Option<usize>,
     /// Stop when the next instruction of vCPU 0 is here (a marker).
@@ -44,6 +46,7 @@ impl Default for Options {
         Options {
             regs: true,
             dis: true,
+            mem: true,
             max_steps: None,
             stop_at: None,
             init: Vec::new(),
@@ -70,6 +73,9 @@ trait Target {
     fn cpu(&mut self, cl: usize, i: usize) -> &mut CpuState;
     /// Read instruction bytes; false if unmapped.
     fn fetch(&mut self, cl: usize, pc: u64, buf: &mut [u8]) -> bool;
+    /// Read data bytes at a virtual address of vCPU (cl, i); false if
+    /// unmapped.
+    fn read(&mut self, cl: usize, i: usize, addr: u64, buf: &mut [u8]) -> bool;
     /// One step; `Some(status)` when it ended, `Err` when it crashed.
     fn step(&mut self, cl: usize, i: usize) -> Result<Option<i64>, String>;
     /// Deliver an interrupt that became pending, as QEMU does between
@@ -119,6 +125,37 @@ impl Target for Sys<'_> {
         };
         bus.fetch_code(addr, buf).is_ok()
     }
+    fn read(&mut self, cl: usize, i: usize, addr: u64, buf: &mut [u8]) -> bool {
+        let m = &mut *self.0;
+        let c = &mut m.clusters[cl];
+        let mut bus = hemu_runtime::memory::Bus {
+            space: &m.spaces[c.space],
+            mem: &mut m.memory,
+        };
+        let cpu = &mut c.cpus[i];
+        let pa = if cpu.mmu_on {
+            match c
+                .model
+                .walk(cpu, &mut bus, addr, hemu_runtime::cpu::AccessKind::Load)
+            {
+                Ok(f) => f.paddr,
+                Err(_) => return false,
+            }
+        } else {
+            addr
+        };
+        // RAM only: reading a device register could have side effects.
+        if bus.check_ram(pa, buf.len() as u64).is_err() {
+            return false;
+        }
+        for (k, b) in buf.iter_mut().enumerate() {
+            match bus.read(pa + k as u64, 1, hemu_runtime::ir::Endian::Little) {
+                Ok(v) => *b = v as u8,
+                Err(_) => return false,
+            }
+        }
+        true
+    }
     fn step(&mut self, cl: usize, i: usize) -> Result<Option<i64>, String> {
         match self.0.step(cl, i) {
             None => Ok(None),
@@ -154,6 +191,9 @@ impl Target for User<'_> {
     }
     fn fetch(&mut self, _: usize, pc: u64, buf: &mut [u8]) -> bool {
         self.0.memory().read(pc, buf).is_ok()
+    }
+    fn read(&mut self, _: usize, _: usize, addr: u64, buf: &mut [u8]) -> bool {
+        self.0.memory().read(addr, buf).is_ok()
     }
     fn step(&mut self, _: usize, _: usize) -> Result<Option<i64>, String> {
         match self.0.step() {
@@ -256,6 +296,16 @@ fn record(t: &mut dyn Target, header: Header, opts: &Options, mode: Mode) -> Rec
             }
             let (bytes, dis) = fetch_insn(t, c, pc);
             let with_slot = delayed(t, c, &bytes, pc);
+            let regs_before = if opts.mem {
+                t.cpu(c, i).regs.clone()
+            } else {
+                Vec::new()
+            };
+            let mut stores = if opts.mem {
+                crate::memw::stores(t.model(c), &bytes, pc, &regs_before)
+            } else {
+                Vec::new()
+            };
             let before = t.cpu(c, i).insns;
             let end = t.step(c, i);
             t.deliver_irqs(c, i);
@@ -296,6 +346,13 @@ fn record(t: &mut dyn Target, header: Header, opts: &Options, mode: Mode) -> Rec
                 s.trap = None;
                 let slot_pc = pc + bytes.len() as u64;
                 let (sb, sd) = fetch_insn(t, c, slot_pc);
+                // The branch stores nothing; the slot's stores, from the
+                // registers before the branch (a branch writes at most
+                // its link register).
+                if opts.mem {
+                    s.mem.clear();
+                    stores = crate::memw::stores(t.model(c), &sb, slot_pc, &regs_before);
+                }
                 trace.steps.push(s);
                 s = Step::new(slot_pc, isa::insn_hex(isa[u], endian[u], &sb));
                 if retired == 1 {
@@ -306,6 +363,24 @@ fn record(t: &mut dyn Target, header: Header, opts: &Options, mode: Mode) -> Rec
                 s.dis = opts.dis.then_some(sd);
             }
             s.regs = changes;
+            // The values stored, read back (a trapping store wrote nothing).
+            let wrote = if with_slot && !annulled {
+                retired >= 2
+            } else {
+                retired > 0
+            };
+            if wrote {
+                for st in &stores {
+                    let mut buf = vec![0u8; usize::from(st.size)];
+                    if t.read(c, i, st.addr, &mut buf) {
+                        s.mem.push(crate::format::MemWrite {
+                            addr: st.addr,
+                            size: st.size,
+                            value: crate::memw::value(&buf, st.endian),
+                        });
+                    }
+                }
+            }
             trace.steps.push(s);
             match end {
                 Ok(None) => {}
