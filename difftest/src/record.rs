@@ -71,8 +71,9 @@ trait Target {
     fn units(&self) -> Vec<(usize, usize)>;
     fn model(&self, cl: usize) -> &dyn CpuModel;
     fn cpu(&mut self, cl: usize, i: usize) -> &mut CpuState;
-    /// Read instruction bytes; false if unmapped.
-    fn fetch(&mut self, cl: usize, pc: u64, buf: &mut [u8]) -> bool;
+    /// Read instruction bytes at a virtual address of vCPU (cl, i);
+    /// false if unmapped.
+    fn fetch(&mut self, cl: usize, i: usize, pc: u64, buf: &mut [u8]) -> bool;
     /// Read data bytes at a virtual address of vCPU (cl, i); false if
     /// unmapped.
     fn read(&mut self, cl: usize, i: usize, addr: u64, buf: &mut [u8]) -> bool;
@@ -101,7 +102,7 @@ impl Target for Sys<'_> {
     fn cpu(&mut self, cl: usize, i: usize) -> &mut CpuState {
         &mut self.0.clusters[cl].cpus[i]
     }
-    fn fetch(&mut self, cl: usize, pc: u64, buf: &mut [u8]) -> bool {
+    fn fetch(&mut self, cl: usize, i: usize, pc: u64, buf: &mut [u8]) -> bool {
         // Through the vCPU's address translation (MIPS kseg0 code runs at
         // virtual addresses), without touching its TLB state for good:
         // the walk is what the next fetch would do anyway.
@@ -111,7 +112,7 @@ impl Target for Sys<'_> {
             space: &m.spaces[c.space],
             mem: &mut m.memory,
         };
-        let cpu = &mut c.cpus[0];
+        let cpu = &mut c.cpus[i];
         let addr = if cpu.mmu_on {
             match c
                 .model
@@ -189,7 +190,7 @@ impl Target for User<'_> {
     fn cpu(&mut self, _: usize, _: usize) -> &mut CpuState {
         self.0.cpu_mut()
     }
-    fn fetch(&mut self, _: usize, pc: u64, buf: &mut [u8]) -> bool {
+    fn fetch(&mut self, _: usize, _: usize, pc: u64, buf: &mut [u8]) -> bool {
         self.0.memory().read(pc, buf).is_ok()
     }
     fn read(&mut self, _: usize, _: usize, addr: u64, buf: &mut [u8]) -> bool {
@@ -229,11 +230,11 @@ fn delayed(t: &dyn Target, cl: usize, bytes: &[u8], pc: u64) -> bool {
 
 /// Fetch the instruction at `pc`: its bytes (as many as decode), or
 /// what could be fetched when it does not decode.
-fn fetch_insn(t: &mut dyn Target, cl: usize, pc: u64) -> (Vec<u8>, String) {
+fn fetch_insn(t: &mut dyn Target, cl: usize, i: usize, pc: u64) -> (Vec<u8>, String) {
     let (min, max) = t.model(cl).insn_len_range();
     let mut bytes = vec![0u8; max];
     let mut n = 0;
-    while n < max && t.fetch(cl, pc + n as u64, &mut bytes[n..n + min]) {
+    while n < max && t.fetch(cl, i, pc + n as u64, &mut bytes[n..n + min]) {
         n += min;
     }
     bytes.truncate(n);
@@ -294,7 +295,7 @@ fn record(t: &mut dyn Target, header: Header, opts: &Options, mode: Mode) -> Rec
             if t.cpu(c, i).waiting {
                 continue;
             }
-            let (bytes, dis) = fetch_insn(t, c, pc);
+            let (bytes, dis) = fetch_insn(t, c, i, pc);
             let with_slot = delayed(t, c, &bytes, pc);
             let regs_before = if opts.mem {
                 t.cpu(c, i).regs.clone()
@@ -335,7 +336,7 @@ fn record(t: &mut dyn Target, header: Header, opts: &Options, mode: Mode) -> Rec
             // A branch-likely not taken annuls its slot: the slot did not
             // run, the branch alone retired, the pc is past the slot.
             let annulled = with_slot && retired == 1 && {
-                let slot_len = fetch_insn(t, c, pc + bytes.len() as u64).0.len();
+                let slot_len = fetch_insn(t, c, i, pc + bytes.len() as u64).0.len();
                 after == pc + (bytes.len() + slot_len) as u64
             };
             if with_slot && retired >= 1 && !annulled {
@@ -345,7 +346,7 @@ fn record(t: &mut dyn Target, header: Header, opts: &Options, mode: Mode) -> Rec
                 s.nostate = true;
                 s.trap = None;
                 let slot_pc = pc + bytes.len() as u64;
-                let (sb, sd) = fetch_insn(t, c, slot_pc);
+                let (sb, sd) = fetch_insn(t, c, i, slot_pc);
                 // The branch stores nothing; the slot's stores, from the
                 // registers before the branch (a branch writes at most
                 // its link register).
@@ -416,7 +417,7 @@ fn settle(t: &mut dyn Target, isa: &str, c: usize, i: usize) {
     for _ in 0..16 {
         let pc = t.cpu(c, i).pc;
         let mut probe = [0u8; 2];
-        let fetchable = t.fetch(c, pc, &mut probe);
+        let fetchable = t.fetch(c, i, pc, &mut probe);
         if !isa::pending_pseudo_step(isa, t.cpu(c, i), fetchable) {
             return;
         }
