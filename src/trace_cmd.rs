@@ -198,14 +198,13 @@ mod tests {
     #[test]
     fn parses_trace_specs() {
         let s = parse("t.jsonl").unwrap();
-        assert!(s.opts.regs && s.opts.dis);
+        assert!(s.opts.regs && s.opts.dis && s.opts.mem);
         let s = parse("t.jsonl,regs").unwrap();
         assert!(s.opts.regs && !s.opts.dis);
         let s = parse("t.jsonl,insn,regs").unwrap();
-        assert!(s.opts.regs && s.opts.dis);
-        assert!(parse("t.jsonl,mem")
-            .unwrap_err()
-            .contains("not recorded yet"));
+        assert!(s.opts.regs && s.opts.dis && !s.opts.mem);
+        let s = parse("t.jsonl,mem").unwrap();
+        assert!(s.opts.mem && !s.opts.regs && !s.opts.dis);
         assert!(parse("t.jsonl,bogus")
             .unwrap_err()
             .contains("unknown option"));
