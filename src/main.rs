@@ -3,6 +3,7 @@
 //! or a device.
 
 mod machine_cmd;
+mod trace_cmd;
 
 use clap::{Parser, Subcommand};
 use hemu_runtime::device::CharBackend;
@@ -34,6 +35,7 @@ const LONG_FLAGS: &[&str] = &[
     "dtb",
     "append",
     "qmp",
+    "trace",
 ];
 
 #[derive(Parser, Debug)]
@@ -100,6 +102,11 @@ struct Cli {
     /// on stderr when the run ends.
     #[arg(long)]
     stats: bool,
+    /// Write one record per retired instruction to FILE (hemu trace
+    /// format, docs/trace-format.md): registers changed and disassembly,
+    /// or only what the options name. Runs one instruction at a time.
+    #[arg(long, value_name = "FILE[,regs|mem|insn]")]
+    trace: Option<String>,
     #[command(subcommand)]
     cmd: Option<Cmd>,
 }
@@ -133,6 +140,10 @@ enum Cmd {
         /// them).
         #[arg(long)]
         stats: bool,
+        /// Write one record per retired instruction to FILE (hemu trace
+        /// format, docs/trace-format.md). Runs one instruction at a time.
+        #[arg(long, value_name = "FILE[,regs|mem|insn]")]
+        trace: Option<String>,
         /// The program, then its arguments (passed as they are).
         #[arg(
             value_name = "PROG [ARGS]",
@@ -205,13 +216,22 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         max_insns,
         accel,
         stats,
+        trace,
         cmd,
     }) = &cli.cmd
     {
-        let engine = engine_factory(
-            accel.as_deref().or(cli.accel.as_deref()),
-            *stats || cli.stats,
-        )?;
+        let accel = accel.as_deref().or(cli.accel.as_deref());
+        let engine = engine_factory(accel, *stats || cli.stats)?;
+        if let Some(spec) = trace {
+            let spec = trace_cmd::parse(spec)?;
+            let opts = linux::Options {
+                seed: *seed,
+                max_insns: *max_insns,
+                engine: engine.map(|f| f()),
+            };
+            let status = trace_cmd::trace_program(reg.frontends, &spec, cmd, opts, accel)?;
+            return Ok(ExitCode::from(status as u8));
+        }
         return run_user(&reg, *seed, *max_insns, engine, cmd);
     }
     let engine = engine_factory(cli.accel.as_deref(), cli.stats)?;
@@ -235,6 +255,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Some(server)
     };
+    let trace = cli.trace.as_deref().map(trace_cmd::parse).transpose()?;
+    if trace.is_some() && server.is_some() {
+        return Err("--trace and -qmp cannot be used together".into());
+    }
     if cli.start_paused && server.is_none() {
         return Err("-S needs -qmp: nothing else could start the machine".into());
     }
@@ -305,6 +329,27 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     m.place_fdt(dtb, cli.append.clone())?;
     m.place_boot_info()?;
     m.reset();
+    if let Some(spec) = &trace {
+        let guest = cli.kernel.as_deref();
+        let machine = name.to_string();
+        return Ok(
+            match trace_cmd::trace_machine(
+                &mut m,
+                spec,
+                &machine,
+                guest,
+                cli.accel.as_deref(),
+                cli.max_insns,
+            )? {
+                Ok(Some(code)) => ExitCode::from(code as u8),
+                Ok(None) => exit_code(RunResult::Limit),
+                Err(report) => {
+                    eprintln!("hemu: {report}");
+                    ExitCode::from(EXIT_GUEST_CRASH)
+                }
+            },
+        );
+    }
     let result = match server {
         None => m.run(cli.max_insns),
         Some(server) => {

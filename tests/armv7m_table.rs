@@ -12,7 +12,7 @@
 //! `.cpu cortex-m3`, from the instruction written in the comment-free
 //! source kept in the test's history) and every effect follows the
 //! ARMv7-M Architecture Reference Manual (DDI 0403E, chapter A7); the
-//! reference traces (`tests/armv7m_traces.rs`) check the same semantics
+//! reference traces (`tests/difftest.rs`) check the same semantics
 //! against QEMU instruction by instruction.
 //!
 //! Row syntax: `(halfwords, disassembly, before, after)`.

@@ -5,19 +5,48 @@
 //! - `guests [riscv|mips|armv7m]`: build the test guests in `tests/guests/`
 //!   (needs cross compilers; without an argument, every ISA's)
 //! - `traces [riscv|mips|armv7m]`: record reference traces from QEMU into
-//!   `tests/traces/`
+//!   `tests/traces/` (hemu trace format, `docs/trace-format.md`)
+//! - `difftest [...]`: hemu against QEMU, first divergence with context
+//!   (`cargo xtask difftest --help`)
 //! - `test`: every test suite, as CI runs it (README's test command)
 //! - `bench [...]`: hemu (JIT and interpreter) against QEMU, side by side;
 //!   `bench --criterion`: the micro-benchmarks
 
 mod bench;
+mod difftest;
+// The hemu trace format and the reader of the older text traces, shared
+// with the `hemu-difftest` crate by source: xtask must build without the
+// generated frontends (`cargo xtask gen` makes them), which that crate
+// needs. Not every item is used here.
+#[allow(dead_code)]
+#[path = "../../difftest/src/format.rs"]
+mod format;
 mod guests;
 mod guests_armv7m;
+#[allow(dead_code)]
+#[path = "../../difftest/src/legacy.rs"]
+mod legacy;
 mod mips;
 mod mips_traces;
 mod test;
 mod traces;
 mod traces_armv7m;
+
+/// Write reference trace `name` (`tests/traces/<name>.jsonl`, or in
+/// `$HEMU_TRACES_OUT` when set: `cargo xtask difftest` records live
+/// traces there) from the line-based text the QEMU log converters produce
+/// (see [`legacy`]); returns its number of steps.
+pub fn write_trace(root: &Path, name: &str, text: &str) -> Result<usize, String> {
+    let t = legacy::convert(text).map_err(|e| format!("{name}: {e}"))?;
+    let dir = std::env::var_os("HEMU_TRACES_OUT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("tests/traces"));
+    let out = dir.join(format!("{name}.jsonl"));
+    t.save(&out)?;
+    let shown = out.strip_prefix(root).unwrap_or(&out);
+    println!("recorded {} ({} steps)", shown.display(), t.steps.len());
+    Ok(t.steps.len())
+}
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -60,10 +89,12 @@ fn main() -> ExitCode {
             )),
         },
         Some("test") => test::run(&root),
+        Some("difftest") => difftest::run(&root, &args[1..]),
         Some("bench") => bench::run(&root, &args[1..]),
         _ => Err(
             "usage: cargo xtask gen [--check] | guests [riscv|mips|armv7m] \
-                  | traces [riscv|mips|armv7m] | test | bench [--help]"
+                  | traces [riscv|mips|armv7m] | test | bench [--help] \
+                  | difftest [--help]"
                 .to_string(),
         ),
     };

@@ -1,6 +1,6 @@
 //! `cargo xtask traces`, MIPS part: reference traces of the MIPS user-mode
 //! guests from QEMU 7.2's `qemu-mips` and `qemu-mipsel`, replayed
-//! instruction by instruction by `tests/mips_traces.rs`.
+//! instruction by instruction by `tests/difftest.rs`.
 //!
 //! QEMU runs each guest of [`crate::mips::USER`] (both byte orders) as
 //! `env -i qemu-mips[el] -singlestep -d in_asm,cpu,fpu,nochain <elf>` in
@@ -204,7 +204,7 @@ fn qemu_version(qemu: &str) -> Result<String, String> {
         .ok_or_else(|| format!("cannot parse `{qemu} --version`: {text}"))
 }
 
-/// Records `tests/traces/mips-user-<name>[el].trace` for every MIPS user
+/// Records `tests/traces/mips-user-<name>[el].jsonl` for every MIPS user
 /// guest; SKIPPED without `qemu-mips`/`qemu-mipsel`.
 pub fn record(root: &Path) -> Result<(), String> {
     for (_, suffix, arch) in TOOLCHAINS {
@@ -235,13 +235,7 @@ pub fn record(root: &Path) -> Result<(), String> {
             );
             let text = convert(&log, &elf, &source, &rel, arch, status)
                 .map_err(|e| format!("{qemu} {rel}: {e}"))?;
-            let path = root
-                .join("tests/traces")
-                .join(format!("mips-user-{name}{suffix}.trace"));
-            std::fs::write(&path, &text)
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            let steps = text.lines().filter(|l| l.starts_with("step ")).count();
-            println!("recorded tests/traces/mips-user-{name}{suffix}.trace ({steps} steps)");
+            crate::write_trace(root, &format!("mips-user-{name}{suffix}"), &text)?;
         }
     }
     record_system(root)
@@ -302,7 +296,7 @@ const SYNC: u32 = 0x0000_000f;
 /// Malta, which has no finisher).
 const SYSTEM_SECONDS: &str = "5";
 
-/// Records `tests/traces/mips-sys-exc[el].trace`: the bare-metal guest
+/// Records `tests/traces/mips-sys-exc[el].jsonl`: the bare-metal guest
 /// `tests/guests/mips/bin/exc[el].elf` on QEMU's Malta board
 /// (`qemu-system-mips[el] -M malta -cpu 24Kf -kernel`, `-icount shift=0
 /// -singlestep -d cpu,nochain`), from its entry point (after Malta's boot loader, whose
@@ -397,11 +391,7 @@ pub fn record_system(root: &Path) -> Result<(), String> {
             out.push('\n');
         }
         out.push_str(&format!("end pc={:08x}\n", dumps[end].pc));
-        let path = root
-            .join("tests/traces")
-            .join(format!("mips-sys-exc{suffix}.trace"));
-        std::fs::write(&path, &out).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        println!("recorded tests/traces/mips-sys-exc{suffix}.trace ({end} steps)");
+        crate::write_trace(root, &format!("mips-sys-exc{suffix}"), &out)?;
     }
     Ok(())
 }

@@ -13,6 +13,9 @@
 //!    where the aarch64 JIT backend runs.
 //! 6. the same two checks for ARMv7-M, with `arm-none-eabi-gcc` and
 //!    `qemu-system-arm`.
+//! 7. `cargo xtask difftest`: every guest against QEMU (traces recorded
+//!    live when QEMU is installed, else the checked-in ones) and random
+//!    programs per ISA against QEMU's user mode (SKIP per ISA without it).
 //!
 //! Steps 3 to 5 say SKIPPED, with what to install, when a tool is
 //! missing; they never pass silently.
@@ -192,12 +195,17 @@ pub fn run(root: &Path) -> Result<(), String> {
     } else {
         skipped.push("ARMv7-M trace re-recording (install qemu-system-arm)");
     }
+    // Differential testing (issue #8): every guest against QEMU (live
+    // traces when QEMU is installed, else the checked-in ones) and random
+    // programs per ISA (each ISA without its QEMU says SKIP).
+    println!("== difftest: hemu against QEMU, every guest and random programs");
+    crate::difftest::run(root, &[])?;
     for s in &skipped {
         println!("SKIPPED: {s}");
     }
     println!(
         "suites: {} passed, 0 failed, {} skipped",
-        8 - skipped.len(),
+        9 - skipped.len(),
         skipped.len()
     );
     Ok(())

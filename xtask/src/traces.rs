@@ -6,12 +6,15 @@
 //! `a64`, `a32`, `c64`, `c32`, `zb64`, `zb32`) this runs
 //! `qemu-system-riscvNN -M virt -nographic -bios none -kernel X -singlestep
 //! -d in_asm,exec,cpu,nochain -D <log>` and converts the log into
-//! `tests/traces/<name>.trace`. (`irq` is not traced: its interrupts depend
+//! `tests/traces/<name>.jsonl`. (`irq` is not traced: its interrupts depend
 //! on real time under QEMU and on virtual time under hemu.)
 //!
-//! # Format: "hemu reference trace v1"
+//! # Intermediate text: "hemu reference trace v1"
 //!
-//! A line-oriented text file; all numbers are lower-case hex without `0x`,
+//! The converters below write this line-oriented text, which
+//! [`crate::write_trace`] turns into the hemu trace format (JSON lines,
+//! `docs/trace-format.md`; the mapping is `difftest/src/legacy.rs`). It
+//! is a line-oriented text file; all numbers are lower-case hex without `0x`,
 //! zero-padded: register values and pcs to XLEN/4 digits (16 for RV64, 8 for
 //! RV32), instruction words to 8 digits, or 4 for a 16-bit (compressed)
 //! instruction.
@@ -62,7 +65,7 @@
 //!
 //! `cargo xtask traces` also traces Linux user-mode guests of
 //! `tests/guests/riscv-user/` under QEMU's user mode (`qemu-riscvNN`) into
-//! `tests/traces/user-<name>.trace`: [`record_user`] says which, how, and
+//! `tests/traces/user-<name>.jsonl`: [`record_user`] says which, how, and
 //! what the format adds for them.
 
 use std::collections::HashMap;
@@ -122,7 +125,7 @@ const TRACED: &[TracedGuest] = &[
     ext("zb32", 32, "zb32: all tests passed\n"),
 ];
 
-/// Records `tests/traces/<name>.trace` for every traced guest.
+/// Records `tests/traces/<name>.jsonl` for every traced guest.
 pub fn record(root: &Path) -> Result<(), String> {
     let trace_dir = root.join("tests").join("traces");
     std::fs::create_dir_all(&trace_dir)
@@ -164,10 +167,7 @@ pub fn record(root: &Path) -> Result<(), String> {
         let source = format!("{qemu} {version} -M virt -bios none -singlestep; guest: {rel_elf}");
         let text = convert(&log, &elf, &source, guest.max_steps)
             .map_err(|e| format!("{qemu} {rel_elf}: {e}"))?;
-        let out = trace_dir.join(format!("{}.trace", guest.name));
-        std::fs::write(&out, &text).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-        let steps = text.lines().filter(|l| l.starts_with("step ")).count();
-        println!("recorded tests/traces/{}.trace ({steps} steps)", guest.name);
+        crate::write_trace(root, guest.name, &text)?;
     }
     record_user(root)?;
     record_fptest(root)
@@ -584,7 +584,7 @@ const ECALL: u32 = 0x0000_0073;
 /// One Linux user-mode guest traced under QEMU's user mode.
 struct UserTraced {
     /// The program is `tests/guests/riscv-user/bin/<name>.elf`, its trace
-    /// `tests/traces/user-<name>.trace`.
+    /// `tests/traces/user-<name>.jsonl`.
     name: &'static str,
     /// 32 (`qemu-riscv32`) or 64 (`qemu-riscv64`).
     xlen: u32,
@@ -665,7 +665,7 @@ const USER_TRACED: &[UserTraced] = &[
     },
 ];
 
-/// Records `tests/traces/user-<name>.trace` for every guest of
+/// Records `tests/traces/user-<name>.jsonl` for every guest of
 /// [`USER_TRACED`].
 ///
 /// Each program runs as `env -i qemu-riscvNN -singlestep -d
@@ -751,13 +751,7 @@ pub fn record_user(root: &Path) -> Result<(), String> {
         );
         let text = convert_user(&log, &elf, &source, &argv, status)
             .map_err(|e| format!("{qemu} {rel_elf}: {e}"))?;
-        let out = trace_dir.join(format!("user-{}.trace", guest.name));
-        std::fs::write(&out, &text).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-        let steps = text.lines().filter(|l| l.starts_with("step ")).count();
-        println!(
-            "recorded tests/traces/user-{}.trace ({steps} steps)",
-            guest.name
-        );
+        crate::write_trace(root, &format!("user-{}", guest.name), &text)?;
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `cargo xtask traces armv7m` (also part of plain `traces`): records
 //! per-instruction reference traces of the ARMv7-M guests from QEMU 7.2
 //! (`qemu-system-arm`, Debian package `qemu-system-arm`) into
-//! `tests/traces/armv7m-<name>.trace`, which `tests/armv7m_traces.rs`
+//! `tests/traces/armv7m-<name>.jsonl`, which `tests/difftest.rs`
 //! replays in hemu.
 //!
 //! QEMU runs `-M <board> -cpu <core> -nographic -semihosting -kernel X
@@ -114,12 +114,7 @@ pub fn record(root: &Path) -> Result<(), String> {
             t.machine, t.cpu
         );
         let trace = convert(&text, t, &source)?;
-        let path = out_dir.join(format!("armv7m-{}.trace", t.name));
-        std::fs::write(&path, trace).map_err(|e| format!("{}: {e}", path.display()))?;
-        println!(
-            "recorded {}",
-            path.strip_prefix(root).unwrap_or(&path).display()
-        );
+        crate::write_trace(root, &format!("armv7m-{}", t.name), &trace)?;
     }
     Ok(())
 }

@@ -17,7 +17,7 @@
 //! [`Process::run`] runs the program to its end; [`Process::step`] runs
 //! it one instruction at a time, with [`Process::cpu`] showing the
 //! registers in between (the differential tests against QEMU's user mode,
-//! `tests/user_traces.rs`).
+//! `tests/difftest.rs`, through the difftest library).
 
 pub mod abi;
 pub mod elf;
