@@ -22,6 +22,13 @@ pub struct Cluster {
     pub boot: BootInfo,
     /// Where a raw kernel image goes when firmware is loaded too.
     pub kernel_addr: u64,
+    /// The image the machine file says the cluster boots (resolved path).
+    pub image: Option<std::path::PathBuf>,
+    /// Does the cluster start held in reset (machine file `start: held`)?
+    pub start_held: bool,
+    /// Is the cluster held in reset now? Its vCPUs do not run until a
+    /// reset line releases it (they then start from [`Cluster::boot`]).
+    pub held: bool,
 }
 
 impl Cluster {
@@ -48,6 +55,9 @@ impl Cluster {
                 ..BootInfo::default()
             },
             kernel_addr: reset_pc.wrapping_add(2 << 20),
+            image: None,
+            start_held: false,
+            held: false,
         }
     }
 

@@ -284,6 +284,7 @@ pub fn describe(
                         .map_or(line.to_string(), |(n, _)| n.to_string());
                     format!("{}/cpu{} {name}", cl.id, cl.cpus[k].index)
                 }
+                IrqTarget::Reset(c) => format!("{} reset", m.clusters[c].id),
             };
             let _ = writeln!(out, "  {}.{o} -> {to}", dev_id(*from));
         }
