@@ -463,7 +463,10 @@ impl Machine {
                 Some(other) => {
                     return Err(at.val(
                         &o.sub(".start"),
-                        format!("cluster {}: start must be running or held, not '{other}'", c.id),
+                        format!(
+                            "cluster {}: start must be running or held, not '{other}'",
+                            c.id
+                        ),
                     ))
                 }
             };
@@ -605,7 +608,10 @@ impl Machine {
                 if w.to.is_some() || w.to_cpus.is_some() {
                     return Err(at.val(
                         &o,
-                        format!("irq from {}: give one of `to`, `to_cpus`, `to_reset`", w.from),
+                        format!(
+                            "irq from {}: give one of `to`, `to_cpus`, `to_reset`",
+                            w.from
+                        ),
                     ));
                 }
                 let Some(ci) = m.clusters.iter().position(|x| &x.id == c) else {
@@ -796,10 +802,7 @@ impl Machine {
     pub fn set_cluster_image(&mut self, cluster: &str, path: &Path) -> Result<(), String> {
         let Some(c) = self.clusters.iter().position(|c| c.id == cluster) else {
             let ids: Vec<&str> = self.clusters.iter().map(|c| c.id.as_str()).collect();
-            return Err(format!(
-                "no cluster '{cluster}'{}",
-                suggest(cluster, &ids)
-            ));
+            return Err(format!("no cluster '{cluster}'{}", suggest(cluster, &ids)));
         };
         self.clusters[c].image = Some(path.to_path_buf());
         Ok(())
@@ -860,7 +863,11 @@ impl Machine {
     ) -> Result<(), LoadError> {
         let c = self.boot_cluster;
         let space = self.clusters[c].space;
-        self.claim(space, name, &[(addr, addr.saturating_add(data.len() as u64))])?;
+        self.claim(
+            space,
+            name,
+            &[(addr, addr.saturating_add(data.len() as u64))],
+        )?;
         loader::load_raw(&mut self.bus(c), addr, data)?;
         if entry {
             self.clusters[c].boot.entry = addr;
@@ -957,8 +964,12 @@ impl Machine {
             .filter(|a| *a >= ram.base && block.len() <= 0x1000)
             .ok_or("no room for the boot information")?;
         let space = self.clusters[c].space;
-        self.claim(space, "the boot information", &[(addr, addr + block.len() as u64)])
-            .map_err(|e| e.to_string())?;
+        self.claim(
+            space,
+            "the boot information",
+            &[(addr, addr + block.len() as u64)],
+        )
+        .map_err(|e| e.to_string())?;
         crate::loader::load_raw(&mut self.bus(c), addr, &block).map_err(|e| e.to_string())?;
         self.clusters[c].boot.info = addr;
         Ok(Some(addr))
