@@ -109,7 +109,7 @@ impl Mailbox {
             return Err(DeviceError::BadSize(size));
         }
         let k = offset / CHANNEL_STRIDE;
-        if k > 1 || offset % 4 != 0 {
+        if k > 1 || !offset.is_multiple_of(4) {
             return Err(DeviceError::BadOffset(offset));
         }
         Ok((k as usize, offset % CHANNEL_STRIDE))
