@@ -61,6 +61,20 @@ impl Cluster {
         }
     }
 
+    /// The cluster's active-low reset line changed to `level`. Edges
+    /// only: asserting it (low) holds a running cluster, releasing it
+    /// starts a held one from its reset state.
+    pub fn set_reset_line(&mut self, level: bool) {
+        match (self.held, level) {
+            (false, false) => self.held = true,
+            (true, true) => {
+                self.reset();
+                self.held = false;
+            }
+            _ => {}
+        }
+    }
+
     /// Reset every vCPU to the boot state.
     pub fn reset(&mut self) {
         for (i, c) in self.cpus.iter_mut().enumerate() {

@@ -4,6 +4,7 @@
 pub mod boot;
 pub mod file;
 pub mod object;
+pub mod parallel;
 pub mod profile;
 pub mod user;
 
@@ -177,7 +178,7 @@ pub struct Machine {
     pub clusters: Vec<Cluster>,
     /// Instructions a vCPU runs before the next one gets its turn.
     pub quantum: u64,
-    /// Run each cluster in its own host thread (`machine::parallel`) instead of
+    /// Run each cluster in its own host thread ([`parallel`]) instead of
     /// the deterministic round-robin (machine file `parallel:`).
     pub parallel: bool,
     /// Virtual nanoseconds per instruction.
@@ -997,15 +998,7 @@ impl Machine {
     /// only: asserting holds a running cluster, releasing a held one
     /// starts it from its reset state.
     pub fn set_cluster_reset(&mut self, cluster: usize, level: bool) {
-        let cl = &mut self.clusters[cluster];
-        match (cl.held, level) {
-            (false, false) => cl.held = true,
-            (true, true) => {
-                cl.reset();
-                cl.held = false;
-            }
-            _ => {}
-        }
+        self.clusters[cluster].set_reset_line(level);
     }
 
     /// Run until shutdown, a crash, or `limit` instructions per vCPU.
@@ -1023,6 +1016,10 @@ impl Machine {
     ) -> RunResult {
         // A machine runs realized: its configuration is fixed from here.
         self.realize();
+        if self.parallel {
+            // Each cluster in its own host thread (machine/parallel.rs).
+            return self.run_parallel(limit, poll);
+        }
         let start: Vec<Vec<u64>> = self
             .clusters
             .iter()
