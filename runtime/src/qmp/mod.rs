@@ -878,6 +878,10 @@ impl Controller {
 
     /// What the command line does after loading: device tree, reset.
     fn boot_machine(&mut self, m: &mut Machine) -> Result<(), QmpError> {
+        // The images a heterogeneous machine file names per cluster.
+        if m.load_file_images()? > 0 {
+            self.boot.loaded = true;
+        }
         if !self.boot.loaded {
             return Err("nothing to run: load an image with load-image first".into());
         }
