@@ -309,7 +309,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         boot::load_image(&mut m, k, !loaded)?;
         loaded = true;
     }
-    // Images the machine file names per cluster (heterogeneous machines).
+    // Images the machine file names per cluster (heterogeneous machines);
+    // -kernel/-bios replace the boot cluster's.
+    if loaded {
+        let c = m.boot_cluster();
+        m.clusters[c].image = None;
+    }
     if m.load_file_images()? > 0 {
         loaded = true;
     }

@@ -224,12 +224,14 @@ fn command_line_runs_the_demo_with_a_file_per_uart() {
         .map(|n| dir.join(format!("{n}.txt")).display().to_string())
         .collect();
     let serials: Vec<String> = files.iter().map(|f| format!("file:{f}")).collect();
-    // Default, parallel threads (QEMU's MTTCG spelling), and the MIPS
-    // image named on the command line instead of by the machine file.
-    let extra: [&[&str]; 3] = [
+    // Default, parallel threads (QEMU's MTTCG spelling), and images named
+    // on the command line instead of by the machine file.
+    // -kernel replaces the boot cluster's (app) image.
+    let extra: [&[&str]; 4] = [
         &[],
         &["-accel", "tcg,thread=multi"],
         &["--image", "dsp=tests/guests/hetero/bin/mips.elf"],
+        &["-kernel", "tests/guests/hetero/bin/riscv.elf"],
     ];
     for more in extra {
         let mut args = vec!["-M", "hetero"];

@@ -215,9 +215,15 @@ pub fn describe(
     let _ = writeln!(out, "\nclusters:");
     for (i, c) in m.clusters.iter().enumerate() {
         let boot = if i == m.boot_cluster() { ", boot" } else { "" };
+        let held = if c.start_held { ", held in reset" } else { "" };
+        let image = c
+            .image
+            .as_ref()
+            .map(|p| format!(", image {}", p.display()))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  {:<12} {} x{}, address space {}, start {:#x}{boot}",
+            "  {:<12} {} x{}, address space {}, start {:#x}{boot}{held}{image}",
             c.id,
             c.model.target(),
             c.cpus.len(),
