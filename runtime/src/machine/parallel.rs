@@ -377,12 +377,14 @@ impl Machine {
 
         // Merge: owned blocks and devices go home, shared ones are unwrapped.
         let mut panicked = false;
+        let mut top_epoch = epoch;
         for (p, res) in results.into_iter().enumerate() {
             let Some((mem, t)) = res else {
                 panicked = true;
                 continue;
             };
             self.time_ns = self.time_ns.max(t);
+            top_epoch = top_epoch.max(mem.host_epoch);
             self.memory.events.extend(mem.events);
             for (b, block) in mem.ram.into_iter().enumerate() {
                 if ram_users[b][..] == [p] {
@@ -407,8 +409,9 @@ impl Machine {
                 self.memory.devices[d].dev = m.into_inner().unwrap_or_else(|e| e.into_inner());
             }
         }
-        // Host pointers into RAM the vCPUs cached may be stale now.
-        self.memory.host_epoch = epoch + 1;
+        // Host pointers into RAM the vCPUs cached may be stale now (shared
+        // blocks have new buffers): an epoch no vCPU has seen flushes them.
+        self.memory.host_epoch = top_epoch + 1;
         self.memory.now_ns = self.time_ns;
         if panicked {
             return SliceEnd::Done(RunResult::Crashed {
