@@ -150,6 +150,15 @@ fn parallel_threads_give_the_same_output() {
 
 #[test]
 fn held_clusters_run_only_once_released() {
+    held_clusters(false);
+}
+
+#[test]
+fn held_clusters_run_only_once_released_in_parallel_too() {
+    held_clusters(true);
+}
+
+fn held_clusters(parallel: bool) {
     let (backends, _bufs): (Vec<_>, Vec<_>) = (0..3).map(|_| CharBackend::buffer()).unzip();
     let opts = BuildOptions {
         serials: backends,
@@ -157,6 +166,7 @@ fn held_clusters_run_only_once_released() {
     };
     let mut m = Machine::build(&hetero_source(), &registry(), opts).unwrap();
     m.idle_wait = false;
+    m.parallel = parallel;
     m.load_file_images().unwrap();
     m.reset();
     let held: Vec<bool> = m.clusters.iter().map(|c| c.held).collect();
