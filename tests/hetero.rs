@@ -48,7 +48,7 @@ mips: item 2 checksum 0x03bf0eee answered as bytes 03 bf 0e ee
 mips: item 3 checksum 0xfebd15f8 answered as bytes fe bd 15 f8
 ";
 
-/// Far more instructions per vCPU than the demo needs (about 40,000 on
+/// Far more instructions per vCPU than the demo needs (under 10,000 on
 /// the busiest hart): a hang ends as `Limit`, not a stuck test.
 const LIMIT: u64 = 20_000_000;
 
