@@ -149,6 +149,39 @@ fn parallel_threads_give_the_same_output() {
 }
 
 #[test]
+fn parallel_runs_survive_empty_slices() {
+    // Between slices the partitions are merged into the machine and split
+    // again. With empty slices every partition runs one round of quanta
+    // per slice, hundreds of slices per run, each round ending after the
+    // slice's timer: what is in flight then (a mailbox interrupt, the
+    // final power-off) must not be lost.
+    for i in 0..5 {
+        let (backends, bufs): (Vec<_>, Vec<_>) = (0..3).map(|_| CharBackend::buffer()).unzip();
+        let opts = BuildOptions {
+            params: vec![
+                ("parallel".into(), "on".into()),
+                ("quantum".into(), "20".into()),
+            ],
+            serials: backends,
+            engine: None,
+        };
+        let mut m = Machine::build(&hetero_source(), &registry(), opts).unwrap();
+        m.idle_wait = false;
+        m.slice = std::time::Duration::ZERO;
+        m.load_file_images().unwrap();
+        m.reset();
+        let r = m.run(Some(20_000)); // a lost power-off ends as Limit
+        let uarts =
+            [0, 1, 2].map(|i| String::from_utf8_lossy(&bufs[i].lock().unwrap()).into_owned());
+        assert_eq!(
+            (r, uarts),
+            (RunResult::Shutdown(0), [APP, MCU, DSP].map(String::from)),
+            "run {i}"
+        );
+    }
+}
+
+#[test]
 fn held_clusters_run_only_once_released() {
     held_clusters(false);
 }

@@ -181,6 +181,9 @@ pub struct Machine {
     /// Run each cluster in its own host thread ([`parallel`]) instead of
     /// the deterministic round-robin (machine file `parallel:`).
     pub parallel: bool,
+    /// Parallel mode: wall time the clusters run between two looks of the
+    /// monitor (`poll`) at the whole machine.
+    pub slice: std::time::Duration,
     /// Virtual nanoseconds per instruction.
     pub insn_ns: u64,
     /// Virtual time.
@@ -567,6 +570,7 @@ impl Machine {
             clusters,
             quantum: 10_000,
             parallel: false,
+            slice: parallel::SLICE,
             insn_ns: 10,
             time_ns: 0,
             irq_routes: BTreeMap::new(),

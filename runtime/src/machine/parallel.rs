@@ -39,8 +39,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// Wall time of one slice between monitor polls.
-const SLICE: Duration = Duration::from_millis(20);
+/// Default wall time of one slice between monitor polls
+/// ([`Machine::slice`]).
+pub const SLICE: Duration = Duration::from_millis(20);
 /// How long an idle partition sleeps before looking at host input again.
 const IDLE_POLL: Duration = Duration::from_millis(1);
 
@@ -154,9 +155,11 @@ impl Sync {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
-    /// End the slice (the first reason wins).
+    /// End the slice. The first reason wins, except that the slice's
+    /// timer gives way to what a partition still reports as it stops (a
+    /// shutdown in the slice's last quantum must not be lost).
     fn end(&self, st: &mut State, why: SliceEnd) {
-        if st.end.is_none() {
+        if matches!(st.end, None | Some(SliceEnd::Timeout)) {
             st.end = Some(why);
         }
         self.stop.store(true, Ordering::Release);
@@ -339,7 +342,12 @@ impl Machine {
                 stop: AtomicBool::new(false),
             },
         };
-        let deadline = Instant::now() + SLICE;
+        let deadline = Instant::now() + self.slice;
+        if self.slice.is_zero() {
+            // An empty slice: one round of each partition (see run_partition).
+            let mut st = shared.sync.lock();
+            shared.sync.end(&mut st, SliceEnd::Timeout);
+        }
         let results: Vec<Option<(Memory, u64)>> = std::thread::scope(|s| {
             let handles: Vec<_> = self
                 .clusters
@@ -455,7 +463,9 @@ fn run_partition(p: usize, cl: &mut Cluster, mut mem: Memory, sh: &Shared<'_>) -
     let space = &sh.spaces[cl.space];
     let mut time = mem.now_ns;
     let mut used = vec![0u64; cl.cpus.len()];
-    while !sh.sync.stop.load(Ordering::Acquire) {
+    // The end of the slice is checked at the bottom: every partition runs
+    // at least one round per slice, however short (progress guaranteed).
+    loop {
         let msgs = std::mem::take(&mut sh.sync.lock().inbox[p]);
         for (t, level) in msgs {
             deliver(p, cl, &mut mem, sh, t, level);
@@ -586,6 +596,9 @@ fn run_partition(p: usize, cl: &mut Cluster, mut mem: Memory, sh: &Shared<'_>) -
         }
         if let Some(end) = route(p, cl, &mut mem, sh) {
             sh.sync.end(&mut sh.sync.lock(), end);
+            break;
+        }
+        if sh.sync.stop.load(Ordering::Acquire) {
             break;
         }
     }
