@@ -28,6 +28,11 @@
 //! IR expresses them as a load and a store. Cross-cluster stores into code
 //! another cluster translated from shared RAM are not seen by that
 //! cluster's translation cache.
+//!
+//! Checked for data races with ThreadSanitizer (nightly, `rust-src`; the
+//! interpreter, whose guest memory accesses TSan sees):
+//! `RUSTFLAGS=-Zsanitizer=thread HEMU_ACCEL=interp cargo +nightly test
+//! -Zbuild-std --target x86_64-unknown-linux-gnu --test hetero -- parallel`.
 
 use super::{IrqTarget, Machine, RunResult, MAX_IRQ_ROUNDS};
 use crate::cluster::Cluster;
