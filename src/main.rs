@@ -53,6 +53,10 @@ struct Cli {
     /// Kernel image (ELF, or raw at the boot cluster's reset address).
     #[arg(long, value_name = "FILE")]
     kernel: Option<PathBuf>,
+    /// Boot PATH on cluster CLUSTER instead of the image its machine file
+    /// names (heterogeneous machines: one image per cluster). Repeatable.
+    #[arg(long, value_name = "CLUSTER=PATH")]
+    image: Vec<String>,
     /// Firmware image (ELF, or raw at the reset address); `none` for no firmware.
     #[arg(long, value_name = "FILE")]
     bios: Option<String>,
@@ -234,7 +238,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         return run_user(&reg, *seed, *max_insns, engine, cmd);
     }
-    let engine = engine_factory(cli.accel.as_deref(), cli.stats)?;
+    // QEMU's `-accel tcg,thread=multi` (MTTCG): clusters in parallel host
+    // threads; `thread=single` is the deterministic default.
+    let (accel, parallel) = split_accel(cli.accel.as_deref())?;
+    let engine = engine_factory(accel, cli.stats)?;
     if let Some(Cmd::Machine { action }) = &cli.cmd {
         return machine_cmd::run(&reg, &machine_dirs(), action);
     }
@@ -310,6 +317,13 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         .map_err(|e| e.to_string())?;
 
     let mut loaded = false;
+    for spec in &cli.image {
+        let (cluster, path) = spec
+            .split_once('=')
+            .ok_or_else(|| format!("--image {spec}: expected CLUSTER=PATH"))?;
+        m.set_cluster_image(cluster, Path::new(path))
+            .map_err(|e| format!("--image {spec}: {e}"))?;
+    }
     if let Some(b) = cli.bios.as_deref().filter(|b| *b != "none") {
         boot::load_image(&mut m, &PathBuf::from(b), true)?;
         loaded = true;
@@ -319,8 +333,20 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         boot::load_image(&mut m, k, !loaded)?;
         loaded = true;
     }
+    // Images the machine file names per cluster (heterogeneous machines);
+    // -kernel/-bios replace the boot cluster's.
+    if loaded {
+        let c = m.boot_cluster();
+        m.clusters[c].image = None;
+    }
+    if m.load_file_images()? > 0 {
+        loaded = true;
+    }
     if !loaded {
         return Err("nothing to run: give -kernel or -bios".into());
+    }
+    if parallel {
+        m.parallel = true;
     }
     let dtb = match &cli.dtb {
         Some(p) => Some(std::fs::read(p).map_err(|e| format!("{}: {e}", p.display()))?),
@@ -368,6 +394,29 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
     };
     Ok(exit_code(result))
+}
+
+/// Split `-accel NAME[,thread=single|multi]` into the engine name and
+/// whether clusters run in parallel threads.
+fn split_accel(accel: Option<&str>) -> Result<(Option<&str>, bool), String> {
+    let Some(a) = accel else {
+        return Ok((None, false));
+    };
+    let mut parts = a.split(',');
+    let name = parts.next().filter(|n| !n.is_empty());
+    let mut parallel = false;
+    for opt in parts {
+        parallel = match opt {
+            "thread=multi" => true,
+            "thread=single" => false,
+            _ => {
+                return Err(format!(
+                    "-accel {a}: unknown option '{opt}' (expected thread=single or thread=multi)"
+                ))
+            }
+        };
+    }
+    Ok((name, parallel))
 }
 
 type EngineFactory = fn() -> Box<dyn Engine>;

@@ -22,6 +22,13 @@ pub struct Cluster {
     pub boot: BootInfo,
     /// Where a raw kernel image goes when firmware is loaded too.
     pub kernel_addr: u64,
+    /// The image the machine file says the cluster boots (resolved path).
+    pub image: Option<std::path::PathBuf>,
+    /// Does the cluster start held in reset (machine file `start: held`)?
+    pub start_held: bool,
+    /// Is the cluster held in reset now? Its vCPUs do not run until a
+    /// reset line releases it (they then start from [`Cluster::boot`]).
+    pub held: bool,
 }
 
 impl Cluster {
@@ -48,6 +55,23 @@ impl Cluster {
                 ..BootInfo::default()
             },
             kernel_addr: reset_pc.wrapping_add(2 << 20),
+            image: None,
+            start_held: false,
+            held: false,
+        }
+    }
+
+    /// The cluster's active-low reset line changed to `level`. Edges
+    /// only: asserting it (low) holds a running cluster, releasing it
+    /// starts a held one from its reset state.
+    pub fn set_reset_line(&mut self, level: bool) {
+        match (self.held, level) {
+            (false, false) => self.held = true,
+            (true, true) => {
+                self.reset();
+                self.held = false;
+            }
+            _ => {}
         }
     }
 

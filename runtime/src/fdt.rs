@@ -175,7 +175,8 @@ pub fn build(m: &Machine, cluster: usize, opts: &FdtOptions) -> Result<Vec<u8>, 
                     IrqTarget::Cpu(c, k, line) if c == cluster => {
                         spec.push((intc_ph(k), line, false));
                     }
-                    IrqTarget::Cpu(..) => {} // another cluster's vCPU
+                    // Another cluster's vCPU, or a cluster's reset line.
+                    IrqTarget::Cpu(..) | IrqTarget::Reset(_) => {}
                 }
             }
         }

@@ -18,6 +18,7 @@ pub mod loader;
 pub mod machine;
 pub mod memory;
 pub mod qmp;
+pub mod shared_ram;
 pub mod tlb;
 
 /// IEEE 754 arithmetic with run-time rules per ISA (the per-vCPU float

@@ -8,7 +8,9 @@
 use crate::cpu::FaultReason;
 use crate::device::{Device, DeviceCtx, MachineEvent};
 use crate::ir::Endian;
+use crate::shared_ram::SharedRam;
 use bitvec::vec::BitVec;
+use std::sync::Arc;
 
 /// Granule of self-modifying-code tracking in RAM (bytes, log2). A host-side
 /// bookkeeping unit, unrelated to any guest page size.
@@ -22,6 +24,9 @@ pub struct RamBlock {
     /// Granules that some translated block was built from.
     code: BitVec,
     read_only: bool,
+    /// While clusters run in parallel threads, RAM that several of them
+    /// see lives here instead of `data` (which is then empty).
+    shared: Option<Arc<SharedRam>>,
 }
 
 impl RamBlock {
@@ -34,19 +39,84 @@ impl RamBlock {
             data: zeroed(size)?,
             code: BitVec::repeat(false, granules),
             read_only,
+            shared: None,
         })
     }
     /// Size in bytes.
     pub fn size(&self) -> u64 {
-        self.data.len() as u64
+        match &self.shared {
+            Some(s) => s.len() as u64,
+            None => self.data.len() as u64,
+        }
     }
-    /// The contents.
+    /// The contents (empty while the block is shared between threads:
+    /// only during a parallel run, when nothing else holds the machine).
     pub fn bytes(&self) -> &[u8] {
         &self.data
     }
-    /// The contents, for loaders.
+    /// The contents, for loaders (empty while shared, as [`Self::bytes`]).
     pub fn bytes_mut(&mut self) -> &mut [u8] {
         &mut self.data
+    }
+    /// Move the contents into thread-shared storage; returns it. Accesses
+    /// then go through atomic operations and [`Bus::host_page`] hands out
+    /// no pointers into the block.
+    pub fn share(&mut self) -> Arc<SharedRam> {
+        if let Some(s) = &self.shared {
+            return s.clone();
+        }
+        let s = Arc::new(SharedRam::from_bytes(&self.data));
+        self.data = Vec::new();
+        self.shared = Some(s.clone());
+        s
+    }
+    /// Another handle on a shared block (for another thread), with its
+    /// own record of translated code.
+    pub fn shared_handle(&self) -> Option<RamBlock> {
+        let s = self.shared.as_ref()?;
+        Some(RamBlock {
+            path: self.path.clone(),
+            data: Vec::new(),
+            code: self.code.clone(),
+            read_only: self.read_only,
+            shared: Some(s.clone()),
+        })
+    }
+    /// Record the translated-code granules another handle on this shared
+    /// block saw (so stores to them are still caught after the run).
+    pub fn merge_code(&mut self, other: &RamBlock) {
+        if self.code.len() == other.code.len() {
+            self.code |= other.code.clone();
+        }
+    }
+    /// Take the contents back out of thread-shared storage.
+    pub fn unshare(&mut self) {
+        if let Some(s) = self.shared.take() {
+            self.data = s.to_vec();
+        }
+    }
+    /// An empty stand-in that keeps a block's index in [`Memory::ram`]
+    /// (a thread's memory, for blocks its cluster does not see).
+    pub fn placeholder(path: &str) -> RamBlock {
+        RamBlock {
+            path: path.to_string(),
+            data: Vec::new(),
+            code: BitVec::repeat(false, 1),
+            read_only: true,
+            shared: None,
+        }
+    }
+    fn read_at(&self, off: usize, out: &mut [u8]) {
+        match &self.shared {
+            Some(s) => s.read(off, out),
+            None => out.copy_from_slice(&self.data[off..off + out.len()]),
+        }
+    }
+    fn write_at(&mut self, off: usize, data: &[u8]) {
+        match &self.shared {
+            Some(s) => s.write(off, data),
+            None => self.data[off..off + data.len()].copy_from_slice(data),
+        }
     }
     /// Is the block read-only to the guest (ROM, flash)?
     pub fn read_only(&self) -> bool {
@@ -257,8 +327,9 @@ impl Bus<'_> {
         match r.target {
             Target::Ram { block, offset } => {
                 let off = (addr - r.base + offset) as usize;
-                let data = &self.mem.ram[block].data[off..off + size as usize];
-                Ok(from_bytes(data, endian))
+                let mut data = [0u8; 8];
+                self.mem.ram[block].read_at(off, &mut data[..size as usize]);
+                Ok(from_bytes(&data[..size as usize], endian))
             }
             Target::Mmio { device } => {
                 let slot = &mut self.mem.devices[device];
@@ -300,11 +371,9 @@ impl Bus<'_> {
                 if ram.read_only {
                     return Err(FaultReason::ReadOnly);
                 }
-                to_bytes(
-                    &mut ram.data[off as usize..(off + n) as usize],
-                    value,
-                    endian,
-                );
+                let mut data = [0u8; 8];
+                to_bytes(&mut data[..n as usize], value, endian);
+                ram.write_at(off as usize, &data[..n as usize]);
                 let mut effect = StoreEffect::default();
                 let (g0, g1) = (off >> CODE_GRANULE_BITS, (off + n - 1) >> CODE_GRANULE_BITS);
                 for g in g0..=g1 {
@@ -385,6 +454,10 @@ impl Bus<'_> {
         };
         let off = (page - r.base + offset) as usize;
         let ram = &mut self.mem.ram[block];
+        if ram.shared.is_some() {
+            // Shared between threads: every access goes through atomics.
+            return None;
+        }
         if write {
             let g0 = off >> CODE_GRANULE_BITS;
             let g1 = (off + size as usize - 1) >> CODE_GRANULE_BITS;
@@ -405,7 +478,7 @@ impl Bus<'_> {
                 Target::Ram { block, offset } => {
                     let off = a - r.base + offset;
                     let ram = &mut self.mem.ram[block];
-                    *b = ram.data[off as usize];
+                    ram.read_at(off as usize, std::slice::from_mut(b));
                     let g = (off >> CODE_GRANULE_BITS) as usize;
                     if !ram.code[g] {
                         ram.code.set(g, true);
@@ -459,7 +532,7 @@ impl Bus<'_> {
             let off = (a - r.base + offset) as usize;
             let avail = (r.last() - a + 1).min((data.len() - done) as u64) as usize;
             let ram = &mut self.mem.ram[block];
-            ram.data[off..off + avail].copy_from_slice(&data[done..done + avail]);
+            ram.write_at(off, &data[done..done + avail]);
             done += avail;
         }
         if !data.is_empty() {

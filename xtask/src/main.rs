@@ -2,7 +2,7 @@
 //!
 //! - `gen [--check]`: generate the ISA frontends from `specs/` (check mode
 //!   fails when the checked-in output is stale)
-//! - `guests [riscv|mips|armv7m]`: build the test guests in `tests/guests/`
+//! - `guests [riscv|mips|armv7m|hetero]`: build the test guests in `tests/guests/`
 //!   (needs cross compilers; without an argument, every ISA's)
 //! - `traces [riscv|mips|armv7m]`: record reference traces from QEMU into
 //!   `tests/traces/` (hemu trace format, `docs/trace-format.md`)
@@ -26,6 +26,7 @@ mod guests_armv7m;
 #[allow(dead_code)]
 #[path = "../../difftest/src/legacy.rs"]
 mod legacy;
+mod guests_hetero;
 mod mips;
 mod mips_traces;
 mod test;
@@ -69,12 +70,14 @@ fn main() -> ExitCode {
         Some("guests") => match args.get(1).map(|s| s.as_str()) {
             None => guests::build(&root)
                 .and_then(|()| mips::build(&root))
-                .and_then(|()| guests_armv7m::build(&root)),
+                .and_then(|()| guests_armv7m::build(&root))
+                .and_then(|()| guests_hetero::build(&root)),
             Some("riscv") => guests::build(&root),
             Some("mips") => mips::build(&root),
             Some("armv7m") => guests_armv7m::build(&root),
+            Some("hetero") => guests_hetero::build(&root),
             Some(other) => Err(format!(
-                "guests: no guests for '{other}' (riscv, mips, armv7m)"
+                "guests: no guests for '{other}' (riscv, mips, armv7m, hetero)"
             )),
         },
         Some("traces") => match args.get(1).map(|s| s.as_str()) {
@@ -92,7 +95,7 @@ fn main() -> ExitCode {
         Some("difftest") => difftest::run(&root, &args[1..]),
         Some("bench") => bench::run(&root, &args[1..]),
         _ => Err(
-            "usage: cargo xtask gen [--check] | guests [riscv|mips|armv7m] \
+            "usage: cargo xtask gen [--check] | guests [riscv|mips|armv7m|hetero] \
                   | traces [riscv|mips|armv7m] | test | bench [--help] \
                   | difftest [--help]"
                 .to_string(),

@@ -186,6 +186,16 @@ pub fn run(root: &Path) -> Result<(), String> {
     } else {
         skipped.push("ARMv7-M guest rebuild (install gcc-arm-none-eabi libnewlib-arm-none-eabi)");
     }
+    println!("== hetero demo firmware rebuilds identically");
+    if crate::guests_hetero::have_compilers() {
+        let dirs = [root.join(crate::guests_hetero::BIN_DIR)];
+        reproduces(&dirs, "hetero guests", || crate::guests_hetero::build(root))?;
+    } else {
+        skipped.push(
+            "hetero firmware rebuild (install gcc-riscv64-linux-gnu gcc-arm-none-eabi \
+             gcc-mips-linux-gnu)",
+        );
+    }
     println!("== ARMv7-M QEMU reference traces re-record identically");
     if crate::traces_armv7m::have_qemu() {
         let dirs = [root.join("tests/traces")];

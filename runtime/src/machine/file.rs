@@ -40,6 +40,9 @@ pub struct MachineFile {
     /// Virtual nanoseconds per retired instruction.
     #[serde(default)]
     pub insn_ns: Option<Value>,
+    /// Run each cluster in its own host thread (default false).
+    #[serde(default)]
+    pub parallel: Option<Value>,
     /// Generate a device tree for the boot cluster.
     #[serde(default)]
     pub fdt: Option<Value>,
@@ -68,6 +71,7 @@ pub const TOP_KEYS: &[&str] = &[
     "irqs",
     "quantum",
     "insn_ns",
+    "parallel",
     "fdt",
     "profiles",
     "include",
@@ -106,6 +110,10 @@ pub struct IrqSpec {
     /// vCPU input line names (see `hemu list archs`).
     #[serde(default)]
     pub lines: Vec<String>,
+    /// Target cluster's active-low reset input: low holds every vCPU of
+    /// the cluster in reset, a rising edge releases them from reset.
+    #[serde(default)]
+    pub to_reset: Option<String>,
 }
 
 /// A parameter declaration.
@@ -202,6 +210,15 @@ pub struct ClusterSpec {
     /// (default: reset_pc + 2 MiB, as QEMU's virt board for RV64).
     #[serde(default)]
     pub kernel_addr: Option<Value>,
+    /// The image the cluster boots (ELF, or raw at `reset_pc`), loaded
+    /// by [`super::Machine::load_file_images`]; a relative path is
+    /// resolved against the directory of the machine file that names it.
+    #[serde(default)]
+    pub image: Option<String>,
+    /// `running` (default) or `held`: held in reset until a reset line
+    /// wired to it (`irqs: - { from, out, to_reset: cluster }`) rises.
+    #[serde(default)]
+    pub start: Option<String>,
 }
 
 fn one() -> Value {

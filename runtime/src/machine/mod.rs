@@ -4,6 +4,7 @@
 pub mod boot;
 pub mod file;
 pub mod object;
+pub mod parallel;
 pub mod profile;
 pub mod user;
 
@@ -160,6 +161,9 @@ pub enum IrqTarget {
     Device(usize, u32),
     /// Input line of a vCPU: (cluster, vCPU, line).
     Cpu(usize, usize, u32),
+    /// Active-low reset of a cluster: low holds it in reset, a rising
+    /// edge releases it.
+    Reset(usize),
 }
 
 /// A built machine.
@@ -174,6 +178,12 @@ pub struct Machine {
     pub clusters: Vec<Cluster>,
     /// Instructions a vCPU runs before the next one gets its turn.
     pub quantum: u64,
+    /// Run each cluster in its own host thread ([`parallel`]) instead of
+    /// the deterministic round-robin (machine file `parallel:`).
+    pub parallel: bool,
+    /// Parallel mode: wall time the clusters run between two looks of the
+    /// monitor (`poll`) at the whole machine.
+    pub slice: std::time::Duration,
     /// Virtual nanoseconds per instruction.
     pub insn_ns: u64,
     /// Virtual time.
@@ -185,8 +195,11 @@ pub struct Machine {
     pub idle_wait: bool,
     /// Device-tree options when the machine file asks for a generated tree.
     pub fdt: Option<crate::fdt::FdtOptions>,
-    /// Images loaded so far: (start, end, name), to refuse overlaps.
-    loaded: Vec<(u64, u64, String)>,
+    /// Images loaded so far: (address space, start, end, name), to
+    /// refuse overlaps (images of different spaces may share addresses).
+    loaded: Vec<(usize, u64, u64, String)>,
+    /// Have the machine file's per-cluster images been loaded?
+    images_loaded: bool,
     boot_cluster: usize,
     /// Each device's configured property values, in `memory.devices`
     /// order (for introspection: QMP's `qom-get`, `info qtree`).
@@ -448,6 +461,28 @@ impl Machine {
             let engine = opts.engine.map_or_else(crate::jit::default_engine, |f| f());
             let mut cl = Cluster::new(&c.id, model, space, n as u32, engine, reset_pc);
             cl.kernel_addr = kernel_addr;
+            cl.start_held = match c.start.as_deref() {
+                None | Some("running") => false,
+                Some("held") => true,
+                Some(other) => {
+                    return Err(at.val(
+                        &o.sub(".start"),
+                        format!(
+                            "cluster {}: start must be running or held, not '{other}'",
+                            c.id
+                        ),
+                    ))
+                }
+            };
+            // A relative image path is relative to the file naming it.
+            cl.image = c.image.as_ref().map(|img| {
+                let dir = at
+                    .files
+                    .get(o.file)
+                    .and_then(|(f, _)| Path::new(f).parent())
+                    .unwrap_or(Path::new(""));
+                dir.join(img)
+            });
             clusters.push(cl);
             phases
                 .advance(Obj::Cluster(i), Phase::Configured)
@@ -534,12 +569,15 @@ impl Machine {
             spaces,
             clusters,
             quantum: 10_000,
+            parallel: false,
+            slice: parallel::SLICE,
             insn_ns: 10,
             time_ns: 0,
             irq_routes: BTreeMap::new(),
             idle_wait: true,
             fdt: None,
             loaded: Vec::new(),
+            images_loaded: false,
             boot_cluster: boot_cluster.unwrap_or(0),
             device_props,
             phases,
@@ -571,6 +609,26 @@ impl Machine {
             let wire_err = |key: &str, e: object::WireError| {
                 at.val(&o.sub(key), format!("irq from {}: {e}", w.from))
             };
+            if let Some(c) = &w.to_reset {
+                if w.to.is_some() || w.to_cpus.is_some() {
+                    return Err(at.val(
+                        &o,
+                        format!(
+                            "irq from {}: give one of `to`, `to_cpus`, `to_reset`",
+                            w.from
+                        ),
+                    ));
+                }
+                let Some(ci) = m.clusters.iter().position(|x| &x.id == c) else {
+                    return Err(at.val(
+                        &o.sub(".to_reset"),
+                        format!("irq from {}: no cluster '{c}'", w.from),
+                    ));
+                };
+                m.connect_irq(from_dev, out, IrqTarget::Reset(ci))
+                    .map_err(|e| wire_err(".to_reset", e))?;
+                continue;
+            }
             match (&w.to, &w.to_cpus) {
                 (Some(to), None) => {
                     let d = dev_index(to, ".to")?;
@@ -646,6 +704,17 @@ impl Machine {
             }
             None => 10_000,
         };
+        m.parallel = match &mf.parallel {
+            Some(v) => {
+                let o = at.top("parallel");
+                match scalar_text(&sub(&o, v)?).as_deref() {
+                    Some("true" | "on") => true,
+                    Some("false" | "off") => false,
+                    _ => return Err(at.val(&o, "parallel must be true or false")),
+                }
+            }
+            None => false,
+        };
         m.fdt = match &mf.fdt {
             Some(v) => {
                 let o = at.top("fdt");
@@ -685,9 +754,13 @@ impl Machine {
 
     /// Refuse an image whose ranges overlap an image loaded before; then
     /// remember them under `name`.
-    fn claim(&mut self, name: &str, ranges: &[(u64, u64)]) -> Result<(), LoadError> {
+    fn claim(&mut self, space: usize, name: &str, ranges: &[(u64, u64)]) -> Result<(), LoadError> {
         for &(s, e) in ranges {
-            if let Some((os, oe, on)) = self.loaded.iter().find(|(os, oe, _)| s < *oe && *os < e) {
+            if let Some((_, os, oe, on)) = self
+                .loaded
+                .iter()
+                .find(|(sp, os, oe, _)| *sp == space && s < *oe && *os < e)
+            {
                 return Err(LoadError::Overlap {
                     start: s,
                     end: e,
@@ -698,7 +771,7 @@ impl Machine {
             }
         }
         self.loaded
-            .extend(ranges.iter().map(|&(s, e)| (s, e, name.to_string())));
+            .extend(ranges.iter().map(|&(s, e)| (space, s, e, name.to_string())));
         Ok(())
     }
 
@@ -710,12 +783,74 @@ impl Machine {
 
     /// [`Machine::load_elf`], naming the image for overlap errors.
     pub fn load_elf_named(&mut self, data: &[u8], name: &str) -> Result<ElfInfo, LoadError> {
-        let c = self.boot_cluster;
+        self.load_elf_into(self.boot_cluster, data, name)
+    }
+
+    /// Load an ELF image into cluster `c`'s address space and make its
+    /// entry point that cluster's start address.
+    pub fn load_elf_into(
+        &mut self,
+        c: usize,
+        data: &[u8],
+        name: &str,
+    ) -> Result<ElfInfo, LoadError> {
         let ranges = loader::elf_ranges(data)?;
-        self.claim(name, &ranges)?;
+        self.claim(self.clusters[c].space, name, &ranges)?;
         let info = loader::load_elf(&mut self.bus(c), data)?;
         self.clusters[c].boot.entry = info.entry;
         Ok(info)
+    }
+
+    /// Boot a different image on the cluster called `cluster` than its
+    /// machine file names (`--image CLUSTER=PATH`); before
+    /// [`Machine::load_file_images`].
+    pub fn set_cluster_image(&mut self, cluster: &str, path: &Path) -> Result<(), String> {
+        let Some(c) = self.clusters.iter().position(|c| c.id == cluster) else {
+            let ids: Vec<&str> = self.clusters.iter().map(|c| c.id.as_str()).collect();
+            return Err(format!("no cluster '{cluster}'{}", suggest(cluster, &ids)));
+        };
+        self.clusters[c].image = Some(path.to_path_buf());
+        Ok(())
+    }
+
+    /// Load the image of every cluster that has one (machine file
+    /// `image:`, or [`Machine::set_cluster_image`]): an ELF where it says,
+    /// starting the cluster at its entry; anything else raw at the
+    /// cluster's reset address. Once; returns how many were loaded.
+    pub fn load_file_images(&mut self) -> Result<usize, String> {
+        if self.images_loaded {
+            return Ok(0);
+        }
+        self.images_loaded = true;
+        let mut n = 0;
+        for c in 0..self.clusters.len() {
+            let Some(path) = self.clusters[c].image.clone() else {
+                continue;
+            };
+            let data = std::fs::read(&path).map_err(|e| {
+                format!(
+                    "cluster {}: image {}: {e}",
+                    self.clusters[c].id,
+                    path.display()
+                )
+            })?;
+            let name = path.display().to_string();
+            let what = |e: LoadError| format!("{name}: {e}");
+            if data.starts_with(b"\x7fELF") {
+                self.load_elf_into(c, &data, &name).map_err(what)?;
+            } else {
+                let addr = self.clusters[c].boot.entry;
+                self.claim(
+                    self.clusters[c].space,
+                    &name,
+                    &[(addr, addr.saturating_add(data.len() as u64))],
+                )
+                .map_err(what)?;
+                loader::load_raw(&mut self.bus(c), addr, &data).map_err(what)?;
+            }
+            n += 1;
+        }
+        Ok(n)
     }
 
     /// Load a raw image at `addr`; with `entry`, start the boot cluster there.
@@ -732,7 +867,12 @@ impl Machine {
         name: &str,
     ) -> Result<(), LoadError> {
         let c = self.boot_cluster;
-        self.claim(name, &[(addr, addr.saturating_add(data.len() as u64))])?;
+        let space = self.clusters[c].space;
+        self.claim(
+            space,
+            name,
+            &[(addr, addr.saturating_add(data.len() as u64))],
+        )?;
         loader::load_raw(&mut self.bus(c), addr, data)?;
         if entry {
             self.clusters[c].boot.entry = addr;
@@ -828,8 +968,13 @@ impl Machine {
             .checked_sub(0x1000)
             .filter(|a| *a >= ram.base && block.len() <= 0x1000)
             .ok_or("no room for the boot information")?;
-        self.claim("the boot information", &[(addr, addr + block.len() as u64)])
-            .map_err(|e| e.to_string())?;
+        let space = self.clusters[c].space;
+        self.claim(
+            space,
+            "the boot information",
+            &[(addr, addr + block.len() as u64)],
+        )
+        .map_err(|e| e.to_string())?;
         crate::loader::load_raw(&mut self.bus(c), addr, &block).map_err(|e| e.to_string())?;
         self.clusters[c].boot.info = addr;
         Ok(Some(addr))
@@ -841,14 +986,23 @@ impl Machine {
         self.clusters[c].boot = boot;
     }
 
-    /// Reset every vCPU and device.
+    /// Reset every vCPU and device; clusters the machine file starts
+    /// held go back into reset.
     pub fn reset(&mut self) {
         for d in &mut self.memory.devices {
             d.dev.reset();
         }
         for c in &mut self.clusters {
             c.reset();
+            c.held = c.start_held;
         }
+    }
+
+    /// A cluster's reset line changed (`level` false: asserted). Edges
+    /// only: asserting holds a running cluster, releasing a held one
+    /// starts it from its reset state.
+    pub fn set_cluster_reset(&mut self, cluster: usize, level: bool) {
+        self.clusters[cluster].set_reset_line(level);
     }
 
     /// Run until shutdown, a crash, or `limit` instructions per vCPU.
@@ -866,6 +1020,10 @@ impl Machine {
     ) -> RunResult {
         // A machine runs realized: its configuration is fixed from here.
         self.realize();
+        if self.parallel {
+            // Each cluster in its own host thread (machine/parallel.rs).
+            return self.run_parallel(limit, poll);
+        }
         let start: Vec<Vec<u64>> = self
             .clusters
             .iter()
@@ -880,6 +1038,10 @@ impl Machine {
             #[allow(clippy::needless_range_loop)]
             for ci in 0..self.clusters.len() {
                 let cl = &mut self.clusters[ci];
+                if cl.held {
+                    // Held in reset: neither running nor waiting.
+                    continue;
+                }
                 let space = &self.spaces[cl.space];
                 for (i, cpu) in cl.cpus.iter_mut().enumerate() {
                     let budget = match limit {
@@ -1070,6 +1232,7 @@ impl Machine {
                                     let cl = &mut self.clusters[c];
                                     cl.model.set_irq(&mut cl.cpus[k], line, level);
                                 }
+                                IrqTarget::Reset(c) => self.set_cluster_reset(c, level),
                             }
                         }
                     }

@@ -274,6 +274,7 @@ impl Machine {
                     .map_or_else(|| line.to_string(), |(n, _)| n.to_string());
                 format!("/machine/{}/cpu{}/irq-in[{name}]", cl.id, cl.cpus[k].index)
             }
+            IrqTarget::Reset(c) => format!("/machine/{}/reset-in", self.clusters[c].id),
         }
     }
 
@@ -322,6 +323,11 @@ impl Machine {
             IrqTarget::Cpu(c, k, _) => {
                 if self.clusters.get(c).is_none_or(|cl| k >= cl.cpus.len()) {
                     return Err(WireError::NoCpu(c, k));
+                }
+            }
+            IrqTarget::Reset(c) => {
+                if c >= self.clusters.len() {
+                    return Err(WireError::NoCpu(c, 0));
                 }
             }
         }

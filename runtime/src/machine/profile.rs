@@ -215,9 +215,15 @@ pub fn describe(
     let _ = writeln!(out, "\nclusters:");
     for (i, c) in m.clusters.iter().enumerate() {
         let boot = if i == m.boot_cluster() { ", boot" } else { "" };
+        let held = if c.start_held { ", held in reset" } else { "" };
+        let image = c
+            .image
+            .as_ref()
+            .map(|p| format!(", image {}", p.display()))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "  {:<12} {} x{}, address space {}, start {:#x}{boot}",
+            "  {:<12} {} x{}, address space {}, start {:#x}{boot}{held}{image}",
             c.id,
             c.model.target(),
             c.cpus.len(),
@@ -284,6 +290,7 @@ pub fn describe(
                         .map_or(line.to_string(), |(n, _)| n.to_string());
                     format!("{}/cpu{} {name}", cl.id, cl.cpus[k].index)
                 }
+                IrqTarget::Reset(c) => format!("{} reset", m.clusters[c].id),
             };
             let _ = writeln!(out, "  {}.{o} -> {to}", dev_id(*from));
         }

@@ -878,6 +878,15 @@ impl Controller {
 
     /// What the command line does after loading: device tree, reset.
     fn boot_machine(&mut self, m: &mut Machine) -> Result<(), QmpError> {
+        // The images a heterogeneous machine file names per cluster
+        // (what load-image loaded replaces the boot cluster's).
+        if self.boot.loaded {
+            let c = m.boot_cluster();
+            m.clusters[c].image = None;
+        }
+        if m.load_file_images()? > 0 {
+            self.boot.loaded = true;
+        }
         if !self.boot.loaded {
             return Err("nothing to run: load an image with load-image first".into());
         }
