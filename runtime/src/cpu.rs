@@ -190,6 +190,8 @@ pub struct RegFile {
 pub enum GdbRegSource {
     /// `CpuState::regs[i]` (the low `bits` of it).
     Slot(usize),
+    /// A hard-wired zero register: reads 0, writes are ignored.
+    Zero,
     /// Two 32-bit slots making one 64-bit register (low, high): ARM's
     /// `d` registers over the `s` file.
     Pair(usize, usize),

@@ -193,6 +193,10 @@ pub struct Machine {
     pub device_props: Vec<Vec<(String, PropValue)>>,
     /// The life-cycle phase of every object ([`object`]).
     pub(crate) phases: Phases,
+    /// The GDB stub's breakpoints and stop requests, consulted before
+    /// each vCPU runs ([`crate::gdb::DebugState::run_vcpu`]); `None`
+    /// without a debugger (the run loop then calls the engines directly).
+    pub debug: Option<Box<crate::gdb::DebugState>>,
 }
 
 impl Machine {
@@ -543,6 +547,7 @@ impl Machine {
             boot_cluster: boot_cluster.unwrap_or(0),
             device_props,
             phases,
+            debug: None,
         };
         // ...and IRQ lines.
         for (i, raw) in mf.irqs.iter().enumerate() {
@@ -906,15 +911,18 @@ impl Machine {
                         space,
                         mem: &mut self.memory,
                     };
-                    let exit = cl.engine.run(
-                        ExecCtx {
-                            model: &*cl.model,
-                            cache: &mut cl.cache,
-                            cpu,
-                            bus: &mut bus,
-                        },
-                        budget,
-                    );
+                    let cx = ExecCtx {
+                        model: &*cl.model,
+                        cache: &mut cl.cache,
+                        cpu,
+                        bus: &mut bus,
+                    };
+                    // With a debugger, it decides how far the vCPU runs
+                    // (breakpoints, single-steps, a held machine).
+                    let exit = match self.debug.as_deref_mut() {
+                        Some(d) => d.run_vcpu(ci, i, &mut *cl.engine, cx, budget),
+                        None => cl.engine.run(cx, budget),
+                    };
                     most = most.max(cpu.insns - before);
                     if let Exit::Trap(t) = exit {
                         return RunResult::Crashed {
@@ -1086,6 +1094,9 @@ impl Machine {
         for g in std::mem::take(&mut self.memory.code_writes) {
             for c in &mut self.clusters {
                 c.cache.invalidate(g);
+            }
+            if let Some(d) = self.debug.as_deref_mut() {
+                d.invalidate(g);
             }
         }
     }

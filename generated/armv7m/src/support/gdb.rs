@@ -72,7 +72,9 @@ pub fn target(m: &Model, fpu: bool) -> GdbTarget {
         });
     }
     GdbTarget {
-        arch: "arm",
+        // BFD's name for ARMv7-M and ARMv7E-M (GDB has no plain
+        // "armv7-m"); with "arm", GDB would guess ARMv3M.
+        arch: "armv7e-m",
         features,
     }
 }

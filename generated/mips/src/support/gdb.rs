@@ -18,6 +18,10 @@ const FIR_ID: u32 = 3;
 pub fn target(m: &Model) -> GdbTarget {
     let files: Vec<RegFile> = m.reg_files();
     let mut cpu = GdbTarget::file_regs(&files, "X", "int");
+    // The spec's hard-wired zero register.
+    if let Some(r) = cpu.first_mut() {
+        r.source = GdbRegSource::Zero;
+    }
     for (i, r) in cpu.iter_mut().enumerate() {
         r.name = format!("r{i}");
     }

@@ -15,6 +15,10 @@ const FCSR: u32 = 0x003;
 pub fn target(m: &Model) -> GdbTarget {
     let files: Vec<RegFile> = m.reg_files();
     let mut cpu = GdbTarget::file_regs(&files, "X", "int");
+    // The spec's hard-wired zero register.
+    if let Some(r) = cpu.first_mut() {
+        r.source = GdbRegSource::Zero;
+    }
     for r in &mut cpu {
         r.ty = match r.name.as_str() {
             "ra" => "code_ptr",
