@@ -286,7 +286,9 @@ impl Conn {
                 Frame::Interrupt => {
                     if let Some(d) = m.debug.as_mut() {
                         if d.halted.is_none() {
-                            let (cluster, cpu) = self.c;
+                            // Reported on the vCPU that ran last (one GDB
+                            // resumed).
+                            let (cluster, cpu) = d.last.unwrap_or(self.c);
                             d.halted = Some(StopEvent {
                                 cluster,
                                 cpu,
