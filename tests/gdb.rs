@@ -170,16 +170,14 @@ impl Client {
 }
 
 fn elf_symbol(elf: &str, name: &str) -> u64 {
-    let out = Command::new("nm").arg(root().join(elf)).output();
-    if let Ok(o) = out {
-        for l in String::from_utf8_lossy(&o.stdout).lines() {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            if f.len() == 3 && f[2] == name {
-                return u64::from_str_radix(f[0], 16).unwrap() & !1;
-            }
-        }
-    }
-    panic!("{name} not in {elf} (nm from binutils needed)");
+    let data = std::fs::read(root().join(elf)).expect("guest ELF");
+    let e = goblin::elf::Elf::parse(&data).expect("an ELF");
+    e.syms
+        .iter()
+        .find(|s| e.strtab.get_at(s.st_name) == Some(name))
+        // Thumb function symbols have bit 0 set.
+        .map(|s| s.st_value & !1)
+        .unwrap_or_else(|| panic!("{name} not in {elf}"))
 }
 
 /// The little-endian value of a register reply.
