@@ -96,6 +96,21 @@ impl DebugState {
         }
     }
 
+    /// Is vCPU `cpu` of `cluster` held by the debugger? None: it may
+    /// run; Some(true): held while others run (idle, for the scheduler);
+    /// Some(false): the whole machine is halted.
+    pub fn holds(&self, cluster: usize, cpu: usize) -> Option<bool> {
+        if self.halted.is_some() {
+            Some(false)
+        } else if self.held.contains(&(cluster, cpu))
+            || self.step.is_some_and(|s| s != (cluster, cpu))
+        {
+            Some(true)
+        } else {
+            None
+        }
+    }
+
     /// Guest code in RAM granule `g` changed: drop what was built from it.
     pub fn invalidate(&mut self, g: (usize, u64)) {
         for c in &mut self.step_caches {

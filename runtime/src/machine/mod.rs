@@ -898,6 +898,13 @@ impl Machine {
                         None => self.quantum,
                     };
                     all_done = false;
+                    // The debugger holds this vCPU: it stays exactly as it
+                    // is (takes no interrupt); held while others run, it
+                    // is idle for the scheduler.
+                    if let Some(idle) = self.debug.as_deref().and_then(|d| d.holds(ci, i)) {
+                        all_waiting &= idle;
+                        continue;
+                    }
                     if cpu.irq_pending {
                         cpu.irq_pending = false;
                         cl.model.check_interrupts(cpu);
