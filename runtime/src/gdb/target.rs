@@ -186,9 +186,11 @@ pub fn set_pc(m: &mut Machine, (c, i): (usize, usize), pc: u64) {
 }
 
 /// The RAM byte behind guest-virtual `va` of the vCPU, as a debugger
-/// sees it: translated by the vCPU's MMU when it is on (permissions are
-/// not checked, as QEMU's debug accesses do not), RAM and ROM only
-/// (device registers are not read: reading them has side effects).
+/// sees it: translated by the vCPU's MMU when it is on, as a load by the
+/// vCPU would be (a page the vCPU may not read is an error, where QEMU's
+/// debug accesses ignore permissions; the walk may fill the vCPU's TLB),
+/// RAM and ROM only (device registers are not read: reading them has
+/// side effects).
 fn ram_addr(
     model: &dyn CpuModel,
     st: &mut CpuState,
