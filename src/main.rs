@@ -233,6 +233,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     if let Some(Cmd::Machine { action }) = &cli.cmd {
         return machine_cmd::run(&reg, &machine_dirs(), action);
     }
+    if (cli.gdb.is_some() || cli.gdb_default) && !cli.qmp.is_empty() {
+        return Err("-gdb and -qmp cannot be used together yet".into());
+    }
     let server = if cli.qmp.is_empty() {
         None
     } else {
@@ -255,9 +258,6 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         (None, true) => Some("127.0.0.1:1234".to_string()),
         (None, false) => None,
     };
-    if gdb_spec.is_some() && server.is_some() {
-        return Err("-gdb and -qmp cannot be used together yet".into());
-    }
     if cli.start_paused && server.is_none() && gdb_spec.is_none() {
         return Err("-S needs -qmp or -gdb: nothing else could start the machine".into());
     }

@@ -480,3 +480,114 @@ fn gdb_multiarch_debugs_three_isas_jit() {
 fn gdb_multiarch_debugs_three_isas_interp() {
     gdb_multiarch("interp");
 }
+
+/// Bad `-gdb`, `-S` and `-device loader` flags: one clear line, status 2.
+#[test]
+fn bad_flags_are_one_line_errors() {
+    let (elf, _, _) = INFERIORS[0];
+    let loader = format!("loader,file={elf},cpu-num=0");
+    let far = format!("loader,file={elf},cpu-num=99");
+    for (args, want) in [
+        (
+            vec!["-M", MACHINE, "-device", &loader, "-gdb", "udp::1"],
+            "expected tcp::PORT",
+        ),
+        (
+            vec!["-M", MACHINE, "-device", &loader, "-gdb", "tcp::99999"],
+            "bad port",
+        ),
+        (
+            vec!["-M", MACHINE, "-device", &loader, "-S"],
+            "-S needs -qmp or -gdb",
+        ),
+        (
+            vec!["-M", MACHINE, "-device", "e1000,netdev=n"],
+            "only the generic loader",
+        ),
+        (
+            vec!["-M", MACHINE, "-device", "loader,cpu-num=1"],
+            "give file=",
+        ),
+        (
+            vec!["-M", MACHINE, "-device", "loader,file=x,colour=red"],
+            "unknown loader property",
+        ),
+        (vec!["-M", MACHINE, "-device", &far], "no vCPU 99"),
+        (
+            vec!["-M", MACHINE, "-device", "loader,file=/nonexistent.elf"],
+            "/nonexistent.elf",
+        ),
+        (
+            vec![
+                "-M",
+                MACHINE,
+                "-device",
+                &loader,
+                "-gdb",
+                "tcp::0",
+                "-qmp",
+                "tcp:127.0.0.1:0,server",
+            ],
+            "cannot be used together",
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_hemu"))
+            .args(&args)
+            .current_dir(root())
+            .output()
+            .expect("hemu runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(want) && err.trim_end().lines().count() == 1,
+            "{args:?}: {err}"
+        );
+    }
+}
+
+/// A debugger connecting to a running machine stops it (as with QEMU);
+/// detaching lets it run on.
+#[test]
+fn connecting_stops_a_running_machine_and_detaching_resumes_it() {
+    // `1: addi t0, t0, 1; j 1b`, raw at virt's reset address.
+    let dir = std::env::temp_dir().join(format!("hemu-gdb-{}-count", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let image = dir.join("count.bin");
+    std::fs::write(&image, [0x93, 0x82, 0x12, 0x00, 0x6f, 0xf0, 0xdf, 0xff]).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hemu"))
+        .current_dir(root())
+        .args(["-M", "virt", "-gdb", "tcp::0", "-kernel"])
+        .arg(&image)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    let count = |c: &mut Client| {
+        assert!(c.ask("?").starts_with("T05thread:p1.1;"));
+        le(&c.ask("p5"))
+    };
+    let mut c = Client::connect(port);
+    let a = count(&mut c);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(count(&mut c), a, "held while the debugger is there");
+    assert_eq!(c.ask("D;1"), "OK");
+    drop(c);
+    std::thread::sleep(Duration::from_millis(100));
+    let mut c = Client::connect(port);
+    let b = count(&mut c);
+    assert!(b > a, "ran on after the detach: {a} then {b}");
+    // Killing the last process ends hemu.
+    assert_eq!(c.ask("vKill;1"), "OK");
+    let t0 = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if t0.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("hemu did not end");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
