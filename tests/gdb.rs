@@ -556,7 +556,7 @@ fn connecting_stops_a_running_machine_and_detaching_resumes_it() {
     std::fs::write(&image, [0x93, 0x82, 0x12, 0x00, 0x6f, 0xf0, 0xdf, 0xff]).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_hemu"))
         .current_dir(root())
-        .args(["-M", "virt", "-gdb", "tcp::0", "-kernel"])
+        .args(["-M", "virt", "-smp", "2", "-gdb", "tcp::0", "-kernel"])
         .arg(&image)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -571,6 +571,13 @@ fn connecting_stops_a_running_machine_and_detaching_resumes_it() {
         le(&c.ask("p5"))
     };
     let mut c = Client::connect(port);
+    // Two harts: two threads of process 1, each with its own registers.
+    assert_eq!(c.ask("qfThreadInfo"), "mp1.1,p1.2");
+    assert_eq!(c.ask("Hgp1.2"), "OK");
+    assert_eq!(c.ask("qC"), "QCp1.2");
+    assert!(le(&c.ask("p5")) > 0, "hart 1 counted too");
+    assert_eq!(c.ask("Hgp1.3"), "E02");
+    assert_eq!(c.ask("Hgp1.1"), "OK");
     let a = count(&mut c);
     std::thread::sleep(Duration::from_millis(100));
     assert_eq!(count(&mut c), a, "held while the debugger is there");
