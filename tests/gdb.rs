@@ -336,6 +336,21 @@ fn protocol_session(accel: &str) {
     assert_eq!(c.ask("vCont;s:p3.1"), "T05thread:p3.1;");
     assert_eq!(c.ask("p22"), format!("{:08x}", mips_puts + 4));
 
+    // A breakpoint inserted inside a block that already ran (and was
+    // found free of breakpoints) many times: putc's store, after the
+    // hart stops at the next print_hex ("adler32=...").
+    let print_hex = elf_symbol(rv_elf, "print_hex");
+    assert_eq!(c.ask("Hgp1.1"), "OK");
+    assert_eq!(c.ask(&format!("Z0,{print_hex:x},4")), "OK");
+    assert_eq!(c.ask("vCont;c:p1.-1"), "T05thread:p1.1;swbreak:;");
+    assert_eq!(le(&c.ask("p20")), print_hex);
+    assert_eq!(c.ask(&format!("z0,{print_hex:x},4")), "OK");
+    assert_eq!(c.ask(&format!("Z0,{:x},4", putc + 0x10)), "OK");
+    assert_eq!(c.ask("vCont;c:p1.-1"), "T05thread:p1.1;swbreak:;");
+    assert_eq!(le(&c.ask("p20")), putc + 0x10);
+    assert_eq!(le(&c.ask("pa")) as u8, b'a');
+    assert_eq!(c.ask(&format!("z0,{:x},4", putc + 0x10)), "OK");
+
     // Ctrl-C: the riscv64 hart spins on `j .` written into RAM.
     assert_eq!(c.ask("Hgp1.1"), "OK");
     image = c.ask("m80800000,4");

@@ -48,12 +48,38 @@ pub struct StopEvent {
     pub kind: StopKind,
 }
 
+/// Entries of [`DebugState`]'s block memo (a power of two).
+const MEMO_SIZE: usize = 4096;
+
+/// A remembered block decision: the block at (`pc`, `ctx`) of `cluster`.
+#[derive(Clone, Copy, Debug, Default)]
+struct Memo {
+    gen: u64,
+    cluster: usize,
+    pc: u64,
+    ctx: u64,
+    /// The cluster's translation-cache flush count then (a flush may come
+    /// from new page tables: the same pc may hold other code).
+    flushes: u64,
+    /// The breakpoint at `pc`, if any.
+    at: Option<StopKind>,
+    /// Its end, when no breakpoint lies inside; `None`: one does (or the
+    /// block is not translated yet).
+    clear_to: Option<u64>,
+}
+
 /// Breakpoints and run control of one machine.
 pub struct DebugState {
     /// Software breakpoints, per cluster (addresses in the cluster's view).
-    pub sw: Vec<BTreeSet<u64>>,
+    sw: Vec<BTreeSet<u64>>,
     /// Hardware breakpoints, per cluster.
-    pub hw: Vec<BTreeSet<u64>>,
+    hw: Vec<BTreeSet<u64>>,
+    /// What was decided about the blocks at recent pcs (valid while
+    /// `memo_gen` is theirs): the per-block checks without searching the
+    /// breakpoint sets or the translation cache again.
+    memo: Vec<Memo>,
+    /// Bumped whenever breakpoints or guest code change.
+    memo_gen: u64,
     /// While set, no vCPU runs: the debugger has the machine.
     pub halted: Option<StopEvent>,
     /// Run exactly one instruction on this (cluster, vCPU), then halt;
@@ -93,7 +119,54 @@ impl DebugState {
                 })
                 .collect(),
             interp: Interpreter::new(),
+            memo: vec![Memo::default(); MEMO_SIZE],
+            memo_gen: 1,
         }
+    }
+
+    /// Insert (or remove) a breakpoint of cluster `cluster` at `addr`;
+    /// `hw`: a hardware one. Unknown clusters are ignored.
+    pub fn set_breakpoint(&mut self, cluster: usize, hw: bool, addr: u64, insert: bool) {
+        let set = if hw { &mut self.hw } else { &mut self.sw };
+        if let Some(set) = set.get_mut(cluster) {
+            if insert {
+                set.insert(addr);
+            } else {
+                set.remove(&addr);
+            }
+        }
+        self.memo_gen += 1;
+    }
+
+    /// Remove every breakpoint of `cluster` (all clusters: `None`).
+    pub fn clear_breakpoints(&mut self, cluster: Option<usize>) {
+        for (c, (sw, hw)) in self.sw.iter_mut().zip(&mut self.hw).enumerate() {
+            if cluster.is_none_or(|k| k == c) {
+                sw.clear();
+                hw.clear();
+            }
+        }
+        self.memo_gen += 1;
+    }
+
+    /// The breakpoints of `cluster`: (address, hardware?), in address order.
+    pub fn breakpoints(&self, cluster: usize) -> Vec<(u64, bool)> {
+        let mut v: Vec<(u64, bool)> = self
+            .sw
+            .get(cluster)
+            .into_iter()
+            .flatten()
+            .map(|a| (*a, false))
+            .collect();
+        v.extend(
+            self.hw
+                .get(cluster)
+                .into_iter()
+                .flatten()
+                .map(|a| (*a, true)),
+        );
+        v.sort_unstable();
+        v
     }
 
     /// Is vCPU `cpu` of `cluster` held by the debugger? None: it may
@@ -116,6 +189,8 @@ impl DebugState {
         for c in &mut self.step_caches {
             c.invalidate(g);
         }
+        // Blocks there may now end elsewhere.
+        self.memo_gen += 1;
     }
 
     /// The breakpoint kind at `pc` of cluster `c`, if any.
@@ -190,11 +265,29 @@ impl DebugState {
         // Single-stepping until the pc leaves [from, to): the rest of a
         // block that holds a breakpoint.
         let mut stepping: Option<(u64, u64)> = None;
+        let mut seen_writes = bus.mem.code_writes.len();
         loop {
             if st.insns.wrapping_sub(start) + calls >= budget {
                 return Exit::Budget;
             }
-            if let Some(kind) = self.hit(cluster, st.pc) {
+            // Code written in this round: blocks may end elsewhere now.
+            if bus.mem.code_writes.len() != seen_writes {
+                seen_writes = bus.mem.code_writes.len();
+                self.memo_gen += 1;
+            }
+            let slot = (st.pc >> 1) as usize & (MEMO_SIZE - 1);
+            let m = self.memo[slot];
+            let known = m.gen == self.memo_gen
+                && m.cluster == cluster
+                && m.pc == st.pc
+                && m.ctx == st.code_ctx
+                && m.flushes == cache.flushes;
+            let at = if known {
+                m.at
+            } else {
+                self.hit(cluster, st.pc)
+            };
+            if let Some(kind) = at {
                 self.halted = Some(StopEvent { cluster, cpu, kind });
                 return Exit::Budget;
             }
@@ -210,10 +303,22 @@ impl DebugState {
             let pc = st.pc;
             let step = match stepping {
                 Some((from, to)) if from <= pc && pc < to => true,
+                _ if known && m.clear_to.is_some() => false,
                 _ => {
-                    let end = block_end(model, cache, st, bus);
+                    let (end, cached) = block_end(model, cache, st, bus);
                     let has = self.any_in(cluster, pc.wrapping_add(1), end);
                     stepping = has.then_some((pc, end));
+                    // Remember blocks the engine has (a fresh translation
+                    // is remembered once the engine has made it).
+                    self.memo[slot] = Memo {
+                        gen: self.memo_gen,
+                        cluster,
+                        pc,
+                        ctx: st.code_ctx,
+                        flushes: cache.flushes,
+                        at: None,
+                        clear_to: (cached && !has).then_some(end),
+                    };
                     has
                 }
             };
@@ -269,18 +374,19 @@ impl DebugState {
     }
 }
 
-/// The end of the block an engine would run at `st.pc`: the cached one's,
-/// or that of a fresh translation (which the engine will make the same).
+/// The end of the block an engine would run at `st.pc`: the cached one's
+/// (true), or that of a fresh translation, which the engine will make the
+/// same (false).
 fn block_end(
     model: &dyn CpuModel,
     cache: &TranslationCache,
     st: &mut CpuState,
     bus: &mut Bus<'_>,
-) -> u64 {
+) -> (u64, bool) {
     if let Some(b) = cache.get(st.pc, st.code_ctx) {
-        return b.block.pc.wrapping_add(b.block.size);
+        return (b.block.pc.wrapping_add(b.block.size), true);
     }
     let pc = st.pc;
     let (b, _) = translate(model, st, bus, pc, MAX_BLOCK_INSNS);
-    b.pc.wrapping_add(b.size)
+    (b.pc.wrapping_add(b.size), false)
 }

@@ -219,8 +219,7 @@ impl GdbServer {
         self.conn = None;
         // A debugger that went away leaves no breakpoints behind.
         if let Some(d) = m.debug.as_mut() {
-            d.sw.iter_mut().for_each(BTreeSet::clear);
-            d.hw.iter_mut().for_each(BTreeSet::clear);
+            d.clear_breakpoints(None);
             d.step = None;
             d.held.clear();
         }
@@ -480,16 +479,7 @@ impl Conn {
                 match (kind, m.debug.as_mut()) {
                     (BreakKind::Watch, _) | (_, None) => String::new(),
                     (k, Some(d)) => {
-                        let set = if k == BreakKind::Software {
-                            &mut d.sw[c]
-                        } else {
-                            &mut d.hw[c]
-                        };
-                        if insert {
-                            set.insert(addr);
-                        } else {
-                            set.remove(&addr);
-                        }
+                        d.set_breakpoint(c, k == BreakKind::Hardware, addr, insert);
                         "OK".into()
                     }
                 }
@@ -564,8 +554,7 @@ impl Conn {
                     "E01".into()
                 } else {
                     if let Some(d) = m.debug.as_mut() {
-                        d.sw[c].clear();
-                        d.hw[c].clear();
+                        d.clear_breakpoints(Some(c));
                     }
                     if let Some(&first) = self.attached.first() {
                         if self.g.0 == c {
@@ -624,8 +613,7 @@ impl Conn {
     fn detach_all(&mut self, m: &mut Machine) {
         self.attached.clear();
         if let Some(d) = m.debug.as_mut() {
-            d.sw.iter_mut().for_each(BTreeSet::clear);
-            d.hw.iter_mut().for_each(BTreeSet::clear);
+            d.clear_breakpoints(None);
             d.step = None;
             d.held.clear();
             d.halted = None;
