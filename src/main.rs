@@ -36,6 +36,8 @@ const LONG_FLAGS: &[&str] = &[
     "append",
     "qmp",
     "trace",
+    "gdb",
+    "device",
 ];
 
 #[derive(Parser, Debug)]
@@ -92,9 +94,22 @@ struct Cli {
     /// Without -M, hemu waits with no machine for `machine-create`.
     #[arg(long, value_name = "DEV")]
     qmp: Vec<String>,
-    /// Start paused: the vCPUs run after QMP `cont`.
+    /// Start paused: the vCPUs run after QMP `cont` (or GDB's `continue`).
     #[arg(short = 'S')]
     start_paused: bool,
+    /// GDB server: tcp::PORT or tcp:HOST:PORT (port 0: hemu prints the
+    /// one it got). Every cluster is a GDB inferior (process).
+    #[arg(long, value_name = "DEV")]
+    gdb: Option<String>,
+    /// Shorthand for -gdb tcp::1234.
+    #[arg(short = 's')]
+    gdb_default: bool,
+    /// Only QEMU's generic loader: loader,file=FILE[,cpu-num=N][,addr=A]
+    /// loads FILE (an ELF, or raw at A) into the address space of vCPU N
+    /// (counted over every cluster, default 0) and starts that vCPU's
+    /// cluster at the ELF's entry: how each cluster gets its image.
+    #[arg(long, value_name = "loader,...")]
+    device: Vec<String>,
     /// Build the machine with one of its file's profiles (`minimal`, ...).
     #[arg(long, value_name = "NAME")]
     profile: Option<String>,
@@ -245,6 +260,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     if let Some(Cmd::Machine { action }) = &cli.cmd {
         return machine_cmd::run(&reg, &machine_dirs(), action);
     }
+    if (cli.gdb.is_some() || cli.gdb_default) && !cli.qmp.is_empty() {
+        return Err("-gdb and -qmp cannot be used together yet".into());
+    }
     let server = if cli.qmp.is_empty() {
         None
     } else {
@@ -266,8 +284,16 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     if trace.is_some() && server.is_some() {
         return Err("--trace and -qmp cannot be used together".into());
     }
-    if cli.start_paused && server.is_none() {
-        return Err("-S needs -qmp: nothing else could start the machine".into());
+    let gdb_spec = match (&cli.gdb, cli.gdb_default) {
+        (Some(g), _) => Some(hemu_runtime::gdb::parse_listen(g)?),
+        (None, true) => Some("127.0.0.1:1234".to_string()),
+        (None, false) => None,
+    };
+    if trace.is_some() && gdb_spec.is_some() {
+        return Err("--trace and -gdb cannot be used together".into());
+    }
+    if cli.start_paused && server.is_none() && gdb_spec.is_none() {
+        return Err("-S needs -qmp or -gdb: nothing else could start the machine".into());
     }
     let serials = serial_backends(&cli.serial)?;
     let Some(mspec) = &cli.machine else {
@@ -339,6 +365,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         let c = m.boot_cluster();
         m.clusters[c].image = None;
     }
+    // QEMU's generic loader: an image for the cluster of vCPU cpu-num
+    // (replacing the image the machine file names for that cluster).
+    for d in &cli.device {
+        generic_loader(&mut m, d)?;
+        loaded = true;
+    }
     if m.load_file_images()? > 0 {
         loaded = true;
     }
@@ -377,6 +409,17 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         );
     }
     let result = match server {
+        None if gdb_spec.is_some() => {
+            let addr = gdb_spec.as_deref().unwrap_or_default();
+            let mut gdb = hemu_runtime::gdb::GdbServer::listen(addr)?;
+            if addr.ends_with(":0") {
+                eprintln!("hemu: gdb listening on {}", gdb.addr);
+            }
+            gdb.attach(&mut m, cli.start_paused);
+            let r = m.run_with(cli.max_insns, &mut |m| gdb.poll(m));
+            gdb.finish(&mut m, &r);
+            r
+        }
         None => m.run(cli.max_insns),
         Some(server) => {
             let mut ctl = Controller::new(
@@ -485,6 +528,69 @@ fn engine_factory(accel: Option<&str>, stats: bool) -> Result<Option<EngineFacto
             "-accel {other}: unknown accelerator (expected jit or interp)"
         )),
     }
+}
+
+/// QEMU's generic loader, `-device loader,file=FILE[,cpu-num=N][,addr=A]`:
+/// FILE into the address space of vCPU N (numbered over every cluster in
+/// machine-file order), whose cluster then starts at the ELF's entry (or
+/// at A for a raw image).
+fn generic_loader(m: &mut Machine, spec: &str) -> Result<(), String> {
+    let mut parts = spec.split(',');
+    if parts.next() != Some("loader") {
+        return Err(format!(
+            "-device {spec}: only the generic loader (-device loader,file=...) is supported"
+        ));
+    }
+    let (mut file, mut cpu, mut addr) = (None, 0u64, None);
+    for kv in parts {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("-device {spec}: expected key=value, not '{kv}'"))?;
+        let num = |v: &str| {
+            let r = match v.strip_prefix("0x") {
+                Some(h) => u64::from_str_radix(h, 16),
+                None => v.parse(),
+            };
+            r.map_err(|_| format!("-device {spec}: bad number '{v}'"))
+        };
+        match k {
+            "file" => file = Some(PathBuf::from(v)),
+            "cpu-num" => cpu = num(v)?,
+            "addr" => addr = Some(num(v)?),
+            _ => return Err(format!("-device {spec}: unknown loader property '{k}'")),
+        }
+    }
+    let file = file.ok_or_else(|| format!("-device {spec}: give file="))?;
+    let mut left = cpu;
+    let c = m
+        .clusters
+        .iter()
+        .position(|cl| {
+            let n = cl.cpus.len() as u64;
+            if left < n {
+                true
+            } else {
+                left -= n;
+                false
+            }
+        })
+        .ok_or_else(|| format!("-device {spec}: no vCPU {cpu}"))?;
+    let data = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let what = |e: hemu_runtime::loader::LoadError| format!("{}: {e}", file.display());
+    let entry = match addr {
+        Some(a) => {
+            hemu_runtime::loader::load_raw(&mut m.bus(c), a, &data).map_err(what)?;
+            a
+        }
+        None => {
+            hemu_runtime::loader::load_elf(&mut m.bus(c), &data)
+                .map_err(what)?
+                .entry
+        }
+    };
+    m.clusters[c].boot.entry = entry;
+    m.clusters[c].image = None;
+    Ok(())
 }
 
 /// hemu's exit status for how a run ended.

@@ -750,6 +750,9 @@ fn model_rs(isa: &Isa) -> TokenStream {
             fn walk(&self, st: &mut CpuState, bus: &mut hemu_runtime::memory::Bus<'_>, vaddr: u64, kind: AccessKind) -> Result<hemu_runtime::tlb::TlbFill, Trap> {
                 <#support as ArchSupport<Model>>::walk(self, st, bus, vaddr, kind)
             }
+            fn gdb_target(&self) -> Option<GdbTarget> { <#support as ArchSupport<Model>>::gdb_target(self) }
+            fn gdb_read_extra(&self, st: &mut CpuState, id: u32) -> u64 { <#support as ArchSupport<Model>>::gdb_read_extra(self, st, id) }
+            fn gdb_write_extra(&self, st: &mut CpuState, id: u32, value: u64) { <#support as ArchSupport<Model>>::gdb_write_extra(self, st, id, value) }
             fn trap_name(&self, code: u32) -> &'static str {
                 match code { #(#trap_names,)* _ => "exception" }
             }

@@ -185,6 +185,77 @@ pub struct RegFile {
     pub names: &'static [&'static str],
 }
 
+/// Where a register of a GDB target description lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GdbRegSource {
+    /// `CpuState::regs[i]` (the low `bits` of it).
+    Slot(usize),
+    /// A hard-wired zero register: reads 0, writes are ignored.
+    Zero,
+    /// Two 32-bit slots making one 64-bit register (low, high): ARM's
+    /// `d` registers over the `s` file.
+    Pair(usize, usize),
+    /// `CpuState::pc`.
+    Pc,
+    /// State beyond `regs` (status and control registers), read and
+    /// written by [`CpuModel::gdb_read_extra`] / [`CpuModel::gdb_write_extra`]
+    /// with this frontend-chosen id.
+    Extra(u32),
+}
+
+/// One register of a GDB target description.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GdbReg {
+    /// Name GDB knows it by (`ra`, `xpsr`, `status`).
+    pub name: String,
+    /// Width in bits.
+    pub bits: u32,
+    /// GDB type (`int`, `code_ptr`, `data_ptr`, `ieee_double`, ...).
+    pub ty: &'static str,
+    /// Where its value lives.
+    pub source: GdbRegSource,
+}
+
+/// One feature (`org.gnu.gdb.riscv.cpu`) of a GDB target description.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GdbFeature {
+    /// The standard feature name GDB looks for.
+    pub name: &'static str,
+    /// Its registers, in GDB's order.
+    pub regs: Vec<GdbReg>,
+}
+
+/// How GDB sees a CPU model: its architecture name and register features.
+/// The remote protocol numbers the registers in this order, features
+/// first to last.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GdbTarget {
+    /// BFD architecture name (`riscv:rv64`, `arm`, `mips`).
+    pub arch: &'static str,
+    /// Features, in order.
+    pub features: Vec<GdbFeature>,
+}
+
+impl GdbTarget {
+    /// The registers of register file `file` of `files` as GDB registers
+    /// (their spec names and widths), `ty` their GDB type; empty when the
+    /// model has no such file.
+    pub fn file_regs(files: &[RegFile], file: &str, ty: &'static str) -> Vec<GdbReg> {
+        files
+            .iter()
+            .filter(|f| f.name == file)
+            .flat_map(|f| {
+                f.names.iter().enumerate().map(move |(i, n)| GdbReg {
+                    name: n.to_string(),
+                    bits: f.bits,
+                    ty,
+                    source: GdbRegSource::Slot(f.base + i),
+                })
+            })
+            .collect()
+    }
+}
+
 /// Description of one frontend parameter (`xlen`, `endian`, ...).
 #[derive(Clone, Copy, Debug)]
 pub struct ParamDesc {
@@ -274,6 +345,21 @@ pub trait CpuModel: Send + Sync {
         let _ = boot;
         None
     }
+    /// How GDB sees this model (the GDB stub's target description), if
+    /// the frontend describes it.
+    fn gdb_target(&self) -> Option<GdbTarget> {
+        None
+    }
+    /// Read register [`GdbRegSource::Extra`] `id` of `st`.
+    fn gdb_read_extra(&self, st: &mut CpuState, id: u32) -> u64 {
+        let _ = (st, id);
+        0
+    }
+    /// Write register [`GdbRegSource::Extra`] `id` of `st` (as the
+    /// architecture's move-to instruction would; read-only bits stay).
+    fn gdb_write_extra(&self, st: &mut CpuState, id: u32, value: u64) {
+        let _ = (st, id, value);
+    }
     /// Walk the page tables for `vaddr` (only called while `st.mmu_on`):
     /// the physical address and the permissions of its page, or the
     /// architectural fault.
@@ -340,6 +426,16 @@ pub trait ArchSupport<M> {
     fn device_types() -> &'static [&'static crate::device::DeviceType] {
         &[]
     }
+    /// How GDB sees this model (default: not described).
+    fn gdb_target(_m: &M) -> Option<GdbTarget> {
+        None
+    }
+    /// Read a [`GdbRegSource::Extra`] register.
+    fn gdb_read_extra(_m: &M, _st: &mut CpuState, _id: u32) -> u64 {
+        0
+    }
+    /// Write a [`GdbRegSource::Extra`] register.
+    fn gdb_write_extra(_m: &M, _st: &mut CpuState, _id: u32, _value: u64) {}
     /// Walk the page tables for `vaddr` (only called while `mmu_on`).
     fn walk(
         _m: &M,

@@ -10,6 +10,7 @@ pub mod cpu;
 pub mod device;
 pub mod engine;
 pub mod fdt;
+pub mod gdb;
 pub mod ir;
 pub mod jit;
 pub mod lift;

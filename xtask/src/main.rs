@@ -23,10 +23,10 @@ mod difftest;
 mod format;
 mod guests;
 mod guests_armv7m;
+mod guests_hetero;
 #[allow(dead_code)]
 #[path = "../../difftest/src/legacy.rs"]
 mod legacy;
-mod guests_hetero;
 mod mips;
 mod mips_traces;
 mod test;

@@ -206,6 +206,10 @@ pub struct Machine {
     pub device_props: Vec<Vec<(String, PropValue)>>,
     /// The life-cycle phase of every object ([`object`]).
     pub(crate) phases: Phases,
+    /// The GDB stub's breakpoints and stop requests, consulted before
+    /// each vCPU runs ([`crate::gdb::DebugState::run_vcpu`]); `None`
+    /// without a debugger (the run loop then calls the engines directly).
+    pub debug: Option<Box<crate::gdb::DebugState>>,
 }
 
 impl Machine {
@@ -581,6 +585,7 @@ impl Machine {
             boot_cluster: boot_cluster.unwrap_or(0),
             device_props,
             phases,
+            debug: None,
         };
         // ...and IRQ lines.
         for (i, raw) in mf.irqs.iter().enumerate() {
@@ -1055,6 +1060,13 @@ impl Machine {
                         None => self.quantum,
                     };
                     all_done = false;
+                    // The debugger holds this vCPU: it stays exactly as it
+                    // is (takes no interrupt); held while others run, it
+                    // is idle for the scheduler.
+                    if let Some(idle) = self.debug.as_deref().and_then(|d| d.holds(ci, i)) {
+                        all_waiting &= idle;
+                        continue;
+                    }
                     if cpu.irq_pending {
                         cpu.irq_pending = false;
                         cl.model.check_interrupts(cpu);
@@ -1068,15 +1080,18 @@ impl Machine {
                         space,
                         mem: &mut self.memory,
                     };
-                    let exit = cl.engine.run(
-                        ExecCtx {
-                            model: &*cl.model,
-                            cache: &mut cl.cache,
-                            cpu,
-                            bus: &mut bus,
-                        },
-                        budget,
-                    );
+                    let cx = ExecCtx {
+                        model: &*cl.model,
+                        cache: &mut cl.cache,
+                        cpu,
+                        bus: &mut bus,
+                    };
+                    // With a debugger, it decides how far the vCPU runs
+                    // (breakpoints, single-steps, a held machine).
+                    let exit = match self.debug.as_deref_mut() {
+                        Some(d) => d.run_vcpu(ci, i, &mut *cl.engine, cx, budget),
+                        None => cl.engine.run(cx, budget),
+                    };
                     most = most.max(cpu.insns - before);
                     if let Exit::Trap(t) = exit {
                         return RunResult::Crashed {
@@ -1249,6 +1264,9 @@ impl Machine {
         for g in std::mem::take(&mut self.memory.code_writes) {
             for c in &mut self.clusters {
                 c.cache.invalidate(g);
+            }
+            if let Some(d) = self.debug.as_deref_mut() {
+                d.invalidate(g);
             }
         }
     }

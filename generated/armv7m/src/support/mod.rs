@@ -7,6 +7,7 @@
 pub mod dsp;
 pub mod exc;
 pub mod fpu;
+pub mod gdb;
 pub mod helpers;
 pub mod semihost;
 pub mod state;
@@ -61,5 +62,17 @@ impl ArchSupport<Model> for Support {
 
     fn device_types() -> &'static [&'static DeviceType] {
         crate::hw::DEVICE_TYPES
+    }
+
+    fn gdb_target(m: &Model) -> Option<hemu_runtime::cpu::GdbTarget> {
+        Some(gdb::target(m, m4(m)))
+    }
+
+    fn gdb_read_extra(_m: &Model, st: &mut CpuState, id: u32) -> u64 {
+        gdb::read(st, id)
+    }
+
+    fn gdb_write_extra(_m: &Model, st: &mut CpuState, id: u32, value: u64) {
+        gdb::write(st, id, value)
     }
 }

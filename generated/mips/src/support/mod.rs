@@ -4,6 +4,7 @@
 
 pub mod cp0;
 pub mod fpu;
+pub mod gdb;
 pub mod helpers;
 pub mod linux;
 
@@ -69,5 +70,17 @@ impl ArchSupport<Model> for Support {
         kind: AccessKind,
     ) -> Result<TlbFill, Trap> {
         cp0::walk(st, vaddr, kind)
+    }
+
+    fn gdb_target(m: &Model) -> Option<hemu_runtime::cpu::GdbTarget> {
+        Some(gdb::target(m))
+    }
+
+    fn gdb_read_extra(_m: &Model, st: &mut CpuState, id: u32) -> u64 {
+        gdb::read(st, id)
+    }
+
+    fn gdb_write_extra(_m: &Model, st: &mut CpuState, id: u32, value: u64) {
+        gdb::write(st, id, value)
     }
 }

@@ -272,6 +272,17 @@ impl CpuModel for Model {
     ) -> Result<hemu_runtime::tlb::TlbFill, Trap> {
         <crate::support::Support as ArchSupport<Model>>::walk(self, st, bus, vaddr, kind)
     }
+    fn gdb_target(&self) -> Option<GdbTarget> {
+        <crate::support::Support as ArchSupport<Model>>::gdb_target(self)
+    }
+    fn gdb_read_extra(&self, st: &mut CpuState, id: u32) -> u64 {
+        <crate::support::Support as ArchSupport<Model>>::gdb_read_extra(self, st, id)
+    }
+    fn gdb_write_extra(&self, st: &mut CpuState, id: u32, value: u64) {
+        <crate::support::Support as ArchSupport<
+            Model,
+        >>::gdb_write_extra(self, st, id, value)
+    }
     fn trap_name(&self, code: u32) -> &'static str {
         match code {
             0u32 => "instruction address misaligned",

@@ -5,6 +5,7 @@
 
 pub mod csr;
 pub mod fpu;
+pub mod gdb;
 pub mod helpers;
 pub mod linux;
 pub mod mmu;
@@ -124,5 +125,17 @@ impl ArchSupport<Model> for Support {
             ),
             ("mmu-type".into(), FdtValue::Str(mmu.into())),
         ]
+    }
+
+    fn gdb_target(m: &Model) -> Option<hemu_runtime::cpu::GdbTarget> {
+        Some(gdb::target(m))
+    }
+
+    fn gdb_read_extra(_m: &Model, st: &mut CpuState, id: u32) -> u64 {
+        gdb::read(st, id)
+    }
+
+    fn gdb_write_extra(_m: &Model, st: &mut CpuState, id: u32, value: u64) {
+        gdb::write(st, id, value)
     }
 }

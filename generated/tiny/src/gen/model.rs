@@ -185,6 +185,15 @@ impl CpuModel for Model {
     ) -> Result<hemu_runtime::tlb::TlbFill, Trap> {
         <NoSupport as ArchSupport<Model>>::walk(self, st, bus, vaddr, kind)
     }
+    fn gdb_target(&self) -> Option<GdbTarget> {
+        <NoSupport as ArchSupport<Model>>::gdb_target(self)
+    }
+    fn gdb_read_extra(&self, st: &mut CpuState, id: u32) -> u64 {
+        <NoSupport as ArchSupport<Model>>::gdb_read_extra(self, st, id)
+    }
+    fn gdb_write_extra(&self, st: &mut CpuState, id: u32, value: u64) {
+        <NoSupport as ArchSupport<Model>>::gdb_write_extra(self, st, id, value)
+    }
     fn trap_name(&self, code: u32) -> &'static str {
         match code {
             0u32 => "illegal instruction",
