@@ -18,9 +18,31 @@ use std::time::{Duration, Instant};
 /// (N the cluster's index: one vCPU per cluster); a machine file that
 /// loads its own images sets it false. At the end every cluster runs
 /// until the machine's run ends.
-const E2E_MACHINE: &str = MACHINE;
-const E2E_LOAD: bool = true;
-const E2E_INFERIORS: &[(&str, &str, &str)] = INFERIORS;
+///
+/// The machine is the heterogeneous SoC (`machines/hetero.yaml`): its
+/// Cortex-M and MIPS clusters start held in reset and wait for RISC-V's
+/// work items, so every inferior runs at once (`schedule-multiple on`)
+/// and the breakpoints are temporary: each `continue` stops at the next
+/// function not yet hit, whichever cluster reaches it.
+const E2E_MACHINE: &str = "machines/hetero.yaml";
+const E2E_LOAD: bool = false;
+const E2E_INFERIORS: &[(&str, &str, &str)] = &[
+    (
+        "tests/guests/hetero/bin/riscv.elf",
+        "send_work",
+        "riscv:rv64",
+    ),
+    (
+        "tests/guests/hetero/bin/cortex-m.elf",
+        "checksum_item",
+        "armv7e-m",
+    ),
+    (
+        "tests/guests/hetero/bin/mips.elf",
+        "answer_item",
+        "mips:isa32r2",
+    ),
+];
 
 /// The machine of the raw-protocol tests (their addresses and symbols
 /// are this machine's and these guests').
@@ -440,18 +462,18 @@ fn gdb_multiarch(accel: &str) {
     }
     for (i, (_, sym, _)) in E2E_INFERIORS.iter().enumerate() {
         if !sym.is_empty() {
-            script.push_str(&format!("inferior {}\nbreak {sym}\n", i + 1));
+            script.push_str(&format!("inferior {}\ntbreak {sym}\n", i + 1));
         }
     }
-    // Each inferior runs alone (schedule-multiple is off) to its
-    // breakpoint; registers, a step.
-    for (i, (_, sym, _)) in E2E_INFERIORS.iter().enumerate() {
-        if !sym.is_empty() {
-            script.push_str(&format!(
-                "inferior {}\ncontinue\ninfo registers\nstepi\nx/i $pc\n",
-                i + 1
-            ));
-        }
+    // Every inferior runs; each stop is at a breakpoint not hit before,
+    // in whichever cluster reaches it: the registers of the stopped
+    // thread, a step, the next instruction.
+    // (Resumed from inferior 1: resuming from another inferior than the
+    // one that stops first leaves GDB 13 waiting for a reply it got —
+    // not understood yet, see the closing note of session 3.)
+    script.push_str("inferior 1\nset schedule-multiple on\n");
+    for _ in E2E_INFERIORS.iter().filter(|(_, sym, _)| !sym.is_empty()) {
+        script.push_str("continue\ninfo registers\nstepi\nx/i $pc\n");
     }
     // To the end, every cluster running (clusters of a machine may need
     // each other to finish).
@@ -494,8 +516,8 @@ fn gdb_multiarch(accel: &str) {
         );
         if !sym.is_empty() {
             assert!(
-                text.contains(&format!("Thread {n}.1 hit Breakpoint"))
-                    && text.contains(&format!(" in {sym} ()")),
+                text.contains(&format!("Thread {n}.1 hit Temporary breakpoint"))
+                    && text.contains(&format!(", {sym} (")),
                 "breakpoint in {sym}: {text}"
             );
         }
@@ -505,12 +527,12 @@ fn gdb_multiarch(accel: &str) {
 }
 
 #[test]
-fn gdb_multiarch_debugs_three_isas_jit() {
+fn gdb_multiarch_debugs_the_hetero_machine_jit() {
     gdb_multiarch("jit");
 }
 
 #[test]
-fn gdb_multiarch_debugs_three_isas_interp() {
+fn gdb_multiarch_debugs_the_hetero_machine_interp() {
     gdb_multiarch("interp");
 }
 
