@@ -4,7 +4,9 @@
 //! `tests/difftest/exclusions.json` lists (known divergences, with their
 //! reasons) are never drawn. Needs `qemu-riscv64`, `qemu-riscv32`,
 //! `qemu-mips`, `qemu-mipsel` (Debian's qemu-user): each ISA whose QEMU
-//! is missing says SKIP. The generator's own properties, the saved
+//! is missing says SKIP. Cortex-M (ARMv7-M Thumb-2) programs run in
+//! system mode against `qemu-system-arm -M mps2-an385 -cpu cortex-m3`
+//! (`difftest/src/random_armv7m.rs`; SKIP without it). The generator's own properties, the saved
 //! regression programs (`tests/difftest/*.json`, against their
 //! checked-in QEMU traces) and the injected-bug test of random programs'
 //! minimisation are here too.
@@ -193,4 +195,91 @@ fn saved_regressions_replay() {
         n += 1;
     }
     assert!(n >= 1, "no saved regression program");
+}
+
+/// Cortex-M (ARMv7-M Thumb-2) random programs against `qemu-system-arm
+/// -M mps2-an385 -cpu cortex-m3` (system mode; `difftest/src/random_armv7m.rs`):
+/// about 3,000 straight-line data-processing instructions.
+#[test]
+fn random_armv7m_programs_match_qemu() {
+    use hemu_difftest::random_armv7m as arm;
+    let excl = exclusions().for_target(arm::TARGET);
+    let g = arm::Generator::new(root(), &excl).unwrap();
+    // Reproducible and valid without QEMU too.
+    let a = g.program(7, 300);
+    assert_eq!(a, g.program(7, 300));
+    assert_ne!(a, g.program(8, 300));
+    assert_eq!(g.assemble(&a).unwrap().elf, g.assemble(&a).unwrap().elf);
+    assert!(a.items.iter().any(|i| i.len == 2) && a.items.iter().any(|i| i.len == 4));
+    for e in &excl {
+        assert!(!a.items.iter().any(|i| &i.name == e), "{e} drawn");
+    }
+    if !hemu_difftest::qemu::have(arm::QEMU) {
+        eprintln!(
+            "SKIP armv7m random programs: {} is not installed (apt-get install qemu-system-arm)",
+            arm::QEMU
+        );
+        return;
+    }
+    let mut total = 0;
+    for seed in 1..=PROGRAMS {
+        let p = g.program(seed, INSNS);
+        match arm::run(&g, &p, root()).unwrap() {
+            Ok(n) => total += n,
+            Err(report) => {
+                let small =
+                    random::minimise(&p, 300, |c| matches!(arm::run(&g, c, root()), Ok(Err(_))));
+                panic!(
+                    "armv7m seed {seed}: hemu diverges from {}:\n{report}\nminimised ({} instructions):\n{}",
+                    arm::QEMU,
+                    small.len(),
+                    small.to_json()
+                );
+            }
+        }
+    }
+    eprintln!(
+        "armv7m: {PROGRAMS} random programs, {total} instructions agree with {} ({} instructions in the mix)",
+        arm::QEMU,
+        g.names().len()
+    );
+    assert!(total >= 2500, "armv7m: only {total} instructions ran");
+}
+
+fn eors_or(m: Box<dyn CpuModel>) -> Box<dyn CpuModel> {
+    Box::new(Mutant::new(m, "eors", xor_to_or))
+}
+
+/// The Cortex-M random test can fail: an injected spec bug (Thumb `eors`
+/// computing `orr`) diverges and is minimised to a short program ending
+/// at an `eors`.
+#[test]
+fn an_injected_armv7m_bug_is_caught_by_random_programs() {
+    use hemu_difftest::random_armv7m as arm;
+    if !hemu_difftest::qemu::have(arm::QEMU) {
+        eprintln!(
+            "SKIP: {} is not installed (apt-get install qemu-system-arm)",
+            arm::QEMU
+        );
+        return;
+    }
+    let g = arm::Generator::new(root(), &exclusions().for_target(arm::TARGET)).unwrap();
+    let fails = |c: &Program| matches!(arm::run_with(&g, c, root(), Some(eors_or)), Ok(Err(_)));
+    let p = (1..50)
+        .map(|s| g.program(s, 300))
+        .filter(|p| p.items.iter().any(|i| i.name == "eors"))
+        .find(|p| fails(p))
+        .expect("the mutant diverges on some program with eors");
+    assert!(
+        matches!(arm::run(&g, &p, root()), Ok(Ok(_))),
+        "hemu itself agrees"
+    );
+    let small = random::minimise(&p, 300, fails);
+    assert!(
+        small.len() <= 3,
+        "minimised to {}: {}",
+        small.len(),
+        small.to_json()
+    );
+    assert_eq!(small.items.last().map(|i| i.name.as_str()), Some("eors"));
 }

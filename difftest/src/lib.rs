@@ -22,6 +22,7 @@ pub mod memw;
 pub mod mutant;
 pub mod qemu;
 pub mod random;
+pub mod random_armv7m;
 pub mod record;
 pub mod replay;
 pub mod spec;

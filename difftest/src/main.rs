@@ -11,6 +11,7 @@
 //!   `--save`, written as a regression test.
 
 use hemu_difftest::random::{self, Generator};
+use hemu_difftest::random_armv7m;
 use hemu_difftest::replay::{self, Allowlist};
 use hemu_difftest::{compare, Trace};
 use std::collections::BTreeMap;
@@ -170,7 +171,7 @@ fn cmd_guests(args: &[String]) -> Result<bool, String> {
 fn cmd_random(args: &[String]) -> Result<bool, String> {
     let root = root();
     let targets: Vec<&str> = opt(args, "--target")
-        .unwrap_or("riscv64,riscv32,mips,mipsel")
+        .unwrap_or("riscv64,riscv32,mips,mipsel,armv7m")
         .split(',')
         .collect();
     let seed = num(args, "--seed", 1)?;
@@ -180,6 +181,10 @@ fn cmd_random(args: &[String]) -> Result<bool, String> {
     let excl = random::Exclusions::load(&root.join(random::EXCLUSIONS))?;
     let mut ok = true;
     for name in targets {
+        if name == random_armv7m::TARGET {
+            ok &= random_armv7m_cmd(args, seed, count, insns, &excl)?;
+            continue;
+        }
         let t = random::target(name).ok_or(format!("--target {name}: unknown"))?;
         if !hemu_difftest::qemu::have(t.qemu) {
             println!("SKIP {name}: {} is not installed", t.qemu);
@@ -223,5 +228,57 @@ fn cmd_random(args: &[String]) -> Result<bool, String> {
             g.names().len()
         );
     }
+    Ok(ok)
+}
+
+/// `random --target armv7m`: Cortex-M programs against `qemu-system-arm`
+/// (system mode; see `difftest/src/random_armv7m.rs`).
+fn random_armv7m_cmd(
+    args: &[String],
+    seed: u64,
+    count: u64,
+    insns: usize,
+    excl: &random::Exclusions,
+) -> Result<bool, String> {
+    use hemu_difftest::random_armv7m as arm;
+    let root = root();
+    if !hemu_difftest::qemu::have(arm::QEMU) {
+        println!("SKIP {}: {} is not installed", arm::TARGET, arm::QEMU);
+        return Ok(true);
+    }
+    let excluded = if args.iter().any(|a| a == "--no-exclusions") {
+        Vec::new()
+    } else {
+        excl.for_target(arm::TARGET)
+    };
+    let g = arm::Generator::new(&root, &excluded)?;
+    let (mut ok, mut total) = (true, 0);
+    for k in 0..count {
+        let s = seed.wrapping_add(k);
+        let p = g.program(s, insns);
+        match arm::run(&g, &p, &root)? {
+            Ok(n) => total += n,
+            Err(report) => {
+                ok = false;
+                println!("DIVERGE {} seed {s}:\n{report}", arm::TARGET);
+                let small =
+                    random::minimise(&p, 400, |c| matches!(arm::run(&g, c, &root), Ok(Err(_))));
+                println!(
+                    "minimised to {} instructions:\n{}\n{}",
+                    small.len(),
+                    small.to_json(),
+                    arm::run(&g, &small, &root)?.err().unwrap_or_default()
+                );
+            }
+        }
+    }
+    println!(
+        "{}: {count} programs from seed {seed}, {total} instructions agree with {} -M {} -cpu {} ({} instructions drawn from the spec)",
+        arm::TARGET,
+        arm::QEMU,
+        arm::MACHINE,
+        arm::CPU,
+        g.names().len()
+    );
     Ok(ok)
 }

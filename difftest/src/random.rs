@@ -540,7 +540,7 @@ fn offset_field_branch(i: &Insn) -> Option<&spec::Field> {
 }
 
 /// Register values with some structure: small, negative, large, patterns.
-fn random_value(rng: &mut Rng) -> u64 {
+pub(crate) fn random_value(rng: &mut Rng) -> u64 {
     match rng.below(6) {
         0 => rng.below(16),
         1 => (rng.below(16) as i64 - 8) as u64,

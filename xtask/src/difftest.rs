@@ -5,8 +5,9 @@
 //! riscv32, mips, mipsel, Cortex-M — compared with hemu (traces recorded
 //! live from QEMU into a temporary directory when every QEMU the
 //! recorders need is installed, else the checked-in ones), then random
-//! programs per ISA against QEMU's user mode (SKIPPED per ISA without
-//! it). With arguments, they go to `hemu-difftest`: `compare A.jsonl
+//! programs per ISA against QEMU's user mode, and Cortex-M random
+//! programs against `qemu-system-arm -M mps2-an385` (SKIPPED per ISA
+//! without its QEMU). With arguments, they go to `hemu-difftest`: `compare A.jsonl
 //! B.jsonl`, `guests [NAME...]`, `random [--target T] [--seed S] [--count
 //! N] [--insns M] [--save DIR]`.
 
@@ -16,7 +17,7 @@ use std::process::Command;
 const USAGE: &str = "usage: cargo xtask difftest                 all guests and random programs
        cargo xtask difftest compare REF.jsonl CAND.jsonl [--context N]
        cargo xtask difftest guests [--dir DIR] [NAME...]
-       cargo xtask difftest random [--target riscv64,riscv32,mips,mipsel] [--seed S]
+       cargo xtask difftest random [--target riscv64,riscv32,mips,mipsel,armv7m] [--seed S]
                                    [--count N] [--insns M] [--save DIR] [--no-exclusions]";
 
 fn have(tool: &str) -> bool {
@@ -91,7 +92,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     println!("== hemu against QEMU, every guest");
     let guests_ok = hemu_difftest(root, &guest_args)?;
     let _ = std::fs::remove_dir_all(&live);
-    println!("== random programs against QEMU user mode");
+    println!("== random programs against QEMU (user mode; Cortex-M: qemu-system-arm)");
     let random_ok = hemu_difftest(root, &["random".to_string()])?;
     if guests_ok && random_ok {
         println!("difftest: hemu agrees with QEMU");
