@@ -1704,16 +1704,17 @@ fn lift_movs_r(cx: &mut LiftCx<'_>, f: &FmtMov2, p: &Params) {
                 let t12 = cx.widen(Ty::I32, t11, 32u32, false);
                 cx.set_reg(16u16, c5, None, t12);
                 let c13: i64 = 0i64;
-                let c14: i64 = 0i64;
-                let k15 = cx.k(Ty::I32, c14);
-                let t16 = cx.b.setcond(Cond::Eq, Ty::I32, t2, k15);
-                let t17 = cx.widen(Ty::I32, t16, 1u32, false);
-                cx.set_reg(17u16, c13, None, t17);
+                let t14 = cx.trunc(t2, 32u32);
+                let c15: i64 = 0i64;
+                let k16 = cx.k(Ty::I32, c15);
+                let t17 = cx.b.setcond(Cond::Eq, Ty::I32, t14, k16);
+                let t18 = cx.widen(Ty::I32, t17, 1u32, false);
+                cx.set_reg(17u16, c13, None, t18);
             }
         } else {}
-        let c18: i64 = f.rd;
-        let t19 = cx.widen(Ty::I32, t2, 32u32, false);
-        cx.set_reg(0u16, c18, None, t19);
+        let c19: i64 = f.rd;
+        let t20 = cx.widen(Ty::I32, t2, 32u32, false);
+        cx.set_reg(0u16, c19, None, t20);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -1890,19 +1891,20 @@ fn lift_lsls(cx: &mut LiftCx<'_>, f: &FmtImm5, p: &Params) {
                 let t143 = cx.widen(Ty::I32, t142, 32u32, false);
                 cx.set_reg(16u16, c136, None, t143);
                 let c144: i64 = 0i64;
-                let c145: i64 = 0i64;
-                let k146 = cx.k(Ty::I32, c145);
-                let t147 = cx.b.setcond(Cond::Eq, Ty::I32, t70, k146);
-                let t148 = cx.widen(Ty::I32, t147, 1u32, false);
-                cx.set_reg(17u16, c144, None, t148);
-                let c149: i64 = 0i64;
-                let t150 = cx.widen(Ty::I32, t135, 32u32, false);
-                cx.set_reg(18u16, c149, None, t150);
+                let t145 = cx.trunc(t70, 32u32);
+                let c146: i64 = 0i64;
+                let k147 = cx.k(Ty::I32, c146);
+                let t148 = cx.b.setcond(Cond::Eq, Ty::I32, t145, k147);
+                let t149 = cx.widen(Ty::I32, t148, 1u32, false);
+                cx.set_reg(17u16, c144, None, t149);
+                let c150: i64 = 0i64;
+                let t151 = cx.widen(Ty::I32, t135, 32u32, false);
+                cx.set_reg(18u16, c150, None, t151);
             }
         } else {}
-        let c151: i64 = f.rd;
-        let t152 = cx.widen(Ty::I32, t70, 32u32, false);
-        cx.set_reg(0u16, c151, None, t152);
+        let c152: i64 = f.rd;
+        let t153 = cx.widen(Ty::I32, t70, 32u32, false);
+        cx.set_reg(0u16, c152, None, t153);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -2079,19 +2081,20 @@ fn lift_lsrs(cx: &mut LiftCx<'_>, f: &FmtImm5, p: &Params) {
                 let t143 = cx.widen(Ty::I32, t142, 32u32, false);
                 cx.set_reg(16u16, c136, None, t143);
                 let c144: i64 = 0i64;
-                let c145: i64 = 0i64;
-                let k146 = cx.k(Ty::I32, c145);
-                let t147 = cx.b.setcond(Cond::Eq, Ty::I32, t70, k146);
-                let t148 = cx.widen(Ty::I32, t147, 1u32, false);
-                cx.set_reg(17u16, c144, None, t148);
-                let c149: i64 = 0i64;
-                let t150 = cx.widen(Ty::I32, t135, 32u32, false);
-                cx.set_reg(18u16, c149, None, t150);
+                let t145 = cx.trunc(t70, 32u32);
+                let c146: i64 = 0i64;
+                let k147 = cx.k(Ty::I32, c146);
+                let t148 = cx.b.setcond(Cond::Eq, Ty::I32, t145, k147);
+                let t149 = cx.widen(Ty::I32, t148, 1u32, false);
+                cx.set_reg(17u16, c144, None, t149);
+                let c150: i64 = 0i64;
+                let t151 = cx.widen(Ty::I32, t135, 32u32, false);
+                cx.set_reg(18u16, c150, None, t151);
             }
         } else {}
-        let c151: i64 = f.rd;
-        let t152 = cx.widen(Ty::I32, t70, 32u32, false);
-        cx.set_reg(0u16, c151, None, t152);
+        let c152: i64 = f.rd;
+        let t153 = cx.widen(Ty::I32, t70, 32u32, false);
+        cx.set_reg(0u16, c152, None, t153);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -2268,19 +2271,20 @@ fn lift_asrs(cx: &mut LiftCx<'_>, f: &FmtImm5, p: &Params) {
                 let t143 = cx.widen(Ty::I32, t142, 32u32, false);
                 cx.set_reg(16u16, c136, None, t143);
                 let c144: i64 = 0i64;
-                let c145: i64 = 0i64;
-                let k146 = cx.k(Ty::I32, c145);
-                let t147 = cx.b.setcond(Cond::Eq, Ty::I32, t70, k146);
-                let t148 = cx.widen(Ty::I32, t147, 1u32, false);
-                cx.set_reg(17u16, c144, None, t148);
-                let c149: i64 = 0i64;
-                let t150 = cx.widen(Ty::I32, t135, 32u32, false);
-                cx.set_reg(18u16, c149, None, t150);
+                let t145 = cx.trunc(t70, 32u32);
+                let c146: i64 = 0i64;
+                let k147 = cx.k(Ty::I32, c146);
+                let t148 = cx.b.setcond(Cond::Eq, Ty::I32, t145, k147);
+                let t149 = cx.widen(Ty::I32, t148, 1u32, false);
+                cx.set_reg(17u16, c144, None, t149);
+                let c150: i64 = 0i64;
+                let t151 = cx.widen(Ty::I32, t135, 32u32, false);
+                cx.set_reg(18u16, c150, None, t151);
             }
         } else {}
-        let c151: i64 = f.rd;
-        let t152 = cx.widen(Ty::I32, t70, 32u32, false);
-        cx.set_reg(0u16, c151, None, t152);
+        let c152: i64 = f.rd;
+        let t153 = cx.widen(Ty::I32, t70, 32u32, false);
+        cx.set_reg(0u16, c152, None, t153);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -2549,16 +2553,21 @@ fn lift_movs(cx: &mut LiftCx<'_>, f: &FmtImm8, p: &Params) {
                 cx.set_reg(16u16, c3, None, k9);
                 let c10: i64 = 0i64;
                 let c11: i64 = f.imm;
-                let c12: i64 = 0i64;
-                let c13: i64 = (c11 == c12) as i64;
-                let k14 = cx.k(Ty::I32, c13);
-                cx.set_reg(17u16, c10, None, k14);
+                let c12: i64 = if 32u32 >= 64 {
+                    c11
+                } else {
+                    c11 & ((1i64 << 32u32) - 1)
+                };
+                let c13: i64 = 0i64;
+                let c14: i64 = (c12 == c13) as i64;
+                let k15 = cx.k(Ty::I32, c14);
+                cx.set_reg(17u16, c10, None, k15);
             }
         } else {}
-        let c15: i64 = f.rd;
-        let c16: i64 = f.imm;
-        let k17 = cx.k(Ty::I32, c16);
-        cx.set_reg(0u16, c15, None, k17);
+        let c16: i64 = f.rd;
+        let c17: i64 = f.imm;
+        let k18 = cx.k(Ty::I32, c17);
+        cx.set_reg(0u16, c16, None, k18);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -2766,16 +2775,17 @@ fn lift_ands(cx: &mut LiftCx<'_>, f: &FmtDp, p: &Params) {
                 let t15 = cx.widen(Ty::I32, t14, 32u32, false);
                 cx.set_reg(16u16, c8, None, t15);
                 let c16: i64 = 0i64;
-                let c17: i64 = 0i64;
-                let k18 = cx.k(Ty::I32, c17);
-                let t19 = cx.b.setcond(Cond::Eq, Ty::I32, t5, k18);
-                let t20 = cx.widen(Ty::I32, t19, 1u32, false);
-                cx.set_reg(17u16, c16, None, t20);
+                let t17 = cx.trunc(t5, 32u32);
+                let c18: i64 = 0i64;
+                let k19 = cx.k(Ty::I32, c18);
+                let t20 = cx.b.setcond(Cond::Eq, Ty::I32, t17, k19);
+                let t21 = cx.widen(Ty::I32, t20, 1u32, false);
+                cx.set_reg(17u16, c16, None, t21);
             }
         } else {}
-        let c21: i64 = f.rd;
-        let t22 = cx.widen(Ty::I32, t5, 32u32, false);
-        cx.set_reg(0u16, c21, None, t22);
+        let c22: i64 = f.rd;
+        let t23 = cx.widen(Ty::I32, t5, 32u32, false);
+        cx.set_reg(0u16, c22, None, t23);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -2804,16 +2814,17 @@ fn lift_eors(cx: &mut LiftCx<'_>, f: &FmtDp, p: &Params) {
                 let t15 = cx.widen(Ty::I32, t14, 32u32, false);
                 cx.set_reg(16u16, c8, None, t15);
                 let c16: i64 = 0i64;
-                let c17: i64 = 0i64;
-                let k18 = cx.k(Ty::I32, c17);
-                let t19 = cx.b.setcond(Cond::Eq, Ty::I32, t5, k18);
-                let t20 = cx.widen(Ty::I32, t19, 1u32, false);
-                cx.set_reg(17u16, c16, None, t20);
+                let t17 = cx.trunc(t5, 32u32);
+                let c18: i64 = 0i64;
+                let k19 = cx.k(Ty::I32, c18);
+                let t20 = cx.b.setcond(Cond::Eq, Ty::I32, t17, k19);
+                let t21 = cx.widen(Ty::I32, t20, 1u32, false);
+                cx.set_reg(17u16, c16, None, t21);
             }
         } else {}
-        let c21: i64 = f.rd;
-        let t22 = cx.widen(Ty::I32, t5, 32u32, false);
-        cx.set_reg(0u16, c21, None, t22);
+        let c22: i64 = f.rd;
+        let t23 = cx.widen(Ty::I32, t5, 32u32, false);
+        cx.set_reg(0u16, c22, None, t23);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -2877,19 +2888,20 @@ fn lift_lsls_r(cx: &mut LiftCx<'_>, f: &FmtDp, p: &Params) {
                 let t52 = cx.widen(Ty::I32, t51, 32u32, false);
                 cx.set_reg(16u16, c45, None, t52);
                 let c53: i64 = 0i64;
-                let c54: i64 = 0i64;
-                let k55 = cx.k(Ty::I32, c54);
-                let t56 = cx.b.setcond(Cond::Eq, Ty::I32, t16, k55);
-                let t57 = cx.widen(Ty::I32, t56, 1u32, false);
-                cx.set_reg(17u16, c53, None, t57);
-                let c58: i64 = 0i64;
-                let t59 = cx.widen(Ty::I32, t44, 32u32, false);
-                cx.set_reg(18u16, c58, None, t59);
+                let t54 = cx.trunc(t16, 32u32);
+                let c55: i64 = 0i64;
+                let k56 = cx.k(Ty::I32, c55);
+                let t57 = cx.b.setcond(Cond::Eq, Ty::I32, t54, k56);
+                let t58 = cx.widen(Ty::I32, t57, 1u32, false);
+                cx.set_reg(17u16, c53, None, t58);
+                let c59: i64 = 0i64;
+                let t60 = cx.widen(Ty::I32, t44, 32u32, false);
+                cx.set_reg(18u16, c59, None, t60);
             }
         } else {}
-        let c60: i64 = f.rd;
-        let t61 = cx.widen(Ty::I32, t16, 32u32, false);
-        cx.set_reg(0u16, c60, None, t61);
+        let c61: i64 = f.rd;
+        let t62 = cx.widen(Ty::I32, t16, 32u32, false);
+        cx.set_reg(0u16, c61, None, t62);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -2950,19 +2962,20 @@ fn lift_lsrs_r(cx: &mut LiftCx<'_>, f: &FmtDp, p: &Params) {
                 let t49 = cx.widen(Ty::I32, t48, 32u32, false);
                 cx.set_reg(16u16, c42, None, t49);
                 let c50: i64 = 0i64;
-                let c51: i64 = 0i64;
-                let k52 = cx.k(Ty::I32, c51);
-                let t53 = cx.b.setcond(Cond::Eq, Ty::I32, t16, k52);
-                let t54 = cx.widen(Ty::I32, t53, 1u32, false);
-                cx.set_reg(17u16, c50, None, t54);
-                let c55: i64 = 0i64;
-                let t56 = cx.widen(Ty::I32, t41, 32u32, false);
-                cx.set_reg(18u16, c55, None, t56);
+                let t51 = cx.trunc(t16, 32u32);
+                let c52: i64 = 0i64;
+                let k53 = cx.k(Ty::I32, c52);
+                let t54 = cx.b.setcond(Cond::Eq, Ty::I32, t51, k53);
+                let t55 = cx.widen(Ty::I32, t54, 1u32, false);
+                cx.set_reg(17u16, c50, None, t55);
+                let c56: i64 = 0i64;
+                let t57 = cx.widen(Ty::I32, t41, 32u32, false);
+                cx.set_reg(18u16, c56, None, t57);
             }
         } else {}
-        let c57: i64 = f.rd;
-        let t58 = cx.widen(Ty::I32, t16, 32u32, false);
-        cx.set_reg(0u16, c57, None, t58);
+        let c58: i64 = f.rd;
+        let t59 = cx.widen(Ty::I32, t16, 32u32, false);
+        cx.set_reg(0u16, c58, None, t59);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -3027,19 +3040,20 @@ fn lift_asrs_r(cx: &mut LiftCx<'_>, f: &FmtDp, p: &Params) {
                 let t53 = cx.widen(Ty::I32, t52, 32u32, false);
                 cx.set_reg(16u16, c46, None, t53);
                 let c54: i64 = 0i64;
-                let c55: i64 = 0i64;
-                let k56 = cx.k(Ty::I32, c55);
-                let t57 = cx.b.setcond(Cond::Eq, Ty::I32, t18, k56);
-                let t58 = cx.widen(Ty::I32, t57, 1u32, false);
-                cx.set_reg(17u16, c54, None, t58);
-                let c59: i64 = 0i64;
-                let t60 = cx.widen(Ty::I32, t45, 32u32, false);
-                cx.set_reg(18u16, c59, None, t60);
+                let t55 = cx.trunc(t18, 32u32);
+                let c56: i64 = 0i64;
+                let k57 = cx.k(Ty::I32, c56);
+                let t58 = cx.b.setcond(Cond::Eq, Ty::I32, t55, k57);
+                let t59 = cx.widen(Ty::I32, t58, 1u32, false);
+                cx.set_reg(17u16, c54, None, t59);
+                let c60: i64 = 0i64;
+                let t61 = cx.widen(Ty::I32, t45, 32u32, false);
+                cx.set_reg(18u16, c60, None, t61);
             }
         } else {}
-        let c61: i64 = f.rd;
-        let t62 = cx.widen(Ty::I32, t18, 32u32, false);
-        cx.set_reg(0u16, c61, None, t62);
+        let c62: i64 = f.rd;
+        let t63 = cx.widen(Ty::I32, t18, 32u32, false);
+        cx.set_reg(0u16, c62, None, t63);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -3241,19 +3255,20 @@ fn lift_rors(cx: &mut LiftCx<'_>, f: &FmtDp, p: &Params) {
                 let t61 = cx.widen(Ty::I32, t60, 32u32, false);
                 cx.set_reg(16u16, c54, None, t61);
                 let c62: i64 = 0i64;
-                let c63: i64 = 0i64;
-                let k64 = cx.k(Ty::I32, c63);
-                let t65 = cx.b.setcond(Cond::Eq, Ty::I32, t23, k64);
-                let t66 = cx.widen(Ty::I32, t65, 1u32, false);
-                cx.set_reg(17u16, c62, None, t66);
-                let c67: i64 = 0i64;
-                let t68 = cx.widen(Ty::I32, t53, 32u32, false);
-                cx.set_reg(18u16, c67, None, t68);
+                let t63 = cx.trunc(t23, 32u32);
+                let c64: i64 = 0i64;
+                let k65 = cx.k(Ty::I32, c64);
+                let t66 = cx.b.setcond(Cond::Eq, Ty::I32, t63, k65);
+                let t67 = cx.widen(Ty::I32, t66, 1u32, false);
+                cx.set_reg(17u16, c62, None, t67);
+                let c68: i64 = 0i64;
+                let t69 = cx.widen(Ty::I32, t53, 32u32, false);
+                cx.set_reg(18u16, c68, None, t69);
             }
         } else {}
-        let c69: i64 = f.rd;
-        let t70 = cx.widen(Ty::I32, t23, 32u32, false);
-        cx.set_reg(0u16, c69, None, t70);
+        let c70: i64 = f.rd;
+        let t71 = cx.widen(Ty::I32, t23, 32u32, false);
+        cx.set_reg(0u16, c70, None, t71);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -3279,11 +3294,12 @@ fn lift_tst(cx: &mut LiftCx<'_>, f: &FmtDp, p: &Params) {
             let t13 = cx.widen(Ty::I32, t12, 32u32, false);
             cx.set_reg(16u16, c6, None, t13);
             let c14: i64 = 0i64;
-            let c15: i64 = 0i64;
-            let k16 = cx.k(Ty::I32, c15);
-            let t17 = cx.b.setcond(Cond::Eq, Ty::I32, t5, k16);
-            let t18 = cx.widen(Ty::I32, t17, 1u32, false);
-            cx.set_reg(17u16, c14, None, t18);
+            let t15 = cx.trunc(t5, 32u32);
+            let c16: i64 = 0i64;
+            let k17 = cx.k(Ty::I32, c16);
+            let t18 = cx.b.setcond(Cond::Eq, Ty::I32, t15, k17);
+            let t19 = cx.widen(Ty::I32, t18, 1u32, false);
+            cx.set_reg(17u16, c14, None, t19);
         }
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
@@ -3480,16 +3496,17 @@ fn lift_orrs(cx: &mut LiftCx<'_>, f: &FmtDp, p: &Params) {
                 let t15 = cx.widen(Ty::I32, t14, 32u32, false);
                 cx.set_reg(16u16, c8, None, t15);
                 let c16: i64 = 0i64;
-                let c17: i64 = 0i64;
-                let k18 = cx.k(Ty::I32, c17);
-                let t19 = cx.b.setcond(Cond::Eq, Ty::I32, t5, k18);
-                let t20 = cx.widen(Ty::I32, t19, 1u32, false);
-                cx.set_reg(17u16, c16, None, t20);
+                let t17 = cx.trunc(t5, 32u32);
+                let c18: i64 = 0i64;
+                let k19 = cx.k(Ty::I32, c18);
+                let t20 = cx.b.setcond(Cond::Eq, Ty::I32, t17, k19);
+                let t21 = cx.widen(Ty::I32, t20, 1u32, false);
+                cx.set_reg(17u16, c16, None, t21);
             }
         } else {}
-        let c21: i64 = f.rd;
-        let t22 = cx.widen(Ty::I32, t5, 32u32, false);
-        cx.set_reg(0u16, c21, None, t22);
+        let c22: i64 = f.rd;
+        let t23 = cx.widen(Ty::I32, t5, 32u32, false);
+        cx.set_reg(0u16, c22, None, t23);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -3518,16 +3535,17 @@ fn lift_muls(cx: &mut LiftCx<'_>, f: &FmtDp, p: &Params) {
                 let t15 = cx.widen(Ty::I32, t14, 32u32, false);
                 cx.set_reg(16u16, c8, None, t15);
                 let c16: i64 = 0i64;
-                let c17: i64 = 0i64;
-                let k18 = cx.k(Ty::I32, c17);
-                let t19 = cx.b.setcond(Cond::Eq, Ty::I32, t5, k18);
-                let t20 = cx.widen(Ty::I32, t19, 1u32, false);
-                cx.set_reg(17u16, c16, None, t20);
+                let t17 = cx.trunc(t5, 32u32);
+                let c18: i64 = 0i64;
+                let k19 = cx.k(Ty::I32, c18);
+                let t20 = cx.b.setcond(Cond::Eq, Ty::I32, t17, k19);
+                let t21 = cx.widen(Ty::I32, t20, 1u32, false);
+                cx.set_reg(17u16, c16, None, t21);
             }
         } else {}
-        let c21: i64 = f.rd;
-        let t22 = cx.widen(Ty::I32, t5, 32u32, false);
-        cx.set_reg(0u16, c21, None, t22);
+        let c22: i64 = f.rd;
+        let t23 = cx.widen(Ty::I32, t5, 32u32, false);
+        cx.set_reg(0u16, c22, None, t23);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -3557,16 +3575,17 @@ fn lift_bics(cx: &mut LiftCx<'_>, f: &FmtDp, p: &Params) {
                 let t16 = cx.widen(Ty::I32, t15, 32u32, false);
                 cx.set_reg(16u16, c9, None, t16);
                 let c17: i64 = 0i64;
-                let c18: i64 = 0i64;
-                let k19 = cx.k(Ty::I32, c18);
-                let t20 = cx.b.setcond(Cond::Eq, Ty::I32, t6, k19);
-                let t21 = cx.widen(Ty::I32, t20, 1u32, false);
-                cx.set_reg(17u16, c17, None, t21);
+                let t18 = cx.trunc(t6, 32u32);
+                let c19: i64 = 0i64;
+                let k20 = cx.k(Ty::I32, c19);
+                let t21 = cx.b.setcond(Cond::Eq, Ty::I32, t18, k20);
+                let t22 = cx.widen(Ty::I32, t21, 1u32, false);
+                cx.set_reg(17u16, c17, None, t22);
             }
         } else {}
-        let c22: i64 = f.rd;
-        let t23 = cx.widen(Ty::I32, t6, 32u32, false);
-        cx.set_reg(0u16, c22, None, t23);
+        let c23: i64 = f.rd;
+        let t24 = cx.widen(Ty::I32, t6, 32u32, false);
+        cx.set_reg(0u16, c23, None, t24);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -3593,16 +3612,17 @@ fn lift_mvns(cx: &mut LiftCx<'_>, f: &FmtDp, p: &Params) {
                 let t13 = cx.widen(Ty::I32, t12, 32u32, false);
                 cx.set_reg(16u16, c6, None, t13);
                 let c14: i64 = 0i64;
-                let c15: i64 = 0i64;
-                let k16 = cx.k(Ty::I32, c15);
-                let t17 = cx.b.setcond(Cond::Eq, Ty::I32, t3, k16);
-                let t18 = cx.widen(Ty::I32, t17, 1u32, false);
-                cx.set_reg(17u16, c14, None, t18);
+                let t15 = cx.trunc(t3, 32u32);
+                let c16: i64 = 0i64;
+                let k17 = cx.k(Ty::I32, c16);
+                let t18 = cx.b.setcond(Cond::Eq, Ty::I32, t15, k17);
+                let t19 = cx.widen(Ty::I32, t18, 1u32, false);
+                cx.set_reg(17u16, c14, None, t19);
             }
         } else {}
-        let c19: i64 = f.rd;
-        let t20 = cx.widen(Ty::I32, t3, 32u32, false);
-        cx.set_reg(0u16, c19, None, t20);
+        let c20: i64 = f.rd;
+        let t21 = cx.widen(Ty::I32, t3, 32u32, false);
+        cx.set_reg(0u16, c20, None, t21);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -5442,19 +5462,20 @@ fn lift_and_w_i(cx: &mut LiftCx<'_>, f: &FmtDpI, p: &Params) {
                 let t178 = cx.widen(Ty::I32, t177, 32u32, false);
                 cx.set_reg(16u16, c171, None, t178);
                 let c179: i64 = 0i64;
-                let c180: i64 = 0i64;
-                let k181 = cx.k(Ty::I32, c180);
-                let t182 = cx.b.setcond(Cond::Eq, Ty::I32, t79, k181);
-                let t183 = cx.widen(Ty::I32, t182, 1u32, false);
-                cx.set_reg(17u16, c179, None, t183);
-                let c184: i64 = 0i64;
-                let t185 = cx.widen(Ty::I32, t170, 32u32, false);
-                cx.set_reg(18u16, c184, None, t185);
+                let t180 = cx.trunc(t79, 32u32);
+                let c181: i64 = 0i64;
+                let k182 = cx.k(Ty::I32, c181);
+                let t183 = cx.b.setcond(Cond::Eq, Ty::I32, t180, k182);
+                let t184 = cx.widen(Ty::I32, t183, 1u32, false);
+                cx.set_reg(17u16, c179, None, t184);
+                let c185: i64 = 0i64;
+                let t186 = cx.widen(Ty::I32, t170, 32u32, false);
+                cx.set_reg(18u16, c185, None, t186);
             }
         } else {}
-        let c186: i64 = f.rd;
-        let t187 = cx.widen(Ty::I32, t79, 32u32, false);
-        cx.set_reg(0u16, c186, None, t187);
+        let c187: i64 = f.rd;
+        let t188 = cx.widen(Ty::I32, t79, 32u32, false);
+        cx.set_reg(0u16, c187, None, t188);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -5678,19 +5699,20 @@ fn lift_bic_w_i(cx: &mut LiftCx<'_>, f: &FmtDpI, p: &Params) {
                 let t179 = cx.widen(Ty::I32, t178, 32u32, false);
                 cx.set_reg(16u16, c172, None, t179);
                 let c180: i64 = 0i64;
-                let c181: i64 = 0i64;
-                let k182 = cx.k(Ty::I32, c181);
-                let t183 = cx.b.setcond(Cond::Eq, Ty::I32, t80, k182);
-                let t184 = cx.widen(Ty::I32, t183, 1u32, false);
-                cx.set_reg(17u16, c180, None, t184);
-                let c185: i64 = 0i64;
-                let t186 = cx.widen(Ty::I32, t171, 32u32, false);
-                cx.set_reg(18u16, c185, None, t186);
+                let t181 = cx.trunc(t80, 32u32);
+                let c182: i64 = 0i64;
+                let k183 = cx.k(Ty::I32, c182);
+                let t184 = cx.b.setcond(Cond::Eq, Ty::I32, t181, k183);
+                let t185 = cx.widen(Ty::I32, t184, 1u32, false);
+                cx.set_reg(17u16, c180, None, t185);
+                let c186: i64 = 0i64;
+                let t187 = cx.widen(Ty::I32, t171, 32u32, false);
+                cx.set_reg(18u16, c186, None, t187);
             }
         } else {}
-        let c187: i64 = f.rd;
-        let t188 = cx.widen(Ty::I32, t80, 32u32, false);
-        cx.set_reg(0u16, c187, None, t188);
+        let c188: i64 = f.rd;
+        let t189 = cx.widen(Ty::I32, t80, 32u32, false);
+        cx.set_reg(0u16, c188, None, t189);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -5913,19 +5935,20 @@ fn lift_orr_w_i(cx: &mut LiftCx<'_>, f: &FmtDpI, p: &Params) {
                 let t178 = cx.widen(Ty::I32, t177, 32u32, false);
                 cx.set_reg(16u16, c171, None, t178);
                 let c179: i64 = 0i64;
-                let c180: i64 = 0i64;
-                let k181 = cx.k(Ty::I32, c180);
-                let t182 = cx.b.setcond(Cond::Eq, Ty::I32, t79, k181);
-                let t183 = cx.widen(Ty::I32, t182, 1u32, false);
-                cx.set_reg(17u16, c179, None, t183);
-                let c184: i64 = 0i64;
-                let t185 = cx.widen(Ty::I32, t170, 32u32, false);
-                cx.set_reg(18u16, c184, None, t185);
+                let t180 = cx.trunc(t79, 32u32);
+                let c181: i64 = 0i64;
+                let k182 = cx.k(Ty::I32, c181);
+                let t183 = cx.b.setcond(Cond::Eq, Ty::I32, t180, k182);
+                let t184 = cx.widen(Ty::I32, t183, 1u32, false);
+                cx.set_reg(17u16, c179, None, t184);
+                let c185: i64 = 0i64;
+                let t186 = cx.widen(Ty::I32, t170, 32u32, false);
+                cx.set_reg(18u16, c185, None, t186);
             }
         } else {}
-        let c186: i64 = f.rd;
-        let t187 = cx.widen(Ty::I32, t79, 32u32, false);
-        cx.set_reg(0u16, c186, None, t187);
+        let c187: i64 = f.rd;
+        let t188 = cx.widen(Ty::I32, t79, 32u32, false);
+        cx.set_reg(0u16, c187, None, t188);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -6149,19 +6172,20 @@ fn lift_orn_i(cx: &mut LiftCx<'_>, f: &FmtDpI, p: &Params) {
                 let t179 = cx.widen(Ty::I32, t178, 32u32, false);
                 cx.set_reg(16u16, c172, None, t179);
                 let c180: i64 = 0i64;
-                let c181: i64 = 0i64;
-                let k182 = cx.k(Ty::I32, c181);
-                let t183 = cx.b.setcond(Cond::Eq, Ty::I32, t80, k182);
-                let t184 = cx.widen(Ty::I32, t183, 1u32, false);
-                cx.set_reg(17u16, c180, None, t184);
-                let c185: i64 = 0i64;
-                let t186 = cx.widen(Ty::I32, t171, 32u32, false);
-                cx.set_reg(18u16, c185, None, t186);
+                let t181 = cx.trunc(t80, 32u32);
+                let c182: i64 = 0i64;
+                let k183 = cx.k(Ty::I32, c182);
+                let t184 = cx.b.setcond(Cond::Eq, Ty::I32, t181, k183);
+                let t185 = cx.widen(Ty::I32, t184, 1u32, false);
+                cx.set_reg(17u16, c180, None, t185);
+                let c186: i64 = 0i64;
+                let t187 = cx.widen(Ty::I32, t171, 32u32, false);
+                cx.set_reg(18u16, c186, None, t187);
             }
         } else {}
-        let c187: i64 = f.rd;
-        let t188 = cx.widen(Ty::I32, t80, 32u32, false);
-        cx.set_reg(0u16, c187, None, t188);
+        let c188: i64 = f.rd;
+        let t189 = cx.widen(Ty::I32, t80, 32u32, false);
+        cx.set_reg(0u16, c188, None, t189);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -6384,19 +6408,20 @@ fn lift_eor_w_i(cx: &mut LiftCx<'_>, f: &FmtDpI, p: &Params) {
                 let t178 = cx.widen(Ty::I32, t177, 32u32, false);
                 cx.set_reg(16u16, c171, None, t178);
                 let c179: i64 = 0i64;
-                let c180: i64 = 0i64;
-                let k181 = cx.k(Ty::I32, c180);
-                let t182 = cx.b.setcond(Cond::Eq, Ty::I32, t79, k181);
-                let t183 = cx.widen(Ty::I32, t182, 1u32, false);
-                cx.set_reg(17u16, c179, None, t183);
-                let c184: i64 = 0i64;
-                let t185 = cx.widen(Ty::I32, t170, 32u32, false);
-                cx.set_reg(18u16, c184, None, t185);
+                let t180 = cx.trunc(t79, 32u32);
+                let c181: i64 = 0i64;
+                let k182 = cx.k(Ty::I32, c181);
+                let t183 = cx.b.setcond(Cond::Eq, Ty::I32, t180, k182);
+                let t184 = cx.widen(Ty::I32, t183, 1u32, false);
+                cx.set_reg(17u16, c179, None, t184);
+                let c185: i64 = 0i64;
+                let t186 = cx.widen(Ty::I32, t170, 32u32, false);
+                cx.set_reg(18u16, c185, None, t186);
             }
         } else {}
-        let c186: i64 = f.rd;
-        let t187 = cx.widen(Ty::I32, t79, 32u32, false);
-        cx.set_reg(0u16, c186, None, t187);
+        let c187: i64 = f.rd;
+        let t188 = cx.widen(Ty::I32, t79, 32u32, false);
+        cx.set_reg(0u16, c187, None, t188);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -6614,14 +6639,15 @@ fn lift_tst_w_i(cx: &mut LiftCx<'_>, f: &FmtDpITst, p: &Params) {
             let t175 = cx.widen(Ty::I32, t174, 32u32, false);
             cx.set_reg(16u16, c168, None, t175);
             let c176: i64 = 0i64;
-            let c177: i64 = 0i64;
-            let k178 = cx.k(Ty::I32, c177);
-            let t179 = cx.b.setcond(Cond::Eq, Ty::I32, t79, k178);
-            let t180 = cx.widen(Ty::I32, t179, 1u32, false);
-            cx.set_reg(17u16, c176, None, t180);
-            let c181: i64 = 0i64;
-            let t182 = cx.widen(Ty::I32, t167, 32u32, false);
-            cx.set_reg(18u16, c181, None, t182);
+            let t177 = cx.trunc(t79, 32u32);
+            let c178: i64 = 0i64;
+            let k179 = cx.k(Ty::I32, c178);
+            let t180 = cx.b.setcond(Cond::Eq, Ty::I32, t177, k179);
+            let t181 = cx.widen(Ty::I32, t180, 1u32, false);
+            cx.set_reg(17u16, c176, None, t181);
+            let c182: i64 = 0i64;
+            let t183 = cx.widen(Ty::I32, t167, 32u32, false);
+            cx.set_reg(18u16, c182, None, t183);
         }
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
@@ -6840,14 +6866,15 @@ fn lift_teq_i(cx: &mut LiftCx<'_>, f: &FmtDpITst, p: &Params) {
             let t175 = cx.widen(Ty::I32, t174, 32u32, false);
             cx.set_reg(16u16, c168, None, t175);
             let c176: i64 = 0i64;
-            let c177: i64 = 0i64;
-            let k178 = cx.k(Ty::I32, c177);
-            let t179 = cx.b.setcond(Cond::Eq, Ty::I32, t79, k178);
-            let t180 = cx.widen(Ty::I32, t179, 1u32, false);
-            cx.set_reg(17u16, c176, None, t180);
-            let c181: i64 = 0i64;
-            let t182 = cx.widen(Ty::I32, t167, 32u32, false);
-            cx.set_reg(18u16, c181, None, t182);
+            let t177 = cx.trunc(t79, 32u32);
+            let c178: i64 = 0i64;
+            let k179 = cx.k(Ty::I32, c178);
+            let t180 = cx.b.setcond(Cond::Eq, Ty::I32, t177, k179);
+            let t181 = cx.widen(Ty::I32, t180, 1u32, false);
+            cx.set_reg(17u16, c176, None, t181);
+            let c182: i64 = 0i64;
+            let t183 = cx.widen(Ty::I32, t167, 32u32, false);
+            cx.set_reg(18u16, c182, None, t183);
         }
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
@@ -7065,18 +7092,23 @@ fn lift_mov_w_i(cx: &mut LiftCx<'_>, f: &FmtDpIMov, p: &Params) {
                 let k172 = cx.k(Ty::I32, c171);
                 cx.set_reg(16u16, c167, None, k172);
                 let c173: i64 = 0i64;
-                let c174: i64 = 0i64;
-                let c175: i64 = (c75 == c174) as i64;
-                let k176 = cx.k(Ty::I32, c175);
-                cx.set_reg(17u16, c173, None, k176);
-                let c177: i64 = 0i64;
-                let t178 = cx.widen(Ty::I32, t166, 32u32, false);
-                cx.set_reg(18u16, c177, None, t178);
+                let c174: i64 = if 32u32 >= 64 {
+                    c75
+                } else {
+                    c75 & ((1i64 << 32u32) - 1)
+                };
+                let c175: i64 = 0i64;
+                let c176: i64 = (c174 == c175) as i64;
+                let k177 = cx.k(Ty::I32, c176);
+                cx.set_reg(17u16, c173, None, k177);
+                let c178: i64 = 0i64;
+                let t179 = cx.widen(Ty::I32, t166, 32u32, false);
+                cx.set_reg(18u16, c178, None, t179);
             }
         } else {}
-        let c179: i64 = f.rd;
-        let k180 = cx.k(Ty::I32, c75);
-        cx.set_reg(0u16, c179, None, k180);
+        let c180: i64 = f.rd;
+        let k181 = cx.k(Ty::I32, c75);
+        cx.set_reg(0u16, c180, None, k181);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -7294,18 +7326,23 @@ fn lift_mvn_w_i(cx: &mut LiftCx<'_>, f: &FmtDpIMov, p: &Params) {
                 let k173 = cx.k(Ty::I32, c172);
                 cx.set_reg(16u16, c168, None, k173);
                 let c174: i64 = 0i64;
-                let c175: i64 = 0i64;
-                let c176: i64 = (c76 == c175) as i64;
-                let k177 = cx.k(Ty::I32, c176);
-                cx.set_reg(17u16, c174, None, k177);
-                let c178: i64 = 0i64;
-                let t179 = cx.widen(Ty::I32, t167, 32u32, false);
-                cx.set_reg(18u16, c178, None, t179);
+                let c175: i64 = if 32u32 >= 64 {
+                    c76
+                } else {
+                    c76 & ((1i64 << 32u32) - 1)
+                };
+                let c176: i64 = 0i64;
+                let c177: i64 = (c175 == c176) as i64;
+                let k178 = cx.k(Ty::I32, c177);
+                cx.set_reg(17u16, c174, None, k178);
+                let c179: i64 = 0i64;
+                let t180 = cx.widen(Ty::I32, t167, 32u32, false);
+                cx.set_reg(18u16, c179, None, t180);
             }
         } else {}
-        let c180: i64 = f.rd;
-        let k181 = cx.k(Ty::I32, c76);
-        cx.set_reg(0u16, c180, None, k181);
+        let c181: i64 = f.rd;
+        let k182 = cx.k(Ty::I32, c76);
+        cx.set_reg(0u16, c181, None, k182);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -9038,19 +9075,20 @@ fn lift_and_w(cx: &mut LiftCx<'_>, f: &FmtDpR, p: &Params) {
                 let t147 = cx.widen(Ty::I32, t146, 32u32, false);
                 cx.set_reg(16u16, c140, None, t147);
                 let c148: i64 = 0i64;
-                let c149: i64 = 0i64;
-                let k150 = cx.k(Ty::I32, c149);
-                let t151 = cx.b.setcond(Cond::Eq, Ty::I32, t73, k150);
-                let t152 = cx.widen(Ty::I32, t151, 1u32, false);
-                cx.set_reg(17u16, c148, None, t152);
-                let c153: i64 = 0i64;
-                let t154 = cx.widen(Ty::I32, t139, 32u32, false);
-                cx.set_reg(18u16, c153, None, t154);
+                let t149 = cx.trunc(t73, 32u32);
+                let c150: i64 = 0i64;
+                let k151 = cx.k(Ty::I32, c150);
+                let t152 = cx.b.setcond(Cond::Eq, Ty::I32, t149, k151);
+                let t153 = cx.widen(Ty::I32, t152, 1u32, false);
+                cx.set_reg(17u16, c148, None, t153);
+                let c154: i64 = 0i64;
+                let t155 = cx.widen(Ty::I32, t139, 32u32, false);
+                cx.set_reg(18u16, c154, None, t155);
             }
         } else {}
-        let c155: i64 = f.rd;
-        let t156 = cx.widen(Ty::I32, t73, 32u32, false);
-        cx.set_reg(0u16, c155, None, t156);
+        let c156: i64 = f.rd;
+        let t157 = cx.widen(Ty::I32, t73, 32u32, false);
+        cx.set_reg(0u16, c156, None, t157);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -9232,19 +9270,20 @@ fn lift_bic_w(cx: &mut LiftCx<'_>, f: &FmtDpR, p: &Params) {
                 let t148 = cx.widen(Ty::I32, t147, 32u32, false);
                 cx.set_reg(16u16, c141, None, t148);
                 let c149: i64 = 0i64;
-                let c150: i64 = 0i64;
-                let k151 = cx.k(Ty::I32, c150);
-                let t152 = cx.b.setcond(Cond::Eq, Ty::I32, t74, k151);
-                let t153 = cx.widen(Ty::I32, t152, 1u32, false);
-                cx.set_reg(17u16, c149, None, t153);
-                let c154: i64 = 0i64;
-                let t155 = cx.widen(Ty::I32, t140, 32u32, false);
-                cx.set_reg(18u16, c154, None, t155);
+                let t150 = cx.trunc(t74, 32u32);
+                let c151: i64 = 0i64;
+                let k152 = cx.k(Ty::I32, c151);
+                let t153 = cx.b.setcond(Cond::Eq, Ty::I32, t150, k152);
+                let t154 = cx.widen(Ty::I32, t153, 1u32, false);
+                cx.set_reg(17u16, c149, None, t154);
+                let c155: i64 = 0i64;
+                let t156 = cx.widen(Ty::I32, t140, 32u32, false);
+                cx.set_reg(18u16, c155, None, t156);
             }
         } else {}
-        let c156: i64 = f.rd;
-        let t157 = cx.widen(Ty::I32, t74, 32u32, false);
-        cx.set_reg(0u16, c156, None, t157);
+        let c157: i64 = f.rd;
+        let t158 = cx.widen(Ty::I32, t74, 32u32, false);
+        cx.set_reg(0u16, c157, None, t158);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -9425,19 +9464,20 @@ fn lift_orr_w(cx: &mut LiftCx<'_>, f: &FmtDpR, p: &Params) {
                 let t147 = cx.widen(Ty::I32, t146, 32u32, false);
                 cx.set_reg(16u16, c140, None, t147);
                 let c148: i64 = 0i64;
-                let c149: i64 = 0i64;
-                let k150 = cx.k(Ty::I32, c149);
-                let t151 = cx.b.setcond(Cond::Eq, Ty::I32, t73, k150);
-                let t152 = cx.widen(Ty::I32, t151, 1u32, false);
-                cx.set_reg(17u16, c148, None, t152);
-                let c153: i64 = 0i64;
-                let t154 = cx.widen(Ty::I32, t139, 32u32, false);
-                cx.set_reg(18u16, c153, None, t154);
+                let t149 = cx.trunc(t73, 32u32);
+                let c150: i64 = 0i64;
+                let k151 = cx.k(Ty::I32, c150);
+                let t152 = cx.b.setcond(Cond::Eq, Ty::I32, t149, k151);
+                let t153 = cx.widen(Ty::I32, t152, 1u32, false);
+                cx.set_reg(17u16, c148, None, t153);
+                let c154: i64 = 0i64;
+                let t155 = cx.widen(Ty::I32, t139, 32u32, false);
+                cx.set_reg(18u16, c154, None, t155);
             }
         } else {}
-        let c155: i64 = f.rd;
-        let t156 = cx.widen(Ty::I32, t73, 32u32, false);
-        cx.set_reg(0u16, c155, None, t156);
+        let c156: i64 = f.rd;
+        let t157 = cx.widen(Ty::I32, t73, 32u32, false);
+        cx.set_reg(0u16, c156, None, t157);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -9619,19 +9659,20 @@ fn lift_orn(cx: &mut LiftCx<'_>, f: &FmtDpR, p: &Params) {
                 let t148 = cx.widen(Ty::I32, t147, 32u32, false);
                 cx.set_reg(16u16, c141, None, t148);
                 let c149: i64 = 0i64;
-                let c150: i64 = 0i64;
-                let k151 = cx.k(Ty::I32, c150);
-                let t152 = cx.b.setcond(Cond::Eq, Ty::I32, t74, k151);
-                let t153 = cx.widen(Ty::I32, t152, 1u32, false);
-                cx.set_reg(17u16, c149, None, t153);
-                let c154: i64 = 0i64;
-                let t155 = cx.widen(Ty::I32, t140, 32u32, false);
-                cx.set_reg(18u16, c154, None, t155);
+                let t150 = cx.trunc(t74, 32u32);
+                let c151: i64 = 0i64;
+                let k152 = cx.k(Ty::I32, c151);
+                let t153 = cx.b.setcond(Cond::Eq, Ty::I32, t150, k152);
+                let t154 = cx.widen(Ty::I32, t153, 1u32, false);
+                cx.set_reg(17u16, c149, None, t154);
+                let c155: i64 = 0i64;
+                let t156 = cx.widen(Ty::I32, t140, 32u32, false);
+                cx.set_reg(18u16, c155, None, t156);
             }
         } else {}
-        let c156: i64 = f.rd;
-        let t157 = cx.widen(Ty::I32, t74, 32u32, false);
-        cx.set_reg(0u16, c156, None, t157);
+        let c157: i64 = f.rd;
+        let t158 = cx.widen(Ty::I32, t74, 32u32, false);
+        cx.set_reg(0u16, c157, None, t158);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -9812,19 +9853,20 @@ fn lift_eor_w(cx: &mut LiftCx<'_>, f: &FmtDpR, p: &Params) {
                 let t147 = cx.widen(Ty::I32, t146, 32u32, false);
                 cx.set_reg(16u16, c140, None, t147);
                 let c148: i64 = 0i64;
-                let c149: i64 = 0i64;
-                let k150 = cx.k(Ty::I32, c149);
-                let t151 = cx.b.setcond(Cond::Eq, Ty::I32, t73, k150);
-                let t152 = cx.widen(Ty::I32, t151, 1u32, false);
-                cx.set_reg(17u16, c148, None, t152);
-                let c153: i64 = 0i64;
-                let t154 = cx.widen(Ty::I32, t139, 32u32, false);
-                cx.set_reg(18u16, c153, None, t154);
+                let t149 = cx.trunc(t73, 32u32);
+                let c150: i64 = 0i64;
+                let k151 = cx.k(Ty::I32, c150);
+                let t152 = cx.b.setcond(Cond::Eq, Ty::I32, t149, k151);
+                let t153 = cx.widen(Ty::I32, t152, 1u32, false);
+                cx.set_reg(17u16, c148, None, t153);
+                let c154: i64 = 0i64;
+                let t155 = cx.widen(Ty::I32, t139, 32u32, false);
+                cx.set_reg(18u16, c154, None, t155);
             }
         } else {}
-        let c155: i64 = f.rd;
-        let t156 = cx.widen(Ty::I32, t73, 32u32, false);
-        cx.set_reg(0u16, c155, None, t156);
+        let c156: i64 = f.rd;
+        let t157 = cx.widen(Ty::I32, t73, 32u32, false);
+        cx.set_reg(0u16, c156, None, t157);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -10001,14 +10043,15 @@ fn lift_tst_w(cx: &mut LiftCx<'_>, f: &FmtDpRTst, p: &Params) {
             let t144 = cx.widen(Ty::I32, t143, 32u32, false);
             cx.set_reg(16u16, c137, None, t144);
             let c145: i64 = 0i64;
-            let c146: i64 = 0i64;
-            let k147 = cx.k(Ty::I32, c146);
-            let t148 = cx.b.setcond(Cond::Eq, Ty::I32, t73, k147);
-            let t149 = cx.widen(Ty::I32, t148, 1u32, false);
-            cx.set_reg(17u16, c145, None, t149);
-            let c150: i64 = 0i64;
-            let t151 = cx.widen(Ty::I32, t136, 32u32, false);
-            cx.set_reg(18u16, c150, None, t151);
+            let t146 = cx.trunc(t73, 32u32);
+            let c147: i64 = 0i64;
+            let k148 = cx.k(Ty::I32, c147);
+            let t149 = cx.b.setcond(Cond::Eq, Ty::I32, t146, k148);
+            let t150 = cx.widen(Ty::I32, t149, 1u32, false);
+            cx.set_reg(17u16, c145, None, t150);
+            let c151: i64 = 0i64;
+            let t152 = cx.widen(Ty::I32, t136, 32u32, false);
+            cx.set_reg(18u16, c151, None, t152);
         }
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
@@ -10186,14 +10229,15 @@ fn lift_teq(cx: &mut LiftCx<'_>, f: &FmtDpRTst, p: &Params) {
             let t144 = cx.widen(Ty::I32, t143, 32u32, false);
             cx.set_reg(16u16, c137, None, t144);
             let c145: i64 = 0i64;
-            let c146: i64 = 0i64;
-            let k147 = cx.k(Ty::I32, c146);
-            let t148 = cx.b.setcond(Cond::Eq, Ty::I32, t73, k147);
-            let t149 = cx.widen(Ty::I32, t148, 1u32, false);
-            cx.set_reg(17u16, c145, None, t149);
-            let c150: i64 = 0i64;
-            let t151 = cx.widen(Ty::I32, t136, 32u32, false);
-            cx.set_reg(18u16, c150, None, t151);
+            let t146 = cx.trunc(t73, 32u32);
+            let c147: i64 = 0i64;
+            let k148 = cx.k(Ty::I32, c147);
+            let t149 = cx.b.setcond(Cond::Eq, Ty::I32, t146, k148);
+            let t150 = cx.widen(Ty::I32, t149, 1u32, false);
+            cx.set_reg(17u16, c145, None, t150);
+            let c151: i64 = 0i64;
+            let t152 = cx.widen(Ty::I32, t136, 32u32, false);
+            cx.set_reg(18u16, c151, None, t152);
         }
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
@@ -10372,19 +10416,20 @@ fn lift_mov_w(cx: &mut LiftCx<'_>, f: &FmtDpRMov, p: &Params) {
                 let t144 = cx.widen(Ty::I32, t143, 32u32, false);
                 cx.set_reg(16u16, c137, None, t144);
                 let c145: i64 = 0i64;
-                let c146: i64 = 0i64;
-                let k147 = cx.k(Ty::I32, c146);
-                let t148 = cx.b.setcond(Cond::Eq, Ty::I32, t70, k147);
-                let t149 = cx.widen(Ty::I32, t148, 1u32, false);
-                cx.set_reg(17u16, c145, None, t149);
-                let c150: i64 = 0i64;
-                let t151 = cx.widen(Ty::I32, t136, 32u32, false);
-                cx.set_reg(18u16, c150, None, t151);
+                let t146 = cx.trunc(t70, 32u32);
+                let c147: i64 = 0i64;
+                let k148 = cx.k(Ty::I32, c147);
+                let t149 = cx.b.setcond(Cond::Eq, Ty::I32, t146, k148);
+                let t150 = cx.widen(Ty::I32, t149, 1u32, false);
+                cx.set_reg(17u16, c145, None, t150);
+                let c151: i64 = 0i64;
+                let t152 = cx.widen(Ty::I32, t136, 32u32, false);
+                cx.set_reg(18u16, c151, None, t152);
             }
         } else {}
-        let c152: i64 = f.rd;
-        let t153 = cx.widen(Ty::I32, t70, 32u32, false);
-        cx.set_reg(0u16, c152, None, t153);
+        let c153: i64 = f.rd;
+        let t154 = cx.widen(Ty::I32, t70, 32u32, false);
+        cx.set_reg(0u16, c153, None, t154);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -10563,19 +10608,20 @@ fn lift_mvn_w(cx: &mut LiftCx<'_>, f: &FmtDpRMov, p: &Params) {
                 let t145 = cx.widen(Ty::I32, t144, 32u32, false);
                 cx.set_reg(16u16, c138, None, t145);
                 let c146: i64 = 0i64;
-                let c147: i64 = 0i64;
-                let k148 = cx.k(Ty::I32, c147);
-                let t149 = cx.b.setcond(Cond::Eq, Ty::I32, t71, k148);
-                let t150 = cx.widen(Ty::I32, t149, 1u32, false);
-                cx.set_reg(17u16, c146, None, t150);
-                let c151: i64 = 0i64;
-                let t152 = cx.widen(Ty::I32, t137, 32u32, false);
-                cx.set_reg(18u16, c151, None, t152);
+                let t147 = cx.trunc(t71, 32u32);
+                let c148: i64 = 0i64;
+                let k149 = cx.k(Ty::I32, c148);
+                let t150 = cx.b.setcond(Cond::Eq, Ty::I32, t147, k149);
+                let t151 = cx.widen(Ty::I32, t150, 1u32, false);
+                cx.set_reg(17u16, c146, None, t151);
+                let c152: i64 = 0i64;
+                let t153 = cx.widen(Ty::I32, t137, 32u32, false);
+                cx.set_reg(18u16, c152, None, t153);
             }
         } else {}
-        let c153: i64 = f.rd;
-        let t154 = cx.widen(Ty::I32, t71, 32u32, false);
-        cx.set_reg(0u16, c153, None, t154);
+        let c154: i64 = f.rd;
+        let t155 = cx.widen(Ty::I32, t71, 32u32, false);
+        cx.set_reg(0u16, c154, None, t155);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -11605,19 +11651,20 @@ fn lift_lsl_w(cx: &mut LiftCx<'_>, f: &FmtShR, p: &Params) {
                 let t53 = cx.widen(Ty::I32, t52, 32u32, false);
                 cx.set_reg(16u16, c46, None, t53);
                 let c54: i64 = 0i64;
-                let c55: i64 = 0i64;
-                let k56 = cx.k(Ty::I32, c55);
-                let t57 = cx.b.setcond(Cond::Eq, Ty::I32, t16, k56);
-                let t58 = cx.widen(Ty::I32, t57, 1u32, false);
-                cx.set_reg(17u16, c54, None, t58);
-                let c59: i64 = 0i64;
-                let t60 = cx.widen(Ty::I32, t45, 32u32, false);
-                cx.set_reg(18u16, c59, None, t60);
+                let t55 = cx.trunc(t16, 32u32);
+                let c56: i64 = 0i64;
+                let k57 = cx.k(Ty::I32, c56);
+                let t58 = cx.b.setcond(Cond::Eq, Ty::I32, t55, k57);
+                let t59 = cx.widen(Ty::I32, t58, 1u32, false);
+                cx.set_reg(17u16, c54, None, t59);
+                let c60: i64 = 0i64;
+                let t61 = cx.widen(Ty::I32, t45, 32u32, false);
+                cx.set_reg(18u16, c60, None, t61);
             }
         } else {}
-        let c61: i64 = f.rd;
-        let t62 = cx.widen(Ty::I32, t16, 32u32, false);
-        cx.set_reg(0u16, c61, None, t62);
+        let c62: i64 = f.rd;
+        let t63 = cx.widen(Ty::I32, t16, 32u32, false);
+        cx.set_reg(0u16, c62, None, t63);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -11679,19 +11726,20 @@ fn lift_lsr_w(cx: &mut LiftCx<'_>, f: &FmtShR, p: &Params) {
                 let t50 = cx.widen(Ty::I32, t49, 32u32, false);
                 cx.set_reg(16u16, c43, None, t50);
                 let c51: i64 = 0i64;
-                let c52: i64 = 0i64;
-                let k53 = cx.k(Ty::I32, c52);
-                let t54 = cx.b.setcond(Cond::Eq, Ty::I32, t16, k53);
-                let t55 = cx.widen(Ty::I32, t54, 1u32, false);
-                cx.set_reg(17u16, c51, None, t55);
-                let c56: i64 = 0i64;
-                let t57 = cx.widen(Ty::I32, t42, 32u32, false);
-                cx.set_reg(18u16, c56, None, t57);
+                let t52 = cx.trunc(t16, 32u32);
+                let c53: i64 = 0i64;
+                let k54 = cx.k(Ty::I32, c53);
+                let t55 = cx.b.setcond(Cond::Eq, Ty::I32, t52, k54);
+                let t56 = cx.widen(Ty::I32, t55, 1u32, false);
+                cx.set_reg(17u16, c51, None, t56);
+                let c57: i64 = 0i64;
+                let t58 = cx.widen(Ty::I32, t42, 32u32, false);
+                cx.set_reg(18u16, c57, None, t58);
             }
         } else {}
-        let c58: i64 = f.rd;
-        let t59 = cx.widen(Ty::I32, t16, 32u32, false);
-        cx.set_reg(0u16, c58, None, t59);
+        let c59: i64 = f.rd;
+        let t60 = cx.widen(Ty::I32, t16, 32u32, false);
+        cx.set_reg(0u16, c59, None, t60);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -11757,19 +11805,20 @@ fn lift_asr_w(cx: &mut LiftCx<'_>, f: &FmtShR, p: &Params) {
                 let t54 = cx.widen(Ty::I32, t53, 32u32, false);
                 cx.set_reg(16u16, c47, None, t54);
                 let c55: i64 = 0i64;
-                let c56: i64 = 0i64;
-                let k57 = cx.k(Ty::I32, c56);
-                let t58 = cx.b.setcond(Cond::Eq, Ty::I32, t18, k57);
-                let t59 = cx.widen(Ty::I32, t58, 1u32, false);
-                cx.set_reg(17u16, c55, None, t59);
-                let c60: i64 = 0i64;
-                let t61 = cx.widen(Ty::I32, t46, 32u32, false);
-                cx.set_reg(18u16, c60, None, t61);
+                let t56 = cx.trunc(t18, 32u32);
+                let c57: i64 = 0i64;
+                let k58 = cx.k(Ty::I32, c57);
+                let t59 = cx.b.setcond(Cond::Eq, Ty::I32, t56, k58);
+                let t60 = cx.widen(Ty::I32, t59, 1u32, false);
+                cx.set_reg(17u16, c55, None, t60);
+                let c61: i64 = 0i64;
+                let t62 = cx.widen(Ty::I32, t46, 32u32, false);
+                cx.set_reg(18u16, c61, None, t62);
             }
         } else {}
-        let c62: i64 = f.rd;
-        let t63 = cx.widen(Ty::I32, t18, 32u32, false);
-        cx.set_reg(0u16, c62, None, t63);
+        let c63: i64 = f.rd;
+        let t64 = cx.widen(Ty::I32, t18, 32u32, false);
+        cx.set_reg(0u16, c63, None, t64);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
@@ -11853,19 +11902,20 @@ fn lift_ror_w(cx: &mut LiftCx<'_>, f: &FmtShR, p: &Params) {
                 let t62 = cx.widen(Ty::I32, t61, 32u32, false);
                 cx.set_reg(16u16, c55, None, t62);
                 let c63: i64 = 0i64;
-                let c64: i64 = 0i64;
-                let k65 = cx.k(Ty::I32, c64);
-                let t66 = cx.b.setcond(Cond::Eq, Ty::I32, t23, k65);
-                let t67 = cx.widen(Ty::I32, t66, 1u32, false);
-                cx.set_reg(17u16, c63, None, t67);
-                let c68: i64 = 0i64;
-                let t69 = cx.widen(Ty::I32, t54, 32u32, false);
-                cx.set_reg(18u16, c68, None, t69);
+                let t64 = cx.trunc(t23, 32u32);
+                let c65: i64 = 0i64;
+                let k66 = cx.k(Ty::I32, c65);
+                let t67 = cx.b.setcond(Cond::Eq, Ty::I32, t64, k66);
+                let t68 = cx.widen(Ty::I32, t67, 1u32, false);
+                cx.set_reg(17u16, c63, None, t68);
+                let c69: i64 = 0i64;
+                let t70 = cx.widen(Ty::I32, t54, 32u32, false);
+                cx.set_reg(18u16, c69, None, t70);
             }
         } else {}
-        let c70: i64 = f.rd;
-        let t71 = cx.widen(Ty::I32, t23, 32u32, false);
-        cx.set_reg(0u16, c70, None, t71);
+        let c71: i64 = f.rd;
+        let t72 = cx.widen(Ty::I32, t23, 32u32, false);
+        cx.set_reg(0u16, c71, None, t72);
     }
     wrap(cx, p, &mut |cx: &mut LiftCx<'_>, v: i64| body(cx, f, p, v));
 }
