@@ -17,6 +17,9 @@
 //! every other vector at a stub that exits with failure), a prologue
 //! setting r0-r12 to the seed's values with `movw`/`movt`, the body, and
 //! semihosting `SYS_EXIT` (`bkpt 0xab`, as the Cortex-M guests end).
+//! `HEMU_KEEP=1` keeps the ELF and QEMU's log in the temporary directory
+//! (to debug a QEMU failure). Divergences are minimised like the other
+//! ISAs' ([`crate::random::minimise`]); `--save` is not supported here.
 
 use crate::format::{Header, Mode, Trace};
 use crate::qemu::Dump;
