@@ -7,7 +7,6 @@
 use hemu_difftest::format::{Header, Mode};
 use hemu_difftest::record::{self, Options};
 use hemu_difftest::Trace;
-use hemu_runtime::linux::{elf, select_model, Process};
 use hemu_runtime::Machine;
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -128,23 +127,8 @@ pub fn trace_program(
     let (prog, args) = cmd.split_first().ok_or("run: no program given")?;
     let prog = Path::new(prog);
     let name = prog.display().to_string();
-    let data = std::fs::read(prog).map_err(|e| format!("{name}: {e}"))?;
-    let h = elf::header(&data).map_err(|e| format!("{name}: {e}"))?;
-    let (model, abi) = select_model(frontends, &h).map_err(|e| format!("{name}: {e}"))?;
-    let mut argv = vec![prog.as_os_str().as_encoded_bytes().to_vec()];
-    argv.extend(args.iter().map(|a| a.as_encoded_bytes().to_vec()));
-    let envp: Vec<Vec<u8>> = std::env::vars_os()
-        .map(|(k, v)| {
-            let mut s = k.as_encoded_bytes().to_vec();
-            s.push(b'=');
-            s.extend_from_slice(v.as_encoded_bytes());
-            s
-        })
-        .collect();
-    let exe = std::fs::canonicalize(prog).unwrap_or_else(|_| prog.to_path_buf());
     let max = opts.max_insns;
-    let mut p = Process::new(model, abi, &data, &argv, &envp, exe, opts)
-        .map_err(|e| format!("{name}: {e}"))?;
+    let mut p = hemu_runtime::linux::load_program(frontends, prog, args, opts)?;
     let isa = p.model().isa_name();
     let mut params = BTreeMap::new();
     if isa == "riscv" {
@@ -163,9 +147,9 @@ pub fn trace_program(
         mode: Mode::User,
         machine: None,
         guest: Some(name.clone()),
-        argv: argv
+        argv: cmd
             .iter()
-            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .map(|a| a.to_string_lossy().into_owned())
             .collect(),
         source: format!(
             "hemu {} --accel {}",

@@ -15,9 +15,7 @@
 //!   encodings, for hemu against QEMU.
 
 pub mod compare;
-pub mod format;
 pub mod isa;
-pub mod legacy;
 pub mod memw;
 pub mod mutant;
 pub mod qemu;
@@ -29,4 +27,6 @@ pub mod spec;
 
 pub use compare::{compare, Divergence, Kind, Known, Region, Rules, Summary};
 pub use format::{Header, MemWrite, Mode, Step, Trace, TrapInfo};
+// The format lives in its own light crate (xtask writes traces with it).
+pub use hemu_trace::{format, legacy};
 pub use replay::{Allowlist, Engine};

@@ -198,21 +198,8 @@ fn classify(t: &Target, i: &Insn) -> Option<Kind> {
         return None;
     }
     // Calls: every `name(` must be a pure helper.
-    let mut rest = sem.as_str();
-    while let Some(p) = rest.find('(') {
-        let head = &rest[..p];
-        let name: String = head
-            .chars()
-            .rev()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        if !name.is_empty() && !PURE.contains(&name.as_str()) {
-            return None;
-        }
-        rest = &rest[p + 1..];
+    if crate::spec::called_names(sem).any(|n| !PURE.contains(&n)) {
+        return None;
     }
     // Registers written or read other than through fields: sp or fixed
     // numbers (c.addi16sp writes sp; c.lwsp reads it as a base).

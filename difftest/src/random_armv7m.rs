@@ -94,20 +94,8 @@ fn is_alu(i: &Insn) -> bool {
     {
         return false;
     }
-    let mut rest = sem.as_str();
-    while let Some(p) = rest.find('(') {
-        let name: String = rest[..p]
-            .chars()
-            .rev()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        if !name.is_empty() && !PURE.contains(&name.as_str()) {
-            return false;
-        }
-        rest = &rest[p + 1..];
+    if crate::spec::called_names(sem).any(|n| !PURE.contains(&n)) {
+        return false;
     }
     true
 }

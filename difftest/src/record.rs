@@ -112,17 +112,14 @@ impl Target for Sys<'_> {
             space: &m.spaces[c.space],
             mem: &mut m.memory,
         };
-        let cpu = &mut c.cpus[i];
-        let addr = if cpu.mmu_on {
-            match c
-                .model
-                .walk(cpu, &mut bus, pc, hemu_runtime::cpu::AccessKind::Fetch)
-            {
-                Ok(f) => f.paddr,
-                Err(_) => return false,
-            }
-        } else {
-            pc
+        let Ok(addr) = hemu_runtime::engine::debug_translate(
+            &*c.model,
+            &mut c.cpus[i],
+            &mut bus,
+            pc,
+            hemu_runtime::cpu::AccessKind::Fetch,
+        ) else {
+            return false;
         };
         bus.fetch_code(addr, buf).is_ok()
     }
@@ -133,17 +130,14 @@ impl Target for Sys<'_> {
             space: &m.spaces[c.space],
             mem: &mut m.memory,
         };
-        let cpu = &mut c.cpus[i];
-        let pa = if cpu.mmu_on {
-            match c
-                .model
-                .walk(cpu, &mut bus, addr, hemu_runtime::cpu::AccessKind::Load)
-            {
-                Ok(f) => f.paddr,
-                Err(_) => return false,
-            }
-        } else {
-            addr
+        let Ok(pa) = hemu_runtime::engine::debug_translate(
+            &*c.model,
+            &mut c.cpus[i],
+            &mut bus,
+            addr,
+            hemu_runtime::cpu::AccessKind::Load,
+        ) else {
+            return false;
         };
         // RAM only: reading a device register could have side effects.
         if bus.check_ram(pa, buf.len() as u64).is_err() {

@@ -119,6 +119,20 @@ impl Insn {
 }
 
 /// Parse `"31|7|30:25|11:8"`.
+/// The names of the functions and helpers semantics `sem` calls (every
+/// identifier right before a `(`), for filters that admit only pure
+/// calls.
+pub fn called_names(sem: &str) -> impl Iterator<Item = &str> {
+    sem.match_indices('(').filter_map(move |(p, _)| {
+        let head = &sem[..p];
+        let start = head
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(0, |i| i + 1);
+        let name = &head[start..];
+        (!name.is_empty()).then_some(name)
+    })
+}
+
 fn pieces(s: &str) -> Option<Vec<(u32, u32)>> {
     s.split('|')
         .map(|p| match p.split_once(':') {
@@ -242,6 +256,14 @@ pub fn load(dir: &Path, files: &[&str]) -> Result<Vec<Insn>, String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn called_names_are_the_identifiers_before_parentheses() {
+        let names: Vec<&str> =
+            called_names("R[d] = add_c(x, (y + 1)) ; if cond_ok(c) { jump(PC) }").collect();
+        assert_eq!(names, ["add_c", "cond_ok", "jump"]);
+    }
+
     use super::*;
 
     #[test]

@@ -137,6 +137,30 @@ pub trait Device: Send {
     }
 }
 
+/// A device slot with nothing in it: no window, no state, no ticks. It
+/// stands in for a device removed by `device_del`, or owned by another
+/// partition of a machine running clusters in parallel threads.
+pub struct Vacant;
+
+impl Device for Vacant {
+    fn mmio_size(&self) -> u64 {
+        0
+    }
+    fn read(&mut self, offset: u64, _: u8, _: &mut DeviceCtx<'_>) -> Result<u64, DeviceError> {
+        Err(DeviceError::BadOffset(offset))
+    }
+    fn write(
+        &mut self,
+        offset: u64,
+        _: u8,
+        _: u64,
+        _: &mut DeviceCtx<'_>,
+    ) -> Result<(), DeviceError> {
+        Err(DeviceError::BadOffset(offset))
+    }
+    fn reset(&mut self) {}
+}
+
 /// Type of a device property.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PropType {

@@ -14,24 +14,18 @@
 
 mod bench;
 mod difftest;
-// The hemu trace format and the reader of the older text traces, shared
-// with the `hemu-difftest` crate by source: xtask must build without the
-// generated frontends (`cargo xtask gen` makes them), which that crate
-// needs. Not every item is used here.
-#[allow(dead_code)]
-#[path = "../../difftest/src/format.rs"]
-mod format;
 mod guests;
 mod guests_armv7m;
 mod guests_hetero;
-#[allow(dead_code)]
-#[path = "../../difftest/src/legacy.rs"]
-mod legacy;
 mod mips;
 mod mips_traces;
 mod test;
 mod traces;
 mod traces_armv7m;
+
+// The hemu trace format lives in `hemu-trace`, which builds without the
+// generated frontends (`cargo xtask gen` makes them).
+use hemu_trace::legacy;
 
 /// Write reference trace `name` (`tests/traces/<name>.jsonl`, or in
 /// `$HEMU_TRACES_OUT` when set: `cargo xtask difftest` records live

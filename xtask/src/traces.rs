@@ -13,7 +13,7 @@
 //!
 //! The converters below write this line-oriented text, which
 //! [`crate::write_trace`] turns into the hemu trace format (JSON lines,
-//! `docs/trace-format.md`; the mapping is `difftest/src/legacy.rs`). It
+//! `docs/trace-format.md`; the mapping is `trace/src/legacy.rs`). It
 //! is a line-oriented text file; all numbers are lower-case hex without `0x`,
 //! zero-padded: register values and pcs to XLEN/4 digits (16 for RV64, 8 for
 //! RV32), instruction words to 8 digits, or 4 for a 16-bit (compressed)

@@ -105,6 +105,22 @@ pub fn translate_addr(
     Ok(f.paddr)
 }
 
+/// Guest-virtual to guest-physical as a debugger, monitor or trace
+/// recorder sees it: the vCPU's page walk when its MMU is on (identity
+/// otherwise), leaving its TLB as it was.
+pub fn debug_translate(
+    model: &dyn CpuModel,
+    cpu: &mut CpuState,
+    bus: &mut Bus<'_>,
+    vaddr: u64,
+    kind: AccessKind,
+) -> Result<u64, Trap> {
+    if !cpu.mmu_on {
+        return Ok(vaddr);
+    }
+    model.walk(cpu, bus, vaddr, kind).map(|f| f.paddr)
+}
+
 /// Does `[addr, addr + size)` cross a 4 KiB boundary? (Accesses that do
 /// are split bytewise under translation; 4 KiB is the smallest page of any
 /// frontend, so the check is conservative for larger pages.)

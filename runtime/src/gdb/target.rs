@@ -4,7 +4,7 @@
 //! space and the vCPU's MMU.
 
 use crate::cpu::{AccessKind, CpuModel, CpuState, GdbReg, GdbRegSource, GdbTarget};
-use crate::engine::translate_addr;
+use crate::engine::debug_translate;
 use crate::ir::Endian;
 use crate::machine::Machine;
 use crate::memory::{Bus, Target};
@@ -188,7 +188,7 @@ pub fn set_pc(m: &mut Machine, (c, i): (usize, usize), pc: u64) {
 /// The RAM byte behind guest-virtual `va` of the vCPU, as a debugger
 /// sees it: translated by the vCPU's MMU when it is on, as a load by the
 /// vCPU would be (a page the vCPU may not read is an error, where QEMU's
-/// debug accesses ignore permissions; the walk may fill the vCPU's TLB),
+/// debug accesses ignore permissions; the vCPU's TLB is left alone),
 /// RAM and ROM only (device registers are not read: reading them has
 /// side effects).
 fn ram_addr(
@@ -197,7 +197,7 @@ fn ram_addr(
     bus: &mut Bus<'_>,
     va: u64,
 ) -> Option<(usize, usize)> {
-    let pa = translate_addr(model, st, bus, va, AccessKind::Load).ok()?;
+    let pa = debug_translate(model, st, bus, va, AccessKind::Load).ok()?;
     let r = bus.space.find(pa)?;
     match r.target {
         Target::Ram { block, offset } => Some((block, (pa - r.base + offset) as usize)),

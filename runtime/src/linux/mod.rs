@@ -133,6 +133,18 @@ pub fn run_program(
     args: &[std::ffi::OsString],
     opts: Options,
 ) -> Result<Ending, String> {
+    Ok(load_program(frontends, prog, args, opts)?.run())
+}
+
+/// The process of the program at `prog` with arguments `args` (argv[1..])
+/// and the host's environment, ready to run (what `run_program` runs; the
+/// trace recorder steps it instead). `Err`: bad input, in one line.
+pub fn load_program(
+    frontends: &[&dyn Frontend],
+    prog: &Path,
+    args: &[std::ffi::OsString],
+    opts: Options,
+) -> Result<Process, String> {
     let name = prog.display().to_string();
     let data = std::fs::read(prog).map_err(|e| format!("{name}: {e}"))?;
     let h = elf::header(&data).map_err(|e| format!("{name}: {e}"))?;
@@ -148,9 +160,7 @@ pub fn run_program(
         })
         .collect();
     let exe = std::fs::canonicalize(prog).unwrap_or_else(|_| prog.to_path_buf());
-    let mut p = Process::new(model, abi, &data, &argv, &envp, exe, opts)
-        .map_err(|e| format!("{name}: {e}"))?;
-    Ok(p.run())
+    Process::new(model, abi, &data, &argv, &envp, exe, opts).map_err(|e| format!("{name}: {e}"))
 }
 
 /// A source of random bytes: a seeded generator, or the host.

@@ -36,7 +36,7 @@
 
 use super::{IrqTarget, Machine, RunResult, MAX_IRQ_ROUNDS};
 use crate::cluster::Cluster;
-use crate::device::{Device, DeviceCtx, DeviceError, FdtNode, MachineEvent};
+use crate::device::{Device, DeviceCtx, DeviceError, FdtNode, MachineEvent, Vacant};
 use crate::engine::{ExecCtx, Exit};
 use crate::memory::{AddressSpace, Bus, DeviceSlot, Memory, RamBlock, Target};
 use std::collections::BTreeMap;
@@ -95,29 +95,6 @@ impl Device for SharedDevice {
     fn fdt_node(&self) -> Option<FdtNode> {
         self.lock().fdt_node()
     }
-}
-
-/// Stands in for a device another partition owns (its window is not in
-/// this partition's address space, so nothing reaches it).
-struct Absent;
-
-impl Device for Absent {
-    fn mmio_size(&self) -> u64 {
-        0
-    }
-    fn read(&mut self, offset: u64, _: u8, _: &mut DeviceCtx<'_>) -> Result<u64, DeviceError> {
-        Err(DeviceError::BadOffset(offset))
-    }
-    fn write(
-        &mut self,
-        offset: u64,
-        _: u8,
-        _: u64,
-        _: &mut DeviceCtx<'_>,
-    ) -> Result<(), DeviceError> {
-        Err(DeviceError::BadOffset(offset))
-    }
-    fn reset(&mut self) {}
 }
 
 /// Who holds a device during a parallel run.
@@ -304,7 +281,7 @@ impl Machine {
         }
         let mut shared_devs = Vec::new();
         for (d, slot) in self.memory.devices.iter_mut().enumerate() {
-            let dev = std::mem::replace(&mut slot.dev, Box::new(Absent));
+            let dev = std::mem::replace(&mut slot.dev, Box::new(Vacant));
             let (mut owned, lock) = match owners[d] {
                 Owner::Shared => (None, Some(Arc::new(Mutex::new(dev)))),
                 Owner::Cluster(_) => (Some(dev), None),
@@ -313,9 +290,9 @@ impl Machine {
                 let dev: Box<dyn Device> = match (&lock, owners[d]) {
                     (Some(l), _) => Box::new(SharedDevice(l.clone())),
                     (None, Owner::Cluster(c)) if c == p => {
-                        owned.take().unwrap_or_else(|| Box::new(Absent))
+                        owned.take().unwrap_or_else(|| Box::new(Vacant))
                     }
-                    _ => Box::new(Absent),
+                    _ => Box::new(Vacant),
                 };
                 part.devices.push(DeviceSlot {
                     path: slot.path.clone(),

@@ -551,18 +551,20 @@ pub fn memsave(
             let end = addr + size;
             while va < end {
                 let n = (end - va).min(PAGE - (va & (PAGE - 1)));
-                let pa = if m.clusters[c].cpus[k].mmu_on {
+                let pa = {
                     let cl = &mut m.clusters[c];
                     let mut bus = crate::memory::Bus {
                         space: &m.spaces[cl.space],
                         mem: &mut m.memory,
                     };
-                    cl.model
-                        .walk(&mut cl.cpus[k], &mut bus, va, crate::cpu::AccessKind::Load)
-                        .map_err(|_| invalid(va))?
-                        .paddr
-                } else {
-                    va
+                    crate::engine::debug_translate(
+                        &*cl.model,
+                        &mut cl.cpus[k],
+                        &mut bus,
+                        va,
+                        crate::cpu::AccessKind::Load,
+                    )
+                    .map_err(|_| invalid(va))?
                 };
                 read_phys(m, c, pa, n, &mut out).map_err(|_| invalid(va))?;
                 va += n;

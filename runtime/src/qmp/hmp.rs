@@ -375,20 +375,21 @@ fn read(
         let va = addr.wrapping_add(i);
         let cl = &mut m.clusters[c];
         let space = &m.spaces[cl.space];
-        let pa = if phys || !cl.cpus[k].mmu_on {
+        let pa = if phys {
             va
         } else {
             let mut bus = Bus {
                 space,
                 mem: &mut m.memory,
             };
-            match cl
-                .model
-                .walk(&mut cl.cpus[k], &mut bus, va, AccessKind::Load)
-            {
-                Ok(f) => f.paddr,
-                Err(_) => return Err(va),
-            }
+            crate::engine::debug_translate(
+                &*cl.model,
+                &mut cl.cpus[k],
+                &mut bus,
+                va,
+                AccessKind::Load,
+            )
+            .map_err(|_| va)?
         };
         let r = space.find(pa).ok_or(va)?;
         let Target::Ram { block, offset } = r.target else {

@@ -10,7 +10,7 @@
 use super::admin::{config, flush_tlbs, id_ok};
 use super::qom::{self, Obj, Tree};
 use super::{QmpError, Setup};
-use crate::device::{Device, DeviceCtx, DeviceError, PropType, PropValue};
+use crate::device::{PropType, PropValue, Vacant};
 use crate::machine::object::Phase;
 use crate::machine::{file::parse_u64_str, suggest, IrqTarget, Machine};
 use crate::memory::{DeviceSlot, Region, Target};
@@ -270,28 +270,6 @@ fn chardev_user(m: &Machine, setup: &Setup, except: usize, value: &str) -> Optio
     })
 }
 
-/// A device after `device_del`: no window, no state, no ticks.
-struct Removed;
-
-impl Device for Removed {
-    fn mmio_size(&self) -> u64 {
-        0
-    }
-    fn read(&mut self, offset: u64, _: u8, _: &mut DeviceCtx<'_>) -> Result<u64, DeviceError> {
-        Err(DeviceError::BadOffset(offset))
-    }
-    fn write(
-        &mut self,
-        offset: u64,
-        _: u8,
-        _: u64,
-        _: &mut DeviceCtx<'_>,
-    ) -> Result<(), DeviceError> {
-        Err(DeviceError::BadOffset(offset))
-    }
-    fn reset(&mut self) {}
-}
-
 /// Remove a device: unmap its windows, cut its wires, drop its model.
 /// Its slot stays (indices are stable) under an empty path, which the
 /// object tree skips. Returns the path it had.
@@ -320,7 +298,7 @@ pub fn device_del(m: &mut Machine, id: &str) -> Result<String, QmpError> {
     }
     m.irq_routes.retain(|_, targets| !targets.is_empty());
     let slot = &mut m.memory.devices[d];
-    slot.dev = Box::new(Removed);
+    slot.dev = Box::new(Vacant);
     slot.path = String::new();
     if let Some(p) = m.device_props.get_mut(d) {
         p.clear();

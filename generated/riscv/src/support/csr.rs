@@ -140,8 +140,7 @@ impl RvState {
 
 /// The hart state of a vCPU.
 pub fn rv(st: &mut CpuState) -> &mut RvState {
-    // One type check on the hot path (every FP and CSR helper comes here).
-    if st.ext.downcast_mut::<RvState>().is_none() {
+    if !st.ext.is::<RvState>() {
         // A state built without init_state (should not happen): repair it
         // rather than crash the host.
         st.ext = Box::new(RvState::new(64));

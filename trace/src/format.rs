@@ -80,7 +80,7 @@ pub struct Step {
     pub cpu: u32,
     /// Address of the instruction.
     pub pc: u64,
-    /// The instruction's bits as hex digits (see [`crate::isa::insn_hex`]);
+    /// The instruction's bits as hex digits (see `hemu_difftest::isa::insn_hex`);
     /// its length in bytes is half the number of digits.
     pub insn: String,
     /// Disassembly, when the producer had it.
