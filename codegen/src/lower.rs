@@ -57,6 +57,22 @@ struct Lower<'a> {
 
 type R<T> = Result<T, String>;
 
+/// The IR's name for the atomic operation a spec calls `name`.
+fn atomic_op_name(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "swap" => "Swap",
+        "add" => "Add",
+        "and" => "And",
+        "or" => "Or",
+        "xor" => "Xor",
+        "min" => "Min",
+        "max" => "Max",
+        "minu" => "MinU",
+        "maxu" => "MaxU",
+        _ => return None,
+    })
+}
+
 fn load_kind(name: &str) -> Option<(u8, bool)> {
     Some(match name {
         "u8" => (1, false),
@@ -785,6 +801,40 @@ impl<'a> Lower<'a> {
                 let irt = self.ir_ty(w);
                 let sz = size;
                 self.push(quote!(let #r = cx.b.load(#irt, #a, cx.mop(#sz, false));));
+                Ok(Some(V::Dyn(r, Ty { w, signed })))
+            }
+            "atomic" => {
+                // atomic(op, kind, addr, value): one indivisible
+                // read-modify-write; the value is memory's old contents.
+                argc(4)?;
+                let op = match &args[0] {
+                    Expr::Name(o) => atomic_op_name(o),
+                    _ => None,
+                }
+                .ok_or("atomic(op, kind, addr, value): op is one of swap add and or xor min max minu maxu")?;
+                let (size, signed) = match &args[1] {
+                    Expr::Name(k) => load_kind(k),
+                    _ => None,
+                }
+                .ok_or(
+                    "atomic(op, kind, addr, value): kind is one of u8 s8 u16 s16 u32 s32 u64 s64",
+                )?;
+                let a = self.word_addr(&args[2])?;
+                let w = W::Bits(size as u32 * 8);
+                let v = self.expr(&args[3])?;
+                let (t, ty) = self.as_dyn(v, w);
+                if let (Some(b), Some(want)) = (self.bits(ty.w), self.bits(w)) {
+                    if b != want {
+                        return Err(format!(
+                            "atomic() on {} bytes with a {b}-bit value: trunc or extend it",
+                            size
+                        ));
+                    }
+                }
+                let r = self.fresh("t");
+                let irt = self.ir_ty(w);
+                let op = format_ident!("{}", op);
+                self.push(quote!(let #r = cx.b.atomic(hemu_runtime::ir::AtomicOp::#op, #irt, #a, #t, cx.mop(#size, false));));
                 Ok(Some(V::Dyn(r, Ty { w, signed })))
             }
             "store" => {

@@ -159,27 +159,8 @@ pub fn target(name: &str) -> Option<&'static Target> {
 
 /// Helpers the semantics may call and stay deterministic and in bounds.
 const PURE: &[&str] = &[
-    "signed",
-    "unsigned",
-    "trunc",
-    "zext",
-    "sext",
-    "load",
-    "store",
-    "jump",
-    "jump_now",
-    "mulh",
-    "clz",
-    "ctz",
-    "cpop",
-    "rev8",
-    "orc_b",
-    "acc_add",
-    "acc_sub",
-    "amo_align",
-    "lr",
-    "sc",
-    "ll",
+    "signed", "unsigned", "trunc", "zext", "sext", "load", "store", "jump", "jump_now", "mulh",
+    "clz", "ctz", "cpop", "rev8", "orc_b", "acc_add", "acc_sub", "atomic", "lr", "sc", "ll",
 ];
 
 /// What an instruction is, for the constraints.
@@ -211,7 +192,7 @@ fn classify(t: &Target, i: &Insn) -> Option<Kind> {
         let ok = relative && i.fields.iter().any(|f| f.reg.is_none() && f.signed);
         return ok.then_some(Kind::Branch);
     }
-    let mem = ["load(", "store(", "lr(", "sc(", "ll(", "amo_align("]
+    let mem = ["load(", "store(", "lr(", "sc(", "ll(", "atomic("]
         .iter()
         .any(|m| sem.contains(m));
     if mem {

@@ -180,6 +180,100 @@ impl Cond {
     }
 }
 
+/// The operation of an atomic read-modify-write ([`Op::Atomic`]): what
+/// the new memory value is, given the old one and the operand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AtomicOp {
+    /// The operand.
+    Swap,
+    /// old + operand.
+    Add,
+    /// old & operand.
+    And,
+    /// old | operand.
+    Or,
+    /// old ^ operand.
+    Xor,
+    /// Signed minimum.
+    Min,
+    /// Signed maximum.
+    Max,
+    /// Unsigned minimum.
+    MinU,
+    /// Unsigned maximum.
+    MaxU,
+}
+
+impl AtomicOp {
+    /// Every operation, in a fixed order (codes for helpers).
+    pub const ALL: [AtomicOp; 9] = [
+        AtomicOp::Swap,
+        AtomicOp::Add,
+        AtomicOp::And,
+        AtomicOp::Or,
+        AtomicOp::Xor,
+        AtomicOp::Min,
+        AtomicOp::Max,
+        AtomicOp::MinU,
+        AtomicOp::MaxU,
+    ];
+    /// The operation named `name` in specs (`swap`, `add`, ..., `maxu`).
+    pub fn from_name(name: &str) -> Option<AtomicOp> {
+        AtomicOp::ALL.into_iter().find(|o| o.name() == name)
+    }
+    /// The name specs use.
+    pub fn name(self) -> &'static str {
+        match self {
+            AtomicOp::Swap => "swap",
+            AtomicOp::Add => "add",
+            AtomicOp::And => "and",
+            AtomicOp::Or => "or",
+            AtomicOp::Xor => "xor",
+            AtomicOp::Min => "min",
+            AtomicOp::Max => "max",
+            AtomicOp::MinU => "minu",
+            AtomicOp::MaxU => "maxu",
+        }
+    }
+    /// The new value of a `bits`-wide memory word holding `old` (both
+    /// zero-extended), truncated to `bits`.
+    pub fn apply(self, old: u64, val: u64, bits: u32) -> u64 {
+        let mask = if bits >= 64 {
+            u64::MAX
+        } else {
+            (1 << bits) - 1
+        };
+        let (o, v) = (old & mask, val & mask);
+        // Signed views: shift the sign bit of the `bits`-wide value up.
+        let sh = 64 - bits.min(64);
+        let (so, sv) = (((o << sh) as i64) >> sh, ((v << sh) as i64) >> sh);
+        let r = match self {
+            AtomicOp::Swap => v,
+            AtomicOp::Add => o.wrapping_add(v),
+            AtomicOp::And => o & v,
+            AtomicOp::Or => o | v,
+            AtomicOp::Xor => o ^ v,
+            AtomicOp::Min => {
+                if so <= sv {
+                    o
+                } else {
+                    v
+                }
+            }
+            AtomicOp::Max => {
+                if so >= sv {
+                    o
+                } else {
+                    v
+                }
+            }
+            AtomicOp::MinU => o.min(v),
+            AtomicOp::MaxU => o.max(v),
+        };
+        r & mask
+    }
+}
+
 /// A named Rust function a frontend calls for what the IR cannot say.
 pub struct Helper {
     /// Name as declared in the spec.
@@ -343,6 +437,25 @@ pub enum Op {
         /// Guest address.
         addr: Temp,
         /// Access shape.
+        mop: MemOp,
+    },
+    /// Atomically: `old = mem[addr]; mem[addr] = op(old, src)`; `dst =
+    /// old`, extended per `mop` to `ty`. One indivisible access even
+    /// between vCPUs in different host threads (guest AMOs; a frontend's
+    /// exclusive-store helpers use [`crate::engine::HelperCtx::cmpxchg`]).
+    Atomic {
+        /// The operation.
+        op: AtomicOp,
+        /// Result type.
+        ty: Ty,
+        /// Destination: the old memory value.
+        dst: Temp,
+        /// Guest address.
+        addr: Temp,
+        /// Operand.
+        src: Temp,
+        /// Access shape (always aligned: a misaligned address faults as a
+        /// store).
         mop: MemOp,
     },
     /// Place a label.
@@ -550,6 +663,19 @@ impl IrBuilder {
     /// Store to guest memory.
     pub fn store(&mut self, addr: Temp, src: Temp, mop: MemOp) {
         self.ops.push(Op::Store { src, addr, mop });
+    }
+    /// Atomic read-modify-write; returns the old value.
+    pub fn atomic(&mut self, op: AtomicOp, ty: Ty, addr: Temp, src: Temp, mop: MemOp) -> Temp {
+        let dst = self.temp(ty);
+        self.ops.push(Op::Atomic {
+            op,
+            ty,
+            dst,
+            addr,
+            src,
+            mop,
+        });
+        dst
     }
     /// A fresh label.
     pub fn label(&mut self) -> Label {

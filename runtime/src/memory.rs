@@ -374,18 +374,7 @@ impl Bus<'_> {
                 let mut data = [0u8; 8];
                 to_bytes(&mut data[..n as usize], value, endian);
                 ram.write_at(off as usize, &data[..n as usize]);
-                let mut effect = StoreEffect::default();
-                let (g0, g1) = (off >> CODE_GRANULE_BITS, (off + n - 1) >> CODE_GRANULE_BITS);
-                for g in g0..=g1 {
-                    // Test the raw word first: stores to code are rare.
-                    let word = ram.code.as_raw_slice()[g as usize / usize::BITS as usize];
-                    if word >> (g as usize % usize::BITS as usize) & 1 == 1 {
-                        ram.code.set(g as usize, false);
-                        self.mem.code_writes.push((block, g));
-                        effect.hit_code = true;
-                    }
-                }
-                Ok(effect)
+                Ok(self.note_store(block, off, n))
             }
             Target::Mmio { device } => {
                 let slot = &mut self.mem.devices[device];
@@ -405,6 +394,79 @@ impl Bus<'_> {
                 Ok(StoreEffect::default())
             }
         }
+    }
+
+    /// Record a store of `n` bytes at offset `off` of RAM block `block`:
+    /// translated code from those bytes is now stale.
+    fn note_store(&mut self, block: usize, off: u64, n: u64) -> StoreEffect {
+        let ram = &mut self.mem.ram[block];
+        let mut effect = StoreEffect::default();
+        let (g0, g1) = (off >> CODE_GRANULE_BITS, (off + n - 1) >> CODE_GRANULE_BITS);
+        for g in g0..=g1 {
+            // Test the raw word first: stores to code are rare.
+            let word = ram.code.as_raw_slice()[g as usize / usize::BITS as usize];
+            if word >> (g as usize % usize::BITS as usize) & 1 == 1 {
+                ram.code.set(g as usize, false);
+                self.mem.code_writes.push((block, g));
+                effect.hit_code = true;
+            }
+        }
+        effect
+    }
+
+    /// Atomic read-modify-write of the `size` bytes at `addr` (byte order
+    /// `endian`): memory becomes `f(old)`, or stays when `f` gives `None`;
+    /// returns the old value (zero-extended). Indivisible with respect to
+    /// every other vCPU, also those in other host threads sharing the RAM
+    /// (aligned accesses; see [`SharedRam::update`]). On a device it is a
+    /// read and then a write.
+    pub fn atomic(
+        &mut self,
+        addr: u64,
+        size: u8,
+        endian: Endian,
+        f: &mut dyn FnMut(u64) -> Option<u64>,
+    ) -> Result<(u64, StoreEffect), FaultReason> {
+        let r = self.space.find(addr).ok_or(FaultReason::Unmapped)?;
+        let n = size as u64;
+        let in_region = addr.checked_add(n - 1).is_some_and(|end| end <= r.last());
+        if let (true, Target::Ram { block, offset }) = (in_region, r.target) {
+            let off = addr - r.base + offset;
+            let ram = &self.mem.ram[block];
+            if ram.read_only {
+                return Err(FaultReason::ReadOnly);
+            }
+            if let Some(s) = &ram.shared {
+                // The word's bytes are little-endian in `SharedRam`.
+                let le = |v: u64| match endian {
+                    Endian::Little => v,
+                    Endian::Big => swap(v, size),
+                };
+                let mut stored = false;
+                let old = s
+                    .update(off as usize, size as usize, |raw| {
+                        let new = f(le(raw))?;
+                        stored = true;
+                        Some(le(new & size_mask(size)))
+                    })
+                    .map(le)
+                    .ok_or(FaultReason::Unmapped)?;
+                let effect = if stored {
+                    self.note_store(block, off, n)
+                } else {
+                    StoreEffect::default()
+                };
+                return Ok((old, effect));
+            }
+        }
+        // Private RAM or a device: this thread is the only one accessing
+        // it, so a read and then a write is indivisible.
+        let old = self.read(addr, size, endian)?;
+        let effect = match f(old) {
+            Some(new) => self.write(addr, size, new, endian)?,
+            None => StoreEffect::default(),
+        };
+        Ok((old, effect))
     }
 
     // An access straddling two regions: done byte by byte, so each byte

@@ -116,6 +116,44 @@ impl SharedRam {
     }
 }
 
+impl SharedRam {
+    /// Atomically replace the `out_len`-byte little-endian value at `off`
+    /// with `f(old)` (no store when `f` gives `None`); returns the old
+    /// value. One indivisible step when the bytes lie in one word (every
+    /// aligned access); otherwise a read and a write, as a guest's
+    /// misaligned access is on real hardware. The caller checks the range
+    /// (out of range: nothing happens, `None`).
+    pub fn update(
+        &self,
+        off: usize,
+        n: usize,
+        mut f: impl FnMut(u64) -> Option<u64>,
+    ) -> Option<u64> {
+        if n == 0 || n > 8 || off.checked_add(n).is_none_or(|e| e > self.len) {
+            return None;
+        }
+        let (w, b) = (off / 8, off % 8);
+        if b + n > 8 {
+            let mut bytes = [0u8; 8];
+            self.read(off, &mut bytes[..n]);
+            let old = u64::from_le_bytes(bytes);
+            if let Some(new) = f(old) {
+                self.write(off, &new.to_le_bytes()[..n]);
+            }
+            return Some(old);
+        }
+        let mask = u64::MAX >> (64 - 8 * n as u32);
+        let shift = 8 * b as u32;
+        let prev = match self.words[w].fetch_update(ORD, ORD, |word| {
+            let new = f(word >> shift & mask)?;
+            Some(word & !(mask << shift) | (new & mask) << shift)
+        }) {
+            Ok(p) | Err(p) => p,
+        };
+        Some(prev >> shift & mask)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +195,34 @@ mod tests {
             }
         });
         assert_eq!(r.to_vec(), vec![200; 8]);
+    }
+
+    #[test]
+    fn concurrent_updates_are_not_lost() {
+        // Four threads add to the same 4-byte counter, and to a 2-byte
+        // one in the same word; a read-then-write would lose increments.
+        let r = SharedRam::from_bytes(&[0; 16]);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                let r = &r;
+                s.spawn(move || {
+                    for _ in 0..5_000 {
+                        r.update(8, 4, |v| Some(v + 1));
+                        r.update(12, 2, |v| Some(v + 3));
+                    }
+                });
+            }
+        });
+        let mut v = [0u8; 8];
+        r.read(8, &mut v);
+        assert_eq!(u32::from_le_bytes(v[..4].try_into().unwrap()), 20_000);
+        assert_eq!(u16::from_le_bytes(v[4..6].try_into().unwrap()), 60_000);
+        // No store when the update declines; the old value comes back.
+        assert_eq!(r.update(8, 4, |_| None), Some(20_000));
+        // Straddling two words: a read and a write, same result.
+        assert_eq!(r.update(6, 4, |v| Some(v + 1)), Some(20_000 << 16));
+        assert_eq!(r.update(6, 4, Some), Some((20_000 << 16) + 1));
+        assert_eq!(r.update(12, 8, Some), None, "out of range");
     }
 
     #[test]

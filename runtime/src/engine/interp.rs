@@ -239,6 +239,28 @@ impl Interpreter {
                         }
                     }
                 }
+                Op::Atomic {
+                    op,
+                    ty,
+                    dst,
+                    addr,
+                    src,
+                    mop,
+                } => {
+                    let (val, bits) = (t[src.0 as usize], mop.size as u32 * 8);
+                    let mut f = |old| Some(op.apply(old, val, bits));
+                    match super::mem_atomic(model, cpu, bus, t[addr.0 as usize], *mop, &mut f) {
+                        // A write to translated code takes effect at the
+                        // next block, as for helpers' stores (the JIT runs
+                        // atomics as helper calls; both engines agree).
+                        Ok((old, _)) => t[dst.0 as usize] = old & ty.mask(),
+                        Err(trap) => {
+                            cpu.pc = insn_pc;
+                            cpu.insns -= 1;
+                            return Some(trap);
+                        }
+                    }
+                }
                 Op::SetLabel(_) => {}
                 Op::Br(l) => {
                     ip = cb.label_pos[l.0 as usize] as usize;

@@ -14,7 +14,7 @@ pub use cache::{CachedBlock, PcHasher, TranslationCache};
 pub use interp::{fatal_report, Interpreter};
 
 use crate::cpu::{AccessKind, CpuModel, CpuState, DecodeError, FaultReason, MemFault, Trap};
-use crate::ir::{Block, Endian, IrBuilder, MemOp, Op, Ty};
+use crate::ir::{AtomicOp, Block, Endian, IrBuilder, MemOp, Op, Ty};
 use crate::memory::{Bus, StoreEffect, CODE_GRANULE_BITS};
 
 /// Upper bound on instructions in one block.
@@ -66,6 +66,27 @@ impl HelperCtx<'_, '_> {
             return Ok(());
         }
         mem_store(self.model, self.cpu, self.bus, addr, value, mop).map(|_| ())
+    }
+    /// An atomic read-modify-write through the vCPU's full access path
+    /// ([`mem_atomic`]); returns the old value, extended per `mop`.
+    pub fn atomic(&mut self, addr: u64, mop: MemOp, op: AtomicOp, val: u64) -> Result<u64, Trap> {
+        let bits = mop.size as u32 * 8;
+        mem_atomic(self.model, self.cpu, self.bus, addr, mop, &mut |old| {
+            Some(op.apply(old, val, bits))
+        })
+        .map(|(old, _)| old)
+    }
+    /// Compare and exchange: when memory at `addr` holds `expected`
+    /// (compared in `mop.size` bytes), store `new`; either way return the
+    /// old value, extended per `mop`, in one indivisible step (exclusive
+    /// and conditional stores: LR/SC, LL/SC, LDREX/STREX). A failed compare
+    /// stores nothing but still needs write access, as on hardware.
+    pub fn cmpxchg(&mut self, addr: u64, mop: MemOp, expected: u64, new: u64) -> Result<u64, Trap> {
+        let mask = u64::MAX >> (64 - 8 * mop.size as u32);
+        mem_atomic(self.model, self.cpu, self.bus, addr, mop, &mut |old| {
+            (old == expected & mask).then_some(new & mask)
+        })
+        .map(|(old, _)| old)
     }
     /// The host address of an access the JIT's host TLB serves (plain RAM,
     /// naturally aligned, within one page), as generated code finds it.
@@ -212,6 +233,33 @@ pub fn mem_store(
     }
     let pa = translate_addr(model, cpu, bus, addr, AccessKind::Store)?;
     bus.write(pa, mop.size, value, mop.endian).map_err(fault)
+}
+
+/// An atomic read-modify-write by vCPU `cpu`: alignment check (always;
+/// a misaligned atomic faults as a store), translation for a store, then
+/// [`Bus::atomic`]. Returns the old value, extended per `mop`, and what
+/// the store did.
+pub fn mem_atomic(
+    model: &dyn CpuModel,
+    cpu: &mut CpuState,
+    bus: &mut Bus<'_>,
+    addr: u64,
+    mop: MemOp,
+    f: &mut dyn FnMut(u64) -> Option<u64>,
+) -> Result<(u64, StoreEffect), Trap> {
+    let fault = |reason| {
+        model.fault_trap(&MemFault {
+            kind: AccessKind::Store,
+            reason,
+            addr,
+        })
+    };
+    if !addr.is_multiple_of(mop.size as u64) {
+        return Err(fault(FaultReason::Misaligned));
+    }
+    let pa = translate_addr(model, cpu, bus, addr, AccessKind::Store)?;
+    let (old, effect) = bus.atomic(pa, mop.size, mop.endian, f).map_err(fault)?;
+    Ok((interp::extend(old, mop.size * 8, mop.signed), effect))
 }
 
 /// Why an engine returned.

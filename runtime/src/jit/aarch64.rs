@@ -672,6 +672,10 @@ impl Gen<'_> {
                     self.cmp(*ty, *a, *b);
                     bcond(self, *cond, l);
                 }
+                Op::Atomic { .. } => {
+                    // `lower_atomics` turns these into helper calls first.
+                    return Err(CompileError::Unsupported("atomic op not lowered"));
+                }
                 Op::Call { helper, args, dst } => {
                     if args.len() > MAX_ARGS {
                         return Err(CompileError::Unsupported("helper with too many arguments"));

@@ -28,7 +28,7 @@ use crate::cpu::{CpuModel, CpuState, Trap, TrapOutcome};
 use crate::engine::{
     fatal_report, translate, CachedBlock, Engine, ExecCtx, Exit, Interpreter, MAX_BLOCK_INSNS,
 };
-use crate::ir::{Block, Helper, MemOp, Op};
+use crate::ir::{AtomicOp, Block, Endian, Helper, MemOp, Op};
 use crate::memory::Bus;
 use code::CodeBuffer;
 use std::collections::HashMap;
@@ -233,6 +233,77 @@ impl InsnCursor {
         self.insns.saturating_sub(self.idx)
     }
 }
+
+/// `block` with every [`Op::Atomic`] turned into a call of the
+/// [`ATOMIC`] helper (`None` when it has none). Guest atomics are rare and
+/// go through the full access path anyway (they must be indivisible even
+/// against vCPUs in other threads, whose RAM the host TLB never maps), so
+/// the backends need no code of their own for them.
+pub fn lower_atomics(block: &Block) -> Option<Block> {
+    if !block.ops.iter().any(|o| matches!(o, Op::Atomic { .. })) {
+        return None;
+    }
+    let mut temp_types = block.temp_types.clone();
+    let mut ops = Vec::with_capacity(block.ops.len() + 4);
+    for op in &block.ops {
+        let Op::Atomic {
+            op: aop,
+            ty: _,
+            dst,
+            addr,
+            src,
+            mop,
+        } = *op
+        else {
+            ops.push(op.clone());
+            continue;
+        };
+        temp_types.push(crate::ir::Ty::I64);
+        let code = crate::ir::Temp(temp_types.len() as u32 - 1);
+        ops.push(Op::Const {
+            dst: code,
+            val: atomic_code(aop, mop),
+        });
+        ops.push(Op::Call {
+            helper: &ATOMIC,
+            args: vec![addr, src, code],
+            dst: Some(dst),
+        });
+    }
+    Some(Block {
+        pc: block.pc,
+        size: block.size,
+        insns: block.insns,
+        ops,
+        temp_types,
+        labels: block.labels,
+    })
+}
+
+/// The operation and access shape of an atomic as one helper argument.
+fn atomic_code(op: AtomicOp, mop: MemOp) -> u64 {
+    let i = AtomicOp::ALL.iter().position(|o| *o == op).unwrap_or(0) as u64;
+    i | (mop.size as u64) << 8
+        | (mop.signed as u64) << 16
+        | ((mop.endian == Endian::Big) as u64) << 17
+}
+
+/// The helper [`lower_atomics`] calls: args (addr, operand, code).
+pub static ATOMIC: Helper = Helper {
+    name: "atomic",
+    func: |cx, a| {
+        let code = a[2];
+        let op = AtomicOp::ALL[(code & 0xff) as usize % AtomicOp::ALL.len()];
+        let endian = if code >> 17 & 1 == 1 {
+            Endian::Big
+        } else {
+            Endian::Little
+        };
+        let mop = MemOp::new((code >> 8) as u8, code >> 16 & 1 == 1, endian);
+        cx.atomic(a[0], mop, op, a[1])
+    },
+    effects: crate::ir::HelperEffects::Full,
+};
 
 /// Exit codes generated code returns to the dispatcher.
 pub mod exit {
@@ -499,8 +570,9 @@ impl Jit {
             .count();
         let mut slots = vec![0usize; nexits].into_boxed_slice();
         let slot_addrs: Vec<usize> = slots.iter_mut().map(|s| s as *mut usize as usize).collect();
+        let lowered = lower_atomics(&ir.block);
         let req = CompileRequest {
-            block: &ir.block,
+            block: lowered.as_ref().unwrap_or(&ir.block),
             id,
             base: self.code.next_addr(),
             epilogue: self.rt.epilogue,

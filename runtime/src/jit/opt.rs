@@ -182,6 +182,7 @@ fn dead_writes(block: &mut Block) {
             }
             Op::Load { .. }
             | Op::Store { .. }
+            | Op::Atomic { .. }
             | Op::Call { .. }
             | Op::Raise { .. }
             | Op::ExitDirect { .. }
@@ -404,7 +405,7 @@ fn rewrite_uses(op: &mut Op, f: impl Fn(Temp) -> Temp) {
         }
         Op::Ext { src, .. } => *src = f(*src),
         Op::Load { addr, .. } => *addr = f(*addr),
-        Op::Store { src, addr, .. } => {
+        Op::Store { src, addr, .. } | Op::Atomic { src, addr, .. } => {
             *src = f(*src);
             *addr = f(*addr);
         }

@@ -75,7 +75,7 @@ pub fn uses(op: &Op, mut f: impl FnMut(Temp)) {
         }
         Op::Ext { src, .. } => f(*src),
         Op::Load { addr, .. } => f(*addr),
-        Op::Store { src, addr, .. } => {
+        Op::Store { src, addr, .. } | Op::Atomic { src, addr, .. } => {
             f(*src);
             f(*addr)
         }
@@ -104,7 +104,8 @@ pub fn def(op: &Op) -> Option<Temp> {
         | Op::SetCond { dst, .. }
         | Op::Select { dst, .. }
         | Op::Ext { dst, .. }
-        | Op::Load { dst, .. } => Some(*dst),
+        | Op::Load { dst, .. }
+        | Op::Atomic { dst, .. } => Some(*dst),
         Op::Call { dst, .. } => *dst,
         _ => None,
     }

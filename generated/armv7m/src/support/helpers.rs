@@ -169,7 +169,7 @@ pub fn ldrex(cx: &mut HelperCtx<'_, '_>, a: &[u64]) -> R {
         return Err(unaligned(addr, false));
     }
     let v = cx.load(addr, MemOp::new(size as u8, false, Endian::Little))?;
-    arm(cx.cpu).excl = Some((addr as u32, size as u32));
+    arm(cx.cpu).excl = Some((addr as u32, size as u32, v as u32));
     Ok(v)
 }
 
@@ -180,12 +180,15 @@ pub fn strex(cx: &mut HelperCtx<'_, '_>, a: &[u64]) -> R {
     if addr % size != 0 {
         return Err(unaligned(addr, true));
     }
-    let held = arm(cx.cpu).excl.take() == Some((addr as u32, size as u32));
-    if !held {
-        return Ok(1);
-    }
-    cx.store(addr, v, MemOp::new(size as u8, false, Endian::Little))?;
-    Ok(0)
+    let expected = match arm(cx.cpu).excl.take() {
+        Some((a, s, val)) if (a, s) == (addr as u32, size as u32) => val,
+        _ => return Ok(1),
+    };
+    // The global monitor: a compare-and-exchange against the value
+    // LDREX read (QEMU's rule), indivisible against other threads' vCPUs.
+    let m = MemOp::new(size as u8, false, Endian::Little);
+    let old = cx.cmpxchg(addr, m, u64::from(expected), v)?;
+    Ok(u64::from(old as u32 != expected))
 }
 
 /// `clrex()`.

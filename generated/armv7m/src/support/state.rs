@@ -90,8 +90,9 @@ pub struct ArmState {
     pub wake: bool,
     /// The event register (WFE/SEV).
     pub event: bool,
-    /// The local exclusive monitor: (address, size) of the last LDREX.
-    pub excl: Option<(u32, u32)>,
+    /// The exclusive monitor: (address, size, value read) of the last
+    /// LDREX.
+    pub excl: Option<(u32, u32, u32)>,
     /// FPSCR.
     pub fpscr: u32,
     /// EPSR.T is clear: a branch went to an even address (or a vector

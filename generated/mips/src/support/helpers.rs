@@ -103,11 +103,14 @@ pub fn sc(cx: &mut HelperCtx<'_, '_>, a: &[u64]) -> R {
     let Some((ra, rv)) = ms(cx.cpu).reservation.take() else {
         return Ok(0);
     };
-    if ra != addr || cx.load(u64::from(addr), word(cx))? as u32 != rv {
+    if ra != addr {
         return Ok(0);
     }
-    cx.store(u64::from(addr), u64::from(v), word(cx))?;
-    Ok(1)
+    // One compare-and-exchange: indivisible against vCPUs in other
+    // threads too.
+    let w = word(cx);
+    let old = cx.cmpxchg(u64::from(addr), w, u64::from(rv), u64::from(v))?;
+    Ok(u64::from(old as u32 == rv))
 }
 
 /// Leading zeros of a 32-bit value: args (x).

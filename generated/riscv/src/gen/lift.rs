@@ -2272,693 +2272,263 @@ fn lift_sc_d(cx: &mut LiftCx<'_>, f: &FmtAmo, p: &Params) {
 fn lift_amoswap_w(cx: &mut LiftCx<'_>, f: &FmtAmo, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rs1;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    {
-        let c3: i64 = 4i64;
-        let c4: i64 = 1i64;
-        let c5: i64 = c3.wrapping_sub(c4);
-        let k6 = cx.k(w, c5);
-        let t7 = cx.b.bin(BinOp::And, w, t2, k6);
-        let c8: i64 = 0i64;
-        let k9 = cx.k(w, c8);
-        {
-            let l_else = cx.b.label();
-            cx.b.brcond(Cond::Eq, w, t7, k9, l_else);
-            {
-                let t10 = cx.widen(w, t2, wb, false);
-                cx.b.raise(6u32, t10);
-            }
-            cx.b.set_label(l_else);
-        }
-    }
-    let t11 = cx.b.load(Ty::I32, t2, cx.mop(4u8, false));
-    let c12: i64 = f.rs2;
-    let t13 = cx.reg(w, 0u16, c12, Some(0i64));
-    let t14 = cx.trunc(t13, 32u32);
-    cx.b.store(t2, t14, cx.mop(4u8, false));
-    let c15: i64 = f.rd;
-    let t16 = cx.widen(w, t11, 32u32, true);
-    cx.set_reg(0u16, c15, Some(0i64), t16);
+    let c1: i64 = f.rd;
+    let c2: i64 = f.rs1;
+    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
+    let c4: i64 = f.rs2;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let t6 = cx.trunc(t5, 32u32);
+    let t7 = cx
+        .b
+        .atomic(hemu_runtime::ir::AtomicOp::Swap, Ty::I32, t3, t6, cx.mop(4u8, false));
+    let t8 = cx.widen(w, t7, 32u32, true);
+    cx.set_reg(0u16, c1, Some(0i64), t8);
 }
 fn lift_amoadd_w(cx: &mut LiftCx<'_>, f: &FmtAmo, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rs1;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    {
-        let c3: i64 = 4i64;
-        let c4: i64 = 1i64;
-        let c5: i64 = c3.wrapping_sub(c4);
-        let k6 = cx.k(w, c5);
-        let t7 = cx.b.bin(BinOp::And, w, t2, k6);
-        let c8: i64 = 0i64;
-        let k9 = cx.k(w, c8);
-        {
-            let l_else = cx.b.label();
-            cx.b.brcond(Cond::Eq, w, t7, k9, l_else);
-            {
-                let t10 = cx.widen(w, t2, wb, false);
-                cx.b.raise(6u32, t10);
-            }
-            cx.b.set_label(l_else);
-        }
-    }
-    let t11 = cx.b.load(Ty::I32, t2, cx.mop(4u8, false));
-    let c12: i64 = f.rs2;
-    let t13 = cx.reg(w, 0u16, c12, Some(0i64));
-    let t14 = cx.trunc(t13, 32u32);
-    let t15 = cx.trunc(t11, 32u32);
-    let t16 = cx.b.bin(BinOp::Add, Ty::I32, t15, t14);
-    cx.b.store(t2, t16, cx.mop(4u8, false));
-    let c17: i64 = f.rd;
-    let t18 = cx.widen(w, t11, 32u32, true);
-    cx.set_reg(0u16, c17, Some(0i64), t18);
+    let c1: i64 = f.rd;
+    let c2: i64 = f.rs1;
+    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
+    let c4: i64 = f.rs2;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let t6 = cx.trunc(t5, 32u32);
+    let t7 = cx
+        .b
+        .atomic(hemu_runtime::ir::AtomicOp::Add, Ty::I32, t3, t6, cx.mop(4u8, false));
+    let t8 = cx.widen(w, t7, 32u32, true);
+    cx.set_reg(0u16, c1, Some(0i64), t8);
 }
 fn lift_amoxor_w(cx: &mut LiftCx<'_>, f: &FmtAmo, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rs1;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    {
-        let c3: i64 = 4i64;
-        let c4: i64 = 1i64;
-        let c5: i64 = c3.wrapping_sub(c4);
-        let k6 = cx.k(w, c5);
-        let t7 = cx.b.bin(BinOp::And, w, t2, k6);
-        let c8: i64 = 0i64;
-        let k9 = cx.k(w, c8);
-        {
-            let l_else = cx.b.label();
-            cx.b.brcond(Cond::Eq, w, t7, k9, l_else);
-            {
-                let t10 = cx.widen(w, t2, wb, false);
-                cx.b.raise(6u32, t10);
-            }
-            cx.b.set_label(l_else);
-        }
-    }
-    let t11 = cx.b.load(Ty::I32, t2, cx.mop(4u8, false));
-    let c12: i64 = f.rs2;
-    let t13 = cx.reg(w, 0u16, c12, Some(0i64));
-    let t14 = cx.trunc(t13, 32u32);
-    let t15 = cx.trunc(t11, 32u32);
-    let t16 = cx.b.bin(BinOp::Xor, Ty::I32, t15, t14);
-    cx.b.store(t2, t16, cx.mop(4u8, false));
-    let c17: i64 = f.rd;
-    let t18 = cx.widen(w, t11, 32u32, true);
-    cx.set_reg(0u16, c17, Some(0i64), t18);
+    let c1: i64 = f.rd;
+    let c2: i64 = f.rs1;
+    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
+    let c4: i64 = f.rs2;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let t6 = cx.trunc(t5, 32u32);
+    let t7 = cx
+        .b
+        .atomic(hemu_runtime::ir::AtomicOp::Xor, Ty::I32, t3, t6, cx.mop(4u8, false));
+    let t8 = cx.widen(w, t7, 32u32, true);
+    cx.set_reg(0u16, c1, Some(0i64), t8);
 }
 fn lift_amoand_w(cx: &mut LiftCx<'_>, f: &FmtAmo, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rs1;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    {
-        let c3: i64 = 4i64;
-        let c4: i64 = 1i64;
-        let c5: i64 = c3.wrapping_sub(c4);
-        let k6 = cx.k(w, c5);
-        let t7 = cx.b.bin(BinOp::And, w, t2, k6);
-        let c8: i64 = 0i64;
-        let k9 = cx.k(w, c8);
-        {
-            let l_else = cx.b.label();
-            cx.b.brcond(Cond::Eq, w, t7, k9, l_else);
-            {
-                let t10 = cx.widen(w, t2, wb, false);
-                cx.b.raise(6u32, t10);
-            }
-            cx.b.set_label(l_else);
-        }
-    }
-    let t11 = cx.b.load(Ty::I32, t2, cx.mop(4u8, false));
-    let c12: i64 = f.rs2;
-    let t13 = cx.reg(w, 0u16, c12, Some(0i64));
-    let t14 = cx.trunc(t13, 32u32);
-    let t15 = cx.trunc(t11, 32u32);
-    let t16 = cx.b.bin(BinOp::And, Ty::I32, t15, t14);
-    cx.b.store(t2, t16, cx.mop(4u8, false));
-    let c17: i64 = f.rd;
-    let t18 = cx.widen(w, t11, 32u32, true);
-    cx.set_reg(0u16, c17, Some(0i64), t18);
+    let c1: i64 = f.rd;
+    let c2: i64 = f.rs1;
+    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
+    let c4: i64 = f.rs2;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let t6 = cx.trunc(t5, 32u32);
+    let t7 = cx
+        .b
+        .atomic(hemu_runtime::ir::AtomicOp::And, Ty::I32, t3, t6, cx.mop(4u8, false));
+    let t8 = cx.widen(w, t7, 32u32, true);
+    cx.set_reg(0u16, c1, Some(0i64), t8);
 }
 fn lift_amoor_w(cx: &mut LiftCx<'_>, f: &FmtAmo, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rs1;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    {
-        let c3: i64 = 4i64;
-        let c4: i64 = 1i64;
-        let c5: i64 = c3.wrapping_sub(c4);
-        let k6 = cx.k(w, c5);
-        let t7 = cx.b.bin(BinOp::And, w, t2, k6);
-        let c8: i64 = 0i64;
-        let k9 = cx.k(w, c8);
-        {
-            let l_else = cx.b.label();
-            cx.b.brcond(Cond::Eq, w, t7, k9, l_else);
-            {
-                let t10 = cx.widen(w, t2, wb, false);
-                cx.b.raise(6u32, t10);
-            }
-            cx.b.set_label(l_else);
-        }
-    }
-    let t11 = cx.b.load(Ty::I32, t2, cx.mop(4u8, false));
-    let c12: i64 = f.rs2;
-    let t13 = cx.reg(w, 0u16, c12, Some(0i64));
-    let t14 = cx.trunc(t13, 32u32);
-    let t15 = cx.trunc(t11, 32u32);
-    let t16 = cx.b.bin(BinOp::Or, Ty::I32, t15, t14);
-    cx.b.store(t2, t16, cx.mop(4u8, false));
-    let c17: i64 = f.rd;
-    let t18 = cx.widen(w, t11, 32u32, true);
-    cx.set_reg(0u16, c17, Some(0i64), t18);
+    let c1: i64 = f.rd;
+    let c2: i64 = f.rs1;
+    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
+    let c4: i64 = f.rs2;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let t6 = cx.trunc(t5, 32u32);
+    let t7 = cx
+        .b
+        .atomic(hemu_runtime::ir::AtomicOp::Or, Ty::I32, t3, t6, cx.mop(4u8, false));
+    let t8 = cx.widen(w, t7, 32u32, true);
+    cx.set_reg(0u16, c1, Some(0i64), t8);
 }
 fn lift_amomin_w(cx: &mut LiftCx<'_>, f: &FmtAmo, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rs1;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    {
-        let c3: i64 = 4i64;
-        let c4: i64 = 1i64;
-        let c5: i64 = c3.wrapping_sub(c4);
-        let k6 = cx.k(w, c5);
-        let t7 = cx.b.bin(BinOp::And, w, t2, k6);
-        let c8: i64 = 0i64;
-        let k9 = cx.k(w, c8);
-        {
-            let l_else = cx.b.label();
-            cx.b.brcond(Cond::Eq, w, t7, k9, l_else);
-            {
-                let t10 = cx.widen(w, t2, wb, false);
-                cx.b.raise(6u32, t10);
-            }
-            cx.b.set_label(l_else);
-        }
-    }
-    let t11 = cx.b.load(Ty::I32, t2, cx.mop(4u8, false));
-    let c12: i64 = f.rs2;
-    let t13 = cx.reg(w, 0u16, c12, Some(0i64));
-    let t14 = cx.trunc(t13, 32u32);
-    let t15 = cx.trunc(t11, 32u32);
-    {
-        let l_else = cx.b.label();
-        let l_end = cx.b.label();
-        cx.b.brcond(Cond::Ge, Ty::I32, t15, t14, l_else);
-        {
-            let t16 = cx.trunc(t11, 32u32);
-            cx.b.store(t2, t16, cx.mop(4u8, false));
-        }
-        cx.b.br(l_end);
-        cx.b.set_label(l_else);
-        {
-            cx.b.store(t2, t14, cx.mop(4u8, false));
-        }
-        cx.b.set_label(l_end);
-    }
-    let c17: i64 = f.rd;
-    let t18 = cx.widen(w, t11, 32u32, true);
-    cx.set_reg(0u16, c17, Some(0i64), t18);
+    let c1: i64 = f.rd;
+    let c2: i64 = f.rs1;
+    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
+    let c4: i64 = f.rs2;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let t6 = cx.trunc(t5, 32u32);
+    let t7 = cx
+        .b
+        .atomic(hemu_runtime::ir::AtomicOp::Min, Ty::I32, t3, t6, cx.mop(4u8, false));
+    let t8 = cx.widen(w, t7, 32u32, true);
+    cx.set_reg(0u16, c1, Some(0i64), t8);
 }
 fn lift_amomax_w(cx: &mut LiftCx<'_>, f: &FmtAmo, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rs1;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    {
-        let c3: i64 = 4i64;
-        let c4: i64 = 1i64;
-        let c5: i64 = c3.wrapping_sub(c4);
-        let k6 = cx.k(w, c5);
-        let t7 = cx.b.bin(BinOp::And, w, t2, k6);
-        let c8: i64 = 0i64;
-        let k9 = cx.k(w, c8);
-        {
-            let l_else = cx.b.label();
-            cx.b.brcond(Cond::Eq, w, t7, k9, l_else);
-            {
-                let t10 = cx.widen(w, t2, wb, false);
-                cx.b.raise(6u32, t10);
-            }
-            cx.b.set_label(l_else);
-        }
-    }
-    let t11 = cx.b.load(Ty::I32, t2, cx.mop(4u8, false));
-    let c12: i64 = f.rs2;
-    let t13 = cx.reg(w, 0u16, c12, Some(0i64));
-    let t14 = cx.trunc(t13, 32u32);
-    let t15 = cx.trunc(t11, 32u32);
-    {
-        let l_else = cx.b.label();
-        let l_end = cx.b.label();
-        cx.b.brcond(Cond::Le, Ty::I32, t15, t14, l_else);
-        {
-            let t16 = cx.trunc(t11, 32u32);
-            cx.b.store(t2, t16, cx.mop(4u8, false));
-        }
-        cx.b.br(l_end);
-        cx.b.set_label(l_else);
-        {
-            cx.b.store(t2, t14, cx.mop(4u8, false));
-        }
-        cx.b.set_label(l_end);
-    }
-    let c17: i64 = f.rd;
-    let t18 = cx.widen(w, t11, 32u32, true);
-    cx.set_reg(0u16, c17, Some(0i64), t18);
+    let c1: i64 = f.rd;
+    let c2: i64 = f.rs1;
+    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
+    let c4: i64 = f.rs2;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let t6 = cx.trunc(t5, 32u32);
+    let t7 = cx
+        .b
+        .atomic(hemu_runtime::ir::AtomicOp::Max, Ty::I32, t3, t6, cx.mop(4u8, false));
+    let t8 = cx.widen(w, t7, 32u32, true);
+    cx.set_reg(0u16, c1, Some(0i64), t8);
 }
 fn lift_amominu_w(cx: &mut LiftCx<'_>, f: &FmtAmo, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rs1;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    {
-        let c3: i64 = 4i64;
-        let c4: i64 = 1i64;
-        let c5: i64 = c3.wrapping_sub(c4);
-        let k6 = cx.k(w, c5);
-        let t7 = cx.b.bin(BinOp::And, w, t2, k6);
-        let c8: i64 = 0i64;
-        let k9 = cx.k(w, c8);
-        {
-            let l_else = cx.b.label();
-            cx.b.brcond(Cond::Eq, w, t7, k9, l_else);
-            {
-                let t10 = cx.widen(w, t2, wb, false);
-                cx.b.raise(6u32, t10);
-            }
-            cx.b.set_label(l_else);
-        }
-    }
-    let t11 = cx.b.load(Ty::I32, t2, cx.mop(4u8, false));
-    let c12: i64 = f.rs2;
-    let t13 = cx.reg(w, 0u16, c12, Some(0i64));
-    let t14 = cx.trunc(t13, 32u32);
-    let t15 = cx.trunc(t11, 32u32);
-    {
-        let l_else = cx.b.label();
-        let l_end = cx.b.label();
-        cx.b.brcond(Cond::Geu, Ty::I32, t15, t14, l_else);
-        {
-            let t16 = cx.trunc(t11, 32u32);
-            cx.b.store(t2, t16, cx.mop(4u8, false));
-        }
-        cx.b.br(l_end);
-        cx.b.set_label(l_else);
-        {
-            cx.b.store(t2, t14, cx.mop(4u8, false));
-        }
-        cx.b.set_label(l_end);
-    }
-    let c17: i64 = f.rd;
-    let t18 = cx.widen(w, t11, 32u32, true);
-    cx.set_reg(0u16, c17, Some(0i64), t18);
+    let c1: i64 = f.rd;
+    let c2: i64 = f.rs1;
+    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
+    let c4: i64 = f.rs2;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let t6 = cx.trunc(t5, 32u32);
+    let t7 = cx
+        .b
+        .atomic(hemu_runtime::ir::AtomicOp::MinU, Ty::I32, t3, t6, cx.mop(4u8, false));
+    let t8 = cx.widen(w, t7, 32u32, true);
+    cx.set_reg(0u16, c1, Some(0i64), t8);
 }
 fn lift_amomaxu_w(cx: &mut LiftCx<'_>, f: &FmtAmo, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rs1;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    {
-        let c3: i64 = 4i64;
-        let c4: i64 = 1i64;
-        let c5: i64 = c3.wrapping_sub(c4);
-        let k6 = cx.k(w, c5);
-        let t7 = cx.b.bin(BinOp::And, w, t2, k6);
-        let c8: i64 = 0i64;
-        let k9 = cx.k(w, c8);
-        {
-            let l_else = cx.b.label();
-            cx.b.brcond(Cond::Eq, w, t7, k9, l_else);
-            {
-                let t10 = cx.widen(w, t2, wb, false);
-                cx.b.raise(6u32, t10);
-            }
-            cx.b.set_label(l_else);
-        }
-    }
-    let t11 = cx.b.load(Ty::I32, t2, cx.mop(4u8, false));
-    let c12: i64 = f.rs2;
-    let t13 = cx.reg(w, 0u16, c12, Some(0i64));
-    let t14 = cx.trunc(t13, 32u32);
-    let t15 = cx.trunc(t11, 32u32);
-    {
-        let l_else = cx.b.label();
-        let l_end = cx.b.label();
-        cx.b.brcond(Cond::Leu, Ty::I32, t15, t14, l_else);
-        {
-            let t16 = cx.trunc(t11, 32u32);
-            cx.b.store(t2, t16, cx.mop(4u8, false));
-        }
-        cx.b.br(l_end);
-        cx.b.set_label(l_else);
-        {
-            cx.b.store(t2, t14, cx.mop(4u8, false));
-        }
-        cx.b.set_label(l_end);
-    }
-    let c17: i64 = f.rd;
-    let t18 = cx.widen(w, t11, 32u32, true);
-    cx.set_reg(0u16, c17, Some(0i64), t18);
+    let c1: i64 = f.rd;
+    let c2: i64 = f.rs1;
+    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
+    let c4: i64 = f.rs2;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let t6 = cx.trunc(t5, 32u32);
+    let t7 = cx
+        .b
+        .atomic(hemu_runtime::ir::AtomicOp::MaxU, Ty::I32, t3, t6, cx.mop(4u8, false));
+    let t8 = cx.widen(w, t7, 32u32, true);
+    cx.set_reg(0u16, c1, Some(0i64), t8);
 }
 fn lift_amoswap_d(cx: &mut LiftCx<'_>, f: &FmtAmo, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rs1;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    {
-        let c3: i64 = 8i64;
-        let c4: i64 = 1i64;
-        let c5: i64 = c3.wrapping_sub(c4);
-        let k6 = cx.k(w, c5);
-        let t7 = cx.b.bin(BinOp::And, w, t2, k6);
-        let c8: i64 = 0i64;
-        let k9 = cx.k(w, c8);
-        {
-            let l_else = cx.b.label();
-            cx.b.brcond(Cond::Eq, w, t7, k9, l_else);
-            {
-                let t10 = cx.widen(w, t2, wb, false);
-                cx.b.raise(6u32, t10);
-            }
-            cx.b.set_label(l_else);
-        }
-    }
-    let t11 = cx.b.load(Ty::I64, t2, cx.mop(8u8, false));
-    let c12: i64 = f.rs2;
-    let t13 = cx.reg(w, 0u16, c12, Some(0i64));
-    cx.b.store(t2, t13, cx.mop(8u8, false));
-    let c14: i64 = f.rd;
-    let t15 = cx.widen(w, t11, 64u32, false);
-    cx.set_reg(0u16, c14, Some(0i64), t15);
+    let c1: i64 = f.rd;
+    let c2: i64 = f.rs1;
+    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
+    let c4: i64 = f.rs2;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let t6 = cx
+        .b
+        .atomic(hemu_runtime::ir::AtomicOp::Swap, Ty::I64, t3, t5, cx.mop(8u8, false));
+    let t7 = cx.widen(w, t6, 64u32, false);
+    cx.set_reg(0u16, c1, Some(0i64), t7);
 }
 fn lift_amoadd_d(cx: &mut LiftCx<'_>, f: &FmtAmo, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rs1;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    {
-        let c3: i64 = 8i64;
-        let c4: i64 = 1i64;
-        let c5: i64 = c3.wrapping_sub(c4);
-        let k6 = cx.k(w, c5);
-        let t7 = cx.b.bin(BinOp::And, w, t2, k6);
-        let c8: i64 = 0i64;
-        let k9 = cx.k(w, c8);
-        {
-            let l_else = cx.b.label();
-            cx.b.brcond(Cond::Eq, w, t7, k9, l_else);
-            {
-                let t10 = cx.widen(w, t2, wb, false);
-                cx.b.raise(6u32, t10);
-            }
-            cx.b.set_label(l_else);
-        }
-    }
-    let t11 = cx.b.load(Ty::I64, t2, cx.mop(8u8, false));
-    let c12: i64 = f.rs2;
-    let t13 = cx.reg(w, 0u16, c12, Some(0i64));
-    let t14 = cx.b.bin(BinOp::Add, Ty::I64, t11, t13);
-    cx.b.store(t2, t14, cx.mop(8u8, false));
-    let c15: i64 = f.rd;
-    let t16 = cx.widen(w, t11, 64u32, false);
-    cx.set_reg(0u16, c15, Some(0i64), t16);
+    let c1: i64 = f.rd;
+    let c2: i64 = f.rs1;
+    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
+    let c4: i64 = f.rs2;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let t6 = cx
+        .b
+        .atomic(hemu_runtime::ir::AtomicOp::Add, Ty::I64, t3, t5, cx.mop(8u8, false));
+    let t7 = cx.widen(w, t6, 64u32, false);
+    cx.set_reg(0u16, c1, Some(0i64), t7);
 }
 fn lift_amoxor_d(cx: &mut LiftCx<'_>, f: &FmtAmo, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rs1;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    {
-        let c3: i64 = 8i64;
-        let c4: i64 = 1i64;
-        let c5: i64 = c3.wrapping_sub(c4);
-        let k6 = cx.k(w, c5);
-        let t7 = cx.b.bin(BinOp::And, w, t2, k6);
-        let c8: i64 = 0i64;
-        let k9 = cx.k(w, c8);
-        {
-            let l_else = cx.b.label();
-            cx.b.brcond(Cond::Eq, w, t7, k9, l_else);
-            {
-                let t10 = cx.widen(w, t2, wb, false);
-                cx.b.raise(6u32, t10);
-            }
-            cx.b.set_label(l_else);
-        }
-    }
-    let t11 = cx.b.load(Ty::I64, t2, cx.mop(8u8, false));
-    let c12: i64 = f.rs2;
-    let t13 = cx.reg(w, 0u16, c12, Some(0i64));
-    let t14 = cx.b.bin(BinOp::Xor, Ty::I64, t11, t13);
-    cx.b.store(t2, t14, cx.mop(8u8, false));
-    let c15: i64 = f.rd;
-    let t16 = cx.widen(w, t11, 64u32, false);
-    cx.set_reg(0u16, c15, Some(0i64), t16);
+    let c1: i64 = f.rd;
+    let c2: i64 = f.rs1;
+    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
+    let c4: i64 = f.rs2;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let t6 = cx
+        .b
+        .atomic(hemu_runtime::ir::AtomicOp::Xor, Ty::I64, t3, t5, cx.mop(8u8, false));
+    let t7 = cx.widen(w, t6, 64u32, false);
+    cx.set_reg(0u16, c1, Some(0i64), t7);
 }
 fn lift_amoand_d(cx: &mut LiftCx<'_>, f: &FmtAmo, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rs1;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    {
-        let c3: i64 = 8i64;
-        let c4: i64 = 1i64;
-        let c5: i64 = c3.wrapping_sub(c4);
-        let k6 = cx.k(w, c5);
-        let t7 = cx.b.bin(BinOp::And, w, t2, k6);
-        let c8: i64 = 0i64;
-        let k9 = cx.k(w, c8);
-        {
-            let l_else = cx.b.label();
-            cx.b.brcond(Cond::Eq, w, t7, k9, l_else);
-            {
-                let t10 = cx.widen(w, t2, wb, false);
-                cx.b.raise(6u32, t10);
-            }
-            cx.b.set_label(l_else);
-        }
-    }
-    let t11 = cx.b.load(Ty::I64, t2, cx.mop(8u8, false));
-    let c12: i64 = f.rs2;
-    let t13 = cx.reg(w, 0u16, c12, Some(0i64));
-    let t14 = cx.b.bin(BinOp::And, Ty::I64, t11, t13);
-    cx.b.store(t2, t14, cx.mop(8u8, false));
-    let c15: i64 = f.rd;
-    let t16 = cx.widen(w, t11, 64u32, false);
-    cx.set_reg(0u16, c15, Some(0i64), t16);
+    let c1: i64 = f.rd;
+    let c2: i64 = f.rs1;
+    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
+    let c4: i64 = f.rs2;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let t6 = cx
+        .b
+        .atomic(hemu_runtime::ir::AtomicOp::And, Ty::I64, t3, t5, cx.mop(8u8, false));
+    let t7 = cx.widen(w, t6, 64u32, false);
+    cx.set_reg(0u16, c1, Some(0i64), t7);
 }
 fn lift_amoor_d(cx: &mut LiftCx<'_>, f: &FmtAmo, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rs1;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    {
-        let c3: i64 = 8i64;
-        let c4: i64 = 1i64;
-        let c5: i64 = c3.wrapping_sub(c4);
-        let k6 = cx.k(w, c5);
-        let t7 = cx.b.bin(BinOp::And, w, t2, k6);
-        let c8: i64 = 0i64;
-        let k9 = cx.k(w, c8);
-        {
-            let l_else = cx.b.label();
-            cx.b.brcond(Cond::Eq, w, t7, k9, l_else);
-            {
-                let t10 = cx.widen(w, t2, wb, false);
-                cx.b.raise(6u32, t10);
-            }
-            cx.b.set_label(l_else);
-        }
-    }
-    let t11 = cx.b.load(Ty::I64, t2, cx.mop(8u8, false));
-    let c12: i64 = f.rs2;
-    let t13 = cx.reg(w, 0u16, c12, Some(0i64));
-    let t14 = cx.b.bin(BinOp::Or, Ty::I64, t11, t13);
-    cx.b.store(t2, t14, cx.mop(8u8, false));
-    let c15: i64 = f.rd;
-    let t16 = cx.widen(w, t11, 64u32, false);
-    cx.set_reg(0u16, c15, Some(0i64), t16);
+    let c1: i64 = f.rd;
+    let c2: i64 = f.rs1;
+    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
+    let c4: i64 = f.rs2;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let t6 = cx
+        .b
+        .atomic(hemu_runtime::ir::AtomicOp::Or, Ty::I64, t3, t5, cx.mop(8u8, false));
+    let t7 = cx.widen(w, t6, 64u32, false);
+    cx.set_reg(0u16, c1, Some(0i64), t7);
 }
 fn lift_amomin_d(cx: &mut LiftCx<'_>, f: &FmtAmo, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rs1;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    {
-        let c3: i64 = 8i64;
-        let c4: i64 = 1i64;
-        let c5: i64 = c3.wrapping_sub(c4);
-        let k6 = cx.k(w, c5);
-        let t7 = cx.b.bin(BinOp::And, w, t2, k6);
-        let c8: i64 = 0i64;
-        let k9 = cx.k(w, c8);
-        {
-            let l_else = cx.b.label();
-            cx.b.brcond(Cond::Eq, w, t7, k9, l_else);
-            {
-                let t10 = cx.widen(w, t2, wb, false);
-                cx.b.raise(6u32, t10);
-            }
-            cx.b.set_label(l_else);
-        }
-    }
-    let t11 = cx.b.load(Ty::I64, t2, cx.mop(8u8, false));
-    let c12: i64 = f.rs2;
-    let t13 = cx.reg(w, 0u16, c12, Some(0i64));
-    {
-        let l_else = cx.b.label();
-        let l_end = cx.b.label();
-        cx.b.brcond(Cond::Ge, Ty::I64, t11, t13, l_else);
-        {
-            cx.b.store(t2, t11, cx.mop(8u8, false));
-        }
-        cx.b.br(l_end);
-        cx.b.set_label(l_else);
-        {
-            cx.b.store(t2, t13, cx.mop(8u8, false));
-        }
-        cx.b.set_label(l_end);
-    }
-    let c14: i64 = f.rd;
-    let t15 = cx.widen(w, t11, 64u32, false);
-    cx.set_reg(0u16, c14, Some(0i64), t15);
+    let c1: i64 = f.rd;
+    let c2: i64 = f.rs1;
+    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
+    let c4: i64 = f.rs2;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let t6 = cx
+        .b
+        .atomic(hemu_runtime::ir::AtomicOp::Min, Ty::I64, t3, t5, cx.mop(8u8, false));
+    let t7 = cx.widen(w, t6, 64u32, false);
+    cx.set_reg(0u16, c1, Some(0i64), t7);
 }
 fn lift_amomax_d(cx: &mut LiftCx<'_>, f: &FmtAmo, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rs1;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    {
-        let c3: i64 = 8i64;
-        let c4: i64 = 1i64;
-        let c5: i64 = c3.wrapping_sub(c4);
-        let k6 = cx.k(w, c5);
-        let t7 = cx.b.bin(BinOp::And, w, t2, k6);
-        let c8: i64 = 0i64;
-        let k9 = cx.k(w, c8);
-        {
-            let l_else = cx.b.label();
-            cx.b.brcond(Cond::Eq, w, t7, k9, l_else);
-            {
-                let t10 = cx.widen(w, t2, wb, false);
-                cx.b.raise(6u32, t10);
-            }
-            cx.b.set_label(l_else);
-        }
-    }
-    let t11 = cx.b.load(Ty::I64, t2, cx.mop(8u8, false));
-    let c12: i64 = f.rs2;
-    let t13 = cx.reg(w, 0u16, c12, Some(0i64));
-    {
-        let l_else = cx.b.label();
-        let l_end = cx.b.label();
-        cx.b.brcond(Cond::Le, Ty::I64, t11, t13, l_else);
-        {
-            cx.b.store(t2, t11, cx.mop(8u8, false));
-        }
-        cx.b.br(l_end);
-        cx.b.set_label(l_else);
-        {
-            cx.b.store(t2, t13, cx.mop(8u8, false));
-        }
-        cx.b.set_label(l_end);
-    }
-    let c14: i64 = f.rd;
-    let t15 = cx.widen(w, t11, 64u32, false);
-    cx.set_reg(0u16, c14, Some(0i64), t15);
+    let c1: i64 = f.rd;
+    let c2: i64 = f.rs1;
+    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
+    let c4: i64 = f.rs2;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let t6 = cx
+        .b
+        .atomic(hemu_runtime::ir::AtomicOp::Max, Ty::I64, t3, t5, cx.mop(8u8, false));
+    let t7 = cx.widen(w, t6, 64u32, false);
+    cx.set_reg(0u16, c1, Some(0i64), t7);
 }
 fn lift_amominu_d(cx: &mut LiftCx<'_>, f: &FmtAmo, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rs1;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    {
-        let c3: i64 = 8i64;
-        let c4: i64 = 1i64;
-        let c5: i64 = c3.wrapping_sub(c4);
-        let k6 = cx.k(w, c5);
-        let t7 = cx.b.bin(BinOp::And, w, t2, k6);
-        let c8: i64 = 0i64;
-        let k9 = cx.k(w, c8);
-        {
-            let l_else = cx.b.label();
-            cx.b.brcond(Cond::Eq, w, t7, k9, l_else);
-            {
-                let t10 = cx.widen(w, t2, wb, false);
-                cx.b.raise(6u32, t10);
-            }
-            cx.b.set_label(l_else);
-        }
-    }
-    let t11 = cx.b.load(Ty::I64, t2, cx.mop(8u8, false));
-    let c12: i64 = f.rs2;
-    let t13 = cx.reg(w, 0u16, c12, Some(0i64));
-    {
-        let l_else = cx.b.label();
-        let l_end = cx.b.label();
-        cx.b.brcond(Cond::Geu, Ty::I64, t11, t13, l_else);
-        {
-            cx.b.store(t2, t11, cx.mop(8u8, false));
-        }
-        cx.b.br(l_end);
-        cx.b.set_label(l_else);
-        {
-            cx.b.store(t2, t13, cx.mop(8u8, false));
-        }
-        cx.b.set_label(l_end);
-    }
-    let c14: i64 = f.rd;
-    let t15 = cx.widen(w, t11, 64u32, false);
-    cx.set_reg(0u16, c14, Some(0i64), t15);
+    let c1: i64 = f.rd;
+    let c2: i64 = f.rs1;
+    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
+    let c4: i64 = f.rs2;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let t6 = cx
+        .b
+        .atomic(hemu_runtime::ir::AtomicOp::MinU, Ty::I64, t3, t5, cx.mop(8u8, false));
+    let t7 = cx.widen(w, t6, 64u32, false);
+    cx.set_reg(0u16, c1, Some(0i64), t7);
 }
 fn lift_amomaxu_d(cx: &mut LiftCx<'_>, f: &FmtAmo, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rs1;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    {
-        let c3: i64 = 8i64;
-        let c4: i64 = 1i64;
-        let c5: i64 = c3.wrapping_sub(c4);
-        let k6 = cx.k(w, c5);
-        let t7 = cx.b.bin(BinOp::And, w, t2, k6);
-        let c8: i64 = 0i64;
-        let k9 = cx.k(w, c8);
-        {
-            let l_else = cx.b.label();
-            cx.b.brcond(Cond::Eq, w, t7, k9, l_else);
-            {
-                let t10 = cx.widen(w, t2, wb, false);
-                cx.b.raise(6u32, t10);
-            }
-            cx.b.set_label(l_else);
-        }
-    }
-    let t11 = cx.b.load(Ty::I64, t2, cx.mop(8u8, false));
-    let c12: i64 = f.rs2;
-    let t13 = cx.reg(w, 0u16, c12, Some(0i64));
-    {
-        let l_else = cx.b.label();
-        let l_end = cx.b.label();
-        cx.b.brcond(Cond::Leu, Ty::I64, t11, t13, l_else);
-        {
-            cx.b.store(t2, t11, cx.mop(8u8, false));
-        }
-        cx.b.br(l_end);
-        cx.b.set_label(l_else);
-        {
-            cx.b.store(t2, t13, cx.mop(8u8, false));
-        }
-        cx.b.set_label(l_end);
-    }
-    let c14: i64 = f.rd;
-    let t15 = cx.widen(w, t11, 64u32, false);
-    cx.set_reg(0u16, c14, Some(0i64), t15);
+    let c1: i64 = f.rd;
+    let c2: i64 = f.rs1;
+    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
+    let c4: i64 = f.rs2;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let t6 = cx
+        .b
+        .atomic(hemu_runtime::ir::AtomicOp::MaxU, Ty::I64, t3, t5, cx.mop(8u8, false));
+    let t7 = cx.widen(w, t6, 64u32, false);
+    cx.set_reg(0u16, c1, Some(0i64), t7);
 }
 fn lift_flw(cx: &mut LiftCx<'_>, f: &FmtFL, p: &Params) {
     let w = cx.word;

@@ -92,8 +92,8 @@ pub struct RvState {
     pub fflags: u64,
     /// Dynamic rounding mode.
     pub frm: u64,
-    /// LR/SC reservation (address).
-    pub reservation: Option<u64>,
+    /// LR/SC reservation: address, size and the value `lr` read.
+    pub reservation: Option<(u64, u64, u64)>,
     /// Word width (32 or 64).
     pub xlen: u32,
 }

@@ -92,25 +92,37 @@ fn mop(size: u64, signed: bool) -> MemOp {
     MemOp::new(size as u8, signed, Endian::Little)
 }
 
-/// `lr.w`/`lr.d`: args (addr, size); loads sign-extended and reserves.
+/// `lr.w`/`lr.d`: args (addr, size); loads sign-extended and reserves
+/// the address, with the size and the value read.
 pub fn lr(cx: &mut HelperCtx<'_, '_>, a: &[u64]) -> R {
     let v = cx.load(a[0], mop(a[1], true))?;
-    rv(cx.cpu).reservation = Some(a[0]);
+    rv(cx.cpu).reservation = Some((a[0], a[1], v));
     Ok(v)
 }
 
 /// `sc.w`/`sc.d`: args (addr, value, size); 0 on success, 1 on failure.
+/// With the reservation on `addr`, the store is a compare-and-exchange
+/// against the value `lr` read (QEMU's rule): it fails when any hart, in
+/// this cluster or another thread's, changed the word since.
 pub fn sc(cx: &mut HelperCtx<'_, '_>, a: &[u64]) -> R {
-    let reserved = rv(cx.cpu).reservation.take() == Some(a[0]);
-    if !reserved {
+    let (addr, size) = (a[0], a[2]);
+    // An SC of another size than its LR fails (the ISA allows that; QEMU
+    // 7.2 stores the word and yet reports failure after LR.D + SC.W).
+    let reserved = match rv(cx.cpu).reservation.take() {
+        Some((ra, rs, v)) if ra == addr && rs == size => Some(v),
+        _ => None,
+    };
+    let Some(expected) = reserved else {
         // A failing SC still checks alignment, as hardware does.
-        if !a[0].is_multiple_of(a[2]) {
-            return Err(cx.misaligned_store(a[0]));
+        if !addr.is_multiple_of(size) {
+            return Err(cx.misaligned_store(addr));
         }
         return Ok(1);
-    }
-    cx.store(a[0], a[1], mop(a[2], false))?;
-    Ok(0)
+    };
+    let m = mop(size, false);
+    let mask = width_mask(8 * size);
+    let old = cx.cmpxchg(addr, m, expected & mask, a[1])?;
+    Ok(u64::from(old != expected & mask))
 }
 
 fn width_mask(w: u64) -> u64 {
