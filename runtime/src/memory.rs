@@ -27,6 +27,10 @@ pub struct RamBlock {
     /// While clusters run in parallel threads, RAM that several of them
     /// see lives here instead of `data` (which is then empty).
     shared: Option<Arc<SharedRam>>,
+    /// The partition (thread) this handle on shared RAM belongs to, and
+    /// how far it has read the block's log of writes into its code.
+    part: usize,
+    log_seen: usize,
 }
 
 impl RamBlock {
@@ -40,6 +44,8 @@ impl RamBlock {
             code: BitVec::repeat(false, granules),
             read_only,
             shared: None,
+            part: 0,
+            log_seen: 0,
         })
     }
     /// Size in bytes.
@@ -70,16 +76,23 @@ impl RamBlock {
         self.shared = Some(s.clone());
         s
     }
-    /// Another handle on a shared block (for another thread), with its
-    /// own record of translated code.
-    pub fn shared_handle(&self) -> Option<RamBlock> {
+    /// Another handle on a shared block, for the thread of partition
+    /// `part`, with its own record of translated code.
+    pub fn shared_handle(&self, part: usize) -> Option<RamBlock> {
         let s = self.shared.as_ref()?;
+        // What was translated before the split stays known to every
+        // partition (each cluster's cache may hold it).
+        for g in self.code.iter_ones() {
+            s.mark_code(g as u64, part);
+        }
         Some(RamBlock {
             path: self.path.clone(),
             data: Vec::new(),
             code: self.code.clone(),
             read_only: self.read_only,
             shared: Some(s.clone()),
+            part,
+            log_seen: 0,
         })
     }
     /// Record the translated-code granules another handle on this shared
@@ -104,6 +117,8 @@ impl RamBlock {
             code: BitVec::repeat(false, 1),
             read_only: true,
             shared: None,
+            part: 0,
+            log_seen: 0,
         }
     }
     fn read_at(&self, off: usize, out: &mut [u8]) {
@@ -158,6 +173,23 @@ pub struct Memory {
     /// frontend may place things in the RAM no image uses (ARM
     /// semihosting's SYS_HEAPINFO, as QEMU does with its ROM blobs).
     pub loaded: Vec<(u64, u64)>,
+}
+
+impl Memory {
+    /// Pick up the stores other threads made into shared RAM this
+    /// partition translated code from: they join [`Memory::code_writes`]
+    /// (and the granules are no longer marked as code here).
+    pub fn take_remote_code_writes(&mut self) {
+        for (b, ram) in self.ram.iter_mut().enumerate() {
+            let Some(s) = &ram.shared else { continue };
+            for g in s.take_remote_writes(ram.part, &mut ram.log_seen) {
+                if (g as usize) < ram.code.len() {
+                    ram.code.set(g as usize, false);
+                }
+                self.code_writes.push((b, g));
+            }
+        }
+    }
 }
 
 /// What a region of an address space maps to.
@@ -403,6 +435,9 @@ impl Bus<'_> {
         let mut effect = StoreEffect::default();
         let (g0, g1) = (off >> CODE_GRANULE_BITS, (off + n - 1) >> CODE_GRANULE_BITS);
         for g in g0..=g1 {
+            if let Some(s) = &ram.shared {
+                s.note_store(g, ram.part);
+            }
             // Test the raw word first: stores to code are rare.
             let word = ram.code.as_raw_slice()[g as usize / usize::BITS as usize];
             if word >> (g as usize % usize::BITS as usize) & 1 == 1 {
@@ -540,12 +575,16 @@ impl Bus<'_> {
                 Target::Ram { block, offset } => {
                     let off = a - r.base + offset;
                     let ram = &mut self.mem.ram[block];
-                    ram.read_at(off as usize, std::slice::from_mut(b));
                     let g = (off >> CODE_GRANULE_BITS) as usize;
                     if !ram.code[g] {
                         ram.code.set(g, true);
                         self.mem.host_epoch += 1;
+                        // Shared: mark before reading (see SharedRam).
+                        if let Some(s) = &ram.shared {
+                            s.mark_code(g as u64, ram.part);
+                        }
                     }
+                    ram.read_at(off as usize, std::slice::from_mut(b));
                 }
                 Target::Mmio { .. } => return Err(FaultReason::Unmapped),
             }
@@ -742,6 +781,68 @@ mod tests {
             })
             .unwrap_err();
         assert!(err.contains("overlaps ram"), "{err}");
+    }
+
+    #[test]
+    fn stores_into_another_threads_code_reach_it() {
+        // Two partitions (threads) with handles on one shared block.
+        let (s, mut machine) = space();
+        machine.ram[0].share();
+        let part = |p: usize, m: &Memory| Memory {
+            ram: vec![m.ram[0].shared_handle(p).unwrap()],
+            ..Memory::default()
+        };
+        let (mut m0, mut m1) = (part(0, &machine), part(1, &machine));
+        let mut b0 = Bus {
+            space: &s,
+            mem: &mut m0,
+        };
+        let mut buf = [0u8; 4];
+        b0.fetch_code(0x8400, &mut buf).unwrap(); // partition 0 translates
+        let mut b1 = Bus {
+            space: &s,
+            mem: &mut m1,
+        };
+        // A store elsewhere, and partition 1's own view: nothing for 0.
+        b1.write(0x8800, 4, 1, Endian::Little).unwrap();
+        m0.take_remote_code_writes();
+        assert!(m0.code_writes.is_empty());
+        // Into partition 0's code, twice: one entry until 0 looks.
+        let mut b1 = Bus {
+            space: &s,
+            mem: &mut m1,
+        };
+        b1.write(0x8404, 4, 2, Endian::Little).unwrap();
+        b1.atomic(0x8408, 4, Endian::Little, &mut |v| Some(v + 1))
+            .unwrap();
+        assert!(m1.code_writes.is_empty(), "not partition 1's code");
+        m1.take_remote_code_writes();
+        assert!(m1.code_writes.is_empty());
+        m0.take_remote_code_writes();
+        assert_eq!(m0.code_writes, vec![(0, 0x400 >> CODE_GRANULE_BITS)]);
+        // Unmarked now: the next store is not logged until 0 translates
+        // from the granule again.
+        m0.code_writes.clear();
+        let mut b1 = Bus {
+            space: &s,
+            mem: &mut m1,
+        };
+        b1.write(0x8404, 4, 3, Endian::Little).unwrap();
+        m0.take_remote_code_writes();
+        assert!(m0.code_writes.is_empty());
+        let mut b0 = Bus {
+            space: &s,
+            mem: &mut m0,
+        };
+        b0.fetch_code(0x8404, &mut buf).unwrap();
+        assert_eq!(buf, [3, 0, 0, 0], "the new bytes");
+        let mut b1 = Bus {
+            space: &s,
+            mem: &mut m1,
+        };
+        b1.write(0x8404, 4, 4, Endian::Little).unwrap();
+        m0.take_remote_code_writes();
+        assert_eq!(m0.code_writes.len(), 1);
     }
 
     #[test]

@@ -11,7 +11,18 @@
 //! nothing more. Bytes are numbered little-endian within a word on every
 //! host (byte `i` of the block is bits `8 * (i % 8)..` of word `i / 8`).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+//!
+//! Translated code: every thread (partition) that translates code from a
+//! code granule ([`crate::memory::CODE_GRANULE_BITS`]) of the block marks
+//! it here first; a store into a granule another partition marked logs
+//! it, and that partition drops what it built from the granule when it
+//! next looks ([`SharedRam::take_remote_writes`], between its quanta).
+//! Marking before reading the bytes, and checking the marks after storing,
+//! both sequentially consistent, means a translation either sees the new
+//! bytes or is logged for invalidation.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// Ordering of every access (see the module documentation).
 const ORD: Ordering = Ordering::SeqCst;
@@ -21,6 +32,19 @@ const ORD: Ordering = Ordering::SeqCst;
 pub struct SharedRam {
     words: Box<[AtomicU64]>,
     len: usize,
+    /// Per code granule: the partitions (bit `p % 64`) holding translations
+    /// from it.
+    code: Box<[AtomicU64]>,
+    /// Per code granule: partitions with a logged, not yet taken, write.
+    pending: Box<[AtomicU64]>,
+    /// Writes into other partitions' code: (granule, partitions).
+    log: Mutex<Vec<(u64, u64)>>,
+    /// `log.len()`, read without the lock.
+    log_len: AtomicUsize,
+}
+
+fn part_bit(part: usize) -> u64 {
+    1 << (part % 64)
 }
 
 impl SharedRam {
@@ -34,10 +58,65 @@ impl SharedRam {
                 AtomicU64::new(u64::from_le_bytes(w))
             })
             .collect();
+        let granules = (bytes.len() >> crate::memory::CODE_GRANULE_BITS) + 1;
+        let zeros = || (0..granules).map(|_| AtomicU64::new(0)).collect();
         SharedRam {
             words,
             len: bytes.len(),
+            code: zeros(),
+            pending: zeros(),
+            log: Mutex::new(Vec::new()),
+            log_len: AtomicUsize::new(0),
         }
+    }
+
+    /// Partition `part` is about to translate code from granule `g`
+    /// (before it reads the bytes).
+    pub fn mark_code(&self, g: u64, part: usize) {
+        if let Some(m) = self.code.get(g as usize) {
+            m.fetch_or(part_bit(part), ORD);
+        }
+    }
+
+    /// Partition `part` stored into granule `g` (after the store): log it
+    /// for every other partition with code there.
+    pub fn note_store(&self, g: u64, part: usize) {
+        let (Some(code), Some(pending)) = (self.code.get(g as usize), self.pending.get(g as usize))
+        else {
+            return;
+        };
+        let others = code.load(ORD) & !part_bit(part);
+        if others == 0 {
+            return;
+        }
+        // One log entry per granule and partition until it is taken.
+        let new = others & !pending.fetch_or(others, ORD);
+        if new != 0 {
+            let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+            log.push((g, new));
+            self.log_len.store(log.len(), ORD);
+        }
+    }
+
+    /// The granules of partition `part`'s code that other partitions
+    /// stored into since its last look (`seen`: its place in the log).
+    /// They are unmarked: the caller drops its translations from them.
+    pub fn take_remote_writes(&self, part: usize, seen: &mut usize) -> Vec<u64> {
+        if self.log_len.load(ORD) == *seen {
+            return Vec::new();
+        }
+        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        let bit = part_bit(part);
+        let mut out = Vec::new();
+        for &(g, parts) in log.get(*seen..).unwrap_or_default() {
+            if parts & bit != 0 {
+                self.pending[g as usize].fetch_and(!bit, ORD);
+                self.code[g as usize].fetch_and(!bit, ORD);
+                out.push(g);
+            }
+        }
+        *seen = log.len();
+        out
     }
 
     /// The contents, copied out.

@@ -23,11 +23,11 @@
 //! partition keeps its own virtual time (the machine's is the latest).
 //!
 //! Not deterministic: the interleaving of clusters is the host's. Guest
-//! read-modify-write atomics (AMOs, LR/SC, LL/SC, LDREX/STREX) are atomic
-//! among the vCPUs of one cluster (one thread), not across clusters: the
-//! IR expresses them as a load and a store. Cross-cluster stores into code
-//! another cluster translated from shared RAM are not seen by that
-//! cluster's translation cache.
+//! read-modify-write atomics (AMOs, LR/SC, LL/SC, LDREX/STREX) are
+//! indivisible across clusters too: an IR atomic or a compare-and-exchange
+//! on the shared word ([`Bus::atomic`]). A store into code another cluster
+//! translated from shared RAM reaches that cluster's translation cache
+//! between its quanta (see `SharedRam`).
 //!
 //! Checked for data races with ThreadSanitizer (nightly, `rust-src`; the
 //! interpreter, whose guest memory accesses TSan sees):
@@ -271,7 +271,7 @@ impl Machine {
                     std::mem::replace(&mut self.memory.ram[b], RamBlock::placeholder(&path))
                 } else if users.contains(&p) {
                     self.memory.ram[b]
-                        .shared_handle()
+                        .shared_handle(p)
                         .unwrap_or_else(|| RamBlock::placeholder(&path))
                 } else {
                     RamBlock::placeholder(&path)
@@ -369,10 +369,15 @@ impl Machine {
         let mut panicked = false;
         let mut top_epoch = epoch;
         for (p, res) in results.into_iter().enumerate() {
-            let Some((mem, t)) = res else {
+            let Some((mut mem, t)) = res else {
                 panicked = true;
                 continue;
             };
+            // Writes into this cluster's code after its last look.
+            mem.take_remote_code_writes();
+            for g in std::mem::take(&mut mem.code_writes) {
+                self.clusters[p].cache.invalidate(g);
+            }
             self.time_ns = self.time_ns.max(t);
             top_epoch = top_epoch.max(mem.host_epoch);
             self.memory.events.extend(mem.events);
@@ -517,6 +522,10 @@ fn run_partition(p: usize, cl: &mut Cluster, mut mem: Memory, sh: &Shared<'_>) -
                 }
             }
         }
+        // Stores by other clusters into code this one translated from
+        // shared RAM: seen here, between quanta (as a guest's cross-core
+        // code update needs a synchronisation anyway).
+        mem.take_remote_code_writes();
         for g in std::mem::take(&mut mem.code_writes) {
             cl.cache.invalidate(g);
         }
