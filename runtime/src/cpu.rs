@@ -46,9 +46,29 @@ pub struct CpuState {
     /// delivering them to the guest: how Linux user mode sees system calls
     /// and faults.
     pub exit_on_trap: bool,
+    /// Floating-point status, kept here rather than in `ext` so that a
+    /// frontend's FP helpers reach it without a downcast (a virtual call
+    /// and a store-forwarding stall on every FP instruction).
+    pub fp: FpStatus,
     /// State the frontend keeps beyond `regs` (privileged state, FPU
     /// context, ...), owned here so no ISA keeps global state.
     pub ext: Box<dyn Any + Send>,
+}
+
+/// A vCPU's floating-point status, in the frontend's encodings (QEMU keeps
+/// the like in every target's `float_status`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FpStatus {
+    /// Accrued exception flags (the ISA's bit layout).
+    pub flags: u32,
+    /// Dynamic rounding mode (the ISA's encoding).
+    pub rm: u32,
+    /// The FPU is enabled: a copy of the frontend's own state (RISC-V
+    /// `mstatus.FS != Off`) that may lag behind only as `false`.
+    pub on: bool,
+    /// The FP state is marked dirty (RISC-V `mstatus.FS == Dirty`); as
+    /// `on`, a copy that may lag behind only as `false`.
+    pub dirty: bool,
 }
 
 impl fmt::Debug for CpuState {
@@ -79,6 +99,7 @@ impl CpuState {
             flush_tlb: false,
             flush_code: false,
             exit_on_trap: false,
+            fp: FpStatus::default(),
             ext: Box::new(()),
         }
     }

@@ -49,7 +49,11 @@ impl HelperCtx<'_, '_> {
             };
             return Ok(interp::extend(v, mop.size * 8, mop.signed));
         }
-        mem_load(self.model, self.cpu, self.bus, addr, mop)
+        let v = mem_load(self.model, self.cpu, self.bus, addr, mop)?;
+        // Helpers' loads (RISC-V fld, ...) may be all that touches a page:
+        // let the next one, or generated code, find it in the host TLB.
+        fill_host_tlb(self.cpu, self.bus, addr, mop.size, false);
+        Ok(v)
     }
     /// A store through the vCPU's full access path.
     pub fn store(&mut self, addr: u64, value: u64, mop: MemOp) -> Result<(), Trap> {
@@ -65,7 +69,11 @@ impl HelperCtx<'_, '_> {
             unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), p as *mut u8, n) };
             return Ok(());
         }
-        mem_store(self.model, self.cpu, self.bus, addr, value, mop).map(|_| ())
+        let e = mem_store(self.model, self.cpu, self.bus, addr, value, mop)?;
+        if !e.hit_code {
+            fill_host_tlb(self.cpu, self.bus, addr, mop.size, true);
+        }
+        Ok(())
     }
     /// An atomic read-modify-write through the vCPU's full access path
     /// ([`mem_atomic`]); returns the old value, extended per `mop`.
@@ -104,6 +112,36 @@ impl HelperCtx<'_, '_> {
             reason: FaultReason::Misaligned,
             addr,
         })
+    }
+}
+
+/// After a slow-path access at `addr` that succeeded, cache the host
+/// address of its page in the vCPU's host TLB if it is plain RAM (a
+/// naturally aligned access; the guest TLB holds the translation).
+pub fn fill_host_tlb(cpu: &mut CpuState, bus: &mut Bus<'_>, addr: u64, size: u8, write: bool) {
+    use crate::tlb::HOST_PAGE_BITS;
+    let page_mask = (1u64 << HOST_PAGE_BITS) - 1;
+    if !size.is_power_of_two() || addr & (size as u64 - 1) != 0 {
+        return;
+    }
+    if cpu.tlb.page_bits() < HOST_PAGE_BITS || cpu.tlb.host.epoch != bus.mem.host_epoch {
+        return;
+    }
+    let kind = if write {
+        AccessKind::Store
+    } else {
+        AccessKind::Load
+    };
+    let pa = if cpu.mmu_on {
+        match cpu.tlb.lookup(addr, kind) {
+            Some(pa) => pa,
+            None => return,
+        }
+    } else {
+        addr
+    };
+    if let Some(p) = bus.host_page(pa & !page_mask, write) {
+        cpu.tlb.host.fill(addr, p, write);
     }
 }
 

@@ -6,10 +6,9 @@
 //! the interpreter would have had work to do after the block.
 
 use super::{JitEnv, Site, SiteKind};
-use crate::cpu::{AccessKind, CpuModel, CpuState, Trap};
-use crate::engine::{mem_load, mem_store, HelperCtx};
+use crate::cpu::{CpuModel, CpuState, Trap};
+use crate::engine::{fill_host_tlb, mem_load, mem_store, HelperCtx};
 use crate::memory::Bus;
-use crate::tlb::HOST_PAGE_BITS;
 
 /// A value and a status (0: fine; 1: a trap is in `JitEnv::trap`),
 /// returned in two registers.
@@ -108,29 +107,7 @@ impl Cx<'_> {
     }
     /// Cache the host address of the page of `addr` if it is plain RAM.
     fn fill(&mut self, addr: u64, size: u8, write: bool) {
-        let page_mask = (1u64 << HOST_PAGE_BITS) - 1;
-        if addr & (size as u64 - 1) != 0 || self.cpu.tlb.page_bits() < HOST_PAGE_BITS {
-            return;
-        }
-        if self.cpu.tlb.host.epoch != self.bus.mem.host_epoch {
-            return;
-        }
-        let kind = if write {
-            AccessKind::Store
-        } else {
-            AccessKind::Load
-        };
-        let pa = if self.cpu.mmu_on {
-            match self.cpu.tlb.lookup(addr, kind) {
-                Some(pa) => pa,
-                None => return,
-            }
-        } else {
-            addr
-        };
-        if let Some(p) = self.bus.host_page(pa & !page_mask, write) {
-            self.cpu.tlb.host.fill(addr, p, write);
-        }
+        fill_host_tlb(self.cpu, self.bus, addr, size, write);
     }
 }
 

@@ -88,10 +88,6 @@ pub struct RvState {
     pub pmpaddr: [u64; PMP_ENTRIES],
     /// `mcycle`/`minstret` are retired instructions plus this offset.
     pub cycle_offset: u64,
-    /// Accrued floating-point exception flags (NV DZ OF UF NX).
-    pub fflags: u64,
-    /// Dynamic rounding mode.
-    pub frm: u64,
     /// LR/SC reservation: address, size and the value `lr` read.
     pub reservation: Option<(u64, u64, u64)>,
     /// Word width (32 or 64).
@@ -155,14 +151,16 @@ pub struct Illegal;
 pub fn read(st: &mut CpuState, csr: u32, now_ns: u64) -> Result<u64, Illegal> {
     let insns = st.insns;
     let index = st.index as u64;
+    // fflags and frm live in `CpuState::fp` (see there).
+    let (fflags, frm) = (st.fp.flags as u64, st.fp.rm as u64);
     let s = rv(st);
     check_access(s, csr, false)?;
     let m = s.mask();
     let v = match csr {
         // Floating-point CSRs.
-        0x001 => s.fflags,
-        0x002 => s.frm,
-        0x003 => s.frm << 5 | s.fflags,
+        0x001 => fflags,
+        0x002 => frm,
+        0x003 => frm << 5 | fflags,
         // Counters (S/U access gated by the counter-enable registers).
         0xc00 | 0xc02 | 0xb00 | 0xb02 => insns.wrapping_add(s.cycle_offset),
         0xc80 | 0xc82 | 0xb80 | 0xb82 if s.xlen == 32 => insns.wrapping_add(s.cycle_offset) >> 32,
@@ -220,14 +218,11 @@ pub fn write(st: &mut CpuState, csr: u32, v: u64) -> Result<(), Illegal> {
     let v = v & s.mask();
     if (1..=3).contains(&csr) {
         s.mstatus |= FS; // writing FP state makes it dirty
+        set_fp_csr(st, csr, v);
+        sync_fp(st);
+        return Ok(());
     }
     match csr {
-        0x001 => s.fflags = v & 0x1f,
-        0x002 => s.frm = v & 7,
-        0x003 => {
-            s.fflags = v & 0x1f;
-            s.frm = (v >> 5) & 7;
-        }
         0xb00 | 0xb02 => s.cycle_offset = v.wrapping_sub(insns),
         0xb80 | 0xb82 if s.xlen == 32 => {
             let cur = insns.wrapping_add(s.cycle_offset);
@@ -301,6 +296,28 @@ pub fn write(st: &mut CpuState, csr: u32, v: u64) -> Result<(), Illegal> {
         _ => return Err(Illegal),
     }
     Ok(())
+}
+
+/// Write fflags (1), frm (2) or fcsr (3), no checks (CSR writes, GDB).
+pub fn set_fp_csr(st: &mut CpuState, csr: u32, v: u64) {
+    let fp = &mut st.fp;
+    match csr {
+        0x001 => fp.flags = (v & 0x1f) as u32,
+        0x002 => fp.rm = (v & 7) as u32,
+        0x003 => {
+            fp.flags = (v & 0x1f) as u32;
+            fp.rm = ((v >> 5) & 7) as u32;
+        }
+        _ => {}
+    }
+}
+
+/// Refresh `CpuState::fp`'s copy of mstatus.FS (after anything that
+/// changes mstatus other than the FP helpers, which keep it themselves).
+pub fn sync_fp(st: &mut CpuState) {
+    let fs = rv(st).mstatus & FS;
+    st.fp.on = fs != 0;
+    st.fp.dirty = fs == FS;
 }
 
 /// Privilege and read-only checks common to reads and writes.

@@ -3,8 +3,9 @@
 //! NaN boxing of single-precision values in 64-bit registers, fflags
 //! accrual, canonical NaNs and the saturating conversions.
 
-use super::csr::{rv, RvState, FS};
+use super::csr::{rv, sync_fp, FS};
 use super::trap::illegal;
+use hemu_runtime::cpu::CpuState;
 use hemu_runtime::cpu::Trap;
 use hemu_runtime::engine::HelperCtx;
 use hemu_runtime::ir::{Endian, MemOp};
@@ -12,17 +13,30 @@ use hemu_runtime::softfloat as sf;
 
 type R = Result<u64, Trap>;
 
+// The hot paths use `CpuState::fp` (fflags, frm and a copy of FS), not
+// the RISC-V state behind `CpuState::ext`: that is a downcast, a virtual
+// call and a store-forwarding stall, once a helper cost a quarter of a
+// floating-point benchmark.
+
+/// FS must be on. The copy in `CpuState::fp` may lag behind only as
+/// "off", so "off" is checked against mstatus itself.
+fn fs_on(st: &mut CpuState, insn: u64) -> Result<(), Trap> {
+    if st.fp.on {
+        return Ok(());
+    }
+    if rv(st).mstatus & FS == 0 {
+        return Err(illegal(insn));
+    }
+    sync_fp(st);
+    Ok(())
+}
+
 /// An FP environment for one instruction: FS must be on and the rounding
 /// mode valid (rm = 7 selects frm; 5, 6 and an invalid frm are illegal).
 fn env(cx: &mut HelperCtx<'_, '_>, rm: u64, insn: u64) -> Result<sf::Env, Trap> {
-    env_of(rv(cx.cpu), rm, insn)
-}
-
-fn env_of(s: &RvState, rm: u64, insn: u64) -> Result<sf::Env, Trap> {
-    if s.mstatus & FS == 0 {
-        return Err(illegal(insn));
-    }
-    let rm = if rm == 7 { s.frm } else { rm };
+    fs_on(cx.cpu, insn)?;
+    let fp = cx.cpu.fp;
+    let rm = if rm == 7 { fp.rm as u64 } else { rm };
     let rounding = match rm {
         0 => sf::Rounding::NearestEven,
         1 => sf::Rounding::TowardZero,
@@ -34,40 +48,34 @@ fn env_of(s: &RvState, rm: u64, insn: u64) -> Result<sf::Env, Trap> {
     // Start from the accrued flags (`done` ORs them back, so this changes
     // nothing) so softfloat can use the host FPU once inexact is accrued.
     let mut e = sf::Env::riscv().with_rounding(rounding);
-    e.flags = sf::Flags::from_bits(s.fflags as u8);
+    e.flags = sf::Flags::from_bits(fp.flags as u8);
     Ok(e)
 }
 
-/// FS must be on; then mark the FP state dirty (one state look-up).
+/// FS must be on; then mark the FP state dirty.
 fn check_and_dirty(cx: &mut HelperCtx<'_, '_>, insn: u64) -> Result<(), Trap> {
-    let s = rv(cx.cpu);
-    if s.mstatus & FS == 0 {
-        return Err(illegal(insn));
-    }
-    s.mstatus |= FS;
+    fs_on(cx.cpu, insn)?;
+    dirty(cx);
     Ok(())
 }
 
 /// FS must be on (moves and loads, which neither round nor raise flags).
 fn check(cx: &mut HelperCtx<'_, '_>, insn: u64) -> Result<(), Trap> {
-    if rv(cx.cpu).mstatus & FS == 0 {
-        return Err(illegal(insn));
-    }
-    Ok(())
+    fs_on(cx.cpu, insn)
 }
 
 /// Accrue flags and mark the FP state dirty.
 fn done(cx: &mut HelperCtx<'_, '_>, e: &sf::Env) {
-    done_in(rv(cx.cpu), e);
+    cx.cpu.fp.flags |= e.flags.0 as u32;
+    dirty(cx);
 }
 
-fn done_in(s: &mut RvState, e: &sf::Env) {
-    s.fflags |= e.flags.0 as u64;
-    s.mstatus |= FS;
-}
-
+/// Mark the FP state dirty (mstatus.FS = Dirty).
 fn dirty(cx: &mut HelperCtx<'_, '_>) {
-    rv(cx.cpu).mstatus |= FS;
+    if !cx.cpu.fp.dirty {
+        rv(cx.cpu).mstatus |= FS;
+        cx.cpu.fp.dirty = true;
+    }
 }
 
 /// A single-precision value from a register: improperly boxed values read
@@ -101,11 +109,9 @@ fn arith2<T>(
     op: fn(&mut sf::Env, T, T) -> T,
     bx: fn(T) -> u64,
 ) -> R {
-    // One look-up of the RISC-V state per instruction (it is a downcast).
-    let s = rv(cx.cpu);
-    let mut e = env_of(s, a[2], a[3])?;
+    let mut e = env(cx, a[2], a[3])?;
     let r = op(&mut e, un(a[0]), un(a[1]));
-    done_in(s, &e);
+    done(cx, &e);
     Ok(bx(r))
 }
 
@@ -116,10 +122,9 @@ fn arith3<T>(
     op: fn(&mut sf::Env, T, T, T) -> T,
     bx: fn(T) -> u64,
 ) -> R {
-    let s = rv(cx.cpu);
-    let mut e = env_of(s, a[3], a[4])?;
+    let mut e = env(cx, a[3], a[4])?;
     let r = op(&mut e, un(a[0]), un(a[1]), un(a[2]));
-    done_in(s, &e);
+    done(cx, &e);
     Ok(bx(r))
 }
 

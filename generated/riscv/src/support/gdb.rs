@@ -63,25 +63,22 @@ pub fn target(m: &Model) -> GdbTarget {
 /// Read a floating-point CSR (as machine mode would: the debugger sees
 /// everything).
 pub fn read(st: &mut CpuState, id: u32) -> u64 {
-    let s = csr::rv(st);
+    let (fflags, frm) = (st.fp.flags as u64, st.fp.rm as u64);
     match id {
-        FFLAGS => s.fflags,
-        FRM => s.frm,
-        FCSR => s.frm << 5 | s.fflags,
+        FFLAGS => fflags,
+        FRM => frm,
+        FCSR => frm << 5 | fflags,
         _ => 0,
     }
 }
 
 /// Write a floating-point CSR.
 pub fn write(st: &mut CpuState, id: u32, v: u64) {
-    let s = csr::rv(st);
-    match id {
-        FFLAGS => s.fflags = v & 0x1f,
-        FRM => s.frm = v & 7,
-        FCSR => {
-            s.fflags = v & 0x1f;
-            s.frm = (v >> 5) & 7;
-        }
-        _ => {}
-    }
+    let csr = match id {
+        FFLAGS => 0x001,
+        FRM => 0x002,
+        FCSR => 0x003,
+        _ => return,
+    };
+    csr::set_fp_csr(st, csr, v);
 }

@@ -67,6 +67,7 @@ pub fn linux_abi(m: &Model) -> Option<LinuxAbi> {
 /// runs user mode at the reset privilege level, where `ecall` is trap 11.
 fn user_init(st: &mut CpuState) {
     super::csr::rv(st).mstatus |= super::csr::FS;
+    super::csr::sync_fp(st);
 }
 
 #[cfg(test)]

@@ -61,6 +61,7 @@ pub fn update_mode(st: &mut CpuState) {
     let prv = s.prv;
     st.mmu_on = fetch_translated || data_translated;
     st.code_ctx = prv | (fetch_translated as u64) << 2;
+    super::csr::sync_fp(st);
 }
 
 fn fault(kind: AccessKind, vaddr: u64) -> Trap {

@@ -39,6 +39,7 @@ pub struct Support;
 impl ArchSupport<Model> for Support {
     fn init_state(m: &Model, st: &mut CpuState) {
         st.ext = Box::new(csr::RvState::new(m.p.xlen as u32));
+        st.fp = Default::default();
     }
 
     fn reset(m: &Model, st: &mut CpuState, boot: &BootInfo) {
