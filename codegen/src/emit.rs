@@ -287,7 +287,11 @@ fn lift_rs(isa: &Isa) -> Result<TokenStream, SpecError> {
         let name = &h.name;
         let func = format_ident!("{}", h.name);
         let support = format_ident!("{}", isa.support.as_deref().unwrap_or("support"));
-        let effects = if h.pure { quote!(HelperEffects::Pure) } else { quote!(HelperEffects::Full) };
+        let effects = match h.effects {
+            "pure" => quote!(HelperEffects::Pure),
+            "cpu" => quote!(HelperEffects::Cpu),
+            _ => quote!(HelperEffects::Full),
+        };
         quote! {
             pub static #id: Helper = Helper { name: #name, func: crate::#support::#func, effects: #effects };
         }

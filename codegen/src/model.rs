@@ -278,8 +278,8 @@ pub struct Helper {
     pub args: Vec<Width>,
     /// Result width.
     pub ret: Option<Width>,
-    /// Pure?
-    pub pure: bool,
+    /// What it touches: `pure`, `cpu` or `full` (the IR's `HelperEffects`).
+    pub effects: &'static str,
     /// Does calling it end the block (it changes state translation
     /// depends on: privilege, address translation, interrupt enables)?
     pub ends_block: bool,
@@ -791,13 +791,14 @@ impl Isa {
                 ends_block: h.ends_block,
                 args: h.args.iter().map(w).collect::<Result<_, _>>()?,
                 ret: h.ret.as_ref().map(w).transpose()?,
-                pure: match h.effects.as_str() {
-                    "pure" => true,
-                    "full" => false,
+                effects: match h.effects.as_str() {
+                    "pure" => "pure",
+                    "cpu" => "cpu",
+                    "full" => "full",
                     e => {
                         return Err(f.err_line(
                             line,
-                            format!("helper {name}: effects must be pure or full, not '{e}'"),
+                            format!("helper {name}: effects must be pure, cpu or full, not '{e}'"),
                         ))
                     }
                 },

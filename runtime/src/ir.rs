@@ -295,6 +295,13 @@ impl fmt::Debug for Helper {
 pub enum HelperEffects {
     /// A pure function of its arguments.
     Pure,
+    /// Reads or writes the vCPU's state outside the register file
+    /// (`CpuState::fp`, the frontend's `ext`) and may trap, but touches no
+    /// guest register, no memory or device, and nothing the dispatcher
+    /// watches or a trap report needs before it traps (pc, instruction
+    /// count, interrupts, code context, TLB): floating-point arithmetic.
+    /// The JIT calls it without the full trampoline.
+    Cpu,
     /// Reads or writes guest registers or memory, may trap.
     Full,
 }

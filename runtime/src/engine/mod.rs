@@ -498,7 +498,7 @@ pub fn translate(
                         && matches!(ops.get(ops.len().wrapping_sub(2)), Some(Op::SetLabel(_)))
                         && !ops[mark..].iter().any(|o| {
                             matches!(o, Op::Call { helper, .. }
-                                if helper.effects != crate::ir::HelperEffects::Pure)
+                                if helper.effects == crate::ir::HelperEffects::Full)
                         });
                     if falls_through && n < max_insns && same_granule {
                         b.truncate(b.len() - 1);

@@ -20,9 +20,9 @@
 
 use super::regalloc::{allocate, Allocation, Loc};
 use super::{
-    exit, jit_call, jit_load, jit_raise, jit_store, Backend, CodeHitExit, CompileError,
-    CompileRequest, Compiled, InsnCursor, JitEnv, JmpEntry, RuntimeCode, Site, SiteKind,
-    JMP_ENTRIES, MAX_ARGS,
+    exit, jit_call, jit_call_cpu, jit_load, jit_raise, jit_store, Backend, CodeHitExit,
+    CompileError, CompileRequest, Compiled, InsnCursor, JitEnv, JmpEntry, RuntimeCode, Site,
+    SiteKind, JMP_ENTRIES, MAX_ARGS,
 };
 use crate::cpu::CpuState;
 use crate::ir::{BinOp, Cond, Endian, MemOp, Op, Temp, Ty};
@@ -694,7 +694,13 @@ impl Gen<'_> {
                     self.save(&saves);
                     let trap = self.trap_exit();
                     self.call_args(site);
-                    self.call(jit_call as *const () as usize);
+                    // Floating point and the like: the light trampoline.
+                    let tramp = if helper.effects == crate::ir::HelperEffects::Cpu {
+                        jit_call_cpu as *const () as usize
+                    } else {
+                        jit_call as *const () as usize
+                    };
+                    self.call(tramp);
                     self.restore(&saves);
                     dynasm!(self.a ; .arch aarch64 ; cbnz x1, =>trap);
                     if let Some(d) = dst {

@@ -34,7 +34,7 @@ use code::CodeBuffer;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use trampoline::{jit_call, jit_load, jit_raise, jit_store, Ret};
+pub use trampoline::{jit_call, jit_call_cpu, jit_load, jit_raise, jit_store, Ret};
 
 /// Entries in the indirect-jump cache (a power of two).
 pub const JMP_ENTRIES: usize = 4096;

@@ -116,7 +116,7 @@ fn forward_regs(block: &mut Block) {
                 }
             }
             Op::ExitDirect { .. } | Op::ExitIndirect { .. } | Op::Raise { .. } => reachable = false,
-            Op::Call { helper, .. } if helper.effects != crate::ir::HelperEffects::Pure => {
+            Op::Call { helper, .. } if helper.effects == crate::ir::HelperEffects::Full => {
                 known.clear()
             }
             Op::ReadReg { dst, reg } => {

@@ -212,6 +212,44 @@ pub unsafe extern "C" fn jit_call(env: *mut JitEnv, site: u32) -> Ret {
     ret
 }
 
+/// A call of a [`HelperEffects::Cpu`](crate::ir::HelperEffects::Cpu)
+/// helper: it neither reads the pc or instruction count nor changes what
+/// the dispatcher watches, so the vCPU is put at its instruction only when
+/// it traps, and nothing is checked after it.
+///
+/// # Safety
+/// Called by generated code only, with the env of the running JIT.
+pub unsafe extern "C" fn jit_call_cpu(env: *mut JitEnv, site: u32) -> Ret {
+    // SAFETY: per this function's contract.
+    let mut cx = unsafe { context(env, site) };
+    let SiteKind::Call {
+        helper,
+        nargs,
+        mask,
+    } = cx.site.kind
+    else {
+        unreachable!("call site");
+    };
+    let r = {
+        let mut hx = HelperCtx {
+            cpu: &mut *cx.cpu,
+            bus: &mut *cx.bus,
+            model: cx.model,
+        };
+        (helper.func)(&mut hx, &cx.env.args[..nargs as usize])
+    };
+    match r {
+        Ok(v) => Ret {
+            value: v & mask,
+            status: 0,
+        },
+        Err(t) => {
+            cx.enter_insn();
+            cx.trap(t)
+        }
+    }
+}
+
 /// An architectural exception raised by the block.
 ///
 /// # Safety

@@ -14,9 +14,9 @@
 
 use super::regalloc::{allocate, Allocation, Loc};
 use super::{
-    exit, jit_call, jit_load, jit_raise, jit_store, Backend, CodeHitExit, CompileError,
-    CompileRequest, Compiled, InsnCursor, JitEnv, JmpEntry, RuntimeCode, Site, SiteKind,
-    JMP_ENTRIES, MAX_ARGS,
+    exit, jit_call, jit_call_cpu, jit_load, jit_raise, jit_store, Backend, CodeHitExit,
+    CompileError, CompileRequest, Compiled, InsnCursor, JitEnv, JmpEntry, RuntimeCode, Site,
+    SiteKind, JMP_ENTRIES, MAX_ARGS,
 };
 use crate::cpu::CpuState;
 use crate::ir::{BinOp, Cond, Endian, MemOp, Op, Temp, Ty};
@@ -536,7 +536,13 @@ impl Gen<'_> {
                     self.save(&saves);
                     let trap = self.trap_exit();
                     dynasm!(self.a ; .arch x64 ; mov rdi, r15 ; mov esi, site as i32);
-                    self.call(jit_call as *const () as usize);
+                    // Floating point and the like: the light trampoline.
+                    let tramp = if helper.effects == crate::ir::HelperEffects::Cpu {
+                        jit_call_cpu as *const () as usize
+                    } else {
+                        jit_call as *const () as usize
+                    };
+                    self.call(tramp);
                     self.restore(&saves);
                     dynasm!(self.a ; .arch x64 ; test rdx, rdx ; jnz =>trap);
                     if let Some(d) = dst {

@@ -77,312 +77,302 @@ pub static HELPER_REV8: Helper = Helper {
 pub static HELPER_FADD_S: Helper = Helper {
     name: "fadd_s",
     func: crate::support::fadd_s,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FSUB_S: Helper = Helper {
     name: "fsub_s",
     func: crate::support::fsub_s,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FMUL_S: Helper = Helper {
     name: "fmul_s",
     func: crate::support::fmul_s,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FDIV_S: Helper = Helper {
     name: "fdiv_s",
     func: crate::support::fdiv_s,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FMIN_S: Helper = Helper {
     name: "fmin_s",
     func: crate::support::fmin_s,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FMAX_S: Helper = Helper {
     name: "fmax_s",
     func: crate::support::fmax_s,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FSGNJ_S: Helper = Helper {
     name: "fsgnj_s",
     func: crate::support::fsgnj_s,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FSGNJN_S: Helper = Helper {
     name: "fsgnjn_s",
     func: crate::support::fsgnjn_s,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FSGNJX_S: Helper = Helper {
     name: "fsgnjx_s",
     func: crate::support::fsgnjx_s,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FMADD_S: Helper = Helper {
     name: "fmadd_s",
     func: crate::support::fmadd_s,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FMSUB_S: Helper = Helper {
     name: "fmsub_s",
     func: crate::support::fmsub_s,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FNMSUB_S: Helper = Helper {
     name: "fnmsub_s",
     func: crate::support::fnmsub_s,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FNMADD_S: Helper = Helper {
     name: "fnmadd_s",
     func: crate::support::fnmadd_s,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FSQRT_S: Helper = Helper {
     name: "fsqrt_s",
     func: crate::support::fsqrt_s,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FEQ_S: Helper = Helper {
     name: "feq_s",
     func: crate::support::feq_s,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FLT_S: Helper = Helper {
     name: "flt_s",
     func: crate::support::flt_s,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FLE_S: Helper = Helper {
     name: "fle_s",
     func: crate::support::fle_s,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FCLASS_S: Helper = Helper {
     name: "fclass_s",
     func: crate::support::fclass_s,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FCVT_W_S: Helper = Helper {
     name: "fcvt_w_s",
     func: crate::support::fcvt_w_s,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FCVT_S_W: Helper = Helper {
     name: "fcvt_s_w",
     func: crate::support::fcvt_s_w,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FCVT_WU_S: Helper = Helper {
     name: "fcvt_wu_s",
     func: crate::support::fcvt_wu_s,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FCVT_S_WU: Helper = Helper {
     name: "fcvt_s_wu",
     func: crate::support::fcvt_s_wu,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FCVT_L_S: Helper = Helper {
     name: "fcvt_l_s",
     func: crate::support::fcvt_l_s,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FCVT_S_L: Helper = Helper {
     name: "fcvt_s_l",
     func: crate::support::fcvt_s_l,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FCVT_LU_S: Helper = Helper {
     name: "fcvt_lu_s",
     func: crate::support::fcvt_lu_s,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FCVT_S_LU: Helper = Helper {
     name: "fcvt_s_lu",
     func: crate::support::fcvt_s_lu,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
-pub static HELPER_FLW: Helper = Helper {
-    name: "flw",
-    func: crate::support::flw,
-    effects: HelperEffects::Full,
+pub static HELPER_FS_DIRTY: Helper = Helper {
+    name: "fs_dirty",
+    func: crate::support::fs_dirty,
+    effects: HelperEffects::Cpu,
 };
-pub static HELPER_FSW: Helper = Helper {
-    name: "fsw",
-    func: crate::support::fsw,
-    effects: HelperEffects::Full,
+pub static HELPER_FS_ON: Helper = Helper {
+    name: "fs_on",
+    func: crate::support::fs_on,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FADD_D: Helper = Helper {
     name: "fadd_d",
     func: crate::support::fadd_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FSUB_D: Helper = Helper {
     name: "fsub_d",
     func: crate::support::fsub_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FMUL_D: Helper = Helper {
     name: "fmul_d",
     func: crate::support::fmul_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FDIV_D: Helper = Helper {
     name: "fdiv_d",
     func: crate::support::fdiv_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FMIN_D: Helper = Helper {
     name: "fmin_d",
     func: crate::support::fmin_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FMAX_D: Helper = Helper {
     name: "fmax_d",
     func: crate::support::fmax_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FSGNJ_D: Helper = Helper {
     name: "fsgnj_d",
     func: crate::support::fsgnj_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FSGNJN_D: Helper = Helper {
     name: "fsgnjn_d",
     func: crate::support::fsgnjn_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FSGNJX_D: Helper = Helper {
     name: "fsgnjx_d",
     func: crate::support::fsgnjx_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FMADD_D: Helper = Helper {
     name: "fmadd_d",
     func: crate::support::fmadd_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FMSUB_D: Helper = Helper {
     name: "fmsub_d",
     func: crate::support::fmsub_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FNMSUB_D: Helper = Helper {
     name: "fnmsub_d",
     func: crate::support::fnmsub_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FNMADD_D: Helper = Helper {
     name: "fnmadd_d",
     func: crate::support::fnmadd_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FSQRT_D: Helper = Helper {
     name: "fsqrt_d",
     func: crate::support::fsqrt_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FEQ_D: Helper = Helper {
     name: "feq_d",
     func: crate::support::feq_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FLT_D: Helper = Helper {
     name: "flt_d",
     func: crate::support::flt_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FLE_D: Helper = Helper {
     name: "fle_d",
     func: crate::support::fle_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FCLASS_D: Helper = Helper {
     name: "fclass_d",
     func: crate::support::fclass_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FCVT_W_D: Helper = Helper {
     name: "fcvt_w_d",
     func: crate::support::fcvt_w_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FCVT_D_W: Helper = Helper {
     name: "fcvt_d_w",
     func: crate::support::fcvt_d_w,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FCVT_WU_D: Helper = Helper {
     name: "fcvt_wu_d",
     func: crate::support::fcvt_wu_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FCVT_D_WU: Helper = Helper {
     name: "fcvt_d_wu",
     func: crate::support::fcvt_d_wu,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FCVT_L_D: Helper = Helper {
     name: "fcvt_l_d",
     func: crate::support::fcvt_l_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FCVT_D_L: Helper = Helper {
     name: "fcvt_d_l",
     func: crate::support::fcvt_d_l,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FCVT_LU_D: Helper = Helper {
     name: "fcvt_lu_d",
     func: crate::support::fcvt_lu_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FCVT_D_LU: Helper = Helper {
     name: "fcvt_d_lu",
     func: crate::support::fcvt_d_lu,
-    effects: HelperEffects::Full,
-};
-pub static HELPER_FLD: Helper = Helper {
-    name: "fld",
-    func: crate::support::fld,
-    effects: HelperEffects::Full,
-};
-pub static HELPER_FSD: Helper = Helper {
-    name: "fsd",
-    func: crate::support::fsd,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FCVT_S_D: Helper = Helper {
     name: "fcvt_s_d",
     func: crate::support::fcvt_s_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FCVT_D_S: Helper = Helper {
     name: "fcvt_d_s",
     func: crate::support::fcvt_d_s,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FMV_X_W: Helper = Helper {
     name: "fmv_x_w",
     func: crate::support::fmv_x_w,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FMV_W_X: Helper = Helper {
     name: "fmv_w_x",
     func: crate::support::fmv_w_x,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FMV_X_D: Helper = Helper {
     name: "fmv_x_d",
     func: crate::support::fmv_x_d,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 pub static HELPER_FMV_D_X: Helper = Helper {
     name: "fmv_d_x",
     func: crate::support::fmv_d_x,
-    effects: HelperEffects::Full,
+    effects: HelperEffects::Cpu,
 };
 /// Emit the IR of `insn`; returns true when it ends the block.
 pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>, p: &Params) -> bool {
@@ -2533,31 +2523,38 @@ fn lift_amomaxu_d(cx: &mut LiftCx<'_>, f: &FmtAmo, p: &Params) {
 fn lift_flw(cx: &mut LiftCx<'_>, f: &FmtFL, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rd;
-    let c2: i64 = f.rs1;
-    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
-    let c4: i64 = f.imm;
-    let k5 = cx.k(w, c4);
-    let t6 = cx.b.bin(BinOp::Add, w, t3, k5);
-    let c7: i64 = cx.insn as i64;
-    let k8 = cx.k(w, c7);
-    let t9 = cx.call(&HELPER_FLW, vec![t6, k8], Ty::I64);
-    let t10 = cx.widen(Ty::I64, t9, 64u32, false);
-    cx.set_reg(32u16, c1, None, t10);
+    let c1: i64 = cx.insn as i64;
+    let k2 = cx.k(w, c1);
+    cx.b.call(&HELPER_FS_DIRTY, vec![k2], None);
+    let c4: i64 = f.rd;
+    let c5: i64 = -4294967296i64;
+    let c6: i64 = f.rs1;
+    let t7 = cx.reg(w, 0u16, c6, Some(0i64));
+    let c8: i64 = f.imm;
+    let k9 = cx.k(w, c8);
+    let t10 = cx.b.bin(BinOp::Add, w, t7, k9);
+    let t11 = cx.b.load(Ty::I32, t10, cx.mop(4u8, false));
+    let t12 = cx.widen(Ty::I64, t11, 32u32, false);
+    let k13 = cx.k(Ty::I64, c5);
+    let t14 = cx.b.bin(BinOp::Or, Ty::I64, k13, t12);
+    let t15 = cx.widen(Ty::I64, t14, 64u32, false);
+    cx.set_reg(32u16, c4, None, t15);
 }
 fn lift_fsw(cx: &mut LiftCx<'_>, f: &FmtFS, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rs1;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    let c3: i64 = f.imm;
-    let k4 = cx.k(w, c3);
-    let t5 = cx.b.bin(BinOp::Add, w, t2, k4);
-    let c6: i64 = f.rs2;
-    let t7 = cx.reg(Ty::I64, 32u16, c6, None);
-    let c8: i64 = cx.insn as i64;
-    let k9 = cx.k(w, c8);
-    let t10 = cx.call(&HELPER_FSW, vec![t5, t7, k9], w);
+    let c1: i64 = cx.insn as i64;
+    let k2 = cx.k(w, c1);
+    cx.b.call(&HELPER_FS_ON, vec![k2], None);
+    let c4: i64 = f.rs1;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let c6: i64 = f.imm;
+    let k7 = cx.k(w, c6);
+    let t8 = cx.b.bin(BinOp::Add, w, t5, k7);
+    let c9: i64 = f.rs2;
+    let t10 = cx.reg(Ty::I64, 32u16, c9, None);
+    let t11 = cx.trunc(t10, 32u32);
+    cx.b.store(t8, t11, cx.mop(4u8, false));
 }
 fn lift_fadd_s(cx: &mut LiftCx<'_>, f: &FmtFR, p: &Params) {
     let w = cx.word;
@@ -2996,89 +2993,104 @@ fn lift_fcvt_s_d(cx: &mut LiftCx<'_>, f: &FmtFR1, p: &Params) {
 fn lift_c_flw(cx: &mut LiftCx<'_>, f: &FmtCLwF, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rd;
-    let c2: i64 = f.rs1;
-    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
-    let c4: i64 = f.imm;
-    let k5 = cx.k(w, c4);
-    let t6 = cx.b.bin(BinOp::Add, w, t3, k5);
-    let c7: i64 = cx.insn as i64;
-    let k8 = cx.k(w, c7);
-    let t9 = cx.call(&HELPER_FLW, vec![t6, k8], Ty::I64);
-    let t10 = cx.widen(Ty::I64, t9, 64u32, false);
-    cx.set_reg(32u16, c1, None, t10);
+    let c1: i64 = cx.insn as i64;
+    let k2 = cx.k(w, c1);
+    cx.b.call(&HELPER_FS_DIRTY, vec![k2], None);
+    let c4: i64 = f.rd;
+    let c5: i64 = -4294967296i64;
+    let c6: i64 = f.rs1;
+    let t7 = cx.reg(w, 0u16, c6, Some(0i64));
+    let c8: i64 = f.imm;
+    let k9 = cx.k(w, c8);
+    let t10 = cx.b.bin(BinOp::Add, w, t7, k9);
+    let t11 = cx.b.load(Ty::I32, t10, cx.mop(4u8, false));
+    let t12 = cx.widen(Ty::I64, t11, 32u32, false);
+    let k13 = cx.k(Ty::I64, c5);
+    let t14 = cx.b.bin(BinOp::Or, Ty::I64, k13, t12);
+    let t15 = cx.widen(Ty::I64, t14, 64u32, false);
+    cx.set_reg(32u16, c4, None, t15);
 }
 fn lift_c_fsw(cx: &mut LiftCx<'_>, f: &FmtCSwF, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rs1;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    let c3: i64 = f.imm;
-    let k4 = cx.k(w, c3);
-    let t5 = cx.b.bin(BinOp::Add, w, t2, k4);
-    let c6: i64 = f.rs2;
-    let t7 = cx.reg(Ty::I64, 32u16, c6, None);
-    let c8: i64 = cx.insn as i64;
-    let k9 = cx.k(w, c8);
-    let t10 = cx.call(&HELPER_FSW, vec![t5, t7, k9], w);
+    let c1: i64 = cx.insn as i64;
+    let k2 = cx.k(w, c1);
+    cx.b.call(&HELPER_FS_ON, vec![k2], None);
+    let c4: i64 = f.rs1;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let c6: i64 = f.imm;
+    let k7 = cx.k(w, c6);
+    let t8 = cx.b.bin(BinOp::Add, w, t5, k7);
+    let c9: i64 = f.rs2;
+    let t10 = cx.reg(Ty::I64, 32u16, c9, None);
+    let t11 = cx.trunc(t10, 32u32);
+    cx.b.store(t8, t11, cx.mop(4u8, false));
 }
 fn lift_c_flwsp(cx: &mut LiftCx<'_>, f: &FmtCIlwspF, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rd;
-    let c2: i64 = 2i64;
-    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
-    let c4: i64 = f.imm;
-    let k5 = cx.k(w, c4);
-    let t6 = cx.b.bin(BinOp::Add, w, t3, k5);
-    let c7: i64 = cx.insn as i64;
-    let k8 = cx.k(w, c7);
-    let t9 = cx.call(&HELPER_FLW, vec![t6, k8], Ty::I64);
-    let t10 = cx.widen(Ty::I64, t9, 64u32, false);
-    cx.set_reg(32u16, c1, None, t10);
+    let c1: i64 = cx.insn as i64;
+    let k2 = cx.k(w, c1);
+    cx.b.call(&HELPER_FS_DIRTY, vec![k2], None);
+    let c4: i64 = f.rd;
+    let c5: i64 = -4294967296i64;
+    let c6: i64 = 2i64;
+    let t7 = cx.reg(w, 0u16, c6, Some(0i64));
+    let c8: i64 = f.imm;
+    let k9 = cx.k(w, c8);
+    let t10 = cx.b.bin(BinOp::Add, w, t7, k9);
+    let t11 = cx.b.load(Ty::I32, t10, cx.mop(4u8, false));
+    let t12 = cx.widen(Ty::I64, t11, 32u32, false);
+    let k13 = cx.k(Ty::I64, c5);
+    let t14 = cx.b.bin(BinOp::Or, Ty::I64, k13, t12);
+    let t15 = cx.widen(Ty::I64, t14, 64u32, false);
+    cx.set_reg(32u16, c4, None, t15);
 }
 fn lift_c_fswsp(cx: &mut LiftCx<'_>, f: &FmtCSSwF, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = 2i64;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    let c3: i64 = f.imm;
-    let k4 = cx.k(w, c3);
-    let t5 = cx.b.bin(BinOp::Add, w, t2, k4);
-    let c6: i64 = f.rs2;
-    let t7 = cx.reg(Ty::I64, 32u16, c6, None);
-    let c8: i64 = cx.insn as i64;
-    let k9 = cx.k(w, c8);
-    let t10 = cx.call(&HELPER_FSW, vec![t5, t7, k9], w);
+    let c1: i64 = cx.insn as i64;
+    let k2 = cx.k(w, c1);
+    cx.b.call(&HELPER_FS_ON, vec![k2], None);
+    let c4: i64 = 2i64;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let c6: i64 = f.imm;
+    let k7 = cx.k(w, c6);
+    let t8 = cx.b.bin(BinOp::Add, w, t5, k7);
+    let c9: i64 = f.rs2;
+    let t10 = cx.reg(Ty::I64, 32u16, c9, None);
+    let t11 = cx.trunc(t10, 32u32);
+    cx.b.store(t8, t11, cx.mop(4u8, false));
 }
 fn lift_fld(cx: &mut LiftCx<'_>, f: &FmtFL, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rd;
-    let c2: i64 = f.rs1;
-    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
-    let c4: i64 = f.imm;
-    let k5 = cx.k(w, c4);
-    let t6 = cx.b.bin(BinOp::Add, w, t3, k5);
-    let c7: i64 = cx.insn as i64;
+    let c1: i64 = cx.insn as i64;
+    let k2 = cx.k(w, c1);
+    cx.b.call(&HELPER_FS_DIRTY, vec![k2], None);
+    let c4: i64 = f.rd;
+    let c5: i64 = f.rs1;
+    let t6 = cx.reg(w, 0u16, c5, Some(0i64));
+    let c7: i64 = f.imm;
     let k8 = cx.k(w, c7);
-    let t9 = cx.call(&HELPER_FLD, vec![t6, k8], Ty::I64);
-    let t10 = cx.widen(Ty::I64, t9, 64u32, false);
-    cx.set_reg(32u16, c1, None, t10);
+    let t9 = cx.b.bin(BinOp::Add, w, t6, k8);
+    let t10 = cx.b.load(Ty::I64, t9, cx.mop(8u8, false));
+    cx.set_reg(32u16, c4, None, t10);
 }
 fn lift_fsd(cx: &mut LiftCx<'_>, f: &FmtFS, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rs1;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    let c3: i64 = f.imm;
-    let k4 = cx.k(w, c3);
-    let t5 = cx.b.bin(BinOp::Add, w, t2, k4);
-    let c6: i64 = f.rs2;
-    let t7 = cx.reg(Ty::I64, 32u16, c6, None);
-    let c8: i64 = cx.insn as i64;
-    let k9 = cx.k(w, c8);
-    let t10 = cx.call(&HELPER_FSD, vec![t5, t7, k9], w);
+    let c1: i64 = cx.insn as i64;
+    let k2 = cx.k(w, c1);
+    cx.b.call(&HELPER_FS_ON, vec![k2], None);
+    let c4: i64 = f.rs1;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let c6: i64 = f.imm;
+    let k7 = cx.k(w, c6);
+    let t8 = cx.b.bin(BinOp::Add, w, t5, k7);
+    let c9: i64 = f.rs2;
+    let t10 = cx.reg(Ty::I64, 32u16, c9, None);
+    cx.b.store(t8, t10, cx.mop(8u8, false));
 }
 fn lift_fadd_d(cx: &mut LiftCx<'_>, f: &FmtFR, p: &Params) {
     let w = cx.word;
@@ -3517,60 +3529,62 @@ fn lift_fcvt_d_s(cx: &mut LiftCx<'_>, f: &FmtFR1, p: &Params) {
 fn lift_c_fld(cx: &mut LiftCx<'_>, f: &FmtCLdF, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rd;
-    let c2: i64 = f.rs1;
-    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
-    let c4: i64 = f.imm;
-    let k5 = cx.k(w, c4);
-    let t6 = cx.b.bin(BinOp::Add, w, t3, k5);
-    let c7: i64 = cx.insn as i64;
+    let c1: i64 = cx.insn as i64;
+    let k2 = cx.k(w, c1);
+    cx.b.call(&HELPER_FS_DIRTY, vec![k2], None);
+    let c4: i64 = f.rd;
+    let c5: i64 = f.rs1;
+    let t6 = cx.reg(w, 0u16, c5, Some(0i64));
+    let c7: i64 = f.imm;
     let k8 = cx.k(w, c7);
-    let t9 = cx.call(&HELPER_FLD, vec![t6, k8], Ty::I64);
-    let t10 = cx.widen(Ty::I64, t9, 64u32, false);
-    cx.set_reg(32u16, c1, None, t10);
+    let t9 = cx.b.bin(BinOp::Add, w, t6, k8);
+    let t10 = cx.b.load(Ty::I64, t9, cx.mop(8u8, false));
+    cx.set_reg(32u16, c4, None, t10);
 }
 fn lift_c_fsd(cx: &mut LiftCx<'_>, f: &FmtCSdF, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rs1;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    let c3: i64 = f.imm;
-    let k4 = cx.k(w, c3);
-    let t5 = cx.b.bin(BinOp::Add, w, t2, k4);
-    let c6: i64 = f.rs2;
-    let t7 = cx.reg(Ty::I64, 32u16, c6, None);
-    let c8: i64 = cx.insn as i64;
-    let k9 = cx.k(w, c8);
-    let t10 = cx.call(&HELPER_FSD, vec![t5, t7, k9], w);
+    let c1: i64 = cx.insn as i64;
+    let k2 = cx.k(w, c1);
+    cx.b.call(&HELPER_FS_ON, vec![k2], None);
+    let c4: i64 = f.rs1;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let c6: i64 = f.imm;
+    let k7 = cx.k(w, c6);
+    let t8 = cx.b.bin(BinOp::Add, w, t5, k7);
+    let c9: i64 = f.rs2;
+    let t10 = cx.reg(Ty::I64, 32u16, c9, None);
+    cx.b.store(t8, t10, cx.mop(8u8, false));
 }
 fn lift_c_fldsp(cx: &mut LiftCx<'_>, f: &FmtCIldspF, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = f.rd;
-    let c2: i64 = 2i64;
-    let t3 = cx.reg(w, 0u16, c2, Some(0i64));
-    let c4: i64 = f.imm;
-    let k5 = cx.k(w, c4);
-    let t6 = cx.b.bin(BinOp::Add, w, t3, k5);
-    let c7: i64 = cx.insn as i64;
+    let c1: i64 = cx.insn as i64;
+    let k2 = cx.k(w, c1);
+    cx.b.call(&HELPER_FS_DIRTY, vec![k2], None);
+    let c4: i64 = f.rd;
+    let c5: i64 = 2i64;
+    let t6 = cx.reg(w, 0u16, c5, Some(0i64));
+    let c7: i64 = f.imm;
     let k8 = cx.k(w, c7);
-    let t9 = cx.call(&HELPER_FLD, vec![t6, k8], Ty::I64);
-    let t10 = cx.widen(Ty::I64, t9, 64u32, false);
-    cx.set_reg(32u16, c1, None, t10);
+    let t9 = cx.b.bin(BinOp::Add, w, t6, k8);
+    let t10 = cx.b.load(Ty::I64, t9, cx.mop(8u8, false));
+    cx.set_reg(32u16, c4, None, t10);
 }
 fn lift_c_fsdsp(cx: &mut LiftCx<'_>, f: &FmtCSSdF, p: &Params) {
     let w = cx.word;
     let wb = cx.word_bits;
-    let c1: i64 = 2i64;
-    let t2 = cx.reg(w, 0u16, c1, Some(0i64));
-    let c3: i64 = f.imm;
-    let k4 = cx.k(w, c3);
-    let t5 = cx.b.bin(BinOp::Add, w, t2, k4);
-    let c6: i64 = f.rs2;
-    let t7 = cx.reg(Ty::I64, 32u16, c6, None);
-    let c8: i64 = cx.insn as i64;
-    let k9 = cx.k(w, c8);
-    let t10 = cx.call(&HELPER_FSD, vec![t5, t7, k9], w);
+    let c1: i64 = cx.insn as i64;
+    let k2 = cx.k(w, c1);
+    cx.b.call(&HELPER_FS_ON, vec![k2], None);
+    let c4: i64 = 2i64;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let c6: i64 = f.imm;
+    let k7 = cx.k(w, c6);
+    let t8 = cx.b.bin(BinOp::Add, w, t5, k7);
+    let c9: i64 = f.rs2;
+    let t10 = cx.reg(Ty::I64, 32u16, c9, None);
+    cx.b.store(t8, t10, cx.mop(8u8, false));
 }
 fn lift_csrrw(cx: &mut LiftCx<'_>, f: &FmtCsr, p: &Params) {
     let w = cx.word;

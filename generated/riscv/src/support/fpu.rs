@@ -8,7 +8,6 @@ use super::trap::illegal;
 use hemu_runtime::cpu::CpuState;
 use hemu_runtime::cpu::Trap;
 use hemu_runtime::engine::HelperCtx;
-use hemu_runtime::ir::{Endian, MemOp};
 use hemu_runtime::softfloat as sf;
 
 type R = Result<u64, Trap>;
@@ -20,7 +19,7 @@ type R = Result<u64, Trap>;
 
 /// FS must be on. The copy in `CpuState::fp` may lag behind only as
 /// "off", so "off" is checked against mstatus itself.
-fn fs_on(st: &mut CpuState, insn: u64) -> Result<(), Trap> {
+fn fs_enabled(st: &mut CpuState, insn: u64) -> Result<(), Trap> {
     if st.fp.on {
         return Ok(());
     }
@@ -34,7 +33,7 @@ fn fs_on(st: &mut CpuState, insn: u64) -> Result<(), Trap> {
 /// An FP environment for one instruction: FS must be on and the rounding
 /// mode valid (rm = 7 selects frm; 5, 6 and an invalid frm are illegal).
 fn env(cx: &mut HelperCtx<'_, '_>, rm: u64, insn: u64) -> Result<sf::Env, Trap> {
-    fs_on(cx.cpu, insn)?;
+    fs_enabled(cx.cpu, insn)?;
     let fp = cx.cpu.fp;
     let rm = if rm == 7 { fp.rm as u64 } else { rm };
     let rounding = match rm {
@@ -54,14 +53,14 @@ fn env(cx: &mut HelperCtx<'_, '_>, rm: u64, insn: u64) -> Result<sf::Env, Trap> 
 
 /// FS must be on; then mark the FP state dirty.
 fn check_and_dirty(cx: &mut HelperCtx<'_, '_>, insn: u64) -> Result<(), Trap> {
-    fs_on(cx.cpu, insn)?;
+    fs_enabled(cx.cpu, insn)?;
     dirty(cx);
     Ok(())
 }
 
 /// FS must be on (moves and loads, which neither round nor raise flags).
 fn check(cx: &mut HelperCtx<'_, '_>, insn: u64) -> Result<(), Trap> {
-    fs_on(cx.cpu, insn)
+    fs_enabled(cx.cpu, insn)
 }
 
 /// Accrue flags and mark the FP state dirty.
@@ -349,35 +348,16 @@ pub fn fmv_d_x(cx: &mut HelperCtx<'_, '_>, a: &[u64]) -> R {
     Ok(a[0])
 }
 
-fn mop(size: u8) -> MemOp {
-    MemOp::new(size, false, Endian::Little)
-}
-
-/// `flw`: args (addr, insn).
-pub fn flw(cx: &mut HelperCtx<'_, '_>, a: &[u64]) -> R {
-    check_and_dirty(cx, a[1])?;
-    let v = cx.load(a[0], mop(4))?;
-    Ok(boxed(v as u32))
-}
-
-/// `fld`: args (addr, insn).
-pub fn fld(cx: &mut HelperCtx<'_, '_>, a: &[u64]) -> R {
-    // One look-up of the RISC-V state: FS turns dirty before the load, as
-    // the privileged spec allows (QEMU does the same).
-    check_and_dirty(cx, a[1])?;
-    cx.load(a[0], mop(8))
-}
-
-/// `fsw`: args (addr, value, insn): the low 32 bits, as stored.
-pub fn fsw(cx: &mut HelperCtx<'_, '_>, a: &[u64]) -> R {
-    check(cx, a[2])?;
-    cx.store(a[0], a[1] & 0xffff_ffff, mop(4))?;
+/// `fs_dirty`: args (insn). The FS check of `flw`/`fld` (whose loads are
+/// IR loads after it): FS turns dirty before the load, as the privileged
+/// spec allows (QEMU does the same).
+pub fn fs_dirty(cx: &mut HelperCtx<'_, '_>, a: &[u64]) -> R {
+    check_and_dirty(cx, a[0])?;
     Ok(0)
 }
 
-/// `fsd`: args (addr, value, insn).
-pub fn fsd(cx: &mut HelperCtx<'_, '_>, a: &[u64]) -> R {
-    check(cx, a[2])?;
-    cx.store(a[0], a[1], mop(8))?;
+/// `fs_on`: args (insn). The FS check of `fsw`/`fsd`.
+pub fn fs_on(cx: &mut HelperCtx<'_, '_>, a: &[u64]) -> R {
+    check(cx, a[0])?;
     Ok(0)
 }
