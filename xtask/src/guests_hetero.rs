@@ -9,6 +9,11 @@
 //! folder is mapped to `.` in it (`-fdebug-prefix-map`), so the checked-in
 //! ELFs rebuild identically wherever the workspace is. Objects have fixed
 //! names in `target/guests/hetero/<name>/`.
+//!
+//! The same command builds the atomics stress firmware for the same
+//! machine from `tests/guests/hetero-atomics/` into its `bin/`
+//! (`tests/hetero_atomics.rs`), with the same compilers and flags; it
+//! reuses the demo's linker scripts and `hetero.h`.
 
 use std::path::Path;
 use std::process::Command;
@@ -17,6 +22,40 @@ use std::process::Command;
 const SRC_DIR: &str = "tests/guests/hetero";
 /// Output folder, relative to the workspace root.
 pub const BIN_DIR: &str = "tests/guests/hetero/bin";
+/// The atomics firmware's sources, relative to the workspace root.
+const ATOMICS_SRC_DIR: &str = "tests/guests/hetero-atomics";
+/// The atomics firmware's output folder, relative to the workspace root.
+pub const ATOMICS_BIN_DIR: &str = "tests/guests/hetero-atomics/bin";
+
+/// One set of three images: where its `<name>.c` and headers are, where
+/// the ELFs go, the object folder under `target/guests/`, and the files
+/// copied next to each `<name>.c` to build it (`{name}` is the image's
+/// name), each from a source folder.
+struct Set {
+    src: &'static str,
+    bin: &'static str,
+    obj: &'static str,
+    files: &'static [(&'static str, &'static str)],
+}
+
+const SETS: &[Set] = &[
+    Set {
+        src: SRC_DIR,
+        bin: BIN_DIR,
+        obj: "hetero",
+        files: &[(SRC_DIR, "{name}.ld"), (SRC_DIR, "hetero.h")],
+    },
+    Set {
+        src: ATOMICS_SRC_DIR,
+        bin: ATOMICS_BIN_DIR,
+        obj: "hetero-atomics",
+        files: &[
+            (SRC_DIR, "{name}.ld"),
+            (SRC_DIR, "hetero.h"),
+            (ATOMICS_SRC_DIR, "atomics.h"),
+        ],
+    },
+];
 
 /// One firmware image: name, compiler, its Debian package, flags.
 struct Firmware {
@@ -86,7 +125,7 @@ pub fn have_compilers() -> bool {
     FIRMWARE.iter().all(|f| crate::mips::have(f.cc))
 }
 
-/// Build the three images.
+/// Build both sets of three images.
 pub fn build(root: &Path) -> Result<(), String> {
     let missing: Vec<&str> = FIRMWARE
         .iter()
@@ -99,11 +138,19 @@ pub fn build(root: &Path) -> Result<(), String> {
             missing.join(" ")
         ));
     }
-    let src = root.join(SRC_DIR);
-    let bin = root.join(BIN_DIR);
+    for set in SETS {
+        build_set(root, set)?;
+    }
+    Ok(())
+}
+
+/// Build one set's three images.
+fn build_set(root: &Path, set: &Set) -> Result<(), String> {
+    let src = root.join(set.src);
+    let bin = root.join(set.bin);
     std::fs::create_dir_all(&bin).map_err(|e| format!("cannot create {}: {e}", bin.display()))?;
     for f in FIRMWARE {
-        let obj_dir = root.join("target/guests/hetero").join(f.name);
+        let obj_dir = root.join("target/guests").join(set.obj).join(f.name);
         if obj_dir.exists() {
             std::fs::remove_dir_all(&obj_dir)
                 .map_err(|e| format!("cannot clean {}: {e}", obj_dir.display()))?;
@@ -112,13 +159,15 @@ pub fn build(root: &Path) -> Result<(), String> {
             .map_err(|e| format!("cannot create {}: {e}", obj_dir.display()))?;
         // Sources are copied next to the objects and built from there, so
         // the paths recorded in the debug information are relative.
-        for file in [
-            format!("{}.c", f.name),
-            format!("{}.ld", f.name),
-            "hetero.h".to_string(),
-        ] {
-            std::fs::copy(src.join(&file), obj_dir.join(&file))
-                .map_err(|e| format!("cannot copy {file}: {e}"))?;
+        let main = format!("{}.c", f.name);
+        let files = std::iter::once((src.clone(), main)).chain(
+            set.files
+                .iter()
+                .map(|(dir, file)| (root.join(dir), file.replace("{name}", f.name))),
+        );
+        for (dir, file) in files {
+            std::fs::copy(dir.join(&file), obj_dir.join(&file))
+                .map_err(|e| format!("cannot copy {}: {e}", dir.join(&file).display()))?;
         }
         let out = bin.join(format!("{}.elf", f.name));
         let mut cmd = Command::new(f.cc);
@@ -144,7 +193,7 @@ pub fn build(root: &Path) -> Result<(), String> {
             ));
         }
         let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
-        println!("built {BIN_DIR}/{}.elf ({size} bytes)", f.name);
+        println!("built {}/{}.elf ({size} bytes)", set.bin, f.name);
     }
     Ok(())
 }

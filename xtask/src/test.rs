@@ -188,7 +188,10 @@ pub fn run(root: &Path) -> Result<(), String> {
     }
     println!("== hetero demo firmware rebuilds identically");
     if crate::guests_hetero::have_compilers() {
-        let dirs = [root.join(crate::guests_hetero::BIN_DIR)];
+        let dirs = [
+            root.join(crate::guests_hetero::BIN_DIR),
+            root.join(crate::guests_hetero::ATOMICS_BIN_DIR),
+        ];
         reproduces(&dirs, "hetero guests", || crate::guests_hetero::build(root))?;
     } else {
         skipped.push(
