@@ -170,6 +170,30 @@ pub unsafe extern "C" fn jit_store(env: *mut JitEnv, site: u32, addr: u64, value
     ret
 }
 
+impl Cx<'_> {
+    /// Run the helper of this call site on the arguments in
+    /// `JitEnv::args`; its result is masked to the destination type.
+    fn call_helper(&mut self) -> Result<u64, Trap> {
+        let SiteKind::Call {
+            helper,
+            nargs,
+            mask,
+        } = self.site.kind
+        else {
+            unreachable!("call site");
+        };
+        let mut hx = HelperCtx {
+            cpu: &mut *self.cpu,
+            bus: &mut *self.bus,
+            model: self.model,
+        };
+        // The arguments in place: generated code just stored them one by
+        // one, and a copy would read them back in 16-byte pieces, which
+        // store forwarding cannot serve (a stall on every call).
+        (helper.func)(&mut hx, &self.env.args[..nargs as usize]).map(|v| v & mask)
+    }
+}
+
 /// A helper call; arguments in `JitEnv::args`.
 ///
 /// # Safety
@@ -177,34 +201,12 @@ pub unsafe extern "C" fn jit_store(env: *mut JitEnv, site: u32, addr: u64, value
 pub unsafe extern "C" fn jit_call(env: *mut JitEnv, site: u32) -> Ret {
     // SAFETY: per this function's contract.
     let mut cx = unsafe { context(env, site) };
-    let SiteKind::Call {
-        helper,
-        nargs,
-        mask,
-    } = cx.site.kind
-    else {
-        unreachable!("call site");
-    };
     let before = cx.watch();
     cx.enter_insn();
-    let r = {
-        let mut hx = HelperCtx {
-            cpu: &mut *cx.cpu,
-            bus: &mut *cx.bus,
-            model: cx.model,
-        };
-        // The arguments in place: generated code just stored them one by
-        // one, and a copy would read them back in 16-byte pieces, which
-        // store forwarding cannot serve (a stall on every call).
-        (helper.func)(&mut hx, &cx.env.args[..nargs as usize])
-    };
-    let ret = match r {
-        Ok(v) => {
+    let ret = match cx.call_helper() {
+        Ok(value) => {
             cx.leave_insn();
-            Ret {
-                value: v & mask,
-                status: 0,
-            }
+            Ret { value, status: 0 }
         }
         Err(t) => cx.trap(t),
     };
@@ -222,27 +224,8 @@ pub unsafe extern "C" fn jit_call(env: *mut JitEnv, site: u32) -> Ret {
 pub unsafe extern "C" fn jit_call_cpu(env: *mut JitEnv, site: u32) -> Ret {
     // SAFETY: per this function's contract.
     let mut cx = unsafe { context(env, site) };
-    let SiteKind::Call {
-        helper,
-        nargs,
-        mask,
-    } = cx.site.kind
-    else {
-        unreachable!("call site");
-    };
-    let r = {
-        let mut hx = HelperCtx {
-            cpu: &mut *cx.cpu,
-            bus: &mut *cx.bus,
-            model: cx.model,
-        };
-        (helper.func)(&mut hx, &cx.env.args[..nargs as usize])
-    };
-    match r {
-        Ok(v) => Ret {
-            value: v & mask,
-            status: 0,
-        },
+    match cx.call_helper() {
+        Ok(value) => Ret { value, status: 0 },
         Err(t) => {
             cx.enter_insn();
             cx.trap(t)
