@@ -240,6 +240,7 @@ fn bench_translate(c: &mut Criterion) {
                     epilogue: base - 0x100,
                     slots: &slot_addrs[..exits.min(slot_addrs.len())],
                     site_base: 0,
+                    window: false,
                 };
                 ok += usize::from(black_box(backend.compile(&req)).is_ok());
             }

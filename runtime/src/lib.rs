@@ -21,6 +21,7 @@ pub mod memory;
 pub mod qmp;
 pub mod shared_ram;
 pub mod tlb;
+pub mod window;
 
 /// IEEE 754 arithmetic with run-time rules per ISA (the per-vCPU float
 /// context lives with each frontend's state).

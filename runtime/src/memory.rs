@@ -9,8 +9,35 @@ use crate::cpu::FaultReason;
 use crate::device::{Device, DeviceCtx, MachineEvent};
 use crate::ir::Endian;
 use crate::shared_ram::SharedRam;
+use crate::window::{Piece, Window};
 use bitvec::vec::BitVec;
 use std::sync::Arc;
+
+/// Where a RAM block's bytes live: the heap, or a piece of a process's
+/// guest address [`Window`] (at `window base + guest address`).
+enum Storage {
+    Heap(Vec<u8>),
+    Window(Piece),
+}
+
+impl std::ops::Deref for Storage {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Storage::Heap(v) => v,
+            Storage::Window(p) => p.as_slice(),
+        }
+    }
+}
+
+impl std::ops::DerefMut for Storage {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        match self {
+            Storage::Heap(v) => v,
+            Storage::Window(p) => p.as_mut_slice(),
+        }
+    }
+}
 
 /// Granule of self-modifying-code tracking in RAM (bytes, log2). A host-side
 /// bookkeeping unit, unrelated to any guest page size.
@@ -20,7 +47,7 @@ pub const CODE_GRANULE_BITS: u32 = 10;
 pub struct RamBlock {
     /// Stable path of the block (`/machine/ram`).
     pub path: String,
-    data: Vec<u8>,
+    data: Storage,
     /// Granules that some translated block was built from.
     code: BitVec,
     read_only: bool,
@@ -34,13 +61,32 @@ pub struct RamBlock {
 }
 
 impl RamBlock {
+    /// A zeroed block for guest addresses `[addr, addr + size)` of a
+    /// process, inside its address `window` when the window can hold it
+    /// (else on the heap, like [`RamBlock::new`]).
+    pub fn new_at(
+        path: &str,
+        window: Option<&Arc<Window>>,
+        addr: u64,
+        size: u64,
+    ) -> Result<RamBlock, String> {
+        let mut b = RamBlock::new(path, 0, false)?;
+        match window.and_then(|w| w.map(addr, size)) {
+            Some(p) => {
+                b.data = Storage::Window(p);
+                b.code = BitVec::repeat(false, (size >> CODE_GRANULE_BITS) as usize + 1);
+                Ok(b)
+            }
+            None => RamBlock::new(path, size, false),
+        }
+    }
     /// A zeroed block of `size` bytes; fails (instead of aborting the
     /// process) when the host cannot provide the memory.
     pub fn new(path: &str, size: u64, read_only: bool) -> Result<RamBlock, String> {
         let granules = (size >> CODE_GRANULE_BITS) as usize + 1;
         Ok(RamBlock {
             path: path.to_string(),
-            data: zeroed(size)?,
+            data: Storage::Heap(zeroed(size)?),
             code: BitVec::repeat(false, granules),
             read_only,
             shared: None,
@@ -72,7 +118,7 @@ impl RamBlock {
             return s.clone();
         }
         let s = Arc::new(SharedRam::from_bytes(&self.data));
-        self.data = Vec::new();
+        self.data = Storage::Heap(Vec::new());
         self.shared = Some(s.clone());
         s
     }
@@ -87,7 +133,7 @@ impl RamBlock {
         }
         Some(RamBlock {
             path: self.path.clone(),
-            data: Vec::new(),
+            data: Storage::Heap(Vec::new()),
             code: self.code.clone(),
             read_only: self.read_only,
             shared: Some(s.clone()),
@@ -105,7 +151,7 @@ impl RamBlock {
     /// Take the contents back out of thread-shared storage.
     pub fn unshare(&mut self) {
         if let Some(s) = self.shared.take() {
-            self.data = s.to_vec();
+            self.data = Storage::Heap(s.to_vec());
         }
     }
     /// An empty stand-in that keeps a block's index in [`Memory::ram`]
@@ -113,7 +159,7 @@ impl RamBlock {
     pub fn placeholder(path: &str) -> RamBlock {
         RamBlock {
             path: path.to_string(),
-            data: Vec::new(),
+            data: Storage::Heap(Vec::new()),
             code: BitVec::repeat(false, 1),
             read_only: true,
             shared: None,
@@ -173,6 +219,11 @@ pub struct Memory {
     /// frontend may place things in the RAM no image uses (ARM
     /// semihosting's SYS_HEAPINFO, as QEMU does with its ROM blobs).
     pub loaded: Vec<(u64, u64)>,
+    /// Host address of guest address 0 when this is a user-mode process's
+    /// memory laid out in a [`Window`]: generated code then adds it to
+    /// guest addresses the host TLB lets through, and the host TLB only
+    /// caches pages that sit there.
+    pub window: Option<u64>,
 }
 
 impl Memory {

@@ -141,6 +141,14 @@ pub fn fill_host_tlb(cpu: &mut CpuState, bus: &mut Bus<'_>, addr: u64, size: u8,
         addr
     };
     if let Some(p) = bus.host_page(pa & !page_mask, write) {
+        // Generated code for a window computes `base + address` itself:
+        // a page elsewhere (a block the window could not hold) must take
+        // the slow path.
+        if let Some(base) = bus.mem.window {
+            if p as u64 != base.wrapping_add(addr & !page_mask) {
+                return;
+            }
+        }
         cpu.tlb.host.fill(addr, p, write);
     }
 }

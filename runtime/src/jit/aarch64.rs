@@ -82,6 +82,7 @@ const ENV_TLB: u32 = offset_of!(JitEnv, tlb) as u32;
 const ENV_LIMIT: u32 = offset_of!(JitEnv, limit) as u32;
 const ENV_CODE_HIT: u32 = offset_of!(JitEnv, code_hit) as u32;
 const ENV_JMP: u32 = offset_of!(JitEnv, jmp) as u32;
+const ENV_WINDOW: u32 = offset_of!(JitEnv, window) as u32;
 const ENV_LAST_EXIT: u32 = offset_of!(JitEnv, last_exit) as u32;
 const ENV_ARGS: u32 = offset_of!(JitEnv, args) as u32;
 const CPU_PC: u32 = offset_of!(CpuState, pc) as u32;
@@ -1102,7 +1103,13 @@ impl Gen<'_> {
             ; cmp X(T3), X(T4)
             ; b.ne =>miss
         );
-        self.mem(Mem::LdrX, T3, T1, TLB_ADDEND);
+        if self.req.window {
+            // The window base does not depend on the address: the access
+            // waits for one add, not for the entry's addend.
+            self.mem(Mem::LdrX, T3, ENV, ENV_WINDOW);
+        } else {
+            self.mem(Mem::LdrX, T3, T1, TLB_ADDEND);
+        }
         dynasm!(self.a ; .arch aarch64 ; add X(ADDR), X(ga), X(T3));
     }
 
@@ -1329,6 +1336,7 @@ mod tests {
                 epilogue: 0x10_0000,
                 slots: &[0x5555_0000_0000],
                 site_base: 0,
+                window: false,
             };
             let c = compile(&req, regs).expect("compiles");
             assert_eq!(c.stubs.len(), 1);

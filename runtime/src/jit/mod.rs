@@ -85,6 +85,10 @@ pub struct JitEnv {
     pub code_hit: u64,
     /// The indirect-jump cache.
     pub jmp: *const JmpEntry,
+    /// Host address of guest address 0 when the memory is a window
+    /// (`Memory::window`); code compiled for a window adds it instead of
+    /// the TLB entry's addend.
+    pub window: u64,
     /// The direct exit last taken unlinked: `block << 16 | exit`.
     pub last_exit: u64,
     /// Helper arguments.
@@ -339,6 +343,9 @@ pub struct CompileRequest<'a> {
     pub slots: &'a [usize],
     /// Index of the block's first site in the JIT's site table.
     pub site_base: u32,
+    /// The memory is a window (`Memory::window`): RAM accesses the TLB
+    /// lets through are at `JitEnv::window + address`.
+    pub window: bool,
 }
 
 /// A compiled block.
@@ -430,6 +437,8 @@ pub struct Jit {
     env: Box<JitEnv>,
     interp: Interpreter,
     flushes_seen: u64,
+    /// Whether the code was compiled for a window (`Memory::window`).
+    window: Option<bool>,
     /// Run the IR optimiser before code generation.
     pub optimize: bool,
     /// Write each compiled block's IR and code to this directory
@@ -472,6 +481,7 @@ impl Jit {
             exit_req: 0,
             code_hit: 0,
             jmp: jmp.as_ptr(),
+            window: 0,
             last_exit: u64::MAX,
             args: [0; MAX_ARGS],
             cpu: std::ptr::null_mut(),
@@ -491,6 +501,7 @@ impl Jit {
             env,
             interp: Interpreter::new(),
             flushes_seen: 0,
+            window: None,
             optimize: true,
             dump: std::env::var_os("HEMU_JIT_DUMP").map(Into::into),
             stats: JitStats::default(),
@@ -578,6 +589,7 @@ impl Jit {
             epilogue: self.rt.epilogue,
             slots: &slot_addrs,
             site_base: self.sites.len() as u32,
+            window: self.window == Some(true),
         };
         let mut jb = JitBlock {
             entry: None,
@@ -679,6 +691,15 @@ impl Engine for Jit {
             bus,
         } = cx;
         self.sync_cache(cache);
+        // Code for a window and code for per-page addends do not mix (a
+        // process image replaced by one without a window, or the reverse).
+        let window = bus.mem.window.is_some();
+        if self.window != Some(window) {
+            if self.window.is_some() {
+                self.reset();
+            }
+            self.window = Some(window);
+        }
         let start = cpu.insns;
         let mut traps = 0u64;
         let mut seen_writes = bus.mem.code_writes.len();
@@ -724,6 +745,7 @@ impl Engine for Jit {
                     };
                     let env = &mut *self.env;
                     env.tlb = cpu.tlb.host.as_mut_ptr();
+                    env.window = bus.mem.window.unwrap_or(0);
                     env.limit = limit;
                     env.exit_req = 0;
                     env.code_hit = 0;

@@ -579,6 +579,7 @@ fn every_backend_assembles_random_blocks() {
                     epilogue: rt.epilogue,
                     slots: &slots,
                     site_base: 1000,
+                    window: false,
                 };
                 let c = be
                     .compile(&req)

@@ -59,6 +59,7 @@ const ENV_TLB: i32 = offset_of!(JitEnv, tlb) as i32;
 const ENV_LIMIT: i32 = offset_of!(JitEnv, limit) as i32;
 const ENV_CODE_HIT: i32 = offset_of!(JitEnv, code_hit) as i32;
 const ENV_JMP: i32 = offset_of!(JitEnv, jmp) as i32;
+const ENV_WINDOW: i32 = offset_of!(JitEnv, window) as i32;
 const ENV_LAST_EXIT: i32 = offset_of!(JitEnv, last_exit) as i32;
 const ENV_ARGS: i32 = offset_of!(JitEnv, args) as i32;
 const CPU_PC: i32 = offset_of!(CpuState, pc) as i32;
@@ -876,8 +877,14 @@ impl Gen<'_> {
             ; and rax, tag_mask
             ; cmp rax, QWORD [rcx + tag_off]
             ; jne =>miss
-            ; add rdx, QWORD [rcx + TLB_ADDEND]
         );
+        if self.req.window {
+            // The window base does not depend on the address: the access
+            // waits for one add, not for the entry's addend.
+            dynasm!(self.a ; .arch x64 ; add rdx, QWORD [r15 + ENV_WINDOW]);
+        } else {
+            dynasm!(self.a ; .arch x64 ; add rdx, QWORD [rcx + TLB_ADDEND]);
+        }
     }
 
     fn load(&mut self, at: usize, ty: Ty, dst: Temp, addr: Temp, mop: MemOp, site: u32) {

@@ -7,6 +7,8 @@
 use super::abi::Errno;
 use crate::ir::Endian;
 use crate::memory::{AddressSpace, Memory, RamBlock, Region, Target, CODE_GRANULE_BITS};
+use crate::window::Window;
+use std::sync::Arc;
 
 /// Lowest address a mapping may start at (Linux's `mmap_min_addr`).
 pub const MIN_ADDR: u64 = 0x10000;
@@ -38,6 +40,8 @@ pub struct Mm {
     /// Current program break.
     pub brk: u64,
     free_blocks: Vec<usize>,
+    /// The host reservation RAM blocks are placed in (None: the heap).
+    window: Option<Arc<Window>>,
 }
 
 impl Mm {
@@ -47,8 +51,19 @@ impl Mm {
         // 256 GiB (what the smallest 64-bit MMU modes allow) for 64-bit.
         let task_size: u64 = if word_bits >= 64 { 1 << 38 } else { 1 << 31 };
         let stack_top = task_size - page;
+        // Guest pages at `base + address` need guest pages that are whole
+        // host pages.
+        let window = if page.is_multiple_of(4096) {
+            Window::reserve(task_size)
+        } else {
+            None
+        };
         Mm {
-            mem: Memory::default(),
+            mem: Memory {
+                window: window.as_ref().map(|w| w.base()),
+                ..Memory::default()
+            },
+            window,
             space: AddressSpace::new("user"),
             page,
             endian,
@@ -89,7 +104,8 @@ impl Mm {
 
     /// Map fresh zeroed memory at `[base, base + len)`, which must be free.
     pub fn map_new(&mut self, base: u64, len: u64, name: &str) -> Result<(), Errno> {
-        let block = RamBlock::new(name, len, false).map_err(|_| Errno::NoMem)?;
+        let block =
+            RamBlock::new_at(name, self.window.as_ref(), base, len).map_err(|_| Errno::NoMem)?;
         let idx = match self.free_blocks.pop() {
             Some(i) => {
                 self.mem.ram[i] = block;
@@ -393,6 +409,34 @@ mod tests {
         m.brk_start = 0x20000;
         m.brk = 0x20000;
         m
+    }
+
+    #[test]
+    fn ram_sits_in_the_window_unless_a_live_block_holds_the_range() {
+        use crate::memory::Bus;
+        let mut m = mm();
+        let base = m.mem.window.expect("a 64-bit host reserves a window");
+        m.map_new(0x10000, 0x4000, "a").unwrap();
+        let host = |m: &mut Mm, a: u64| {
+            let mut bus = Bus {
+                space: &m.space,
+                mem: &mut m.mem,
+            };
+            bus.host_page(a, false).map(|p| p as u64)
+        };
+        assert_eq!(host(&mut m, 0x11000), Some(base + 0x11000));
+        // The first page leaves the map but its block lives on (the rest
+        // still uses it): a new mapping there cannot take the window's
+        // pages, so it goes to the heap.
+        m.unmap(0x10000, 0x1000);
+        m.map_new(0x10000, 0x1000, "b").unwrap();
+        let heap = host(&mut m, 0x10000).unwrap();
+        assert_ne!(heap, base + 0x10000);
+        assert_eq!(host(&mut m, 0x12000), Some(base + 0x12000));
+        // Once everything is unmapped the window's pages are free again.
+        m.unmap(0x10000, 0x4000);
+        m.map_new(0x10000, 0x4000, "c").unwrap();
+        assert_eq!(host(&mut m, 0x10000), Some(base + 0x10000));
     }
 
     #[test]

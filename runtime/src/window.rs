@@ -1,0 +1,202 @@
+//! A guest address window: one reservation of host address space in which
+//! a user-mode process's RAM lives at `base + guest address` (what QEMU's
+//! user mode calls `guest_base`).
+//!
+//! Why: with every page at a per-page host address, generated code must
+//! load the page's addend from its host TLB entry before it can load the
+//! data — two dependent loads on the critical path of every guest load.
+//! With the window, the host address is `base + address`: the data load
+//! starts at once, and the TLB tag check (which still decides whether the
+//! access may be direct: permissions, translated code, mapping) runs
+//! beside it. The window therefore needs no signal handler: nothing is
+//! accessed directly unless the TLB says the page is RAM mapped there.
+//!
+//! The reservation is `PROT_NONE` and never handed back piecemeal: a piece
+//! that is freed is reserved again, so the host never places anything of
+//! its own inside the window.
+
+use std::sync::{Arc, Mutex};
+
+/// A reservation of host address space for guest addresses `[0, size)`.
+#[derive(Debug)]
+pub struct Window {
+    base: usize,
+    size: u64,
+    /// Live pieces as (guest address, length), so a piece is never
+    /// mapped over another one that still owns its pages.
+    pieces: Mutex<Vec<(u64, u64)>>,
+}
+
+/// The host's page size.
+fn host_page() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
+        n if n > 0 => n as u64,
+        _ => 4096,
+    }
+}
+
+impl Window {
+    /// Reserve host address space for guest addresses `[0, size)`; None
+    /// when the host cannot (a 32-bit host, an address-space limit): the
+    /// process then keeps its RAM on the heap.
+    pub fn reserve(size: u64) -> Option<Arc<Window>> {
+        let len = usize::try_from(size).ok()?;
+        if cfg!(not(target_pointer_width = "64")) || len == 0 {
+            return None;
+        }
+        // SAFETY: a fresh anonymous mapping at an address the kernel
+        // chooses; it aliases nothing.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return None;
+        }
+        Some(Arc::new(Window {
+            base: p as usize,
+            size,
+            pieces: Mutex::new(Vec::new()),
+        }))
+    }
+
+    /// Host address of guest address 0.
+    pub fn base(&self) -> u64 {
+        self.base as u64
+    }
+
+    /// Zeroed read-write memory for guest `[addr, addr + len)`, or None
+    /// when the range is not host-page aligned, leaves the window or
+    /// overlaps a live piece (the caller then uses the heap).
+    pub fn map(self: &Arc<Window>, addr: u64, len: u64) -> Option<Piece> {
+        let page = host_page();
+        let end = addr.checked_add(len)?;
+        if len == 0 || !addr.is_multiple_of(page) || !len.is_multiple_of(page) || end > self.size {
+            return None;
+        }
+        let mut pieces = self.pieces.lock().ok()?;
+        if pieces.iter().any(|&(a, l)| a < end && addr < a + l) {
+            return None;
+        }
+        let at = self.base + addr as usize;
+        // SAFETY: `[at, at + len)` is inside our reservation and no live
+        // piece owns it (checked above under the lock), so replacing the
+        // reservation's pages there affects no other memory.
+        let p = unsafe {
+            libc::mmap(
+                at as *mut libc::c_void,
+                len as usize,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED || p as usize != at {
+            return None;
+        }
+        pieces.push((addr, len));
+        Some(Piece {
+            win: self.clone(),
+            addr,
+            len: len as usize,
+            ptr: at as *mut u8,
+        })
+    }
+
+    fn release(&self, addr: u64, len: usize) {
+        let at = self.base + addr as usize;
+        // SAFETY: `[at, at + len)` is a piece this window mapped and whose
+        // owner is being dropped: nothing references it any more. Mapping
+        // PROT_NONE over it frees the memory and keeps the reservation.
+        unsafe {
+            libc::mmap(
+                at as *mut libc::c_void,
+                len,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE,
+                -1,
+                0,
+            );
+        }
+        if let Ok(mut p) = self.pieces.lock() {
+            p.retain(|&(a, _)| a != addr);
+        }
+    }
+}
+
+impl Drop for Window {
+    fn drop(&mut self) {
+        // SAFETY: the whole reservation; every piece holds an `Arc` on the
+        // window, so none is alive any more.
+        unsafe { libc::munmap(self.base as *mut libc::c_void, self.size as usize) };
+    }
+}
+
+/// RAM for one guest range inside a [`Window`], owned like a `Vec<u8>`.
+#[derive(Debug)]
+pub struct Piece {
+    win: Arc<Window>,
+    addr: u64,
+    len: usize,
+    ptr: *mut u8,
+}
+
+// SAFETY: a piece exclusively owns its pages (the window never maps two
+// live pieces over each other); it is accessed only through `&self` /
+// `&mut self` like a `Vec<u8>`, so moving or sharing it between threads
+// is as safe as for a `Vec<u8>`.
+unsafe impl Send for Piece {}
+// SAFETY: as above: shared access only reads.
+unsafe impl Sync for Piece {}
+
+impl Piece {
+    /// The bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        // SAFETY: `ptr` is a live read-write mapping of `len` bytes owned
+        // by this piece, zero-initialised by the kernel.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
+    }
+    /// The bytes, mutably.
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: as in `as_slice`, and `&mut self` makes this the only
+        // reference.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+}
+
+impl Drop for Piece {
+    fn drop(&mut self) {
+        self.win.release(self.addr, self.len);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_sit_at_base_plus_address_and_never_overlap() {
+        let w = Window::reserve(1 << 32).expect("reserve 4 GiB");
+        let mut a = w.map(0x10000, 0x3000).expect("map");
+        assert_eq!(a.as_slice().as_ptr() as u64, w.base() + 0x10000);
+        assert!(a.as_slice().iter().all(|&b| b == 0));
+        a.as_mut_slice()[5] = 7;
+        assert!(w.map(0x12000, 0x1000).is_none(), "overlaps a live piece");
+        assert!(w.map(0x12001, 0x1000).is_none(), "unaligned");
+        assert!(
+            w.map((1 << 32) - 0x1000, 0x2000).is_none(),
+            "leaves the window"
+        );
+        drop(a);
+        let b = w.map(0x12000, 0x1000).expect("free again");
+        assert_eq!(b.as_slice()[0], 0);
+    }
+}
