@@ -330,8 +330,28 @@ struct World {
 }
 
 fn world(model: &RandomIsa, seed: u64) -> World {
+    world_in(model, seed, false)
+}
+
+/// A world whose RAM is on the heap, or in a guest address window as a
+/// user-mode process's is (`Memory::window`).
+fn world_in(model: &RandomIsa, seed: u64, window: bool) -> World {
     let mut mem = Memory::default();
-    mem.ram.push(RamBlock::new("/ram", RAM, false).unwrap());
+    if window {
+        // Guest addresses up to 4 GiB: random accesses beyond the RAM
+        // must be refused by the TLB, not reach the reservation.
+        let w = crate::window::Window::reserve(1 << 32).expect("window");
+        mem.ram
+            .push(RamBlock::new_at("/ram", Some(&w), 0, RAM).unwrap());
+        mem.window = Some(w.base());
+        assert_eq!(
+            mem.ram[0].bytes().as_ptr() as u64,
+            w.base(),
+            "the RAM sits in the window"
+        );
+    } else {
+        mem.ram.push(RamBlock::new("/ram", RAM, false).unwrap());
+    }
     let mut space = AddressSpace::new("sys");
     space
         .map(Region {
@@ -390,18 +410,19 @@ fn run(engine: &mut dyn Engine, model: &RandomIsa, w: &mut World, budget: u64) {
 }
 
 fn compare(seed: u64, endian: Endian) {
-    compare_jit(seed, endian, Jit::new().expect("jit"));
+    compare_jit(seed, endian, Jit::new().expect("jit"), false);
 }
 
-/// `compare` with a given JIT (a backend configured for a test).
-fn compare_jit(seed: u64, endian: Endian, mut jit: Jit) {
+/// `compare` with a given JIT (a backend configured for a test), its RAM
+/// in a guest address window or not.
+fn compare_jit(seed: u64, endian: Endian, mut jit: Jit, window: bool) {
     let model = RandomIsa { seed, endian };
     let budget = 3000;
     let mut oracle = world(&model, seed);
     let mut interp = Interpreter::new();
     run(&mut interp, &model, &mut oracle, budget);
 
-    let mut w = world(&model, seed);
+    let mut w = world_in(&model, seed, window);
     run(&mut jit, &model, &mut w, budget);
     let ctx = format!("seed {seed:#x} {endian}");
     assert_eq!(w.cpu.pc, oracle.cpu.pc, "{ctx}: pc");
@@ -439,6 +460,21 @@ fn random_blocks_agree_with_the_interpreter() {
             Endian::Little
         };
         compare(seed.wrapping_mul(0x1234_5678_9abc_def1), endian);
+    }
+}
+
+#[test]
+fn random_blocks_agree_with_the_interpreter_in_a_window() {
+    // Generated code for a window adds the window base instead of the
+    // TLB entry's addend; the interpreter runs on the heap.
+    for seed in 1..=100u64 {
+        let endian = if seed % 3 == 0 {
+            Endian::Big
+        } else {
+            Endian::Little
+        };
+        let jit = Jit::new().expect("jit");
+        compare_jit(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15), endian, jit, true);
     }
 }
 
@@ -603,7 +639,12 @@ fn aarch64_spilling_agrees_with_the_interpreter() {
             Endian::Little
         };
         let jit = Jit::with_backend(Box::new(aarch64::FewRegs), 16 << 20).expect("jit");
-        compare_jit(seed.wrapping_mul(0x0fed_cba9_8765_4321), endian, jit);
+        compare_jit(
+            seed.wrapping_mul(0x0fed_cba9_8765_4321),
+            endian,
+            jit,
+            seed % 2 == 0,
+        );
     }
 }
 

@@ -5,7 +5,8 @@
 //! around every call into Rust, which may read or adjust it). rax, rcx and
 //! rdx are scratch. Temps live in rbx and rbp (kept across calls) and rsi,
 //! rdi, r8–r11 (saved around calls when they hold a live temp), or in stack
-//! slots. Every block starts with the
+//! slots; code for a guest address window (`Memory::window`) pins rbp to
+//! the window base instead. Every block starts with the
 //! budget / exit-request check, so direct exits can jump straight into
 //! the next block through their chain slot.
 
@@ -39,6 +40,8 @@ const R11: u8 = 11;
 
 /// Registers temps may live in, callee-saved first.
 const ALLOCATABLE: [u8; 8] = [RBX, RBP, RSI, RDI, R8, R9, R10, R11];
+/// The same for code for a window, which pins rbp to the window base.
+const ALLOCATABLE_WINDOW: [u8; 7] = [RBX, RSI, RDI, R8, R9, R10, R11];
 /// Those a call clobbers.
 const CALLER_SAVED: [u8; 6] = [RSI, RDI, R8, R9, R10, R11];
 /// Stack slots for spilled temps.
@@ -92,6 +95,7 @@ impl Backend for X64 {
             ; sub rsp, FRAME
             ; mov r15, rdi ; mov r13, rsi ; mov r14, rdx
             ; mov r12, QWORD [r13 + CPU_INSNS]
+            ; mov rbp, QWORD [r15 + ENV_WINDOW]
             ; jmp rcx
         );
         let epilogue = a.offset().0;
@@ -112,7 +116,8 @@ impl Backend for X64 {
     }
 
     fn compile(&self, req: &CompileRequest<'_>) -> Result<Compiled, CompileError> {
-        let alloc = allocate(req.block, &ALLOCATABLE, SPILL_SLOTS).map_err(CompileError::Alloc)?;
+        let alloc = allocate(req.block, Gen::allocatable(req.window), SPILL_SLOTS)
+            .map_err(CompileError::Alloc)?;
         let mut g = Gen {
             a: Asm::new(req.base),
             req,
@@ -156,12 +161,14 @@ enum Deferred {
         pc: u64,
         after: u32,
     },
-    /// Slow path of a load: result to `w`, then back to `resume`.
+    /// Slow path of a load of the address in `ga`: result to `w`, then
+    /// back to `resume`.
     Load {
         label: DynamicLabel,
         resume: DynamicLabel,
         site: u32,
         saves: Vec<u8>,
+        ga: u8,
         w: u8,
     },
     /// Slow path of a store; `hit`: where to go when it hit code.
@@ -170,6 +177,7 @@ enum Deferred {
         resume: DynamicLabel,
         site: u32,
         saves: Vec<u8>,
+        ga: u8,
         src: Temp,
         hit: Option<DynamicLabel>,
     },
@@ -622,10 +630,16 @@ impl Gen<'_> {
                     resume,
                     site,
                     saves,
+                    ga,
                     w,
                 } => {
                     let trap = self.trap_exit();
                     dynasm!(self.a ; .arch x64 ; =>label);
+                    // The address first: `ga` may be a register the
+                    // argument set-up below overwrites.
+                    if ga != RDX {
+                        dynasm!(self.a ; .arch x64 ; mov rdx, Rq(ga));
+                    }
                     self.save(&saves);
                     dynasm!(self.a ; .arch x64 ; mov rdi, r15 ; mov esi, site as i32);
                     self.call(jit_load as *const () as usize);
@@ -642,11 +656,15 @@ impl Gen<'_> {
                     resume,
                     site,
                     saves,
+                    ga,
                     src,
                     hit,
                 } => {
                     let trap = self.trap_exit();
                     dynasm!(self.a ; .arch x64 ; =>label);
+                    if ga != RDX {
+                        dynasm!(self.a ; .arch x64 ; mov rdx, Rq(ga));
+                    }
                     self.save(&saves);
                     self.get(RCX, src);
                     dynasm!(self.a ; .arch x64 ; mov rdi, r15 ; mov esi, site as i32);
@@ -861,59 +879,70 @@ impl Gen<'_> {
         self.put(dst, w);
     }
 
-    /// Host TLB lookup of the address in rdx for an access of `size`
-    /// bytes; jumps to `miss` unless the entry's tag at `tag_off`
-    /// matches; on a hit rdx becomes the host address. Clobbers rax, rcx.
-    fn tlb(&mut self, size: u8, tag_off: i32, miss: DynamicLabel) {
+    /// Host TLB lookup of the guest address in `ga` for an access of
+    /// `size` bytes; jumps to `miss` unless the entry's tag at `tag_off`
+    /// matches. On a hit the host address is `ga + ` the returned
+    /// register: rbp (the window base, pinned) for a window, else rcx
+    /// loaded with the entry's addend. Clobbers rax, rcx.
+    fn tlb(&mut self, ga: u8, size: u8, tag_off: i32, miss: DynamicLabel) -> u8 {
         let shift = (HOST_PAGE_BITS - 5) as i8;
         let index_mask = ((HOST_ENTRIES as i32) - 1) << 5;
         let tag_mask = (!((1u64 << HOST_PAGE_BITS) - 1) | (size as u64 - 1)) as i64 as i32;
         dynasm!(self.a ; .arch x64
-            ; mov rcx, rdx
+            ; mov rcx, Rq(ga)
             ; shr rcx, shift
             ; and ecx, index_mask
             ; add rcx, QWORD [r15 + ENV_TLB]
-            ; mov rax, rdx
+            ; mov rax, Rq(ga)
             ; and rax, tag_mask
             ; cmp rax, QWORD [rcx + tag_off]
             ; jne =>miss
         );
         if self.req.window {
-            // The window base does not depend on the address: the access
-            // waits for one add, not for the entry's addend.
-            dynasm!(self.a ; .arch x64 ; add rdx, QWORD [r15 + ENV_WINDOW]);
+            // The access waits for nothing but the address.
+            RBP
         } else {
-            dynasm!(self.a ; .arch x64 ; add rdx, QWORD [rcx + TLB_ADDEND]);
+            dynasm!(self.a ; .arch x64 ; mov rcx, QWORD [rcx + TLB_ADDEND]);
+            RCX
+        }
+    }
+
+    /// Allocatable registers for this block: a window pins rbp.
+    fn allocatable(window: bool) -> &'static [u8] {
+        if window {
+            &ALLOCATABLE_WINDOW
+        } else {
+            &ALLOCATABLE
         }
     }
 
     fn load(&mut self, at: usize, ty: Ty, dst: Temp, addr: Temp, mop: MemOp, site: u32) {
         let slow = self.a.new_dynamic_label();
         let resume = self.a.new_dynamic_label();
-        self.get(RDX, addr);
-        self.tlb(mop.size, TLB_READ, slow);
+        let ga = self.reg_of(addr, RDX);
+        let x = self.tlb(ga, mop.size, TLB_READ, slow);
         let w = self.work(dst, None);
         let big = mop.endian == Endian::Big;
         match (mop.size, mop.signed && !big) {
             // Little-endian signed loads extend as they load.
-            (1, true) => dynasm!(self.a ; .arch x64 ; movsx Rq(w), BYTE [rdx]),
-            (2, true) => dynasm!(self.a ; .arch x64 ; movsx Rq(w), WORD [rdx]),
-            (4, true) => dynasm!(self.a ; .arch x64 ; movsxd Rq(w), DWORD [rdx]),
-            (1, _) => dynasm!(self.a ; .arch x64 ; movzx Rd(w), BYTE [rdx]),
+            (1, true) => dynasm!(self.a ; .arch x64 ; movsx Rq(w), BYTE [Rq(ga) + Rq(x)]),
+            (2, true) => dynasm!(self.a ; .arch x64 ; movsx Rq(w), WORD [Rq(ga) + Rq(x)]),
+            (4, true) => dynasm!(self.a ; .arch x64 ; movsxd Rq(w), DWORD [Rq(ga) + Rq(x)]),
+            (1, _) => dynasm!(self.a ; .arch x64 ; movzx Rd(w), BYTE [Rq(ga) + Rq(x)]),
             (2, _) => {
-                dynasm!(self.a ; .arch x64 ; movzx Rd(w), WORD [rdx]);
+                dynasm!(self.a ; .arch x64 ; movzx Rd(w), WORD [Rq(ga) + Rq(x)]);
                 if big {
                     dynasm!(self.a ; .arch x64 ; rol Rw(w), 8);
                 }
             }
             (4, _) => {
-                dynasm!(self.a ; .arch x64 ; mov Rd(w), DWORD [rdx]);
+                dynasm!(self.a ; .arch x64 ; mov Rd(w), DWORD [Rq(ga) + Rq(x)]);
                 if big {
                     dynasm!(self.a ; .arch x64 ; bswap Rd(w));
                 }
             }
             _ => {
-                dynasm!(self.a ; .arch x64 ; mov Rq(w), QWORD [rdx]);
+                dynasm!(self.a ; .arch x64 ; mov Rq(w), QWORD [Rq(ga) + Rq(x)]);
                 if big {
                     dynasm!(self.a ; .arch x64 ; bswap Rq(w));
                 }
@@ -943,6 +972,7 @@ impl Gen<'_> {
             resume,
             site,
             saves,
+            ga,
             w,
         });
     }
@@ -958,8 +988,8 @@ impl Gen<'_> {
     ) {
         let slow = self.a.new_dynamic_label();
         let resume = self.a.new_dynamic_label();
-        self.get(RDX, addr);
-        self.tlb(mop.size, TLB_WRITE, slow);
+        let ga = self.reg_of(addr, RDX);
+        let x = self.tlb(ga, mop.size, TLB_WRITE, slow);
         let v = if mop.endian == Endian::Big && mop.size > 1 {
             self.get(RAX, src);
             match mop.size {
@@ -972,10 +1002,10 @@ impl Gen<'_> {
             self.reg_of(src, RAX)
         };
         match mop.size {
-            1 => dynasm!(self.a ; .arch x64 ; mov BYTE [rdx], Rb(v)),
-            2 => dynasm!(self.a ; .arch x64 ; mov WORD [rdx], Rw(v)),
-            4 => dynasm!(self.a ; .arch x64 ; mov DWORD [rdx], Rd(v)),
-            _ => dynasm!(self.a ; .arch x64 ; mov QWORD [rdx], Rq(v)),
+            1 => dynasm!(self.a ; .arch x64 ; mov BYTE [Rq(ga) + Rq(x)], Rb(v)),
+            2 => dynasm!(self.a ; .arch x64 ; mov WORD [Rq(ga) + Rq(x)], Rw(v)),
+            4 => dynasm!(self.a ; .arch x64 ; mov DWORD [Rq(ga) + Rq(x)], Rd(v)),
+            _ => dynasm!(self.a ; .arch x64 ; mov QWORD [Rq(ga) + Rq(x)], Rq(v)),
         }
         dynasm!(self.a ; .arch x64 ; =>resume);
         let saves = self.alloc.live_across(at, &CALLER_SAVED);
@@ -984,6 +1014,7 @@ impl Gen<'_> {
             resume,
             site,
             saves,
+            ga,
             src,
             hit,
         });
