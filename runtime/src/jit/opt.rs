@@ -25,8 +25,10 @@ enum Val {
 pub fn optimize(mut block: Block) -> Block {
     forward_regs(&mut block);
     fold(&mut block);
-    dce(&mut block);
+    // Writes first: a value only an overwritten write used (the first
+    // shift of a folded shift pair, say) is dead only once it is gone.
     dead_writes(&mut block);
+    dce(&mut block);
     block
 }
 
