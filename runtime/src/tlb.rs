@@ -132,15 +132,20 @@ const HOST_EMPTY: HostEntry = HostEntry {
 /// access without the full path (no MMIO, no translated code for stores).
 #[derive(Clone, Debug)]
 pub struct HostTlb {
-    entries: Box<[HostEntry]>,
+    // Inline, not boxed: generated code reaches the entries at a fixed
+    // offset from the vCPU's state, without loading a pointer first.
+    entries: [HostEntry; HOST_ENTRIES],
     /// `Memory::host_epoch` the entries were filled under.
     pub epoch: u64,
 }
 
+/// Offset of the entries in a [`HostTlb`], for generated code.
+pub const HOST_TLB_ENTRIES: usize = std::mem::offset_of!(HostTlb, entries);
+
 impl HostTlb {
     fn new() -> HostTlb {
         HostTlb {
-            entries: vec![HOST_EMPTY; HOST_ENTRIES].into_boxed_slice(),
+            entries: [HOST_EMPTY; HOST_ENTRIES],
             epoch: 0,
         }
     }

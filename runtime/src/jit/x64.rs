@@ -58,7 +58,6 @@ fn save_slot(r: u8) -> i32 {
     8 * (SPILL_SLOTS as i32 + k as i32)
 }
 
-const ENV_TLB: i32 = offset_of!(JitEnv, tlb) as i32;
 const ENV_LIMIT: i32 = offset_of!(JitEnv, limit) as i32;
 const ENV_CODE_HIT: i32 = offset_of!(JitEnv, code_hit) as i32;
 const ENV_JMP: i32 = offset_of!(JitEnv, jmp) as i32;
@@ -68,6 +67,10 @@ const ENV_ARGS: i32 = offset_of!(JitEnv, args) as i32;
 const CPU_PC: i32 = offset_of!(CpuState, pc) as i32;
 const CPU_INSNS: i32 = offset_of!(CpuState, insns) as i32;
 const CPU_CTX: i32 = offset_of!(CpuState, code_ctx) as i32;
+/// The vCPU's host TLB entries (inline in its state).
+const CPU_TLB: i32 = (offset_of!(CpuState, tlb)
+    + offset_of!(crate::tlb::Tlb, host)
+    + crate::tlb::HOST_TLB_ENTRIES) as i32;
 const TLB_READ: i32 = offset_of!(HostEntry, read) as i32;
 const TLB_WRITE: i32 = offset_of!(HostEntry, write) as i32;
 const TLB_ADDEND: i32 = offset_of!(HostEntry, addend) as i32;
@@ -128,6 +131,7 @@ impl Backend for X64 {
             stubs: Vec::new(),
             targets: Vec::new(),
             trap_exit: None,
+            bmi2: std::arch::is_x86_feature_detected!("bmi2"),
         };
         g.block()?;
         let code =
@@ -199,6 +203,8 @@ struct Gen<'r> {
     stubs: Vec<usize>,
     targets: Vec<u64>,
     trap_exit: Option<DynamicLabel>,
+    /// The host has BMI2 (`rorx`).
+    bmi2: bool,
 }
 
 macro_rules! alu {
@@ -888,21 +894,26 @@ impl Gen<'_> {
         let shift = (HOST_PAGE_BITS - 5) as i8;
         let index_mask = ((HOST_ENTRIES as i32) - 1) << 5;
         let tag_mask = (!((1u64 << HOST_PAGE_BITS) - 1) | (size as u64 - 1)) as i64 as i32;
+        if self.bmi2 {
+            // The entry index without a copy of the address.
+            dynasm!(self.a ; .arch x64 ; rorx rcx, Rq(ga), shift);
+        } else {
+            dynasm!(self.a ; .arch x64 ; mov rcx, Rq(ga) ; shr rcx, shift);
+        }
+        let tag = CPU_TLB + tag_off;
         dynasm!(self.a ; .arch x64
-            ; mov rcx, Rq(ga)
-            ; shr rcx, shift
             ; and ecx, index_mask
-            ; add rcx, QWORD [r15 + ENV_TLB]
             ; mov rax, Rq(ga)
             ; and rax, tag_mask
-            ; cmp rax, QWORD [rcx + tag_off]
+            ; cmp rax, QWORD [rcx + r13 + tag]
             ; jne =>miss
         );
         if self.req.window {
             // The access waits for nothing but the address.
             RBP
         } else {
-            dynasm!(self.a ; .arch x64 ; mov rcx, QWORD [rcx + TLB_ADDEND]);
+            let addend = CPU_TLB + TLB_ADDEND;
+            dynasm!(self.a ; .arch x64 ; mov rcx, QWORD [rcx + r13 + addend]);
             RCX
         }
     }
