@@ -28,8 +28,56 @@ pub fn optimize(mut block: Block) -> Block {
     // Writes first: a value only an overwritten write used (the first
     // shift of a folded shift pair, say) is dead only once it is gone.
     dead_writes(&mut block);
+    narrow_operands(&mut block);
     dce(&mut block);
     block
+}
+
+/// 32-bit adds, subtracts, multiplies, logic ops and left shifts read only
+/// their operands' low 32 bits (the interpreter masks operands to the
+/// op's type, backends use their 32-bit forms), so an operand that is a
+/// 64-bit value cut to 32 bits can be the 64-bit value itself: the cut
+/// (a zero-extending move on x86-64) goes when nothing else reads it.
+/// RISC-V's W instructions cut every operand.
+fn narrow_operands(block: &mut Block) {
+    let defs = def_counts(block);
+    let mut cut: Vec<Option<Temp>> = vec![None; block.temp_types.len()];
+    for op in block.ops.iter_mut() {
+        match op {
+            Op::Ext {
+                ty: Ty::I32,
+                dst,
+                src,
+                bits: 32,
+                ..
+            } if defs[dst.0 as usize] == 1 && defs[src.0 as usize] == 1 => {
+                cut[dst.0 as usize] = Some(*src);
+            }
+            Op::Bin {
+                op,
+                ty: Ty::I32,
+                a,
+                b,
+                ..
+            } => {
+                let both = matches!(
+                    op,
+                    BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::And | BinOp::Or | BinOp::Xor
+                );
+                if both || *op == BinOp::Shl {
+                    if let Some(x) = cut[a.0 as usize] {
+                        *a = x;
+                    }
+                }
+                if both {
+                    if let Some(x) = cut[b.0 as usize] {
+                        *b = x;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 fn def_counts(block: &Block) -> Vec<u32> {
@@ -547,6 +595,33 @@ mod tests {
             .filter(|o| matches!(o, Op::Ext { .. }))
             .count();
         assert_eq!(exts, 1, "{:?}", block.ops);
+    }
+
+    #[test]
+    fn cuts_to_32_bits_go_where_only_low_halves_are_read() {
+        let mut b = IrBuilder::new();
+        let x = b.read_reg(Ty::I64, RegId(1));
+        let y = b.read_reg(Ty::I64, RegId(2));
+        let x32 = b.ext(Ty::I32, x, 32, false);
+        let y32 = b.ext(Ty::I32, y, 32, false);
+        let p = b.bin(BinOp::Mul, Ty::I32, x32, y32);
+        // A right shift reads the upper half of a 64-bit operand: its cut
+        // stays.
+        let q = b.bin(BinOp::Shr, Ty::I32, x32, y32);
+        b.write_reg(RegId(3), p);
+        b.write_reg(RegId(4), q);
+        b.exit_direct(4);
+        let block = optimize(b.finish(0, 4, 1));
+        let bins: Vec<(BinOp, Temp, Temp)> = block
+            .ops
+            .iter()
+            .filter_map(|o| match o {
+                Op::Bin { op, a, b, .. } => Some((*op, *a, *b)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(bins[0], (BinOp::Mul, x, y), "{:?}", block.ops);
+        assert_eq!(bins[1], (BinOp::Shr, x32, y32), "{:?}", block.ops);
     }
 
     #[test]
