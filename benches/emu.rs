@@ -241,6 +241,7 @@ fn bench_translate(c: &mut Criterion) {
                     slots: &slot_addrs[..exits.min(slot_addrs.len())],
                     site_base: 0,
                     window: false,
+                    direct_loads: false,
                 };
                 ok += usize::from(black_box(backend.compile(&req)).is_ok());
             }

@@ -179,6 +179,14 @@ impl RamBlock {
             None => self.data[off..off + data.len()].copy_from_slice(data),
         }
     }
+    /// Guest memory `[off, off + len)` of the block was unmapped while the
+    /// block lives on: make it inaccessible to generated code's direct
+    /// loads (a block in a window; nothing to do on the heap).
+    pub fn unmapped(&self, off: u64, len: u64) {
+        if let Storage::Window(p) = &self.data {
+            p.protect_none(off, len);
+        }
+    }
     /// Is the block read-only to the guest (ROM, flash)?
     pub fn read_only(&self) -> bool {
         self.read_only
@@ -224,6 +232,8 @@ pub struct Memory {
     /// guest addresses the host TLB lets through, and the host TLB only
     /// caches pages that sit there.
     pub window: Option<u64>,
+    /// Guest addresses the window holds (`[0, window_size)`).
+    pub window_size: u64,
 }
 
 impl Memory {

@@ -17,6 +17,10 @@
 
 use std::sync::{Arc, Mutex};
 
+/// Reserved beyond a window's end, so an access that starts inside and
+/// runs past the end faults (generated code checks only the start).
+const GUARD: u64 = 1 << 16;
+
 /// A reservation of host address space for guest addresses `[0, size)`.
 #[derive(Debug)]
 pub struct Window {
@@ -41,7 +45,7 @@ impl Window {
     /// when the host cannot (a 32-bit host, an address-space limit): the
     /// process then keeps its RAM on the heap.
     pub fn reserve(size: u64) -> Option<Arc<Window>> {
-        let len = usize::try_from(size).ok()?;
+        let len = usize::try_from(size.checked_add(GUARD)?).ok()?;
         if cfg!(not(target_pointer_width = "64")) || len == 0 {
             return None;
         }
@@ -70,6 +74,31 @@ impl Window {
     /// Host address of guest address 0.
     pub fn base(&self) -> u64 {
         self.base as u64
+    }
+
+    /// Guest addresses the window holds: `[0, size)`.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Make guest `[addr, addr + len)` inaccessible in the window (guest
+    /// memory unmapped while its block lives on): generated code's direct
+    /// loads there then fault to their slow path.
+    fn protect_none(&self, addr: u64, len: u64) {
+        let (page, end) = (host_page(), addr.saturating_add(len).min(self.size));
+        let (a, e) = (addr.div_ceil(page) * page, end / page * page);
+        if a < e {
+            // SAFETY: whole pages inside our reservation; only their
+            // protection changes (no Rust reference reads them: the guest
+            // memory there is unmapped).
+            unsafe {
+                libc::mprotect(
+                    (self.base + a as usize) as *mut libc::c_void,
+                    (e - a) as usize,
+                    libc::PROT_NONE,
+                )
+            };
+        }
     }
 
     /// Zeroed read-write memory for guest `[addr, addr + len)`, or None
@@ -136,7 +165,7 @@ impl Drop for Window {
     fn drop(&mut self) {
         // SAFETY: the whole reservation; every piece holds an `Arc` on the
         // window, so none is alive any more.
-        unsafe { libc::munmap(self.base as *mut libc::c_void, self.size as usize) };
+        unsafe { libc::munmap(self.base as *mut libc::c_void, (self.size + GUARD) as usize) };
     }
 }
 
@@ -158,6 +187,11 @@ unsafe impl Send for Piece {}
 unsafe impl Sync for Piece {}
 
 impl Piece {
+    /// Make `[off, off + len)` of the piece inaccessible to generated
+    /// code's direct loads (see [`Window::protect_none`]).
+    pub fn protect_none(&self, off: u64, len: u64) {
+        self.win.protect_none(self.addr + off, len);
+    }
     /// The bytes.
     pub fn as_slice(&self) -> &[u8] {
         // SAFETY: `ptr` is a live read-write mapping of `len` bytes owned

@@ -239,6 +239,7 @@ fn compile(req: &CompileRequest<'_>, regs: &[u8]) -> Result<Compiled, CompileErr
         g.a.finalize()
             .map_err(|e| CompileError::Asm(e.to_string()))?;
     Ok(Compiled {
+        faults: Vec::new(),
         code,
         stubs: g.stubs,
         targets: g.targets,
@@ -1337,6 +1338,7 @@ mod tests {
                 slots: &[0x5555_0000_0000],
                 site_base: 0,
                 window: false,
+                direct_loads: false,
             };
             let c = compile(&req, regs).expect("compiles");
             assert_eq!(c.stubs.len(), 1);

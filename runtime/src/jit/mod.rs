@@ -18,6 +18,7 @@
 // CI compiles it and assembles blocks with it; selected on aarch64 only.
 pub mod aarch64;
 mod code;
+mod fault;
 pub mod opt;
 pub mod regalloc;
 mod trampoline;
@@ -89,6 +90,10 @@ pub struct JitEnv {
     /// (`Memory::window`); code compiled for a window adds it instead of
     /// the TLB entry's addend.
     pub window: u64,
+    /// Guest addresses the window holds (`[0, window_size)`): generated
+    /// code loads directly below it (faults go to the slow path, see
+    /// `fault`).
+    pub window_size: u64,
     /// The direct exit last taken unlinked: `block << 16 | exit`.
     pub last_exit: u64,
     /// Helper arguments.
@@ -346,6 +351,9 @@ pub struct CompileRequest<'a> {
     /// The memory is a window (`Memory::window`): RAM accesses the TLB
     /// lets through are at `JitEnv::window + address`.
     pub window: bool,
+    /// Loads may go straight to the window (the fault handler is
+    /// installed): see `fault`.
+    pub direct_loads: bool,
 }
 
 /// A compiled block.
@@ -358,6 +366,9 @@ pub struct Compiled {
     pub targets: Vec<u64>,
     /// The block's sites.
     pub sites: Vec<Site>,
+    /// Direct loads: (offset of the load instruction, offset of its slow
+    /// path), for the fault handler.
+    pub faults: Vec<(usize, usize)>,
 }
 
 /// Why a block was not compiled (it then runs in the interpreter).
@@ -439,6 +450,8 @@ pub struct Jit {
     flushes_seen: u64,
     /// Whether the code was compiled for a window (`Memory::window`).
     window: Option<bool>,
+    /// Host pcs of direct loads -> their slow paths (see `fault`).
+    faults: fault::FaultMap,
     /// Run the IR optimiser before code generation.
     pub optimize: bool,
     /// Write each compiled block's IR and code to this directory
@@ -482,6 +495,7 @@ impl Jit {
             code_hit: 0,
             jmp: jmp.as_ptr(),
             window: 0,
+            window_size: 0,
             last_exit: u64::MAX,
             args: [0; MAX_ARGS],
             cpu: std::ptr::null_mut(),
@@ -502,6 +516,7 @@ impl Jit {
             interp: Interpreter::new(),
             flushes_seen: 0,
             window: None,
+            faults: fault::FaultMap::new(),
             optimize: true,
             dump: std::env::var_os("HEMU_JIT_DUMP").map(Into::into),
             stats: JitStats::default(),
@@ -514,6 +529,7 @@ impl Jit {
         self.blocks.clear();
         self.sites.clear();
         self.jmp.fill(JMP_EMPTY);
+        self.faults.clear();
         self.code.reset();
         self.stats.resets += 1;
     }
@@ -590,6 +606,7 @@ impl Jit {
             slots: &slot_addrs,
             site_base: self.sites.len() as u32,
             window: self.window == Some(true),
+            direct_loads: self.window == Some(true) && fault::install(),
         };
         let mut jb = JitBlock {
             entry: None,
@@ -610,6 +627,8 @@ impl Jit {
                         *s = *stub;
                     }
                     self.sites.extend(c.sites);
+                    self.faults
+                        .extend(c.faults.iter().map(|&(f, s)| (at + f, at + s)));
                     self.stats.compiled += 1;
                     if let Some(d) = &self.dump {
                         let name = format!("{:x}-{at:x}", key.0);
@@ -746,6 +765,7 @@ impl Engine for Jit {
                     let env = &mut *self.env;
                     env.tlb = cpu.tlb.host.as_mut_ptr();
                     env.window = bus.mem.window.unwrap_or(0);
+                    env.window_size = bus.mem.window_size;
                     env.limit = limit;
                     env.exit_req = 0;
                     env.code_hit = 0;
@@ -770,9 +790,15 @@ impl Engine for Jit {
                     // dereferences guest registers, the host TLB's RAM
                     // pages (valid for the current host epoch) and the env.
                     let enter: Enter = unsafe { std::mem::transmute(self.rt.enter) };
+                    // Direct loads that fault resume at their slow paths
+                    // through this map while generated code runs.
+                    let active = fault::activate(&self.faults);
                     // SAFETY: as above; `entry` is a block compiled for
-                    // this JIT's runtime code and not evicted.
+                    // this JIT's runtime code and not evicted; direct
+                    // loads read the window below `window_size`, whose
+                    // unmapped pages fault to the handler in `fault`.
                     let code = unsafe { enter(&mut *self.env, cpu, regs, entry) };
+                    drop(active);
                     self.stats.dispatches += 1;
                     let env = &mut *self.env;
                     env.cpu = std::ptr::null_mut();

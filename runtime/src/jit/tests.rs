@@ -344,6 +344,7 @@ fn world_in(model: &RandomIsa, seed: u64, window: bool) -> World {
         mem.ram
             .push(RamBlock::new_at("/ram", Some(&w), 0, RAM).unwrap());
         mem.window = Some(w.base());
+        mem.window_size = w.size();
         assert_eq!(
             mem.ram[0].bytes().as_ptr() as u64,
             w.base(),
@@ -616,6 +617,7 @@ fn every_backend_assembles_random_blocks() {
                     slots: &slots,
                     site_base: 1000,
                     window: false,
+                    direct_loads: false,
                 };
                 let c = be
                     .compile(&req)

@@ -62,6 +62,7 @@ const ENV_LIMIT: i32 = offset_of!(JitEnv, limit) as i32;
 const ENV_CODE_HIT: i32 = offset_of!(JitEnv, code_hit) as i32;
 const ENV_JMP: i32 = offset_of!(JitEnv, jmp) as i32;
 const ENV_WINDOW: i32 = offset_of!(JitEnv, window) as i32;
+const ENV_WINDOW_SIZE: i32 = offset_of!(JitEnv, window_size) as i32;
 const ENV_LAST_EXIT: i32 = offset_of!(JitEnv, last_exit) as i32;
 const ENV_ARGS: i32 = offset_of!(JitEnv, args) as i32;
 const CPU_PC: i32 = offset_of!(CpuState, pc) as i32;
@@ -131,6 +132,7 @@ impl Backend for X64 {
             stubs: Vec::new(),
             targets: Vec::new(),
             trap_exit: None,
+            faults: Vec::new(),
             bmi2: std::arch::is_x86_feature_detected!("bmi2"),
         };
         g.block()?;
@@ -138,6 +140,7 @@ impl Backend for X64 {
             g.a.finalize()
                 .map_err(|e| CompileError::Asm(e.to_string()))?;
         Ok(Compiled {
+            faults: g.faults,
             code,
             stubs: g.stubs,
             targets: g.targets,
@@ -174,6 +177,9 @@ enum Deferred {
         saves: Vec<u8>,
         ga: u8,
         w: u8,
+        /// Offset of the load instruction when it loads directly (a host
+        /// fault there resumes here).
+        fault: Option<usize>,
     },
     /// Slow path of a store; `hit`: where to go when it hit code.
     Store {
@@ -203,6 +209,8 @@ struct Gen<'r> {
     stubs: Vec<usize>,
     targets: Vec<u64>,
     trap_exit: Option<DynamicLabel>,
+    /// Direct loads: (load instruction, slow path) offsets.
+    faults: Vec<(usize, usize)>,
     /// The host has BMI2 (`rorx`).
     bmi2: bool,
 }
@@ -638,9 +646,13 @@ impl Gen<'_> {
                     saves,
                     ga,
                     w,
+                    fault,
                 } => {
                     let trap = self.trap_exit();
                     dynasm!(self.a ; .arch x64 ; =>label);
+                    if let Some(f) = fault {
+                        self.faults.push((f, self.a.offset().0));
+                    }
                     // The address first: `ga` may be a register the
                     // argument set-up below overwrites.
                     if ga != RDX {
@@ -931,7 +943,21 @@ impl Gen<'_> {
         let slow = self.a.new_dynamic_label();
         let resume = self.a.new_dynamic_label();
         let ga = self.reg_of(addr, RDX);
-        let x = self.tlb(ga, mop.size, TLB_READ, slow);
+        // Straight to the window when the ISA allows any alignment (no
+        // alignment trap to check for): only the window's end is checked;
+        // an unmapped page faults on the host, and the fault handler
+        // resumes at the slow path (`fault`).
+        let direct = self.req.direct_loads && !mop.aligned;
+        let x = if direct {
+            dynasm!(self.a ; .arch x64
+                ; cmp Rq(ga), QWORD [r15 + ENV_WINDOW_SIZE]
+                ; jae =>slow
+            );
+            RBP
+        } else {
+            self.tlb(ga, mop.size, TLB_READ, slow)
+        };
+        let fault = direct.then(|| self.a.offset().0);
         let w = self.work(dst, None);
         let big = mop.endian == Endian::Big;
         match (mop.size, mop.signed && !big) {
@@ -985,6 +1011,7 @@ impl Gen<'_> {
             saves,
             ga,
             w,
+            fault,
         });
     }
 

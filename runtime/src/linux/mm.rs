@@ -82,6 +82,7 @@ impl Mm {
         Mm {
             mem: Memory {
                 window: window.as_ref().map(|w| w.base()),
+                window_size: window.as_ref().map_or(0, |w| w.size()),
                 ..Memory::default()
             },
             window,
@@ -197,6 +198,8 @@ impl Mm {
                     .any(|o| matches!(o.target, Target::Ram { block: b, .. } if b == block));
                 if !used && !self.free_blocks.contains(&block) {
                     self.release(block);
+                } else if let Target::Ram { offset, .. } = r.target {
+                    self.mem.ram[block].unmapped(offset, r.size);
                 }
             }
         }
@@ -432,6 +435,22 @@ mod tests {
         m
     }
 
+    /// The protection of the host mapping holding `addr`, from
+    /// /proc/self/maps (`rw-p`, `---p`, ...).
+    fn host_perms(addr: u64) -> Option<String> {
+        let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+        maps.lines().find_map(|l| {
+            let mut f = l.split_whitespace();
+            let (range, perms) = (f.next()?, f.next()?);
+            let (a, b) = range.split_once('-')?;
+            let (a, b) = (
+                u64::from_str_radix(a, 16).ok()?,
+                u64::from_str_radix(b, 16).ok()?,
+            );
+            (a <= addr && addr < b).then(|| perms.to_string())
+        })
+    }
+
     #[test]
     fn ram_sits_in_the_window_unless_a_live_block_holds_the_range() {
         use crate::memory::Bus;
@@ -452,6 +471,10 @@ mod tests {
         // still uses it): a new mapping there cannot take the window's
         // pages, so it goes to the heap.
         m.unmap(0x10000, 0x1000);
+        // Generated code loads from the window without a TLB check: the
+        // unmapped page must fault there, not show the old block's bytes.
+        assert_eq!(host_perms(base + 0x10000).as_deref(), Some("---p"));
+        assert_eq!(host_perms(base + 0x11000).as_deref(), Some("rw-p"));
         m.map_new(0x10000, 0x1000, "b").unwrap();
         let heap = host(&mut m, 0x10000).unwrap();
         assert_ne!(heap, base + 0x10000);
