@@ -214,6 +214,21 @@ pub static HELPER_FS_ON: Helper = Helper {
     func: crate::support::fs_on,
     effects: HelperEffects::Cpu,
 };
+pub static HELPER_FCSRRW: Helper = Helper {
+    name: "fcsrrw",
+    func: crate::support::fcsrrw,
+    effects: HelperEffects::Cpu,
+};
+pub static HELPER_FCSRRS: Helper = Helper {
+    name: "fcsrrs",
+    func: crate::support::fcsrrs,
+    effects: HelperEffects::Cpu,
+};
+pub static HELPER_FCSRRC: Helper = Helper {
+    name: "fcsrrc",
+    func: crate::support::fcsrrc,
+    effects: HelperEffects::Cpu,
+};
 pub static HELPER_FADD_D: Helper = Helper {
     name: "fadd_d",
     func: crate::support::fadd_d,
@@ -1028,6 +1043,30 @@ pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>, p: &Params) -> bool {
         Insn::Csrrci(f) => {
             lift_csrrci(cx, f, p);
             true
+        }
+        Insn::CsrrwFp(f) => {
+            lift_csrrw_fp(cx, f, p);
+            false
+        }
+        Insn::CsrrsFp(f) => {
+            lift_csrrs_fp(cx, f, p);
+            false
+        }
+        Insn::CsrrcFp(f) => {
+            lift_csrrc_fp(cx, f, p);
+            false
+        }
+        Insn::CsrrwiFp(f) => {
+            lift_csrrwi_fp(cx, f, p);
+            false
+        }
+        Insn::CsrrsiFp(f) => {
+            lift_csrrsi_fp(cx, f, p);
+            false
+        }
+        Insn::CsrrciFp(f) => {
+            lift_csrrci_fp(cx, f, p);
+            false
         }
         Insn::FenceI(f) => {
             lift_fence_i(cx, f, p);
@@ -3687,6 +3726,102 @@ fn lift_csrrci(cx: &mut LiftCx<'_>, f: &FmtCsri, p: &Params) {
     let t11 = cx.widen(w, t10, wb, false);
     cx.set_reg(0u16, c1, Some(0i64), t11);
     cx.fallthrough();
+}
+fn lift_csrrw_fp(cx: &mut LiftCx<'_>, f: &FmtCsrF, p: &Params) {
+    let w = cx.word;
+    let wb = cx.word_bits;
+    let c1: i64 = f.rd;
+    let c2: i64 = f.csr;
+    let k3 = cx.k(w, c2);
+    let c4: i64 = f.rs1;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let c6: i64 = f.rd;
+    let k7 = cx.k(w, c6);
+    let c8: i64 = cx.insn as i64;
+    let k9 = cx.k(w, c8);
+    let t10 = cx.call(&HELPER_FCSRRW, vec![k3, t5, k7, k9], w);
+    let t11 = cx.widen(w, t10, wb, false);
+    cx.set_reg(0u16, c1, Some(0i64), t11);
+}
+fn lift_csrrs_fp(cx: &mut LiftCx<'_>, f: &FmtCsrF, p: &Params) {
+    let w = cx.word;
+    let wb = cx.word_bits;
+    let c1: i64 = f.rd;
+    let c2: i64 = f.csr;
+    let k3 = cx.k(w, c2);
+    let c4: i64 = f.rs1;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let c6: i64 = f.rs1;
+    let k7 = cx.k(w, c6);
+    let c8: i64 = cx.insn as i64;
+    let k9 = cx.k(w, c8);
+    let t10 = cx.call(&HELPER_FCSRRS, vec![k3, t5, k7, k9], w);
+    let t11 = cx.widen(w, t10, wb, false);
+    cx.set_reg(0u16, c1, Some(0i64), t11);
+}
+fn lift_csrrc_fp(cx: &mut LiftCx<'_>, f: &FmtCsrF, p: &Params) {
+    let w = cx.word;
+    let wb = cx.word_bits;
+    let c1: i64 = f.rd;
+    let c2: i64 = f.csr;
+    let k3 = cx.k(w, c2);
+    let c4: i64 = f.rs1;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let c6: i64 = f.rs1;
+    let k7 = cx.k(w, c6);
+    let c8: i64 = cx.insn as i64;
+    let k9 = cx.k(w, c8);
+    let t10 = cx.call(&HELPER_FCSRRC, vec![k3, t5, k7, k9], w);
+    let t11 = cx.widen(w, t10, wb, false);
+    cx.set_reg(0u16, c1, Some(0i64), t11);
+}
+fn lift_csrrwi_fp(cx: &mut LiftCx<'_>, f: &FmtCsriF, p: &Params) {
+    let w = cx.word;
+    let wb = cx.word_bits;
+    let c1: i64 = f.rd;
+    let c2: i64 = f.csr;
+    let k3 = cx.k(w, c2);
+    let c4: i64 = f.uimm;
+    let k5 = cx.k(w, c4);
+    let c6: i64 = f.rd;
+    let k7 = cx.k(w, c6);
+    let c8: i64 = cx.insn as i64;
+    let k9 = cx.k(w, c8);
+    let t10 = cx.call(&HELPER_FCSRRW, vec![k3, k5, k7, k9], w);
+    let t11 = cx.widen(w, t10, wb, false);
+    cx.set_reg(0u16, c1, Some(0i64), t11);
+}
+fn lift_csrrsi_fp(cx: &mut LiftCx<'_>, f: &FmtCsriF, p: &Params) {
+    let w = cx.word;
+    let wb = cx.word_bits;
+    let c1: i64 = f.rd;
+    let c2: i64 = f.csr;
+    let k3 = cx.k(w, c2);
+    let c4: i64 = f.uimm;
+    let k5 = cx.k(w, c4);
+    let c6: i64 = f.uimm;
+    let k7 = cx.k(w, c6);
+    let c8: i64 = cx.insn as i64;
+    let k9 = cx.k(w, c8);
+    let t10 = cx.call(&HELPER_FCSRRS, vec![k3, k5, k7, k9], w);
+    let t11 = cx.widen(w, t10, wb, false);
+    cx.set_reg(0u16, c1, Some(0i64), t11);
+}
+fn lift_csrrci_fp(cx: &mut LiftCx<'_>, f: &FmtCsriF, p: &Params) {
+    let w = cx.word;
+    let wb = cx.word_bits;
+    let c1: i64 = f.rd;
+    let c2: i64 = f.csr;
+    let k3 = cx.k(w, c2);
+    let c4: i64 = f.uimm;
+    let k5 = cx.k(w, c4);
+    let c6: i64 = f.uimm;
+    let k7 = cx.k(w, c6);
+    let c8: i64 = cx.insn as i64;
+    let k9 = cx.k(w, c8);
+    let t10 = cx.call(&HELPER_FCSRRC, vec![k3, k5, k7, k9], w);
+    let t11 = cx.widen(w, t10, wb, false);
+    cx.set_reg(0u16, c1, Some(0i64), t11);
 }
 fn lift_fence_i(cx: &mut LiftCx<'_>, f: &FmtNone, p: &Params) {
     let w = cx.word;
