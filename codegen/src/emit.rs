@@ -292,8 +292,29 @@ fn lift_rs(isa: &Isa) -> Result<TokenStream, SpecError> {
             "cpu" => quote!(HelperEffects::Cpu),
             _ => quote!(HelperEffects::Full),
         };
+        // Light helpers get a direct entry (no trampoline) when their
+        // arguments fit the registers it takes them in (the runtime's
+        // `ir::DIRECT_MAX_ARGS`, 5; the macro checks it).
+        let nargs = h.args.len();
+        let direct = if h.effects == "cpu" && nargs <= 5 {
+            quote!(Some(
+                hemu_runtime::direct_helper!(crate::#support::#func, #nargs)
+            ))
+        } else {
+            quote!(None)
+        };
+        let skip_if = match h.skip_if {
+            Some("on") => quote!(Some(hemu_runtime::ir::FpFlag::On)),
+            Some(_) => quote!(Some(hemu_runtime::ir::FpFlag::Dirty)),
+            None => quote!(None),
+        };
         quote! {
-            pub static #id: Helper = Helper { name: #name, func: crate::#support::#func, effects: #effects };
+            pub static #id: Helper = Helper {
+                name: #name,
+                func: crate::#support::#func,
+                effects: #effects,
+                jit: hemu_runtime::ir::HelperJit { direct: #direct, skip_if: #skip_if },
+            };
         }
     });
     let wrap_fn = lower::emit_wrap(isa)?;

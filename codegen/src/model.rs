@@ -141,6 +141,10 @@ struct RawHelper {
     effects: String,
     #[serde(default)]
     ends_block: bool,
+    /// `fp.on` / `fp.dirty`: the helper does nothing while that flag of
+    /// `CpuState::fp` is set (the JIT tests it inline).
+    #[serde(default)]
+    skip_if: Option<String>,
 }
 
 fn full() -> String {
@@ -283,6 +287,9 @@ pub struct Helper {
     /// Does calling it end the block (it changes state translation
     /// depends on: privilege, address translation, interrupt enables)?
     pub ends_block: bool,
+    /// `on` or `dirty`: the helper does nothing (returns nothing) while
+    /// this flag of `CpuState::fp` is set (the IR's `HelperJit::skip_if`).
+    pub skip_if: Option<&'static str>,
 }
 
 /// One instruction.
@@ -799,6 +806,25 @@ impl Isa {
                         return Err(f.err_line(
                             line,
                             format!("helper {name}: effects must be pure, cpu or full, not '{e}'"),
+                        ))
+                    }
+                },
+                skip_if: match h.skip_if.as_deref() {
+                    None => None,
+                    // Skipping is only sound for a call with no result
+                    // (nothing to define when skipped).
+                    Some(_) if h.ret.is_some() => {
+                        return Err(f.err_line(
+                            line,
+                            format!("helper {name}: skip_if needs a helper without ret"),
+                        ))
+                    }
+                    Some("fp.on") => Some("on"),
+                    Some("fp.dirty") => Some("dirty"),
+                    Some(e) => {
+                        return Err(f.err_line(
+                            line,
+                            format!("helper {name}: skip_if must be fp.on or fp.dirty, not '{e}'"),
                         ))
                     }
                 },

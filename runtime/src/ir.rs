@@ -282,6 +282,52 @@ pub struct Helper {
     pub func: HelperFn,
     /// Does the helper read or write guest state beyond its arguments?
     pub effects: HelperEffects,
+    /// Cheaper ways for the JIT to call it ([`HelperJit::NONE`]: the
+    /// trampolines only).
+    pub jit: HelperJit,
+}
+
+/// Entry of a helper that generated code calls directly, without a
+/// trampoline: the JIT env (`*mut JitEnv`) and up to
+/// [`DIRECT_MAX_ARGS`] arguments in registers (unused ones undefined);
+/// returns the value, or status 1 with the trap in `JitEnv::trap`. Made
+/// by [`direct_helper!`](crate::direct_helper).
+pub type DirectFn =
+    unsafe extern "C" fn(*mut crate::jit::JitEnv, u64, u64, u64, u64, u64) -> crate::jit::Ret;
+
+/// Arguments a [`DirectFn`] takes (what x86-64's six argument registers
+/// leave after the env).
+pub const DIRECT_MAX_ARGS: usize = 5;
+
+/// A flag of [`CpuState::fp`](crate::cpu::CpuState::fp) (ISA-neutral).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FpFlag {
+    /// [`FpStatus::on`](crate::cpu::FpStatus::on).
+    On,
+    /// [`FpStatus::dirty`](crate::cpu::FpStatus::dirty).
+    Dirty,
+}
+
+/// How the JIT may call a helper more cheaply than through the
+/// trampolines. The interpreter ignores this: it always calls
+/// [`Helper::func`], which must behave the same.
+#[derive(Clone, Copy, Debug)]
+pub struct HelperJit {
+    /// A direct entry (helpers of [`HelperEffects::Cpu`] only: they need
+    /// neither the pc nor the instruction count unless they trap).
+    pub direct: Option<DirectFn>,
+    /// While this flag is set the helper does nothing and returns 0, so
+    /// generated code tests it inline and skips the call (a FP load's or
+    /// store's FS check costs a byte compare).
+    pub skip_if: Option<FpFlag>,
+}
+
+impl HelperJit {
+    /// No shortcuts.
+    pub const NONE: HelperJit = HelperJit {
+        direct: None,
+        skip_if: None,
+    };
 }
 
 impl fmt::Debug for Helper {

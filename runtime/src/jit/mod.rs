@@ -34,7 +34,9 @@ use code::CodeBuffer;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use trampoline::{jit_call, jit_call_cpu, jit_load, jit_raise, jit_store, Ret};
+pub use trampoline::{
+    call_direct, jit_call, jit_call_cpu, jit_direct_trap, jit_load, jit_raise, jit_store, Ret,
+};
 
 /// Entries in the indirect-jump cache (a power of two).
 pub const JMP_ENTRIES: usize = 4096;
@@ -303,6 +305,7 @@ pub static ATOMIC: Helper = Helper {
         cx.atomic(a[0], mop, op, a[1])
     },
     effects: crate::ir::HelperEffects::Full,
+    jit: crate::ir::HelperJit::NONE,
 };
 
 /// Exit codes generated code returns to the dispatcher.

@@ -65,15 +65,90 @@ fn poke(cx: &mut crate::engine::HelperCtx<'_, '_>, a: &[u64]) -> Result<u64, Tra
     Ok(cx.cpu.pc)
 }
 
+/// A `cpu` helper (FP arithmetic's kind): reads and writes
+/// `CpuState::fp` only, traps on some inputs (not knowing the pc or
+/// count), clears `fp.dirty` on others so that `FS_DIRTY` runs again.
+/// Called directly by the JIT with up to five arguments.
+fn fpop(cx: &mut crate::engine::HelperCtx<'_, '_>, a: &[u64]) -> Result<u64, Trap> {
+    let h = a
+        .iter()
+        .fold(0x51ed, |h, x| (h ^ x).rotate_left(7).wrapping_mul(5));
+    if h & 0x3f == 0x2a {
+        return Err(Trap { code: 6, tval: h });
+    }
+    let fp = &mut cx.cpu.fp;
+    fp.flags = fp.flags.rotate_left(3) ^ h as u32;
+    if h & 4 != 0 {
+        fp.dirty = false;
+    }
+    Ok(h ^ (fp.flags as u64) << 1 ^ fp.dirty as u64)
+}
+
+/// A `cpu` helper that does nothing while `fp.dirty` is set (the JIT
+/// skips it inline); else sets it, or traps on some inputs.
+fn fs_dirty(cx: &mut crate::engine::HelperCtx<'_, '_>, a: &[u64]) -> Result<u64, Trap> {
+    if cx.cpu.fp.dirty {
+        return Ok(0);
+    }
+    if a[0] & 0xf == 0x9 {
+        return Err(Trap {
+            code: 7,
+            tval: a[0],
+        });
+    }
+    cx.cpu.fp.dirty = true;
+    cx.cpu.fp.flags ^= a[0] as u32;
+    Ok(0)
+}
+
+static FPOP: [Helper; 7] = {
+    const fn h(jit: crate::ir::HelperJit) -> Helper {
+        Helper {
+            name: "fpop",
+            func: fpop,
+            effects: HelperEffects::Cpu,
+            jit,
+        }
+    }
+    const fn d(f: crate::ir::DirectFn) -> crate::ir::HelperJit {
+        crate::ir::HelperJit {
+            direct: Some(f),
+            skip_if: None,
+        }
+    }
+    [
+        h(d(crate::direct_helper!(fpop, 0))),
+        h(d(crate::direct_helper!(fpop, 1))),
+        h(d(crate::direct_helper!(fpop, 2))),
+        h(d(crate::direct_helper!(fpop, 3))),
+        h(d(crate::direct_helper!(fpop, 4))),
+        h(d(crate::direct_helper!(fpop, 5))),
+        // More arguments than registers: the light trampoline.
+        h(crate::ir::HelperJit::NONE),
+    ]
+};
+
+static FS_DIRTY: Helper = Helper {
+    name: "fs_dirty",
+    func: fs_dirty,
+    effects: HelperEffects::Cpu,
+    jit: crate::ir::HelperJit {
+        direct: Some(crate::direct_helper!(fs_dirty, 1)),
+        skip_if: Some(crate::ir::FpFlag::Dirty),
+    },
+};
+
 static MIX: Helper = Helper {
     name: "mix",
     func: mix,
     effects: HelperEffects::Pure,
+    jit: crate::ir::HelperJit::NONE,
 };
 static POKE: Helper = Helper {
     name: "poke",
     func: poke,
     effects: HelperEffects::Full,
+    jit: crate::ir::HelperJit::NONE,
 };
 
 struct RandomIsa {
@@ -151,7 +226,7 @@ impl RandomIsa {
             Cond::Gtu,
         ];
         let ty = Self::ty(r);
-        let t = match r.below(14) {
+        let t = match r.below(16) {
             0..=3 => {
                 let a = self.temp_of(r, b, pool, ty);
                 let c = self.temp_of(r, b, pool, ty);
@@ -206,6 +281,23 @@ impl RandomIsa {
                 let c = self.temp_of(r, b, pool, ty);
                 let helper = if r.below(3) == 0 { &POKE } else { &MIX };
                 b.call(helper, vec![a, c], Some(ty)).expect("result")
+            }
+            12 => {
+                // Arguments of both types from anywhere (registers,
+                // constants, slots): the direct call's parallel move.
+                let n = r.below(7) as usize;
+                let args = (0..n)
+                    .map(|_| {
+                        let t = Self::ty(r);
+                        self.temp_of(r, b, pool, t)
+                    })
+                    .collect();
+                b.call(&FPOP[n], args, Some(ty)).expect("result")
+            }
+            13 => {
+                let a = self.temp_of(r, b, pool, Ty::I64);
+                b.call(&FS_DIRTY, vec![a], None);
+                return;
             }
             _ => {
                 let reg = RegId(r.below(NREGS as u64) as u16);
