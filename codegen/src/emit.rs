@@ -308,12 +308,31 @@ fn lift_rs(isa: &Isa) -> Result<TokenStream, SpecError> {
             Some(_) => quote!(Some(hemu_runtime::ir::FpFlag::Dirty)),
             None => quote!(None),
         };
+        let host_fp = match h.host_fp {
+            Some(hf) => {
+                let op = format_ident!("{}", format!("{:?}", hf.op));
+                let (inexact, rm_arg, rm_nearest, rm_dynamic) =
+                    (hf.inexact, hf.rm_arg, hf.rm_nearest, hf.rm_dynamic);
+                quote!(Some(hemu_runtime::ir::HostFp {
+                    op: hemu_runtime::ir::HostFpOp::#op,
+                    inexact: #inexact,
+                    rm_arg: #rm_arg,
+                    rm_nearest: #rm_nearest,
+                    rm_dynamic: #rm_dynamic,
+                }))
+            }
+            None => quote!(None),
+        };
         quote! {
             pub static #id: Helper = Helper {
                 name: #name,
                 func: crate::#support::#func,
                 effects: #effects,
-                jit: hemu_runtime::ir::HelperJit { direct: #direct, skip_if: #skip_if },
+                jit: hemu_runtime::ir::HelperJit {
+                    direct: #direct,
+                    skip_if: #skip_if,
+                    host_fp: #host_fp,
+                },
             };
         }
     });

@@ -145,6 +145,42 @@ struct RawHelper {
     /// `CpuState::fp` is set (the JIT tests it inline).
     #[serde(default)]
     skip_if: Option<String>,
+    #[serde(default)]
+    host_fp: Option<HostFp>,
+}
+
+/// Binary64 arithmetic the JIT may do on the host FPU (the IR's
+/// `HostFp`): `op` on arguments 0 and 1 (64-bit, as the result) when FP
+/// state is dirty, the `inexact` bits of the flags are set and rounding is
+/// to nearest even: argument `rm_arg` is `rm_nearest`, or `rm_dynamic`
+/// with the dynamic mode `rm_nearest`.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct HostFp {
+    /// `add`, `sub`, `mul` or `div`.
+    pub op: HostFpOp,
+    /// Bits of the flags meaning inexact.
+    pub inexact: u32,
+    /// Index of the rounding-mode argument.
+    pub rm_arg: u8,
+    /// Its value for round to nearest even.
+    pub rm_nearest: u64,
+    /// Its value for the dynamic mode.
+    pub rm_dynamic: u64,
+}
+
+/// The operations of [`HostFp`].
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum HostFpOp {
+    /// `a + b`.
+    Add,
+    /// `a - b`.
+    Sub,
+    /// `a * b`.
+    Mul,
+    /// `a / b`.
+    Div,
 }
 
 fn full() -> String {
@@ -290,6 +326,8 @@ pub struct Helper {
     /// `on` or `dirty`: the helper does nothing (returns nothing) while
     /// this flag of `CpuState::fp` is set (the IR's `HelperJit::skip_if`).
     pub skip_if: Option<&'static str>,
+    /// Arithmetic the JIT may do on the host FPU.
+    pub host_fp: Option<HostFp>,
 }
 
 /// One instruction.
@@ -808,6 +846,25 @@ impl Isa {
                             format!("helper {name}: effects must be pure, cpu or full, not '{e}'"),
                         ))
                     }
+                },
+                host_fp: match h.host_fp {
+                    Some(hf) => {
+                        let b64 = |w: Option<&Value>| w.and_then(parse_width) == Some(Width::Bits(64));
+                        if h.effects != "cpu"
+                            || !b64(h.args.first())
+                            || !b64(h.args.get(1))
+                            || !b64(h.ret.as_ref())
+                            || hf.rm_arg as usize >= h.args.len()
+                            || hf.rm_arg < 2
+                        {
+                            return Err(f.err_line(
+                                line,
+                                format!("helper {name}: host_fp needs effects: cpu, two 64-bit arguments, a 64-bit ret and rm_arg (after them) an argument"),
+                            ));
+                        }
+                        Some(hf)
+                    }
+                    None => None,
                 },
                 skip_if: match h.skip_if.as_deref() {
                     None => None,

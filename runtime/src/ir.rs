@@ -320,6 +320,9 @@ pub struct HelperJit {
     /// generated code tests it inline and skips the call (a FP load's or
     /// store's FS check costs a byte compare).
     pub skip_if: Option<FpFlag>,
+    /// Binary64 arithmetic the host FPU may compute inline, under the
+    /// conditions of QEMU's "hardfloat".
+    pub host_fp: Option<HostFp>,
 }
 
 impl HelperJit {
@@ -327,7 +330,47 @@ impl HelperJit {
     pub const NONE: HelperJit = HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     };
+}
+
+/// A binary64 operation on a helper's arguments 0 and 1 that generated
+/// code may compute with the host FPU (round to nearest even, no flush to
+/// zero: the host's default) instead of calling the helper, when that
+/// gives the helper's result and changes nothing else: the FP state is
+/// enabled and already dirty (`FpStatus::dirty`), inexact is already
+/// accrued (so the host's flags, which are not looked at, would add
+/// nothing: the operands and result being normal numbers rules out the
+/// others), and the rounding mode is to nearest even. Otherwise — or
+/// when an operand is not a normal number, or the result is not a normal
+/// number of exponent above the minimum (tininess, overflow) — the helper
+/// is called. In the frontend's encodings; backends know nothing of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostFp {
+    /// The operation.
+    pub op: HostFpOp,
+    /// Bits of `FpStatus::flags` meaning "inexact".
+    pub inexact: u32,
+    /// Index of the rounding-mode argument (a constant).
+    pub rm_arg: u8,
+    /// Its value selecting round to nearest even statically.
+    pub rm_nearest: u64,
+    /// Its value selecting the dynamic mode, `FpStatus::rm`, which must
+    /// then be `rm_nearest`.
+    pub rm_dynamic: u64,
+}
+
+/// The operations of [`HostFp`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostFpOp {
+    /// `a + b`.
+    Add,
+    /// `a - b`.
+    Sub,
+    /// `a * b`.
+    Mul,
+    /// `a / b`.
+    Div,
 }
 
 impl fmt::Debug for Helper {

@@ -114,6 +114,7 @@ static FPOP: [Helper; 7] = {
         crate::ir::HelperJit {
             direct: Some(f),
             skip_if: None,
+            host_fp: None,
         }
     }
     [
@@ -135,8 +136,115 @@ static FS_DIRTY: Helper = Helper {
     jit: crate::ir::HelperJit {
         direct: Some(crate::direct_helper!(fs_dirty, 1)),
         skip_if: Some(crate::ir::FpFlag::Dirty),
+        host_fp: None,
     },
 };
+
+/// Binary64 arithmetic with RISC-V's rules (rm 0-4 static, 7 dynamic,
+/// others trap; flags accrue; FP state turns dirty): what the JIT's inline
+/// host-FPU path ([`HostFp`](crate::ir::HostFp)) must reproduce exactly.
+fn fp_arith(
+    cx: &mut crate::engine::HelperCtx<'_, '_>,
+    a: &[u64],
+    op: fn(&mut crate::softfloat::Env, u64, u64) -> u64,
+) -> Result<u64, Trap> {
+    use crate::softfloat::{Env, Flags, Rounding};
+    let fp = &mut cx.cpu.fp;
+    let rm = if a[2] == 7 { fp.rm as u64 } else { a[2] };
+    let rounding = match rm {
+        0 => Rounding::NearestEven,
+        1 => Rounding::TowardZero,
+        2 => Rounding::Down,
+        3 => Rounding::Up,
+        4 => Rounding::NearestMaxMag,
+        _ => return Err(Trap { code: 8, tval: rm }),
+    };
+    let mut e = Env::riscv().with_rounding(rounding);
+    e.flags = Flags::from_bits(fp.flags as u8);
+    let r = op(&mut e, a[0], a[1]);
+    fp.flags |= e.flags.0 as u32;
+    fp.dirty = true;
+    Ok(r)
+}
+
+macro_rules! fp_helpers {
+    ($($name:ident => $op:path, $host:ident;)*) => {
+        $(fn $name(cx: &mut crate::engine::HelperCtx<'_, '_>, a: &[u64]) -> Result<u64, Trap> {
+            fp_arith(cx, a, $op)
+        })*
+        static FP_ARITH: [Helper; 4] = [$(Helper {
+            name: stringify!($name),
+            func: $name,
+            effects: HelperEffects::Cpu,
+            jit: crate::ir::HelperJit {
+                direct: Some(crate::direct_helper!($name, 3)),
+                skip_if: None,
+                host_fp: Some(crate::ir::HostFp {
+                    op: crate::ir::HostFpOp::$host,
+                    inexact: crate::softfloat::Flags::INEXACT.0 as u32,
+                    rm_arg: 2,
+                    rm_nearest: 0,
+                    rm_dynamic: 7,
+                }),
+            },
+        }),*];
+    };
+}
+
+fp_helpers! {
+    fp_add => crate::softfloat::f64_add, Add;
+    fp_sub => crate::softfloat::f64_sub, Sub;
+    fp_mul => crate::softfloat::f64_mul, Mul;
+    fp_div => crate::softfloat::f64_div, Div;
+}
+
+/// Sets the FP status from its argument: flags (bits 0-4), dirty (bit
+/// 5), dynamic rounding mode (bits 8-10; 5-7 make the dynamic mode trap).
+fn fp_set(cx: &mut crate::engine::HelperCtx<'_, '_>, a: &[u64]) -> Result<u64, Trap> {
+    let fp = &mut cx.cpu.fp;
+    fp.flags = (a[0] & 0x1f) as u32;
+    fp.dirty = a[0] & 0x20 != 0;
+    // Mostly round to nearest even, which the inline path wants.
+    fp.rm = match (a[0] >> 8) & 7 {
+        0..=3 => 0,
+        m => m as u32 - 3,
+    };
+    Ok(0)
+}
+
+static FP_SET: Helper = Helper {
+    name: "fp_set",
+    func: fp_set,
+    effects: HelperEffects::Cpu,
+    jit: crate::ir::HelperJit {
+        direct: Some(crate::direct_helper!(fp_set, 1)),
+        skip_if: None,
+        host_fp: None,
+    },
+};
+
+/// Binary64 operands around where the host FPU's inline path must give
+/// way to the helper: zeros, subnormals, the smallest normals, the
+/// largest, infinities, NaNs, and values whose products and quotients
+/// land there.
+fn fp_operand(r: &mut Rng) -> u64 {
+    const EXPS: [u64; 12] = [
+        0, 1, 2, 3, 0x1ff, 0x200, 0x3ff, 0x5fe, 0x5ff, 0x7fd, 0x7fe, 0x7ff,
+    ];
+    let sign = r.below(2) << 63;
+    let mant = match r.below(5) {
+        0 => 0,
+        1 => (1 << 52) - 1,
+        2 => 1,
+        3 => 1 << 51,
+        _ => r.next() & ((1 << 52) - 1),
+    };
+    match r.below(8) {
+        0 => r.next(),
+        1 => sign | 0x3cb0_0000_0000_0000, // 2^-52: 1 + it is inexact
+        _ => sign | EXPS[r.below(12) as usize] << 52 | mant,
+    }
+}
 
 static MIX: Helper = Helper {
     name: "mix",
@@ -226,7 +334,7 @@ impl RandomIsa {
             Cond::Gtu,
         ];
         let ty = Self::ty(r);
-        let t = match r.below(16) {
+        let t = match r.below(19) {
             0..=3 => {
                 let a = self.temp_of(r, b, pool, ty);
                 let c = self.temp_of(r, b, pool, ty);
@@ -297,6 +405,49 @@ impl RandomIsa {
             13 => {
                 let a = self.temp_of(r, b, pool, Ty::I64);
                 b.call(&FS_DIRTY, vec![a], None);
+                return;
+            }
+            14 => {
+                let v = r.below(1 << 11);
+                let a = b.konst(Ty::I64, v);
+                b.call(&FP_SET, vec![a], None);
+                return;
+            }
+            15 | 16 => {
+                // Mostly fresh edge-case operands; sometimes earlier
+                // results or registers.
+                let mut operand = |r: &mut Rng, b: &mut IrBuilder| {
+                    if r.below(4) == 0 {
+                        self.temp_of(r, b, pool, Ty::I64)
+                    } else {
+                        b.konst(Ty::I64, fp_operand(r))
+                    }
+                };
+                // Or an operation whose rounded result just reaches the
+                // smallest normal (tiny before rounding: underflow) or
+                // overflows (add, sub, mul, div: 0-3).
+                const EDGES: [(usize, u64, u64); 6] = [
+                    (2, 0x0010_0000_0000_0000, 0x3fef_ffff_ffff_ffff),
+                    (2, 0x001f_ffff_ffff_ffff, 0x3fe0_0000_0000_0000),
+                    (3, 0x0010_0000_0000_0000, 0x3ff0_0000_0000_0001),
+                    (2, 0x7fef_ffff_ffff_ffff, 0x3ff0_0000_0000_0001),
+                    (0, 0x7fef_ffff_ffff_ffff, 0x7ca0_0000_0000_0000),
+                    (1, 0x0020_0000_0000_0000, 0x0010_0000_0000_0001),
+                ];
+                let (k, x, y) = if r.below(4) == 0 {
+                    let (k, x, y) = EDGES[r.below(6) as usize];
+                    let s = r.below(2) << 63;
+                    (k, b.konst(Ty::I64, x ^ s), b.konst(Ty::I64, y ^ s))
+                } else {
+                    (r.below(4) as usize, operand(r, b), operand(r, b))
+                };
+                let rm = b.konst(Ty::I64, [0, 7, 7, 7, 1, 3, 5][r.below(7) as usize]);
+                let h = &FP_ARITH[k];
+                let t = b.call(h, vec![x, y, rm], Some(Ty::I64)).expect("result");
+                pool.push((t, Ty::I64));
+                // Results to registers, where the comparison sees them.
+                let reg = RegId(r.below(NREGS as u64) as u16);
+                b.write_reg(reg, t);
                 return;
             }
             _ => {
@@ -498,6 +649,7 @@ fn compare_jit(seed: u64, endian: Endian, mut jit: Jit) {
     let ctx = format!("seed {seed:#x} {endian}");
     assert_eq!(w.cpu.pc, oracle.cpu.pc, "{ctx}: pc");
     assert_eq!(w.cpu.insns, oracle.cpu.insns, "{ctx}: retired");
+    assert_eq!(w.cpu.fp, oracle.cpu.fp, "{ctx}: FP status");
     for i in 0..NREGS {
         assert_eq!(
             w.cpu.regs[i], oracle.cpu.regs[i],

@@ -19,7 +19,9 @@ use super::{
     Site, SiteKind, JMP_ENTRIES, MAX_ARGS,
 };
 use crate::cpu::{CpuState, FpStatus};
-use crate::ir::{BinOp, Cond, Endian, FpFlag, Helper, HelperEffects, MemOp, Op, Temp, Ty};
+use crate::ir::{
+    BinOp, Cond, Endian, FpFlag, Helper, HelperEffects, HostFp, HostFpOp, MemOp, Op, Temp, Ty,
+};
 use crate::tlb::{HostEntry, HOST_ENTRIES, HOST_PAGE_BITS};
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
@@ -64,6 +66,8 @@ const ENV_ARGS: i32 = offset_of!(JitEnv, args) as i32;
 const CPU_PC: i32 = offset_of!(CpuState, pc) as i32;
 const CPU_INSNS: i32 = offset_of!(CpuState, insns) as i32;
 const CPU_CTX: i32 = offset_of!(CpuState, code_ctx) as i32;
+const CPU_FP_FLAGS: i32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, flags)) as i32;
+const CPU_FP_RM: i32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, rm)) as i32;
 const CPU_FP_ON: i32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, on)) as i32;
 const CPU_FP_DIRTY: i32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, dirty)) as i32;
 const TLB_READ: i32 = offset_of!(HostEntry, read) as i32;
@@ -418,6 +422,76 @@ impl Gen<'_> {
         self.deferred.push(Deferred::DirectTrap { label, site });
     }
 
+    /// The inline path of a [`HostFp`] call: `dst = args[0] op args[1]`
+    /// on the host FPU (SSE2: round to nearest even, no flush to zero),
+    /// then a jump to the returned label, which the caller puts after the
+    /// helper call it emits next; that call runs when a condition fails.
+    /// None (just the call) when the rounding-mode argument is not a
+    /// constant selecting round to nearest even.
+    fn host_fp(&mut self, hf: &HostFp, args: &[Temp], dst: Temp) -> Option<DynamicLabel> {
+        let rm = *args.get(hf.rm_arg as usize)?;
+        let dynamic = match self.loc(rm) {
+            Loc::Imm(v) if v == hf.rm_nearest => false,
+            Loc::Imm(v) if v == hf.rm_dynamic => true,
+            _ => return None,
+        };
+        let (Ok(inexact), Ok(nearest)) = (i32::try_from(hf.inexact), i32::try_from(hf.rm_nearest))
+        else {
+            return None;
+        };
+        let (slow, done) = (self.a.new_dynamic_label(), self.a.new_dynamic_label());
+        // The FP state: dirty (so enabled and staying as it is), inexact
+        // accrued, rounding to nearest even.
+        dynasm!(self.a ; .arch x64
+            ; cmp BYTE [r13 + CPU_FP_DIRTY], 0
+            ; je =>slow
+            ; test DWORD [r13 + CPU_FP_FLAGS], inexact
+            ; jz =>slow
+        );
+        if dynamic {
+            dynasm!(self.a ; .arch x64 ; cmp DWORD [r13 + CPU_FP_RM], nearest ; jne =>slow);
+        }
+        // Operands: normal numbers (biased exponent 1..=0x7fe), so no
+        // invalid operation, division by zero or subnormal input.
+        for (k, &a) in args[..2].iter().enumerate() {
+            self.get(RAX, a);
+            dynasm!(self.a ; .arch x64
+                ; mov rcx, rax
+                ; shr rcx, 52
+                ; and ecx, 0x7ff
+                ; sub ecx, 1
+                ; cmp ecx, 0x7fd
+                ; ja =>slow
+            );
+            if k == 0 {
+                dynasm!(self.a ; .arch x64 ; movq xmm0, rax);
+            } else {
+                dynasm!(self.a ; .arch x64 ; movq xmm1, rax);
+            }
+        }
+        match hf.op {
+            HostFpOp::Add => dynasm!(self.a ; .arch x64 ; addsd xmm0, xmm1),
+            HostFpOp::Sub => dynasm!(self.a ; .arch x64 ; subsd xmm0, xmm1),
+            HostFpOp::Mul => dynasm!(self.a ; .arch x64 ; mulsd xmm0, xmm1),
+            HostFpOp::Div => dynasm!(self.a ; .arch x64 ; divsd xmm0, xmm1),
+        }
+        // The result: normal with a biased exponent of 2..=0x7fe, so no
+        // overflow and not tiny (whether before or after rounding); being
+        // inexact or not adds nothing to the accrued flags.
+        dynasm!(self.a ; .arch x64
+            ; movq rax, xmm0
+            ; mov rcx, rax
+            ; shr rcx, 52
+            ; and ecx, 0x7ff
+            ; sub ecx, 2
+            ; cmp ecx, 0x7fc
+            ; ja =>slow
+        );
+        self.put(dst, RAX);
+        dynasm!(self.a ; .arch x64 ; jmp =>done ; =>slow);
+        Some(done)
+    }
+
     /// rdi = env, rsi, rdx, rcx, r8, r9 = `args`: a parallel move, since
     /// arguments may live in those registers (rax breaks a cycle).
     fn direct_args(&mut self, args: &[Temp]) {
@@ -621,6 +695,12 @@ impl Gen<'_> {
                         }
                         _ => None,
                     };
+                    // Arithmetic the host FPU may do: inline, the call
+                    // below only when its conditions fail.
+                    let host_done = match (helper.jit.host_fp, dst) {
+                        (Some(hf), Some(d)) => self.host_fp(&hf, args, *d),
+                        _ => None,
+                    };
                     let mask = dst.map_or(0, |d| block.temp_types[d.0 as usize].mask());
                     let site = self.site(cur.site(SiteKind::Call {
                         helper,
@@ -661,7 +741,7 @@ impl Gen<'_> {
                             }
                         }
                     }
-                    if let Some(l) = skip {
+                    if let Some(l) = skip.or(host_done) {
                         dynasm!(self.a ; .arch x64 ; =>l);
                     }
                 }

@@ -11,6 +11,7 @@ pub static HELPER_BX_EXC: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_BKPT: Helper = Helper {
@@ -20,6 +21,7 @@ pub static HELPER_BKPT: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_MRS: Helper = Helper {
@@ -29,6 +31,7 @@ pub static HELPER_MRS: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_MSR: Helper = Helper {
@@ -38,6 +41,7 @@ pub static HELPER_MSR: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_CPS: Helper = Helper {
@@ -47,6 +51,7 @@ pub static HELPER_CPS: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_WFI: Helper = Helper {
@@ -56,6 +61,7 @@ pub static HELPER_WFI: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_ISB: Helper = Helper {
@@ -65,6 +71,7 @@ pub static HELPER_ISB: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_WFE: Helper = Helper {
@@ -74,6 +81,7 @@ pub static HELPER_WFE: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_SEV: Helper = Helper {
@@ -83,6 +91,7 @@ pub static HELPER_SEV: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_LDREX: Helper = Helper {
@@ -92,6 +101,7 @@ pub static HELPER_LDREX: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_STREX: Helper = Helper {
@@ -101,6 +111,7 @@ pub static HELPER_STREX: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_CLREX: Helper = Helper {
@@ -110,6 +121,7 @@ pub static HELPER_CLREX: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_DIV0: Helper = Helper {
@@ -119,6 +131,7 @@ pub static HELPER_DIV0: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_CLZ: Helper = Helper {
@@ -128,6 +141,7 @@ pub static HELPER_CLZ: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_PARALLEL: Helper = Helper {
@@ -137,6 +151,7 @@ pub static HELPER_PARALLEL: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_QARITH: Helper = Helper {
@@ -146,6 +161,7 @@ pub static HELPER_QARITH: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_SEL: Helper = Helper {
@@ -155,6 +171,7 @@ pub static HELPER_SEL: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_SAT16: Helper = Helper {
@@ -164,6 +181,7 @@ pub static HELPER_SAT16: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_USAD8: Helper = Helper {
@@ -173,6 +191,7 @@ pub static HELPER_USAD8: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_DUAL: Helper = Helper {
@@ -182,6 +201,7 @@ pub static HELPER_DUAL: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FP_ENTER: Helper = Helper {
@@ -191,6 +211,7 @@ pub static HELPER_FP_ENTER: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_VADD: Helper = Helper {
@@ -200,6 +221,7 @@ pub static HELPER_VADD: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_VSUB: Helper = Helper {
@@ -209,6 +231,7 @@ pub static HELPER_VSUB: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_VMUL: Helper = Helper {
@@ -218,6 +241,7 @@ pub static HELPER_VMUL: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_VNMUL: Helper = Helper {
@@ -227,6 +251,7 @@ pub static HELPER_VNMUL: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_VDIV: Helper = Helper {
@@ -236,6 +261,7 @@ pub static HELPER_VDIV: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_VMLA: Helper = Helper {
@@ -245,6 +271,7 @@ pub static HELPER_VMLA: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_VMLS: Helper = Helper {
@@ -254,6 +281,7 @@ pub static HELPER_VMLS: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_VNMLA: Helper = Helper {
@@ -263,6 +291,7 @@ pub static HELPER_VNMLA: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_VNMLS: Helper = Helper {
@@ -272,6 +301,7 @@ pub static HELPER_VNMLS: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_VFMA: Helper = Helper {
@@ -281,6 +311,7 @@ pub static HELPER_VFMA: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_VFMS: Helper = Helper {
@@ -290,6 +321,7 @@ pub static HELPER_VFMS: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_VFNMA: Helper = Helper {
@@ -299,6 +331,7 @@ pub static HELPER_VFNMA: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_VFNMS: Helper = Helper {
@@ -308,6 +341,7 @@ pub static HELPER_VFNMS: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_VSQRT: Helper = Helper {
@@ -317,6 +351,7 @@ pub static HELPER_VSQRT: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_VCMP: Helper = Helper {
@@ -326,6 +361,7 @@ pub static HELPER_VCMP: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_VCVT_F2I: Helper = Helper {
@@ -335,6 +371,7 @@ pub static HELPER_VCVT_F2I: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_VCVT_I2F: Helper = Helper {
@@ -344,6 +381,7 @@ pub static HELPER_VCVT_I2F: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_VCVT_FIXED: Helper = Helper {
@@ -353,6 +391,7 @@ pub static HELPER_VCVT_FIXED: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_VMRS: Helper = Helper {
@@ -362,6 +401,7 @@ pub static HELPER_VMRS: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_VMSR: Helper = Helper {
@@ -371,6 +411,7 @@ pub static HELPER_VMSR: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_RBIT: Helper = Helper {
@@ -380,6 +421,7 @@ pub static HELPER_RBIT: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 /// The ISA's `wrap` around every wrapped instruction's body.

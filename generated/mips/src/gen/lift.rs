@@ -11,6 +11,7 @@ pub static HELPER_MFC0: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_MTC0: Helper = Helper {
@@ -20,6 +21,7 @@ pub static HELPER_MTC0: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_ERET: Helper = Helper {
@@ -29,6 +31,7 @@ pub static HELPER_ERET: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_DI_EI: Helper = Helper {
@@ -38,6 +41,7 @@ pub static HELPER_DI_EI: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_WAIT: Helper = Helper {
@@ -47,6 +51,7 @@ pub static HELPER_WAIT: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_CP0_CHECK: Helper = Helper {
@@ -56,6 +61,7 @@ pub static HELPER_CP0_CHECK: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_RDHWR: Helper = Helper {
@@ -65,6 +71,7 @@ pub static HELPER_RDHWR: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_LL: Helper = Helper {
@@ -74,6 +81,7 @@ pub static HELPER_LL: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_SC: Helper = Helper {
@@ -83,6 +91,7 @@ pub static HELPER_SC: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_CLZ: Helper = Helper {
@@ -92,6 +101,7 @@ pub static HELPER_CLZ: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FP_OP: Helper = Helper {
@@ -101,6 +111,7 @@ pub static HELPER_FP_OP: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FP_CMP: Helper = Helper {
@@ -110,6 +121,7 @@ pub static HELPER_FP_CMP: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FP_MADD: Helper = Helper {
@@ -119,6 +131,7 @@ pub static HELPER_FP_MADD: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FP_COND: Helper = Helper {
@@ -128,6 +141,7 @@ pub static HELPER_FP_COND: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_MFC1: Helper = Helper {
@@ -137,6 +151,7 @@ pub static HELPER_MFC1: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_MTC1: Helper = Helper {
@@ -146,6 +161,7 @@ pub static HELPER_MTC1: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_CFC1: Helper = Helper {
@@ -155,6 +171,7 @@ pub static HELPER_CFC1: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_CTC1: Helper = Helper {
@@ -164,6 +181,7 @@ pub static HELPER_CTC1: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FP_LOAD: Helper = Helper {
@@ -173,6 +191,7 @@ pub static HELPER_FP_LOAD: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FP_STORE: Helper = Helper {
@@ -182,6 +201,7 @@ pub static HELPER_FP_STORE: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 /// Emit the IR of `insn`; returns true when it ends the block.

@@ -11,6 +11,7 @@ pub static HELPER_CSRRW: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_CSRRS: Helper = Helper {
@@ -20,6 +21,7 @@ pub static HELPER_CSRRS: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_CSRRC: Helper = Helper {
@@ -29,6 +31,7 @@ pub static HELPER_CSRRC: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_MRET: Helper = Helper {
@@ -38,6 +41,7 @@ pub static HELPER_MRET: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_SRET: Helper = Helper {
@@ -47,6 +51,7 @@ pub static HELPER_SRET: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_WFI: Helper = Helper {
@@ -56,6 +61,7 @@ pub static HELPER_WFI: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_SFENCE_VMA: Helper = Helper {
@@ -65,6 +71,7 @@ pub static HELPER_SFENCE_VMA: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_LR: Helper = Helper {
@@ -74,6 +81,7 @@ pub static HELPER_LR: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_SC: Helper = Helper {
@@ -83,6 +91,7 @@ pub static HELPER_SC: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_CLZ: Helper = Helper {
@@ -92,6 +101,7 @@ pub static HELPER_CLZ: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_CTZ: Helper = Helper {
@@ -101,6 +111,7 @@ pub static HELPER_CTZ: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_CPOP: Helper = Helper {
@@ -110,6 +121,7 @@ pub static HELPER_CPOP: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_ORC_B: Helper = Helper {
@@ -119,6 +131,7 @@ pub static HELPER_ORC_B: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_REV8: Helper = Helper {
@@ -128,6 +141,7 @@ pub static HELPER_REV8: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: None,
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FADD_S: Helper = Helper {
@@ -137,6 +151,7 @@ pub static HELPER_FADD_S: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fadd_s, 4usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FSUB_S: Helper = Helper {
@@ -146,6 +161,7 @@ pub static HELPER_FSUB_S: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fsub_s, 4usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FMUL_S: Helper = Helper {
@@ -155,6 +171,7 @@ pub static HELPER_FMUL_S: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmul_s, 4usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FDIV_S: Helper = Helper {
@@ -164,6 +181,7 @@ pub static HELPER_FDIV_S: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fdiv_s, 4usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FMIN_S: Helper = Helper {
@@ -173,6 +191,7 @@ pub static HELPER_FMIN_S: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmin_s, 4usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FMAX_S: Helper = Helper {
@@ -182,6 +201,7 @@ pub static HELPER_FMAX_S: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmax_s, 4usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FSGNJ_S: Helper = Helper {
@@ -191,6 +211,7 @@ pub static HELPER_FSGNJ_S: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fsgnj_s, 4usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FSGNJN_S: Helper = Helper {
@@ -200,6 +221,7 @@ pub static HELPER_FSGNJN_S: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fsgnjn_s, 4usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FSGNJX_S: Helper = Helper {
@@ -209,6 +231,7 @@ pub static HELPER_FSGNJX_S: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fsgnjx_s, 4usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FMADD_S: Helper = Helper {
@@ -218,6 +241,7 @@ pub static HELPER_FMADD_S: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmadd_s, 5usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FMSUB_S: Helper = Helper {
@@ -227,6 +251,7 @@ pub static HELPER_FMSUB_S: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmsub_s, 5usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FNMSUB_S: Helper = Helper {
@@ -236,6 +261,7 @@ pub static HELPER_FNMSUB_S: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fnmsub_s, 5usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FNMADD_S: Helper = Helper {
@@ -245,6 +271,7 @@ pub static HELPER_FNMADD_S: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fnmadd_s, 5usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FSQRT_S: Helper = Helper {
@@ -254,6 +281,7 @@ pub static HELPER_FSQRT_S: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fsqrt_s, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FEQ_S: Helper = Helper {
@@ -263,6 +291,7 @@ pub static HELPER_FEQ_S: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::feq_s, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FLT_S: Helper = Helper {
@@ -272,6 +301,7 @@ pub static HELPER_FLT_S: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::flt_s, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FLE_S: Helper = Helper {
@@ -281,6 +311,7 @@ pub static HELPER_FLE_S: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fle_s, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FCLASS_S: Helper = Helper {
@@ -290,6 +321,7 @@ pub static HELPER_FCLASS_S: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fclass_s, 2usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FCVT_W_S: Helper = Helper {
@@ -299,6 +331,7 @@ pub static HELPER_FCVT_W_S: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_w_s, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FCVT_S_W: Helper = Helper {
@@ -308,6 +341,7 @@ pub static HELPER_FCVT_S_W: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_s_w, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FCVT_WU_S: Helper = Helper {
@@ -317,6 +351,7 @@ pub static HELPER_FCVT_WU_S: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_wu_s, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FCVT_S_WU: Helper = Helper {
@@ -326,6 +361,7 @@ pub static HELPER_FCVT_S_WU: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_s_wu, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FCVT_L_S: Helper = Helper {
@@ -335,6 +371,7 @@ pub static HELPER_FCVT_L_S: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_l_s, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FCVT_S_L: Helper = Helper {
@@ -344,6 +381,7 @@ pub static HELPER_FCVT_S_L: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_s_l, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FCVT_LU_S: Helper = Helper {
@@ -353,6 +391,7 @@ pub static HELPER_FCVT_LU_S: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_lu_s, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FCVT_S_LU: Helper = Helper {
@@ -362,6 +401,7 @@ pub static HELPER_FCVT_S_LU: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_s_lu, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FS_DIRTY: Helper = Helper {
@@ -371,6 +411,7 @@ pub static HELPER_FS_DIRTY: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fs_dirty, 1usize)),
         skip_if: Some(hemu_runtime::ir::FpFlag::Dirty),
+        host_fp: None,
     },
 };
 pub static HELPER_FS_ON: Helper = Helper {
@@ -380,6 +421,7 @@ pub static HELPER_FS_ON: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fs_on, 1usize)),
         skip_if: Some(hemu_runtime::ir::FpFlag::On),
+        host_fp: None,
     },
 };
 pub static HELPER_FCSRRW: Helper = Helper {
@@ -389,6 +431,7 @@ pub static HELPER_FCSRRW: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcsrrw, 4usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FCSRRS: Helper = Helper {
@@ -398,6 +441,7 @@ pub static HELPER_FCSRRS: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcsrrs, 4usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FCSRRC: Helper = Helper {
@@ -407,6 +451,7 @@ pub static HELPER_FCSRRC: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcsrrc, 4usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FADD_D: Helper = Helper {
@@ -416,6 +461,13 @@ pub static HELPER_FADD_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fadd_d, 4usize)),
         skip_if: None,
+        host_fp: Some(hemu_runtime::ir::HostFp {
+            op: hemu_runtime::ir::HostFpOp::Add,
+            inexact: 1u32,
+            rm_arg: 2u8,
+            rm_nearest: 0u64,
+            rm_dynamic: 7u64,
+        }),
     },
 };
 pub static HELPER_FSUB_D: Helper = Helper {
@@ -425,6 +477,13 @@ pub static HELPER_FSUB_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fsub_d, 4usize)),
         skip_if: None,
+        host_fp: Some(hemu_runtime::ir::HostFp {
+            op: hemu_runtime::ir::HostFpOp::Sub,
+            inexact: 1u32,
+            rm_arg: 2u8,
+            rm_nearest: 0u64,
+            rm_dynamic: 7u64,
+        }),
     },
 };
 pub static HELPER_FMUL_D: Helper = Helper {
@@ -434,6 +493,13 @@ pub static HELPER_FMUL_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmul_d, 4usize)),
         skip_if: None,
+        host_fp: Some(hemu_runtime::ir::HostFp {
+            op: hemu_runtime::ir::HostFpOp::Mul,
+            inexact: 1u32,
+            rm_arg: 2u8,
+            rm_nearest: 0u64,
+            rm_dynamic: 7u64,
+        }),
     },
 };
 pub static HELPER_FDIV_D: Helper = Helper {
@@ -443,6 +509,13 @@ pub static HELPER_FDIV_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fdiv_d, 4usize)),
         skip_if: None,
+        host_fp: Some(hemu_runtime::ir::HostFp {
+            op: hemu_runtime::ir::HostFpOp::Div,
+            inexact: 1u32,
+            rm_arg: 2u8,
+            rm_nearest: 0u64,
+            rm_dynamic: 7u64,
+        }),
     },
 };
 pub static HELPER_FMIN_D: Helper = Helper {
@@ -452,6 +525,7 @@ pub static HELPER_FMIN_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmin_d, 4usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FMAX_D: Helper = Helper {
@@ -461,6 +535,7 @@ pub static HELPER_FMAX_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmax_d, 4usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FSGNJ_D: Helper = Helper {
@@ -470,6 +545,7 @@ pub static HELPER_FSGNJ_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fsgnj_d, 4usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FSGNJN_D: Helper = Helper {
@@ -479,6 +555,7 @@ pub static HELPER_FSGNJN_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fsgnjn_d, 4usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FSGNJX_D: Helper = Helper {
@@ -488,6 +565,7 @@ pub static HELPER_FSGNJX_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fsgnjx_d, 4usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FMADD_D: Helper = Helper {
@@ -497,6 +575,7 @@ pub static HELPER_FMADD_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmadd_d, 5usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FMSUB_D: Helper = Helper {
@@ -506,6 +585,7 @@ pub static HELPER_FMSUB_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmsub_d, 5usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FNMSUB_D: Helper = Helper {
@@ -515,6 +595,7 @@ pub static HELPER_FNMSUB_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fnmsub_d, 5usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FNMADD_D: Helper = Helper {
@@ -524,6 +605,7 @@ pub static HELPER_FNMADD_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fnmadd_d, 5usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FSQRT_D: Helper = Helper {
@@ -533,6 +615,7 @@ pub static HELPER_FSQRT_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fsqrt_d, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FEQ_D: Helper = Helper {
@@ -542,6 +625,7 @@ pub static HELPER_FEQ_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::feq_d, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FLT_D: Helper = Helper {
@@ -551,6 +635,7 @@ pub static HELPER_FLT_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::flt_d, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FLE_D: Helper = Helper {
@@ -560,6 +645,7 @@ pub static HELPER_FLE_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fle_d, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FCLASS_D: Helper = Helper {
@@ -569,6 +655,7 @@ pub static HELPER_FCLASS_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fclass_d, 2usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FCVT_W_D: Helper = Helper {
@@ -578,6 +665,7 @@ pub static HELPER_FCVT_W_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_w_d, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FCVT_D_W: Helper = Helper {
@@ -587,6 +675,7 @@ pub static HELPER_FCVT_D_W: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_d_w, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FCVT_WU_D: Helper = Helper {
@@ -596,6 +685,7 @@ pub static HELPER_FCVT_WU_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_wu_d, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FCVT_D_WU: Helper = Helper {
@@ -605,6 +695,7 @@ pub static HELPER_FCVT_D_WU: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_d_wu, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FCVT_L_D: Helper = Helper {
@@ -614,6 +705,7 @@ pub static HELPER_FCVT_L_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_l_d, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FCVT_D_L: Helper = Helper {
@@ -623,6 +715,7 @@ pub static HELPER_FCVT_D_L: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_d_l, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FCVT_LU_D: Helper = Helper {
@@ -632,6 +725,7 @@ pub static HELPER_FCVT_LU_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_lu_d, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FCVT_D_LU: Helper = Helper {
@@ -641,6 +735,7 @@ pub static HELPER_FCVT_D_LU: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_d_lu, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FCVT_S_D: Helper = Helper {
@@ -650,6 +745,7 @@ pub static HELPER_FCVT_S_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_s_d, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FCVT_D_S: Helper = Helper {
@@ -659,6 +755,7 @@ pub static HELPER_FCVT_D_S: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_d_s, 3usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FMV_X_W: Helper = Helper {
@@ -668,6 +765,7 @@ pub static HELPER_FMV_X_W: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmv_x_w, 2usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FMV_W_X: Helper = Helper {
@@ -677,6 +775,7 @@ pub static HELPER_FMV_W_X: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmv_w_x, 2usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FMV_X_D: Helper = Helper {
@@ -686,6 +785,7 @@ pub static HELPER_FMV_X_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmv_x_d, 2usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 pub static HELPER_FMV_D_X: Helper = Helper {
@@ -695,6 +795,7 @@ pub static HELPER_FMV_D_X: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmv_d_x, 2usize)),
         skip_if: None,
+        host_fp: None,
     },
 };
 /// Emit the IR of `insn`; returns true when it ends the block.
