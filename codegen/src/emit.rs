@@ -311,14 +311,21 @@ fn lift_rs(isa: &Isa) -> Result<TokenStream, SpecError> {
         let host_fp = match h.host_fp {
             Some(hf) => {
                 let op = format_ident!("{}", format!("{:?}", hf.op));
-                let (inexact, rm_arg, rm_nearest, rm_dynamic) =
-                    (hf.inexact, hf.rm_arg, hf.rm_nearest, hf.rm_dynamic);
+                let inexact = hf.inexact.unwrap_or(0);
+                let rm = match (hf.rm_arg, hf.rm_nearest, hf.rm_dynamic) {
+                    (Some(arg), Some(nearest), Some(dynamic)) => {
+                        quote!(Some(hemu_runtime::ir::HostRm {
+                            arg: #arg,
+                            nearest: #nearest,
+                            dynamic: #dynamic,
+                        }))
+                    }
+                    _ => quote!(None),
+                };
                 quote!(Some(hemu_runtime::ir::HostFp {
                     op: hemu_runtime::ir::HostFpOp::#op,
                     inexact: #inexact,
-                    rm_arg: #rm_arg,
-                    rm_nearest: #rm_nearest,
-                    rm_dynamic: #rm_dynamic,
+                    rm: #rm,
                 }))
             }
             None => quote!(None),

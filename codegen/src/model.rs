@@ -149,24 +149,29 @@ struct RawHelper {
     host_fp: Option<HostFp>,
 }
 
-/// Binary64 arithmetic the JIT may do on the host FPU (the IR's
-/// `HostFp`): `op` on arguments 0 and 1 (64-bit, as the result) when FP
-/// state is dirty, the `inexact` bits of the flags are set and rounding is
-/// to nearest even: argument `rm_arg` is `rm_nearest`, or `rm_dynamic`
-/// with the dynamic mode `rm_nearest`.
+/// Binary64 operations the JIT may do on the host FPU (the IR's
+/// `HostFp`): `op` on argument 0 (and 1), 64-bit, when FP state is dirty
+/// and, for arithmetic, the `inexact` bits of the flags are set and
+/// rounding is to nearest even: argument `rm_arg` is `rm_nearest`, or
+/// `rm_dynamic` with the dynamic mode `rm_nearest`. Comparisons (eq, lt,
+/// le) give none of those.
 #[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct HostFp {
-    /// `add`, `sub`, `mul` or `div`.
+    /// `add`, `sub`, `mul`, `div`, `sqrt`, `eq`, `lt` or `le`.
     pub op: HostFpOp,
     /// Bits of the flags meaning inexact.
-    pub inexact: u32,
+    #[serde(default)]
+    pub inexact: Option<u32>,
     /// Index of the rounding-mode argument.
-    pub rm_arg: u8,
+    #[serde(default)]
+    pub rm_arg: Option<u8>,
     /// Its value for round to nearest even.
-    pub rm_nearest: u64,
+    #[serde(default)]
+    pub rm_nearest: Option<u64>,
     /// Its value for the dynamic mode.
-    pub rm_dynamic: u64,
+    #[serde(default)]
+    pub rm_dynamic: Option<u64>,
 }
 
 /// The operations of [`HostFp`].
@@ -181,6 +186,44 @@ pub enum HostFpOp {
     Mul,
     /// `a / b`.
     Div,
+    /// `sqrt(a)`.
+    Sqrt,
+    /// `a == b`.
+    Eq,
+    /// `a < b`.
+    Lt,
+    /// `a <= b`.
+    Le,
+}
+
+impl HostFp {
+    /// Is this consistent with a helper of `effects` taking `args` and
+    /// returning `ret`?
+    fn fits(&self, effects: &str, args: &[Width], ret: Option<Width>) -> bool {
+        let unary = self.op == HostFpOp::Sqrt;
+        let rounds = !matches!(self.op, HostFpOp::Eq | HostFpOp::Lt | HostFpOp::Le);
+        let n = if unary { 1 } else { 2 };
+        let b64 = |w: Option<&Width>| w == Some(&Width::Bits(64));
+        let rm = [
+            self.inexact.is_some(),
+            self.rm_arg.is_some(),
+            self.rm_nearest.is_some(),
+            self.rm_dynamic.is_some(),
+        ];
+        effects == "cpu"
+            && args.len() >= n
+            && args[..n].iter().all(|w| b64(Some(w)))
+            && (!rounds || b64(ret.as_ref()))
+            && ret.is_some()
+            && if rounds {
+                rm.iter().all(|x| *x)
+                    && self
+                        .rm_arg
+                        .is_some_and(|k| k as usize >= n && (k as usize) < args.len())
+            } else {
+                rm.iter().all(|x| !*x)
+            }
+    }
 }
 
 fn full() -> String {
@@ -849,17 +892,12 @@ impl Isa {
                 },
                 host_fp: match h.host_fp {
                     Some(hf) => {
-                        let b64 = |w: Option<&Value>| w.and_then(parse_width) == Some(Width::Bits(64));
-                        if h.effects != "cpu"
-                            || !b64(h.args.first())
-                            || !b64(h.args.get(1))
-                            || !b64(h.ret.as_ref())
-                            || hf.rm_arg as usize >= h.args.len()
-                            || hf.rm_arg < 2
-                        {
+                        let args: Vec<Width> = h.args.iter().filter_map(parse_width).collect();
+                        let ret = h.ret.as_ref().and_then(parse_width);
+                        if !hf.fits(&h.effects, &args, ret) {
                             return Err(f.err_line(
                                 line,
-                                format!("helper {name}: host_fp needs effects: cpu, two 64-bit arguments, a 64-bit ret and rm_arg (after them) an argument"),
+                                format!("helper {name}: host_fp needs effects: cpu, 64-bit operands (arguments 0, and 1 but for sqrt), a result (64-bit for arithmetic), and for arithmetic only inexact, rm_nearest, rm_dynamic and rm_arg (an argument after the operands)"),
                             ));
                         }
                         Some(hf)

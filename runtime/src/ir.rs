@@ -334,30 +334,41 @@ impl HelperJit {
     };
 }
 
-/// A binary64 operation on a helper's arguments 0 and 1 that generated
+/// A binary64 operation on a helper's arguments 0 (and 1) that generated
 /// code may compute with the host FPU (round to nearest even, no flush to
-/// zero: the host's default) instead of calling the helper, when that
-/// gives the helper's result and changes nothing else: the FP state is
-/// enabled and already dirty (`FpStatus::dirty`), inexact is already
-/// accrued (so the host's flags, which are not looked at, would add
-/// nothing: the operands and result being normal numbers rules out the
-/// others), and the rounding mode is to nearest even. Otherwise — or
-/// when an operand is not a normal number, or the result is not a normal
-/// number of exponent above the minimum (tininess, overflow) — the helper
-/// is called. In the frontend's encodings; backends know nothing of them.
+/// zero, subnormals exact: SSE2's default) instead of calling the helper,
+/// when that gives the helper's result and changes nothing else:
+/// - the FP state is enabled and already dirty (`FpStatus::dirty`);
+/// - arithmetic ([`HostFpOp::rounds`]): inexact is already accrued and
+///   rounding is to nearest even, and the result is a normal number of
+///   biased exponent 2 or more. Every other flag comes with a result
+///   that is not (invalid: NaN; division by zero, overflow: infinity;
+///   underflow: tiny, at most the smallest normal after rounding), and
+///   inexact is already set;
+/// - comparisons: neither operand is a NaN (no flag then).
+///
+/// Otherwise the helper is called. In the frontend's encodings; backends
+/// know nothing of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HostFp {
     /// The operation.
     pub op: HostFpOp,
-    /// Bits of `FpStatus::flags` meaning "inexact".
+    /// Bits of `FpStatus::flags` meaning "inexact" (arithmetic).
     pub inexact: u32,
+    /// The rounding-mode argument (arithmetic).
+    pub rm: Option<HostRm>,
+}
+
+/// Where a [`HostFp`] helper's rounding mode comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostRm {
     /// Index of the rounding-mode argument (a constant).
-    pub rm_arg: u8,
+    pub arg: u8,
     /// Its value selecting round to nearest even statically.
-    pub rm_nearest: u64,
+    pub nearest: u64,
     /// Its value selecting the dynamic mode, `FpStatus::rm`, which must
-    /// then be `rm_nearest`.
-    pub rm_dynamic: u64,
+    /// then be `nearest`.
+    pub dynamic: u64,
 }
 
 /// The operations of [`HostFp`].
@@ -371,6 +382,29 @@ pub enum HostFpOp {
     Mul,
     /// `a / b`.
     Div,
+    /// `sqrt(a)`.
+    Sqrt,
+    /// `a == b` (1 or 0).
+    Eq,
+    /// `a < b`.
+    Lt,
+    /// `a <= b`.
+    Le,
+}
+
+impl HostFpOp {
+    /// Operands (from argument 0).
+    pub fn operands(self) -> usize {
+        if self == HostFpOp::Sqrt {
+            1
+        } else {
+            2
+        }
+    }
+    /// Arithmetic, which rounds (else a comparison).
+    pub fn rounds(self) -> bool {
+        !matches!(self, HostFpOp::Eq | HostFpOp::Lt | HostFpOp::Le)
+    }
 }
 
 impl fmt::Debug for Helper {

@@ -172,7 +172,7 @@ macro_rules! fp_helpers {
         $(fn $name(cx: &mut crate::engine::HelperCtx<'_, '_>, a: &[u64]) -> Result<u64, Trap> {
             fp_arith(cx, a, $op)
         })*
-        static FP_ARITH: [Helper; 4] = [$(Helper {
+        static FP_ARITH: [Helper; 5] = [$(Helper {
             name: stringify!($name),
             func: $name,
             effects: HelperEffects::Cpu,
@@ -182,13 +182,19 @@ macro_rules! fp_helpers {
                 host_fp: Some(crate::ir::HostFp {
                     op: crate::ir::HostFpOp::$host,
                     inexact: crate::softfloat::Flags::INEXACT.0 as u32,
-                    rm_arg: 2,
-                    rm_nearest: 0,
-                    rm_dynamic: 7,
+                    rm: Some(crate::ir::HostRm {
+                        arg: 2,
+                        nearest: 0,
+                        dynamic: 7,
+                    }),
                 }),
             },
         }),*];
     };
+}
+
+fn f64_sqrt(e: &mut crate::softfloat::Env, a: u64, _: u64) -> u64 {
+    crate::softfloat::f64_sqrt(e, a)
 }
 
 fp_helpers! {
@@ -196,6 +202,52 @@ fp_helpers! {
     fp_sub => crate::softfloat::f64_sub, Sub;
     fp_mul => crate::softfloat::f64_mul, Mul;
     fp_div => crate::softfloat::f64_div, Div;
+    fp_sqrt => f64_sqrt, Sqrt;
+}
+
+/// Comparisons with RISC-V's rules (feq quiet, flt/fle signalling): the
+/// inline path's other kind.
+fn fp_compare(
+    cx: &mut crate::engine::HelperCtx<'_, '_>,
+    a: &[u64],
+    op: fn(&mut crate::softfloat::Env, u64, u64) -> bool,
+) -> Result<u64, Trap> {
+    use crate::softfloat::{Env, Flags};
+    let fp = &mut cx.cpu.fp;
+    let mut e = Env::riscv();
+    e.flags = Flags::from_bits(fp.flags as u8);
+    let r = op(&mut e, a[0], a[1]);
+    fp.flags |= e.flags.0 as u32;
+    fp.dirty = true;
+    Ok(r as u64)
+}
+
+macro_rules! cmp_helpers {
+    ($($name:ident => $op:path, $host:ident;)*) => {
+        $(fn $name(cx: &mut crate::engine::HelperCtx<'_, '_>, a: &[u64]) -> Result<u64, Trap> {
+            fp_compare(cx, a, $op)
+        })*
+        static FP_COMPARE: [Helper; 3] = [$(Helper {
+            name: stringify!($name),
+            func: $name,
+            effects: HelperEffects::Cpu,
+            jit: crate::ir::HelperJit {
+                direct: Some(crate::direct_helper!($name, 2)),
+                skip_if: None,
+                host_fp: Some(crate::ir::HostFp {
+                    op: crate::ir::HostFpOp::$host,
+                    inexact: 0,
+                    rm: None,
+                }),
+            },
+        }),*];
+    };
+}
+
+cmp_helpers! {
+    fp_eq => crate::softfloat::f64_eq, Eq;
+    fp_lt => crate::softfloat::f64_lt, Lt;
+    fp_le => crate::softfloat::f64_le, Le;
 }
 
 /// Sets the FP status from its argument: flags (bits 0-4), dirty (bit
@@ -442,8 +494,19 @@ impl RandomIsa {
                     (r.below(4) as usize, operand(r, b), operand(r, b))
                 };
                 let rm = b.konst(Ty::I64, [0, 7, 7, 7, 1, 3, 5][r.below(7) as usize]);
-                let h = &FP_ARITH[k];
-                let t = b.call(h, vec![x, y, rm], Some(Ty::I64)).expect("result");
+                let t = if r.below(4) == 0 {
+                    let h = &FP_COMPARE[r.below(3) as usize];
+                    b.call(h, vec![x, y], Some(Self::ty(r))).expect("result")
+                } else {
+                    // Square roots of the second operand: of edge values
+                    // when fresh (its first is an earlier result).
+                    let (h, x) = if r.below(5) == 0 {
+                        (&FP_ARITH[4], y)
+                    } else {
+                        (&FP_ARITH[k], x)
+                    };
+                    b.call(h, vec![x, y, rm], Some(Ty::I64)).expect("result")
+                };
                 pool.push((t, Ty::I64));
                 // Results to registers, where the comparison sees them.
                 let reg = RegId(r.below(NREGS as u64) as u16);

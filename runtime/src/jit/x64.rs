@@ -422,71 +422,92 @@ impl Gen<'_> {
         self.deferred.push(Deferred::DirectTrap { label, site });
     }
 
-    /// The inline path of a [`HostFp`] call: `dst = args[0] op args[1]`
-    /// on the host FPU (SSE2: round to nearest even, no flush to zero),
-    /// then a jump to the returned label, which the caller puts after the
-    /// helper call it emits next; that call runs when a condition fails.
-    /// None (just the call) when the rounding-mode argument is not a
-    /// constant selecting round to nearest even.
+    /// The inline path of a [`HostFp`] call: `dst = op(args[0],
+    /// args[1])` on the host FPU (SSE2: round to nearest even, no flush to
+    /// zero or denormals-are-zero), then a jump to the returned label,
+    /// which the caller puts after the helper call it emits next; that
+    /// call runs when a condition fails. None (just the call) when the
+    /// rounding-mode argument is not a constant selecting round to nearest
+    /// even.
     fn host_fp(&mut self, hf: &HostFp, args: &[Temp], dst: Temp) -> Option<DynamicLabel> {
-        let rm = *args.get(hf.rm_arg as usize)?;
-        let dynamic = match self.loc(rm) {
-            Loc::Imm(v) if v == hf.rm_nearest => false,
-            Loc::Imm(v) if v == hf.rm_dynamic => true,
-            _ => return None,
-        };
-        let (Ok(inexact), Ok(nearest)) = (i32::try_from(hf.inexact), i32::try_from(hf.rm_nearest))
-        else {
+        if args.len() < hf.op.operands() || hf.op.rounds() != hf.rm.is_some() {
             return None;
-        };
+        }
+        // The frm value to check, if the rounding mode is dynamic.
+        let mut dynamic = None;
+        if let Some(rm) = hf.rm {
+            let nearest = i32::try_from(rm.nearest).ok()?;
+            match self.loc(*args.get(rm.arg as usize)?) {
+                Loc::Imm(v) if v == rm.nearest => {}
+                Loc::Imm(v) if v == rm.dynamic => dynamic = Some(nearest),
+                _ => return None,
+            }
+        }
+        let inexact = i32::try_from(hf.inexact).ok()?;
         let (slow, done) = (self.a.new_dynamic_label(), self.a.new_dynamic_label());
-        // The FP state: dirty (so enabled and staying as it is), inexact
-        // accrued, rounding to nearest even.
+        // The FP state: dirty (so enabled, and staying as it is); for
+        // arithmetic, inexact accrued and rounding to nearest even.
         dynasm!(self.a ; .arch x64
             ; cmp BYTE [r13 + CPU_FP_DIRTY], 0
             ; je =>slow
-            ; test DWORD [r13 + CPU_FP_FLAGS], inexact
-            ; jz =>slow
         );
-        if dynamic {
+        if hf.op.rounds() {
+            dynasm!(self.a ; .arch x64
+                ; test DWORD [r13 + CPU_FP_FLAGS], inexact
+                ; jz =>slow
+            );
+        }
+        if let Some(nearest) = dynamic {
             dynasm!(self.a ; .arch x64 ; cmp DWORD [r13 + CPU_FP_RM], nearest ; jne =>slow);
         }
-        // Operands: normal numbers (biased exponent 1..=0x7fe), so no
-        // invalid operation, division by zero or subnormal input.
-        for (k, &a) in args[..2].iter().enumerate() {
-            self.get(RAX, a);
-            dynasm!(self.a ; .arch x64
-                ; mov rcx, rax
-                ; shr rcx, 52
-                ; and ecx, 0x7ff
-                ; sub ecx, 1
-                ; cmp ecx, 0x7fd
-                ; ja =>slow
-            );
-            if k == 0 {
-                dynasm!(self.a ; .arch x64 ; movq xmm0, rax);
-            } else {
-                dynasm!(self.a ; .arch x64 ; movq xmm1, rax);
-            }
+        self.get(RAX, args[0]);
+        dynasm!(self.a ; .arch x64 ; movq xmm0, rax);
+        if hf.op.operands() > 1 {
+            self.get(RAX, args[1]);
+            dynasm!(self.a ; .arch x64 ; movq xmm1, rax);
         }
         match hf.op {
             HostFpOp::Add => dynasm!(self.a ; .arch x64 ; addsd xmm0, xmm1),
             HostFpOp::Sub => dynasm!(self.a ; .arch x64 ; subsd xmm0, xmm1),
             HostFpOp::Mul => dynasm!(self.a ; .arch x64 ; mulsd xmm0, xmm1),
             HostFpOp::Div => dynasm!(self.a ; .arch x64 ; divsd xmm0, xmm1),
+            HostFpOp::Sqrt => dynasm!(self.a ; .arch x64 ; sqrtsd xmm0, xmm0),
+            // Unordered (a NaN): parity set. a < b is b > a (above: CF
+            // and ZF clear), a <= b is b >= a (CF clear).
+            HostFpOp::Eq => dynasm!(self.a ; .arch x64
+                ; ucomisd xmm0, xmm1
+                ; jp =>slow
+                ; sete al
+            ),
+            HostFpOp::Lt => dynasm!(self.a ; .arch x64
+                ; ucomisd xmm1, xmm0
+                ; jp =>slow
+                ; seta al
+            ),
+            HostFpOp::Le => dynasm!(self.a ; .arch x64
+                ; ucomisd xmm1, xmm0
+                ; jp =>slow
+                ; setae al
+            ),
         }
-        // The result: normal with a biased exponent of 2..=0x7fe, so no
-        // overflow and not tiny (whether before or after rounding); being
-        // inexact or not adds nothing to the accrued flags.
-        dynasm!(self.a ; .arch x64
-            ; movq rax, xmm0
-            ; mov rcx, rax
-            ; shr rcx, 52
-            ; and ecx, 0x7ff
-            ; sub ecx, 2
-            ; cmp ecx, 0x7fc
-            ; ja =>slow
-        );
+        if hf.op.rounds() {
+            // The result: normal with a biased exponent of 2..=0x7fe.
+            // Whatever the operands (zero, subnormal, infinite, NaN), any
+            // flag but inexact comes with a result that is not: NaN
+            // (invalid), infinity (division by zero, overflow), or at most
+            // the smallest normal (tininess, before or after rounding).
+            dynasm!(self.a ; .arch x64
+                ; movq rax, xmm0
+                ; mov rcx, rax
+                ; shr rcx, 52
+                ; and ecx, 0x7ff
+                ; sub ecx, 2
+                ; cmp ecx, 0x7fc
+                ; ja =>slow
+            );
+        } else {
+            dynasm!(self.a ; .arch x64 ; movzx eax, al);
+        }
         self.put(dst, RAX);
         dynasm!(self.a ; .arch x64 ; jmp =>done ; =>slow);
         Some(done)

@@ -464,9 +464,11 @@ pub static HELPER_FADD_D: Helper = Helper {
         host_fp: Some(hemu_runtime::ir::HostFp {
             op: hemu_runtime::ir::HostFpOp::Add,
             inexact: 1u32,
-            rm_arg: 2u8,
-            rm_nearest: 0u64,
-            rm_dynamic: 7u64,
+            rm: Some(hemu_runtime::ir::HostRm {
+                arg: 2u8,
+                nearest: 0u64,
+                dynamic: 7u64,
+            }),
         }),
     },
 };
@@ -480,9 +482,11 @@ pub static HELPER_FSUB_D: Helper = Helper {
         host_fp: Some(hemu_runtime::ir::HostFp {
             op: hemu_runtime::ir::HostFpOp::Sub,
             inexact: 1u32,
-            rm_arg: 2u8,
-            rm_nearest: 0u64,
-            rm_dynamic: 7u64,
+            rm: Some(hemu_runtime::ir::HostRm {
+                arg: 2u8,
+                nearest: 0u64,
+                dynamic: 7u64,
+            }),
         }),
     },
 };
@@ -496,9 +500,11 @@ pub static HELPER_FMUL_D: Helper = Helper {
         host_fp: Some(hemu_runtime::ir::HostFp {
             op: hemu_runtime::ir::HostFpOp::Mul,
             inexact: 1u32,
-            rm_arg: 2u8,
-            rm_nearest: 0u64,
-            rm_dynamic: 7u64,
+            rm: Some(hemu_runtime::ir::HostRm {
+                arg: 2u8,
+                nearest: 0u64,
+                dynamic: 7u64,
+            }),
         }),
     },
 };
@@ -512,9 +518,11 @@ pub static HELPER_FDIV_D: Helper = Helper {
         host_fp: Some(hemu_runtime::ir::HostFp {
             op: hemu_runtime::ir::HostFpOp::Div,
             inexact: 1u32,
-            rm_arg: 2u8,
-            rm_nearest: 0u64,
-            rm_dynamic: 7u64,
+            rm: Some(hemu_runtime::ir::HostRm {
+                arg: 2u8,
+                nearest: 0u64,
+                dynamic: 7u64,
+            }),
         }),
     },
 };
@@ -615,7 +623,15 @@ pub static HELPER_FSQRT_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fsqrt_d, 3usize)),
         skip_if: None,
-        host_fp: None,
+        host_fp: Some(hemu_runtime::ir::HostFp {
+            op: hemu_runtime::ir::HostFpOp::Sqrt,
+            inexact: 1u32,
+            rm: Some(hemu_runtime::ir::HostRm {
+                arg: 1u8,
+                nearest: 0u64,
+                dynamic: 7u64,
+            }),
+        }),
     },
 };
 pub static HELPER_FEQ_D: Helper = Helper {
@@ -625,7 +641,11 @@ pub static HELPER_FEQ_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::feq_d, 3usize)),
         skip_if: None,
-        host_fp: None,
+        host_fp: Some(hemu_runtime::ir::HostFp {
+            op: hemu_runtime::ir::HostFpOp::Eq,
+            inexact: 0u32,
+            rm: None,
+        }),
     },
 };
 pub static HELPER_FLT_D: Helper = Helper {
@@ -635,7 +655,11 @@ pub static HELPER_FLT_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::flt_d, 3usize)),
         skip_if: None,
-        host_fp: None,
+        host_fp: Some(hemu_runtime::ir::HostFp {
+            op: hemu_runtime::ir::HostFpOp::Lt,
+            inexact: 0u32,
+            rm: None,
+        }),
     },
 };
 pub static HELPER_FLE_D: Helper = Helper {
@@ -645,7 +669,11 @@ pub static HELPER_FLE_D: Helper = Helper {
     jit: hemu_runtime::ir::HelperJit {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fle_d, 3usize)),
         skip_if: None,
-        host_fp: None,
+        host_fp: Some(hemu_runtime::ir::HostFp {
+            op: hemu_runtime::ir::HostFpOp::Le,
+            inexact: 0u32,
+            rm: None,
+        }),
     },
 };
 pub static HELPER_FCLASS_D: Helper = Helper {
