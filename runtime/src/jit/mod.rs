@@ -308,6 +308,65 @@ pub static ATOMIC: Helper = Helper {
     jit: crate::ir::HelperJit::NONE,
 };
 
+/// Register moves `(dst, src)` that happen at once (distinct
+/// destinations, `scratch` none of them) as a sequence of moves: each
+/// one whose destination no pending move still reads, and where all
+/// remaining ones form cycles, one destination parked in `scratch`.
+pub(crate) fn sequential_moves(mut moves: Vec<(u8, u8)>, scratch: u8) -> Vec<(u8, u8)> {
+    moves.retain(|m| m.0 != m.1);
+    let mut out = Vec::new();
+    while !moves.is_empty() {
+        let free = (0..moves.len()).find(|&k| moves.iter().all(|m| m.1 != moves[k].0));
+        let k = match free {
+            Some(k) => k,
+            None => {
+                // Every destination is still to be read: a cycle. Park the
+                // first destination's value; its readers read the parking
+                // place (which holds nothing else: the cycles of one
+                // argument list are disjoint, each unwinds before the next
+                // is parked, since a parked cycle leaves a free move).
+                let d = moves[0].0;
+                out.push((scratch, d));
+                for m in moves.iter_mut().filter(|m| m.1 == d) {
+                    m.1 = scratch;
+                }
+                0
+            }
+        };
+        out.push(moves.remove(k));
+    }
+    out
+}
+
+/// Does a call of `helper` with `nargs` arguments go through its direct
+/// entry? (Only `cpu` helpers may: their contract lets generated code skip
+/// the trampoline's bookkeeping.)
+pub(crate) fn direct_ok(helper: &Helper, nargs: usize) -> bool {
+    helper.effects == crate::ir::HelperEffects::Cpu && nargs <= crate::ir::DIRECT_MAX_ARGS
+}
+
+/// Can a [`HostFp`](crate::ir::HostFp) call on `args` (whose locations
+/// `loc` gives) be inlined? `Some(None)`: yes, rounding statically to
+/// nearest even (or not rounding); `Some(Some(v))`: yes, if the dynamic
+/// rounding mode `FpStatus::rm` is `v`; None: no (another static mode).
+pub(crate) fn host_fp_rm(
+    hf: &crate::ir::HostFp,
+    args: &[crate::ir::Temp],
+    loc: impl Fn(crate::ir::Temp) -> regalloc::Loc,
+) -> Option<Option<u64>> {
+    if args.len() < hf.op.operands() || hf.op.rounds() != hf.rm.is_some() {
+        return None;
+    }
+    let Some(rm) = hf.rm else {
+        return Some(None);
+    };
+    match loc(*args.get(rm.arg as usize)?) {
+        regalloc::Loc::Imm(v) if v == rm.nearest => Some(None),
+        regalloc::Loc::Imm(v) if v == rm.dynamic => Some(Some(rm.nearest)),
+        _ => None,
+    }
+}
+
 /// Exit codes generated code returns to the dispatcher.
 pub mod exit {
     /// Continue at `CpuState::pc`.

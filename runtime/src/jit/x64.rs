@@ -14,13 +14,13 @@
 
 use super::regalloc::{allocate, Allocation, Loc};
 use super::{
-    exit, jit_call, jit_call_cpu, jit_direct_trap, jit_load, jit_raise, jit_store, Backend,
-    CodeHitExit, CompileError, CompileRequest, Compiled, InsnCursor, JitEnv, JmpEntry, RuntimeCode,
-    Site, SiteKind, JMP_ENTRIES, MAX_ARGS,
+    direct_ok, exit, host_fp_rm, jit_call, jit_call_cpu, jit_direct_trap, jit_load, jit_raise,
+    jit_store, sequential_moves, Backend, CodeHitExit, CompileError, CompileRequest, Compiled,
+    InsnCursor, JitEnv, JmpEntry, RuntimeCode, Site, SiteKind, JMP_ENTRIES, MAX_ARGS,
 };
 use crate::cpu::{CpuState, FpStatus};
 use crate::ir::{
-    BinOp, Cond, Endian, FpFlag, Helper, HelperEffects, HostFp, HostFpOp, MemOp, Op, Temp, Ty,
+    BinOp, Cond, Endian, FpFlag, HelperEffects, HostFp, HostFpOp, MemOp, Op, Temp, Ty,
 };
 use crate::tlb::{HostEntry, HOST_ENTRIES, HOST_PAGE_BITS};
 use dynasmrt::x64::X64Relocation;
@@ -76,43 +76,6 @@ const TLB_ADDEND: i32 = offset_of!(HostEntry, addend) as i32;
 const JMP_PC: i32 = offset_of!(JmpEntry, pc) as i32;
 const JMP_CTX: i32 = offset_of!(JmpEntry, ctx) as i32;
 const JMP_CODE: i32 = offset_of!(JmpEntry, code) as i32;
-
-/// Does a call of `helper` with `nargs` arguments go through its direct
-/// entry? (Only `cpu` helpers may: their contract lets generated code skip
-/// the trampoline's bookkeeping.)
-fn direct_ok(helper: &Helper, nargs: usize) -> bool {
-    helper.effects == HelperEffects::Cpu && nargs <= crate::ir::DIRECT_MAX_ARGS
-}
-
-/// Register moves `(dst, src)` that happen at once (distinct
-/// destinations, `scratch` none of them) as a sequence of moves: each
-/// one whose destination no pending move still reads, and where all
-/// remaining ones form cycles, one destination parked in `scratch`.
-fn sequential_moves(mut moves: Vec<(u8, u8)>, scratch: u8) -> Vec<(u8, u8)> {
-    moves.retain(|m| m.0 != m.1);
-    let mut out = Vec::new();
-    while !moves.is_empty() {
-        let free = (0..moves.len()).find(|&k| moves.iter().all(|m| m.1 != moves[k].0));
-        let k = match free {
-            Some(k) => k,
-            None => {
-                // Every destination is still to be read: a cycle. Park the
-                // first destination's value; its readers read the parking
-                // place (which holds nothing else: the cycles of one
-                // argument list are disjoint, each unwinds before the next
-                // is parked, since a parked cycle leaves a free move).
-                let d = moves[0].0;
-                out.push((scratch, d));
-                for m in moves.iter_mut().filter(|m| m.1 == d) {
-                    m.1 = scratch;
-                }
-                0
-            }
-        };
-        out.push(moves.remove(k));
-    }
-    out
-}
 
 /// The x86-64 backend.
 #[derive(Clone, Copy, Debug, Default)]
@@ -430,19 +393,11 @@ impl Gen<'_> {
     /// rounding-mode argument is not a constant selecting round to nearest
     /// even.
     fn host_fp(&mut self, hf: &HostFp, args: &[Temp], dst: Temp) -> Option<DynamicLabel> {
-        if args.len() < hf.op.operands() || hf.op.rounds() != hf.rm.is_some() {
-            return None;
-        }
         // The frm value to check, if the rounding mode is dynamic.
-        let mut dynamic = None;
-        if let Some(rm) = hf.rm {
-            let nearest = i32::try_from(rm.nearest).ok()?;
-            match self.loc(*args.get(rm.arg as usize)?) {
-                Loc::Imm(v) if v == rm.nearest => {}
-                Loc::Imm(v) if v == rm.dynamic => dynamic = Some(nearest),
-                _ => return None,
-            }
-        }
+        let dynamic = match host_fp_rm(hf, args, |t| self.loc(t))? {
+            Some(v) => Some(i32::try_from(v).ok()?),
+            None => None,
+        };
         let inexact = i32::try_from(hf.inexact).ok()?;
         let (slow, done) = (self.a.new_dynamic_label(), self.a.new_dynamic_label());
         // The FP state: dirty (so enabled, and staying as it is); for
