@@ -12,7 +12,13 @@
 //!   interpreter would have had post-block work to do; the next block's
 //!   entry then returns to the dispatcher instead of running;
 //! - traps carry a site index from which the trampoline restores the pc,
-//!   instruction count and delay-slot state of the faulting instruction.
+//!   instruction count and delay-slot state of the faulting instruction;
+//! - helpers that touch only the vCPU's own state (`HelperEffects::Cpu`:
+//!   floating point) need none of that unless they trap, so generated code
+//!   calls their direct entries (`HelperJit::direct`), skips those that are
+//!   no-ops by a test of `CpuState::fp` (`skip_if`), and computes binary64
+//!   arithmetic on the host FPU when the result cannot differ from the
+//!   helper's (`host_fp`, QEMU's "hardfloat").
 
 // Built on every host (dynasm assembles aarch64 code anywhere) so x86-64
 // CI compiles it and assembles blocks with it; selected on aarch64 only.
