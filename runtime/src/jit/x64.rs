@@ -66,16 +66,18 @@ const ENV_ARGS: i32 = offset_of!(JitEnv, args) as i32;
 const CPU_PC: i32 = offset_of!(CpuState, pc) as i32;
 const CPU_INSNS: i32 = offset_of!(CpuState, insns) as i32;
 const CPU_CTX: i32 = offset_of!(CpuState, code_ctx) as i32;
-const CPU_FP_FLAGS: i32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, flags)) as i32;
-const CPU_FP_RM: i32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, rm)) as i32;
-const CPU_FP_ON: i32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, on)) as i32;
-const CPU_FP_DIRTY: i32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, dirty)) as i32;
 const TLB_READ: i32 = offset_of!(HostEntry, read) as i32;
 const TLB_WRITE: i32 = offset_of!(HostEntry, write) as i32;
 const TLB_ADDEND: i32 = offset_of!(HostEntry, addend) as i32;
 const JMP_PC: i32 = offset_of!(JmpEntry, pc) as i32;
 const JMP_CTX: i32 = offset_of!(JmpEntry, ctx) as i32;
 const JMP_CODE: i32 = offset_of!(JmpEntry, code) as i32;
+
+// The FP status fields generated code tests (skip_if, host_fp).
+const CPU_FP_FLAGS: i32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, flags)) as i32;
+const CPU_FP_RM: i32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, rm)) as i32;
+const CPU_FP_ON: i32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, on)) as i32;
+const CPU_FP_DIRTY: i32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, dirty)) as i32;
 
 /// The x86-64 backend.
 #[derive(Clone, Copy, Debug, Default)]
