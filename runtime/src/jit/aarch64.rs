@@ -93,8 +93,6 @@ const CPU_FP_FLAGS: u32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, flags
 const CPU_FP_RM: u32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, rm)) as u32;
 const CPU_FP_ON: u32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, on)) as u32;
 const CPU_FP_DIRTY: u32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, dirty)) as u32;
-// `ldrb`'s unsigned offset reaches them.
-const _: () = assert!(CPU_FP_ON < 4096 && CPU_FP_DIRTY < 4096);
 const TLB_READ: u32 = offset_of!(HostEntry, read) as u32;
 const TLB_WRITE: u32 = offset_of!(HostEntry, write) as u32;
 const TLB_ADDEND: u32 = offset_of!(HostEntry, addend) as u32;
@@ -530,6 +528,17 @@ impl Gen<'_> {
         self.imm(1, site as u64);
     }
 
+    /// T0 = the byte at `off` in the vCPU state (which may be larger than
+    /// `ldrb`'s 4 KiB immediate offsets reach).
+    fn cpu_byte(&mut self, off: u32) {
+        if off < 4096 {
+            dynasm!(self.a ; .arch aarch64 ; ldrb W(T0), [XSP(CPU), off]);
+        } else {
+            self.imm(IP1, off as u64);
+            dynasm!(self.a ; .arch aarch64 ; ldrb W(T0), [XSP(CPU), X(IP1)]);
+        }
+    }
+
     /// A direct helper call as on x86-64: x0 = env, x1–x5 = the arguments
     /// (x4, x5 may hold temps: a parallel move). Result in x0.
     fn call_direct(&mut self, f: usize, args: &[Temp], saves: &[u8], site: u32) {
@@ -562,10 +571,8 @@ impl Gen<'_> {
     fn host_fp(&mut self, hf: &HostFp, args: &[Temp], dst: Temp) -> Option<DynamicLabel> {
         let dynamic = host_fp_rm(hf, args, |t| self.loc(t))?;
         let (slow, done) = (self.a.new_dynamic_label(), self.a.new_dynamic_label());
-        dynasm!(self.a ; .arch aarch64
-            ; ldrb W(T0), [XSP(CPU), CPU_FP_DIRTY]
-            ; cbz W(T0), =>slow
-        );
+        self.cpu_byte(CPU_FP_DIRTY);
+        dynasm!(self.a ; .arch aarch64 ; cbz W(T0), =>slow);
         if hf.op.rounds() {
             self.mem(Mem::LdrW, T0, CPU, CPU_FP_FLAGS);
             self.imm(T1, hf.inexact as u64);
@@ -596,21 +603,14 @@ impl Gen<'_> {
             HostFpOp::Sqrt => dynasm!(self.a ; .arch aarch64 ; fsqrt d0, d0),
             // Unordered (a NaN): V set. Ordered: eq, mi (less), ls (less
             // or equal).
-            HostFpOp::Eq => dynasm!(self.a ; .arch aarch64
-                ; fcmp d0, d1
-                ; b.vs =>slow
-                ; cset W(T0), eq
-            ),
-            HostFpOp::Lt => dynasm!(self.a ; .arch aarch64
-                ; fcmp d0, d1
-                ; b.vs =>slow
-                ; cset W(T0), mi
-            ),
-            HostFpOp::Le => dynasm!(self.a ; .arch aarch64
-                ; fcmp d0, d1
-                ; b.vs =>slow
-                ; cset W(T0), ls
-            ),
+            HostFpOp::Eq | HostFpOp::Lt | HostFpOp::Le => {
+                dynasm!(self.a ; .arch aarch64 ; fcmp d0, d1 ; b.vs =>slow);
+                match hf.op {
+                    HostFpOp::Eq => dynasm!(self.a ; .arch aarch64 ; cset W(T0), eq),
+                    HostFpOp::Lt => dynasm!(self.a ; .arch aarch64 ; cset W(T0), mi),
+                    _ => dynasm!(self.a ; .arch aarch64 ; cset W(T0), ls),
+                }
+            }
         }
         if hf.op.rounds() {
             // The result: normal with a biased exponent of 2..=0x7fe (see
@@ -798,10 +798,8 @@ impl Gen<'_> {
                                 FpFlag::Dirty => CPU_FP_DIRTY,
                             };
                             let l = self.a.new_dynamic_label();
-                            dynasm!(self.a ; .arch aarch64
-                                ; ldrb W(T0), [XSP(CPU), off]
-                                ; cbnz W(T0), =>l
-                            );
+                            self.cpu_byte(off);
+                            dynasm!(self.a ; .arch aarch64 ; cbnz W(T0), =>l);
                             Some(l)
                         }
                         _ => None,
