@@ -15,6 +15,9 @@
 //!   the program under both with the failing instruction's name (one line
 //!   per case) and prints the first differing cases: operands, and hemu's
 //!   and QEMU's result bits and flags.
+//! - `inexact_accrued_matches_the_interpreter_and_qemu`: `fptest.elf nx`,
+//!   the same cases with fflags = NX beforehand (the JIT's host-FPU path),
+//!   printed alike by the JIT, the interpreter and QEMU when installed.
 //! - `reserved_rounding_modes_are_sigill`: `fptest.elf sigill N` executes
 //!   an instruction with a reserved static rm (5, 6), a dynamic rm while frm
 //!   holds 5..7, or a reserved encoding (after checking that static modes
@@ -320,6 +323,45 @@ fn results_and_flags_match_qemu() {
             .map(String::as_str)
             .unwrap_or("(no total)")
     );
+}
+
+/// `fptest nx`: every case again with inexact already accrued, as in real
+/// code, where hemu's JIT computes binary64 + - * / sqrt and comparisons
+/// on the host FPU when the result cannot differ, and calls the softfloat
+/// helpers otherwise (the default run clears fflags, so it never takes
+/// that path). The JIT must print exactly what the interpreter (helpers
+/// only) prints, and what QEMU prints when it is installed.
+#[test]
+fn inexact_accrued_matches_the_interpreter_and_qemu() {
+    let run = |accel: &str| {
+        let args = ["run", "--accel", accel, ELF, "nx"];
+        run_in(root(), Path::new(env!("CARGO_BIN_EXE_hemu")), &args)
+    };
+    let (jit, interp) = (run("jit"), run("interp"));
+    for (name, o) in [("jit", &jit), ("interp", &interp)] {
+        assert!(
+            o.status == Some(0) && o.stderr.is_empty(),
+            "hemu run --accel {name} {ELF} nx: {o:?}"
+        );
+    }
+    let (j, i) = (lines(&jit.stdout), lines(&interp.stdout));
+    assert!(j.len() > 400, "too few lines: {}", jit.stdout);
+    let d = differences(&j, &i);
+    assert!(
+        d.is_empty(),
+        "fflags = NX: the JIT differs from the interpreter: {d:#?}"
+    );
+    match qemu(&["nx"]) {
+        None => println!("SKIPPED: comparison with {QEMU} (install qemu-user)"),
+        Some(q) => {
+            assert_eq!(q.status, Some(0), "{QEMU} {ELF} nx: {q:?}");
+            let d = differences(&j, &lines(&q.stdout));
+            assert!(
+                d.is_empty(),
+                "fflags = NX: hemu differs from {QEMU}: {d:#?}"
+            );
+        }
+    }
 }
 
 /// The pc the program printed (`pc=0x...`) before executing its illegal

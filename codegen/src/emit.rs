@@ -292,8 +292,55 @@ fn lift_rs(isa: &Isa) -> Result<TokenStream, SpecError> {
             "cpu" => quote!(HelperEffects::Cpu),
             _ => quote!(HelperEffects::Full),
         };
+        // Light helpers get a direct entry (no trampoline) when their
+        // arguments fit the registers it takes them in (the runtime's
+        // `ir::DIRECT_MAX_ARGS`, 5; the macro checks it).
+        let nargs = h.args.len();
+        let direct = if h.effects == "cpu" && nargs <= 5 {
+            quote!(Some(
+                hemu_runtime::direct_helper!(crate::#support::#func, #nargs)
+            ))
+        } else {
+            quote!(None)
+        };
+        let skip_if = match h.skip_if {
+            Some("on") => quote!(Some(hemu_runtime::ir::FpFlag::On)),
+            Some(_) => quote!(Some(hemu_runtime::ir::FpFlag::Dirty)),
+            None => quote!(None),
+        };
+        let host_fp = match h.host_fp {
+            Some(hf) => {
+                let op = format_ident!("{}", format!("{:?}", hf.op));
+                let inexact = hf.inexact.unwrap_or(0);
+                let rm = match (hf.rm_arg, hf.rm_nearest, hf.rm_dynamic) {
+                    (Some(arg), Some(nearest), Some(dynamic)) => {
+                        quote!(Some(hemu_runtime::ir::HostRm {
+                            arg: #arg,
+                            nearest: #nearest,
+                            dynamic: #dynamic,
+                        }))
+                    }
+                    _ => quote!(None),
+                };
+                quote!(Some(hemu_runtime::ir::HostFp {
+                    op: hemu_runtime::ir::HostFpOp::#op,
+                    inexact: #inexact,
+                    rm: #rm,
+                }))
+            }
+            None => quote!(None),
+        };
         quote! {
-            pub static #id: Helper = Helper { name: #name, func: crate::#support::#func, effects: #effects };
+            pub static #id: Helper = Helper {
+                name: #name,
+                func: crate::#support::#func,
+                effects: #effects,
+                jit: hemu_runtime::ir::HelperJit {
+                    direct: #direct,
+                    skip_if: #skip_if,
+                    host_fp: #host_fp,
+                },
+            };
         }
     });
     let wrap_fn = lower::emit_wrap(isa)?;

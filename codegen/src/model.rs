@@ -141,6 +141,89 @@ struct RawHelper {
     effects: String,
     #[serde(default)]
     ends_block: bool,
+    /// `fp.on` / `fp.dirty`: the helper does nothing while that flag of
+    /// `CpuState::fp` is set (the JIT tests it inline).
+    #[serde(default)]
+    skip_if: Option<String>,
+    #[serde(default)]
+    host_fp: Option<HostFp>,
+}
+
+/// Binary64 operations the JIT may do on the host FPU (the IR's
+/// `HostFp`): `op` on argument 0 (and 1), 64-bit, when FP state is dirty
+/// and, for arithmetic, the `inexact` bits of the flags are set and
+/// rounding is to nearest even: argument `rm_arg` is `rm_nearest`, or
+/// `rm_dynamic` with the dynamic mode `rm_nearest`. Comparisons (eq, lt,
+/// le) give none of those.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct HostFp {
+    /// `add`, `sub`, `mul`, `div`, `sqrt`, `eq`, `lt` or `le`.
+    pub op: HostFpOp,
+    /// Bits of the flags meaning inexact.
+    #[serde(default)]
+    pub inexact: Option<u32>,
+    /// Index of the rounding-mode argument.
+    #[serde(default)]
+    pub rm_arg: Option<u8>,
+    /// Its value for round to nearest even.
+    #[serde(default)]
+    pub rm_nearest: Option<u64>,
+    /// Its value for the dynamic mode.
+    #[serde(default)]
+    pub rm_dynamic: Option<u64>,
+}
+
+/// The operations of [`HostFp`].
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum HostFpOp {
+    /// `a + b`.
+    Add,
+    /// `a - b`.
+    Sub,
+    /// `a * b`.
+    Mul,
+    /// `a / b`.
+    Div,
+    /// `sqrt(a)`.
+    Sqrt,
+    /// `a == b`.
+    Eq,
+    /// `a < b`.
+    Lt,
+    /// `a <= b`.
+    Le,
+}
+
+impl HostFp {
+    /// Is this consistent with a helper of `effects` taking `args` and
+    /// returning `ret`?
+    fn fits(&self, effects: &str, args: &[Width], ret: Option<Width>) -> bool {
+        let unary = self.op == HostFpOp::Sqrt;
+        let rounds = !matches!(self.op, HostFpOp::Eq | HostFpOp::Lt | HostFpOp::Le);
+        let n = if unary { 1 } else { 2 };
+        let b64 = |w: Option<&Width>| w == Some(&Width::Bits(64));
+        let rm = [
+            self.inexact.is_some(),
+            self.rm_arg.is_some(),
+            self.rm_nearest.is_some(),
+            self.rm_dynamic.is_some(),
+        ];
+        effects == "cpu"
+            && args.len() >= n
+            && args[..n].iter().all(|w| b64(Some(w)))
+            && (!rounds || b64(ret.as_ref()))
+            && ret.is_some()
+            && if rounds {
+                rm.iter().all(|x| *x)
+                    && self
+                        .rm_arg
+                        .is_some_and(|k| k as usize >= n && (k as usize) < args.len())
+            } else {
+                rm.iter().all(|x| !*x)
+            }
+    }
 }
 
 fn full() -> String {
@@ -283,6 +366,11 @@ pub struct Helper {
     /// Does calling it end the block (it changes state translation
     /// depends on: privilege, address translation, interrupt enables)?
     pub ends_block: bool,
+    /// `on` or `dirty`: the helper does nothing (returns nothing) while
+    /// this flag of `CpuState::fp` is set (the IR's `HelperJit::skip_if`).
+    pub skip_if: Option<&'static str>,
+    /// Arithmetic the JIT may do on the host FPU.
+    pub host_fp: Option<HostFp>,
 }
 
 /// One instruction.
@@ -799,6 +887,39 @@ impl Isa {
                         return Err(f.err_line(
                             line,
                             format!("helper {name}: effects must be pure, cpu or full, not '{e}'"),
+                        ))
+                    }
+                },
+                host_fp: match h.host_fp {
+                    Some(hf) => {
+                        let args: Vec<Width> = h.args.iter().filter_map(parse_width).collect();
+                        let ret = h.ret.as_ref().and_then(parse_width);
+                        if !hf.fits(&h.effects, &args, ret) {
+                            return Err(f.err_line(
+                                line,
+                                format!("helper {name}: host_fp needs effects: cpu, 64-bit operands (arguments 0, and 1 but for sqrt), a result (64-bit for arithmetic), and for arithmetic only inexact, rm_nearest, rm_dynamic and rm_arg (an argument after the operands)"),
+                            ));
+                        }
+                        Some(hf)
+                    }
+                    None => None,
+                },
+                skip_if: match h.skip_if.as_deref() {
+                    None => None,
+                    // Skipping is only sound for a call with no result
+                    // (nothing to define when skipped).
+                    Some(_) if h.ret.is_some() => {
+                        return Err(f.err_line(
+                            line,
+                            format!("helper {name}: skip_if needs a helper without ret"),
+                        ))
+                    }
+                    Some("fp.on") => Some("on"),
+                    Some("fp.dirty") => Some("dirty"),
+                    Some(e) => {
+                        return Err(f.err_line(
+                            line,
+                            format!("helper {name}: skip_if must be fp.on or fp.dirty, not '{e}'"),
                         ))
                     }
                 },

@@ -282,6 +282,129 @@ pub struct Helper {
     pub func: HelperFn,
     /// Does the helper read or write guest state beyond its arguments?
     pub effects: HelperEffects,
+    /// Cheaper ways for the JIT to call it ([`HelperJit::NONE`]: the
+    /// trampolines only).
+    pub jit: HelperJit,
+}
+
+/// Entry of a helper that generated code calls directly, without a
+/// trampoline: the JIT env (`*mut JitEnv`) and up to
+/// [`DIRECT_MAX_ARGS`] arguments in registers (unused ones undefined);
+/// returns the value, or status 1 with the trap in `JitEnv::trap`. Made
+/// by [`direct_helper!`](crate::direct_helper).
+pub type DirectFn =
+    unsafe extern "C" fn(*mut crate::jit::JitEnv, u64, u64, u64, u64, u64) -> crate::jit::Ret;
+
+/// Arguments a [`DirectFn`] takes (what x86-64's six argument registers
+/// leave after the env).
+pub const DIRECT_MAX_ARGS: usize = 5;
+
+/// A flag of [`CpuState::fp`](crate::cpu::CpuState::fp) (ISA-neutral).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FpFlag {
+    /// [`FpStatus::on`](crate::cpu::FpStatus::on).
+    On,
+    /// [`FpStatus::dirty`](crate::cpu::FpStatus::dirty).
+    Dirty,
+}
+
+/// How the JIT may call a helper more cheaply than through the
+/// trampolines. The interpreter ignores this: it always calls
+/// [`Helper::func`], which must behave the same.
+#[derive(Clone, Copy, Debug)]
+pub struct HelperJit {
+    /// A direct entry (helpers of [`HelperEffects::Cpu`] only: they need
+    /// neither the pc nor the instruction count unless they trap).
+    pub direct: Option<DirectFn>,
+    /// While this flag is set the helper does nothing and returns 0, so
+    /// generated code tests it inline and skips the call (a FP load's or
+    /// store's FS check costs a byte compare).
+    pub skip_if: Option<FpFlag>,
+    /// Binary64 arithmetic the host FPU may compute inline, under the
+    /// conditions of QEMU's "hardfloat".
+    pub host_fp: Option<HostFp>,
+}
+
+impl HelperJit {
+    /// No shortcuts.
+    pub const NONE: HelperJit = HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    };
+}
+
+/// A binary64 operation on a helper's arguments 0 (and 1) that generated
+/// code may compute with the host FPU (round to nearest even, no flush to
+/// zero, subnormals exact: SSE2's default) instead of calling the helper,
+/// when that gives the helper's result and changes nothing else:
+/// - the FP state is enabled and already dirty (`FpStatus::dirty`);
+/// - arithmetic ([`HostFpOp::rounds`]): inexact is already accrued and
+///   rounding is to nearest even, and the result is a normal number of
+///   biased exponent 2 or more. Every other flag comes with a result
+///   that is not (invalid: NaN; division by zero, overflow: infinity;
+///   underflow: tiny, at most the smallest normal after rounding), and
+///   inexact is already set;
+/// - comparisons: neither operand is a NaN (no flag then).
+///
+/// Otherwise the helper is called. In the frontend's encodings; backends
+/// know nothing of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostFp {
+    /// The operation.
+    pub op: HostFpOp,
+    /// Bits of `FpStatus::flags` meaning "inexact" (arithmetic).
+    pub inexact: u32,
+    /// The rounding-mode argument (arithmetic).
+    pub rm: Option<HostRm>,
+}
+
+/// Where a [`HostFp`] helper's rounding mode comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostRm {
+    /// Index of the rounding-mode argument (a constant).
+    pub arg: u8,
+    /// Its value selecting round to nearest even statically.
+    pub nearest: u64,
+    /// Its value selecting the dynamic mode, `FpStatus::rm`, which must
+    /// then be `nearest`.
+    pub dynamic: u64,
+}
+
+/// The operations of [`HostFp`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostFpOp {
+    /// `a + b`.
+    Add,
+    /// `a - b`.
+    Sub,
+    /// `a * b`.
+    Mul,
+    /// `a / b`.
+    Div,
+    /// `sqrt(a)`.
+    Sqrt,
+    /// `a == b` (1 or 0).
+    Eq,
+    /// `a < b`.
+    Lt,
+    /// `a <= b`.
+    Le,
+}
+
+impl HostFpOp {
+    /// Operands (from argument 0).
+    pub fn operands(self) -> usize {
+        if self == HostFpOp::Sqrt {
+            1
+        } else {
+            2
+        }
+    }
+    /// Arithmetic, which rounds (else a comparison).
+    pub fn rounds(self) -> bool {
+        !matches!(self, HostFpOp::Eq | HostFpOp::Lt | HostFpOp::Le)
+    }
 }
 
 impl fmt::Debug for Helper {

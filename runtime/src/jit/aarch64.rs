@@ -20,12 +20,14 @@
 
 use super::regalloc::{allocate, Allocation, Loc};
 use super::{
-    exit, jit_call, jit_call_cpu, jit_load, jit_raise, jit_store, Backend, CodeHitExit,
-    CompileError, CompileRequest, Compiled, InsnCursor, JitEnv, JmpEntry, RuntimeCode, Site,
-    SiteKind, JMP_ENTRIES, MAX_ARGS,
+    direct_ok, exit, host_fp_rm, jit_call, jit_call_cpu, jit_direct_trap, jit_load, jit_raise,
+    jit_store, sequential_moves, Backend, CodeHitExit, CompileError, CompileRequest, Compiled,
+    InsnCursor, JitEnv, JmpEntry, RuntimeCode, Site, SiteKind, JMP_ENTRIES, MAX_ARGS,
 };
-use crate::cpu::CpuState;
-use crate::ir::{BinOp, Cond, Endian, MemOp, Op, Temp, Ty};
+use crate::cpu::{CpuState, FpStatus};
+use crate::ir::{
+    BinOp, Cond, Endian, FpFlag, HelperEffects, HostFp, HostFpOp, MemOp, Op, Temp, Ty,
+};
 use crate::tlb::{HostEntry, HOST_ENTRIES, HOST_PAGE_BITS};
 use dynasmrt::aarch64::{
     encode_logical_immediate_32bit, encode_logical_immediate_64bit, Aarch64Relocation,
@@ -88,6 +90,10 @@ const ENV_ARGS: u32 = offset_of!(JitEnv, args) as u32;
 const CPU_PC: u32 = offset_of!(CpuState, pc) as u32;
 const CPU_INSNS: u32 = offset_of!(CpuState, insns) as u32;
 const CPU_CTX: u32 = offset_of!(CpuState, code_ctx) as u32;
+const CPU_FP_FLAGS: u32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, flags)) as u32;
+const CPU_FP_RM: u32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, rm)) as u32;
+const CPU_FP_ON: u32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, on)) as u32;
+const CPU_FP_DIRTY: u32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, dirty)) as u32;
 const TLB_READ: u32 = offset_of!(HostEntry, read) as u32;
 const TLB_WRITE: u32 = offset_of!(HostEntry, write) as u32;
 const TLB_ADDEND: u32 = offset_of!(HostEntry, addend) as u32;
@@ -282,6 +288,8 @@ enum Deferred {
         pc: u64,
         k: usize,
     },
+    /// A direct helper call trapped at `site`.
+    DirectTrap { label: DynamicLabel, site: u32 },
 }
 
 struct Gen<'r> {
@@ -522,6 +530,107 @@ impl Gen<'_> {
         self.imm(1, site as u64);
     }
 
+    /// T0 = the byte at `off` in the vCPU state (which may be larger than
+    /// `ldrb`'s 4 KiB immediate offsets reach).
+    fn cpu_byte(&mut self, off: u32) {
+        if off < 4096 {
+            dynasm!(self.a ; .arch aarch64 ; ldrb W(T0), [XSP(CPU), off]);
+        } else {
+            self.imm(IP1, off as u64);
+            dynasm!(self.a ; .arch aarch64 ; ldrb W(T0), [XSP(CPU), X(IP1)]);
+        }
+    }
+
+    /// A direct helper call as on x86-64: x0 = env, x1–x5 = the arguments
+    /// (x4, x5 may hold temps: a parallel move). Result in x0.
+    fn call_direct(&mut self, f: usize, args: &[Temp], saves: &[u8], site: u32) {
+        self.save(saves);
+        let mut moves: Vec<(u8, u8)> = vec![(0, ENV)];
+        let mut rest = Vec::new();
+        for (k, &t) in args.iter().enumerate() {
+            let d = 1 + k as u8;
+            match self.loc(t) {
+                Loc::Reg(s) => moves.push((d, s)),
+                _ => rest.push((d, t)),
+            }
+        }
+        for (d, s) in sequential_moves(moves, T0) {
+            dynasm!(self.a ; .arch aarch64 ; mov X(d), X(s));
+        }
+        for (d, t) in rest {
+            self.get(d, t);
+        }
+        self.call(f);
+        self.restore(saves);
+        let label = self.a.new_dynamic_label();
+        dynasm!(self.a ; .arch aarch64 ; cbnz x1, =>label);
+        self.deferred.push(Deferred::DirectTrap { label, site });
+    }
+
+    /// The inline path of a [`HostFp`] call, as on x86-64 (`x64.rs`), on
+    /// the FPU as Linux sets it up (round to nearest even, no flush to
+    /// zero).
+    fn host_fp(&mut self, hf: &HostFp, args: &[Temp], dst: Temp) -> Option<DynamicLabel> {
+        let dynamic = host_fp_rm(hf, args, |t| self.loc(t))?;
+        let (slow, done) = (self.a.new_dynamic_label(), self.a.new_dynamic_label());
+        self.cpu_byte(CPU_FP_DIRTY);
+        dynasm!(self.a ; .arch aarch64 ; cbz W(T0), =>slow);
+        if hf.op.rounds() {
+            self.mem(Mem::LdrW, T0, CPU, CPU_FP_FLAGS);
+            self.imm(T1, hf.inexact as u64);
+            dynasm!(self.a ; .arch aarch64
+                ; tst W(T0), W(T1)
+                ; b.eq =>slow
+            );
+        }
+        if let Some(nearest) = dynamic {
+            self.mem(Mem::LdrW, T0, CPU, CPU_FP_RM);
+            self.imm(T1, nearest);
+            dynasm!(self.a ; .arch aarch64
+                ; cmp X(T0), X(T1)
+                ; b.ne =>slow
+            );
+        }
+        self.get(T0, args[0]);
+        dynasm!(self.a ; .arch aarch64 ; fmov d0, X(T0));
+        if hf.op.operands() > 1 {
+            self.get(T0, args[1]);
+            dynasm!(self.a ; .arch aarch64 ; fmov d1, X(T0));
+        }
+        match hf.op {
+            HostFpOp::Add => dynasm!(self.a ; .arch aarch64 ; fadd d0, d0, d1),
+            HostFpOp::Sub => dynasm!(self.a ; .arch aarch64 ; fsub d0, d0, d1),
+            HostFpOp::Mul => dynasm!(self.a ; .arch aarch64 ; fmul d0, d0, d1),
+            HostFpOp::Div => dynasm!(self.a ; .arch aarch64 ; fdiv d0, d0, d1),
+            HostFpOp::Sqrt => dynasm!(self.a ; .arch aarch64 ; fsqrt d0, d0),
+            // Unordered (a NaN): V set. Ordered: eq, mi (less), ls (less
+            // or equal).
+            HostFpOp::Eq | HostFpOp::Lt | HostFpOp::Le => {
+                dynasm!(self.a ; .arch aarch64 ; fcmp d0, d1 ; b.vs =>slow);
+                match hf.op {
+                    HostFpOp::Eq => dynasm!(self.a ; .arch aarch64 ; cset W(T0), eq),
+                    HostFpOp::Lt => dynasm!(self.a ; .arch aarch64 ; cset W(T0), mi),
+                    _ => dynasm!(self.a ; .arch aarch64 ; cset W(T0), ls),
+                }
+            }
+        }
+        if hf.op.rounds() {
+            // The result: normal with a biased exponent of 2..=0x7fe (see
+            // x64.rs for why that rules out every flag but inexact).
+            dynasm!(self.a ; .arch aarch64
+                ; fmov X(T0), d0
+                ; lsr X(T1), X(T0), 52
+                ; and WSP(T1), W(T1), 0x7ff
+                ; sub WSP(T1), WSP(T1), 2
+                ; cmp WSP(T1), 0x7fc
+                ; b.hi =>slow
+            );
+        }
+        self.put(dst, T0);
+        dynasm!(self.a ; .arch aarch64 ; b =>done ; =>slow);
+        Some(done)
+    }
+
     fn save(&mut self, regs: &[u8]) {
         for &r in regs {
             self.mem(Mem::StrX, r, SP, save_slot(r));
@@ -682,31 +791,68 @@ impl Gen<'_> {
                     if args.len() > MAX_ARGS {
                         return Err(CompileError::Unsupported("helper with too many arguments"));
                     }
+                    // A helper that is a no-op while a byte of the FP
+                    // status is set: test it here, call only when clear.
+                    let skip = match helper.jit.skip_if {
+                        Some(flag) if dst.is_none() => {
+                            let off = match flag {
+                                FpFlag::On => CPU_FP_ON,
+                                FpFlag::Dirty => CPU_FP_DIRTY,
+                            };
+                            let l = self.a.new_dynamic_label();
+                            self.cpu_byte(off);
+                            dynasm!(self.a ; .arch aarch64 ; cbnz W(T0), =>l);
+                            Some(l)
+                        }
+                        _ => None,
+                    };
+                    // Arithmetic the host FPU may do: inline, the call
+                    // below only when its conditions fail.
+                    let host_done = match (helper.jit.host_fp, dst) {
+                        (Some(hf), Some(d)) => self.host_fp(&hf, args, *d),
+                        _ => None,
+                    };
                     let mask = dst.map_or(0, |d| block.temp_types[d.0 as usize].mask());
                     let site = self.site(cur.site(SiteKind::Call {
                         helper,
                         nargs: args.len() as u8,
                         mask,
                     }));
-                    for (k, arg) in args.iter().enumerate() {
-                        let r = self.opnd(*arg, T0);
-                        self.mem(Mem::StrX, r, ENV, ENV_ARGS + 8 * k as u32);
-                    }
                     let saves = self.alloc.live_across(i, &CALLER_SAVED);
-                    self.save(&saves);
-                    let trap = self.trap_exit();
-                    self.call_args(site);
-                    // Floating point and the like: the light trampoline.
-                    let tramp = if helper.effects == crate::ir::HelperEffects::Cpu {
-                        jit_call_cpu as *const () as usize
-                    } else {
-                        jit_call as *const () as usize
-                    };
-                    self.call(tramp);
-                    self.restore(&saves);
-                    dynasm!(self.a ; .arch aarch64 ; cbnz x1, =>trap);
-                    if let Some(d) = dst {
-                        self.put(*d, 0);
+                    match helper.jit.direct {
+                        Some(f) if direct_ok(helper, args.len()) => {
+                            self.call_direct(f as usize, args, &saves, site);
+                            if let Some(d) = dst {
+                                if mask == Ty::I32.mask() {
+                                    dynasm!(self.a ; .arch aarch64 ; mov w0, w0);
+                                }
+                                self.put(*d, 0);
+                            }
+                        }
+                        _ => {
+                            for (k, arg) in args.iter().enumerate() {
+                                let r = self.opnd(*arg, T0);
+                                self.mem(Mem::StrX, r, ENV, ENV_ARGS + 8 * k as u32);
+                            }
+                            self.save(&saves);
+                            let trap = self.trap_exit();
+                            self.call_args(site);
+                            // Floating point and the like: the light trampoline.
+                            let tramp = if helper.effects == HelperEffects::Cpu {
+                                jit_call_cpu as *const () as usize
+                            } else {
+                                jit_call as *const () as usize
+                            };
+                            self.call(tramp);
+                            self.restore(&saves);
+                            dynasm!(self.a ; .arch aarch64 ; cbnz x1, =>trap);
+                            if let Some(d) = dst {
+                                self.put(*d, 0);
+                            }
+                        }
+                    }
+                    if let Some(l) = skip.or(host_done) {
+                        dynasm!(self.a ; .arch aarch64 ; =>l);
                     }
                 }
                 Op::ExitDirect { pc: target } => {
@@ -838,6 +984,13 @@ impl Gen<'_> {
                         dynasm!(self.a ; .arch aarch64 ; cbnz X(T0), =>h);
                     }
                     dynasm!(self.a ; .arch aarch64 ; b =>resume);
+                }
+                Deferred::DirectTrap { label, site } => {
+                    let trap = self.trap_exit();
+                    dynasm!(self.a ; .arch aarch64 ; =>label);
+                    self.call_args(site);
+                    self.call(jit_direct_trap as *const () as usize);
+                    dynasm!(self.a ; .arch aarch64 ; b =>trap);
                 }
                 Deferred::Exit { label, pc, k } => {
                     dynasm!(self.a ; .arch aarch64 ; =>label);

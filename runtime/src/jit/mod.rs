@@ -12,7 +12,13 @@
 //!   interpreter would have had post-block work to do; the next block's
 //!   entry then returns to the dispatcher instead of running;
 //! - traps carry a site index from which the trampoline restores the pc,
-//!   instruction count and delay-slot state of the faulting instruction.
+//!   instruction count and delay-slot state of the faulting instruction;
+//! - helpers that touch only the vCPU's own state (`HelperEffects::Cpu`:
+//!   floating point) need none of that unless they trap, so generated code
+//!   calls their direct entries (`HelperJit::direct`), skips those that are
+//!   no-ops by a test of `CpuState::fp` (`skip_if`), and computes binary64
+//!   arithmetic on the host FPU when the result cannot differ from the
+//!   helper's (`host_fp`, QEMU's "hardfloat").
 
 // Built on every host (dynasm assembles aarch64 code anywhere) so x86-64
 // CI compiles it and assembles blocks with it; selected on aarch64 only.
@@ -35,7 +41,9 @@ use code::CodeBuffer;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use trampoline::{jit_call, jit_call_cpu, jit_load, jit_raise, jit_store, Ret};
+pub use trampoline::{
+    call_direct, jit_call, jit_call_cpu, jit_direct_trap, jit_load, jit_raise, jit_store, Ret,
+};
 
 /// Entries in the indirect-jump cache (a power of two).
 pub const JMP_ENTRIES: usize = 4096;
@@ -312,7 +320,67 @@ pub static ATOMIC: Helper = Helper {
         cx.atomic(a[0], mop, op, a[1])
     },
     effects: crate::ir::HelperEffects::Full,
+    jit: crate::ir::HelperJit::NONE,
 };
+
+/// Register moves `(dst, src)` that happen at once (distinct
+/// destinations, `scratch` none of them) as a sequence of moves: each
+/// one whose destination no pending move still reads, and where all
+/// remaining ones form cycles, one destination parked in `scratch`.
+pub(crate) fn sequential_moves(mut moves: Vec<(u8, u8)>, scratch: u8) -> Vec<(u8, u8)> {
+    moves.retain(|m| m.0 != m.1);
+    let mut out = Vec::new();
+    while !moves.is_empty() {
+        let free = (0..moves.len()).find(|&k| moves.iter().all(|m| m.1 != moves[k].0));
+        let k = match free {
+            Some(k) => k,
+            None => {
+                // Every destination is still to be read: a cycle. Park the
+                // first destination's value; its readers read the parking
+                // place (which holds nothing else: the cycles of one
+                // argument list are disjoint, each unwinds before the next
+                // is parked, since a parked cycle leaves a free move).
+                let d = moves[0].0;
+                out.push((scratch, d));
+                for m in moves.iter_mut().filter(|m| m.1 == d) {
+                    m.1 = scratch;
+                }
+                0
+            }
+        };
+        out.push(moves.remove(k));
+    }
+    out
+}
+
+/// Does a call of `helper` with `nargs` arguments go through its direct
+/// entry? (Only `cpu` helpers may: their contract lets generated code skip
+/// the trampoline's bookkeeping.)
+pub(crate) fn direct_ok(helper: &Helper, nargs: usize) -> bool {
+    helper.effects == crate::ir::HelperEffects::Cpu && nargs <= crate::ir::DIRECT_MAX_ARGS
+}
+
+/// Can a [`HostFp`](crate::ir::HostFp) call on `args` (whose locations
+/// `loc` gives) be inlined? `Some(None)`: yes, rounding statically to
+/// nearest even (or not rounding); `Some(Some(v))`: yes, if the dynamic
+/// rounding mode `FpStatus::rm` is `v`; None: no (another static mode).
+pub(crate) fn host_fp_rm(
+    hf: &crate::ir::HostFp,
+    args: &[crate::ir::Temp],
+    loc: impl Fn(crate::ir::Temp) -> regalloc::Loc,
+) -> Option<Option<u64>> {
+    if args.len() < hf.op.operands() || hf.op.rounds() != hf.rm.is_some() {
+        return None;
+    }
+    let Some(rm) = hf.rm else {
+        return Some(None);
+    };
+    match loc(*args.get(rm.arg as usize)?) {
+        regalloc::Loc::Imm(v) if v == rm.nearest => Some(None),
+        regalloc::Loc::Imm(v) if v == rm.dynamic => Some(Some(rm.nearest)),
+        _ => None,
+    }
+}
 
 /// Exit codes generated code returns to the dispatcher.
 pub mod exit {

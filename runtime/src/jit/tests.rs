@@ -65,15 +65,250 @@ fn poke(cx: &mut crate::engine::HelperCtx<'_, '_>, a: &[u64]) -> Result<u64, Tra
     Ok(cx.cpu.pc)
 }
 
+/// A `cpu` helper (FP arithmetic's kind): reads and writes
+/// `CpuState::fp` only, traps on some inputs (not knowing the pc or
+/// count), clears `fp.dirty` on others so that `FS_DIRTY` runs again.
+/// Called directly by the JIT with up to five arguments.
+fn fpop(cx: &mut crate::engine::HelperCtx<'_, '_>, a: &[u64]) -> Result<u64, Trap> {
+    let h = a
+        .iter()
+        .fold(0x51ed, |h, x| (h ^ x).rotate_left(7).wrapping_mul(5));
+    if h & 0x3f == 0x2a {
+        return Err(Trap { code: 6, tval: h });
+    }
+    let fp = &mut cx.cpu.fp;
+    fp.flags = fp.flags.rotate_left(3) ^ h as u32;
+    if h & 4 != 0 {
+        fp.dirty = false;
+    }
+    Ok(h ^ (fp.flags as u64) << 1 ^ fp.dirty as u64)
+}
+
+/// A `cpu` helper that does nothing while `fp.dirty` is set (the JIT
+/// skips it inline); else sets it, or traps on some inputs.
+fn fs_dirty(cx: &mut crate::engine::HelperCtx<'_, '_>, a: &[u64]) -> Result<u64, Trap> {
+    if cx.cpu.fp.dirty {
+        return Ok(0);
+    }
+    if a[0] & 0xf == 0x9 {
+        return Err(Trap {
+            code: 7,
+            tval: a[0],
+        });
+    }
+    cx.cpu.fp.dirty = true;
+    cx.cpu.fp.flags ^= a[0] as u32;
+    Ok(0)
+}
+
+static FPOP: [Helper; 7] = {
+    const fn h(jit: crate::ir::HelperJit) -> Helper {
+        Helper {
+            name: "fpop",
+            func: fpop,
+            effects: HelperEffects::Cpu,
+            jit,
+        }
+    }
+    const fn d(f: crate::ir::DirectFn) -> crate::ir::HelperJit {
+        crate::ir::HelperJit {
+            direct: Some(f),
+            skip_if: None,
+            host_fp: None,
+        }
+    }
+    [
+        h(d(crate::direct_helper!(fpop, 0))),
+        h(d(crate::direct_helper!(fpop, 1))),
+        h(d(crate::direct_helper!(fpop, 2))),
+        h(d(crate::direct_helper!(fpop, 3))),
+        h(d(crate::direct_helper!(fpop, 4))),
+        h(d(crate::direct_helper!(fpop, 5))),
+        // More arguments than registers: the light trampoline.
+        h(crate::ir::HelperJit::NONE),
+    ]
+};
+
+static FS_DIRTY: Helper = Helper {
+    name: "fs_dirty",
+    func: fs_dirty,
+    effects: HelperEffects::Cpu,
+    jit: crate::ir::HelperJit {
+        direct: Some(crate::direct_helper!(fs_dirty, 1)),
+        skip_if: Some(crate::ir::FpFlag::Dirty),
+        host_fp: None,
+    },
+};
+
+/// Binary64 arithmetic with RISC-V's rules (rm 0-4 static, 7 dynamic,
+/// others trap; flags accrue; FP state turns dirty): what the JIT's inline
+/// host-FPU path ([`HostFp`](crate::ir::HostFp)) must reproduce exactly.
+fn fp_arith(
+    cx: &mut crate::engine::HelperCtx<'_, '_>,
+    a: &[u64],
+    op: fn(&mut crate::softfloat::Env, u64, u64) -> u64,
+) -> Result<u64, Trap> {
+    use crate::softfloat::{Env, Flags, Rounding};
+    let fp = &mut cx.cpu.fp;
+    let rm = if a[2] == 7 { fp.rm as u64 } else { a[2] };
+    let rounding = match rm {
+        0 => Rounding::NearestEven,
+        1 => Rounding::TowardZero,
+        2 => Rounding::Down,
+        3 => Rounding::Up,
+        4 => Rounding::NearestMaxMag,
+        _ => return Err(Trap { code: 8, tval: rm }),
+    };
+    let mut e = Env::riscv().with_rounding(rounding);
+    e.flags = Flags::from_bits(fp.flags as u8);
+    let r = op(&mut e, a[0], a[1]);
+    fp.flags |= e.flags.0 as u32;
+    fp.dirty = true;
+    Ok(r)
+}
+
+macro_rules! fp_helpers {
+    ($($name:ident => $op:path, $host:ident;)*) => {
+        $(fn $name(cx: &mut crate::engine::HelperCtx<'_, '_>, a: &[u64]) -> Result<u64, Trap> {
+            fp_arith(cx, a, $op)
+        })*
+        static FP_ARITH: [Helper; 5] = [$(Helper {
+            name: stringify!($name),
+            func: $name,
+            effects: HelperEffects::Cpu,
+            jit: crate::ir::HelperJit {
+                direct: Some(crate::direct_helper!($name, 3)),
+                skip_if: None,
+                host_fp: Some(crate::ir::HostFp {
+                    op: crate::ir::HostFpOp::$host,
+                    inexact: crate::softfloat::Flags::INEXACT.0 as u32,
+                    rm: Some(crate::ir::HostRm {
+                        arg: 2,
+                        nearest: 0,
+                        dynamic: 7,
+                    }),
+                }),
+            },
+        }),*];
+    };
+}
+
+fn f64_sqrt(e: &mut crate::softfloat::Env, a: u64, _: u64) -> u64 {
+    crate::softfloat::f64_sqrt(e, a)
+}
+
+fp_helpers! {
+    fp_add => crate::softfloat::f64_add, Add;
+    fp_sub => crate::softfloat::f64_sub, Sub;
+    fp_mul => crate::softfloat::f64_mul, Mul;
+    fp_div => crate::softfloat::f64_div, Div;
+    fp_sqrt => f64_sqrt, Sqrt;
+}
+
+/// Comparisons with RISC-V's rules (feq quiet, flt/fle signalling): the
+/// inline path's other kind.
+fn fp_compare(
+    cx: &mut crate::engine::HelperCtx<'_, '_>,
+    a: &[u64],
+    op: fn(&mut crate::softfloat::Env, u64, u64) -> bool,
+) -> Result<u64, Trap> {
+    use crate::softfloat::{Env, Flags};
+    let fp = &mut cx.cpu.fp;
+    let mut e = Env::riscv();
+    e.flags = Flags::from_bits(fp.flags as u8);
+    let r = op(&mut e, a[0], a[1]);
+    fp.flags |= e.flags.0 as u32;
+    fp.dirty = true;
+    Ok(r as u64)
+}
+
+macro_rules! cmp_helpers {
+    ($($name:ident => $op:path, $host:ident;)*) => {
+        $(fn $name(cx: &mut crate::engine::HelperCtx<'_, '_>, a: &[u64]) -> Result<u64, Trap> {
+            fp_compare(cx, a, $op)
+        })*
+        static FP_COMPARE: [Helper; 3] = [$(Helper {
+            name: stringify!($name),
+            func: $name,
+            effects: HelperEffects::Cpu,
+            jit: crate::ir::HelperJit {
+                direct: Some(crate::direct_helper!($name, 2)),
+                skip_if: None,
+                host_fp: Some(crate::ir::HostFp {
+                    op: crate::ir::HostFpOp::$host,
+                    inexact: 0,
+                    rm: None,
+                }),
+            },
+        }),*];
+    };
+}
+
+cmp_helpers! {
+    fp_eq => crate::softfloat::f64_eq, Eq;
+    fp_lt => crate::softfloat::f64_lt, Lt;
+    fp_le => crate::softfloat::f64_le, Le;
+}
+
+/// Sets the FP status from its argument: flags (bits 0-4), dirty (bit
+/// 5), dynamic rounding mode (bits 8-10; 5-7 make the dynamic mode trap).
+fn fp_set(cx: &mut crate::engine::HelperCtx<'_, '_>, a: &[u64]) -> Result<u64, Trap> {
+    let fp = &mut cx.cpu.fp;
+    fp.flags = (a[0] & 0x1f) as u32;
+    fp.dirty = a[0] & 0x20 != 0;
+    // Mostly round to nearest even, which the inline path wants.
+    fp.rm = match (a[0] >> 8) & 7 {
+        0..=3 => 0,
+        m => m as u32 - 3,
+    };
+    Ok(0)
+}
+
+static FP_SET: Helper = Helper {
+    name: "fp_set",
+    func: fp_set,
+    effects: HelperEffects::Cpu,
+    jit: crate::ir::HelperJit {
+        direct: Some(crate::direct_helper!(fp_set, 1)),
+        skip_if: None,
+        host_fp: None,
+    },
+};
+
+/// Binary64 operands around where the host FPU's inline path must give
+/// way to the helper: zeros, subnormals, the smallest normals, the
+/// largest, infinities, NaNs, and values whose products and quotients
+/// land there.
+fn fp_operand(r: &mut Rng) -> u64 {
+    const EXPS: [u64; 12] = [
+        0, 1, 2, 3, 0x1ff, 0x200, 0x3ff, 0x5fe, 0x5ff, 0x7fd, 0x7fe, 0x7ff,
+    ];
+    let sign = r.below(2) << 63;
+    let mant = match r.below(5) {
+        0 => 0,
+        1 => (1 << 52) - 1,
+        2 => 1,
+        3 => 1 << 51,
+        _ => r.next() & ((1 << 52) - 1),
+    };
+    match r.below(8) {
+        0 => r.next(),
+        1 => sign | 0x3cb0_0000_0000_0000, // 2^-52: 1 + it is inexact
+        _ => sign | EXPS[r.below(12) as usize] << 52 | mant,
+    }
+}
+
 static MIX: Helper = Helper {
     name: "mix",
     func: mix,
     effects: HelperEffects::Pure,
+    jit: crate::ir::HelperJit::NONE,
 };
 static POKE: Helper = Helper {
     name: "poke",
     func: poke,
     effects: HelperEffects::Full,
+    jit: crate::ir::HelperJit::NONE,
 };
 
 struct RandomIsa {
@@ -151,7 +386,7 @@ impl RandomIsa {
             Cond::Gtu,
         ];
         let ty = Self::ty(r);
-        let t = match r.below(14) {
+        let t = match r.below(19) {
             0..=3 => {
                 let a = self.temp_of(r, b, pool, ty);
                 let c = self.temp_of(r, b, pool, ty);
@@ -206,6 +441,77 @@ impl RandomIsa {
                 let c = self.temp_of(r, b, pool, ty);
                 let helper = if r.below(3) == 0 { &POKE } else { &MIX };
                 b.call(helper, vec![a, c], Some(ty)).expect("result")
+            }
+            12 => {
+                // Arguments of both types from anywhere (registers,
+                // constants, slots): the direct call's parallel move.
+                let n = r.below(7) as usize;
+                let args = (0..n)
+                    .map(|_| {
+                        let t = Self::ty(r);
+                        self.temp_of(r, b, pool, t)
+                    })
+                    .collect();
+                b.call(&FPOP[n], args, Some(ty)).expect("result")
+            }
+            13 => {
+                let a = self.temp_of(r, b, pool, Ty::I64);
+                b.call(&FS_DIRTY, vec![a], None);
+                return;
+            }
+            14 => {
+                let v = r.below(1 << 11);
+                let a = b.konst(Ty::I64, v);
+                b.call(&FP_SET, vec![a], None);
+                return;
+            }
+            15 | 16 => {
+                // Mostly fresh edge-case operands; sometimes earlier
+                // results or registers.
+                let mut operand = |r: &mut Rng, b: &mut IrBuilder| {
+                    if r.below(4) == 0 {
+                        self.temp_of(r, b, pool, Ty::I64)
+                    } else {
+                        b.konst(Ty::I64, fp_operand(r))
+                    }
+                };
+                // Or an operation whose rounded result just reaches the
+                // smallest normal (tiny before rounding: underflow) or
+                // overflows (add, sub, mul, div: 0-3).
+                const EDGES: [(usize, u64, u64); 6] = [
+                    (2, 0x0010_0000_0000_0000, 0x3fef_ffff_ffff_ffff),
+                    (2, 0x001f_ffff_ffff_ffff, 0x3fe0_0000_0000_0000),
+                    (3, 0x0010_0000_0000_0000, 0x3ff0_0000_0000_0001),
+                    (2, 0x7fef_ffff_ffff_ffff, 0x3ff0_0000_0000_0001),
+                    (0, 0x7fef_ffff_ffff_ffff, 0x7ca0_0000_0000_0000),
+                    (1, 0x0020_0000_0000_0000, 0x0010_0000_0000_0001),
+                ];
+                let (k, x, y) = if r.below(4) == 0 {
+                    let (k, x, y) = EDGES[r.below(6) as usize];
+                    let s = r.below(2) << 63;
+                    (k, b.konst(Ty::I64, x ^ s), b.konst(Ty::I64, y ^ s))
+                } else {
+                    (r.below(4) as usize, operand(r, b), operand(r, b))
+                };
+                let rm = b.konst(Ty::I64, [0, 7, 7, 7, 1, 3, 5][r.below(7) as usize]);
+                let t = if r.below(4) == 0 {
+                    let h = &FP_COMPARE[r.below(3) as usize];
+                    b.call(h, vec![x, y], Some(Self::ty(r))).expect("result")
+                } else {
+                    // Square roots of the second operand: of edge values
+                    // when fresh (its first is an earlier result).
+                    let (h, x) = if r.below(5) == 0 {
+                        (&FP_ARITH[4], y)
+                    } else {
+                        (&FP_ARITH[k], x)
+                    };
+                    b.call(h, vec![x, y, rm], Some(Ty::I64)).expect("result")
+                };
+                pool.push((t, Ty::I64));
+                // Results to registers, where the comparison sees them.
+                let reg = RegId(r.below(NREGS as u64) as u16);
+                b.write_reg(reg, t);
+                return;
             }
             _ => {
                 let reg = RegId(r.below(NREGS as u64) as u16);
@@ -428,6 +734,7 @@ fn compare_jit(seed: u64, endian: Endian, mut jit: Jit, window: bool) {
     let ctx = format!("seed {seed:#x} {endian}");
     assert_eq!(w.cpu.pc, oracle.cpu.pc, "{ctx}: pc");
     assert_eq!(w.cpu.insns, oracle.cpu.insns, "{ctx}: retired");
+    assert_eq!(w.cpu.fp, oracle.cpu.fp, "{ctx}: FP status");
     for i in 0..NREGS {
         assert_eq!(
             w.cpu.regs[i], oracle.cpu.regs[i],

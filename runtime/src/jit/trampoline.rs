@@ -246,3 +246,83 @@ pub unsafe extern "C" fn jit_raise(env: *mut JitEnv, site: u32, tval: u64) {
     cx.enter_insn();
     cx.trap(Trap { code, tval });
 }
+
+/// The body of a [`DirectFn`](crate::ir::DirectFn) made by
+/// [`direct_helper!`](crate::direct_helper): helper `f` on `args`, with
+/// no site lookup, no argument block and no indirect call (`f` is a
+/// constant there, so the helper is inlined). A trap is left in
+/// `JitEnv::trap` (status 1); generated code then calls
+/// [`jit_direct_trap`] with the site, which puts the vCPU at its
+/// instruction as [`jit_call_cpu`] does.
+///
+/// # Safety
+/// `env` must be the JIT's env during a call into generated code (its
+/// pointers set by the dispatcher from live exclusive borrows).
+#[doc(hidden)]
+#[inline(always)]
+pub unsafe fn call_direct(env: *mut JitEnv, args: &[u64], f: crate::ir::HelperFn) -> Ret {
+    // SAFETY: per this function's contract (as `context`).
+    let (env, cpu, bus, model) = unsafe {
+        let env = &mut *env;
+        let cpu = &mut *env.cpu;
+        let bus = &mut *(env.bus as *mut Bus<'_>);
+        let model = &*env.model.expect("model set during a run");
+        (env, cpu, bus, model)
+    };
+    let mut hx = HelperCtx { cpu, bus, model };
+    match f(&mut hx, args) {
+        Ok(value) => Ret { value, status: 0 },
+        Err(t) => {
+            env.trap = Some(t);
+            Ret {
+                value: 0,
+                status: 1,
+            }
+        }
+    }
+}
+
+/// A direct helper call trapped (the trap is in `JitEnv::trap`): put
+/// the vCPU at the trapping instruction, which did not retire.
+///
+/// # Safety
+/// Called by generated code only, with the env of the running JIT.
+pub unsafe extern "C" fn jit_direct_trap(env: *mut JitEnv, site: u32) {
+    // SAFETY: per this function's contract.
+    let cx = unsafe { context(env, site) };
+    let Cx { env, cpu, site, .. } = cx;
+    cpu.pc = site.pc;
+    cpu.delay_slot_of = site.slot_of;
+    cpu.insns = cpu.insns.wrapping_sub(site.after as u64);
+    debug_assert!(env.trap.is_some());
+}
+
+/// A [`DirectFn`](crate::ir::DirectFn) for helper `$f` of `$n` arguments
+/// (at most [`DIRECT_MAX_ARGS`](crate::ir::DIRECT_MAX_ARGS)), for a
+/// [`HelperJit`](crate::ir::HelperJit) in a static:
+/// `direct: Some(hemu_runtime::direct_helper!(crate::support::fadd_d, 4))`.
+#[macro_export]
+macro_rules! direct_helper {
+    ($f:path, $n:expr) => {{
+        /// Generated code's entry of the helper.
+        ///
+        /// # Safety
+        /// Called by generated code only, with the env of the running JIT.
+        unsafe extern "C" fn direct(
+            env: *mut $crate::jit::JitEnv,
+            a0: u64,
+            a1: u64,
+            a2: u64,
+            a3: u64,
+            a4: u64,
+        ) -> $crate::jit::Ret {
+            const N: usize = $n;
+            const _: () = assert!(N <= $crate::ir::DIRECT_MAX_ARGS);
+            let args = [a0, a1, a2, a3, a4];
+            // SAFETY: per this function's contract, which is
+            // `call_direct`'s.
+            unsafe { $crate::jit::call_direct(env, &args[..N], $f) }
+        }
+        direct as $crate::ir::DirectFn
+    }};
+}

@@ -15,12 +15,14 @@
 
 use super::regalloc::{allocate, Allocation, Loc};
 use super::{
-    exit, jit_call, jit_call_cpu, jit_load, jit_raise, jit_store, Backend, CodeHitExit,
-    CompileError, CompileRequest, Compiled, InsnCursor, JitEnv, JmpEntry, RuntimeCode, Site,
-    SiteKind, JMP_ENTRIES, MAX_ARGS,
+    direct_ok, exit, host_fp_rm, jit_call, jit_call_cpu, jit_direct_trap, jit_load, jit_raise,
+    jit_store, sequential_moves, Backend, CodeHitExit, CompileError, CompileRequest, Compiled,
+    InsnCursor, JitEnv, JmpEntry, RuntimeCode, Site, SiteKind, JMP_ENTRIES, MAX_ARGS,
 };
-use crate::cpu::CpuState;
-use crate::ir::{BinOp, Cond, Endian, MemOp, Op, Temp, Ty};
+use crate::cpu::{CpuState, FpStatus};
+use crate::ir::{
+    BinOp, Cond, Endian, FpFlag, HelperEffects, HostFp, HostFpOp, MemOp, Op, Temp, Ty,
+};
 use crate::tlb::{HostEntry, HOST_ENTRIES, HOST_PAGE_BITS};
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
@@ -78,6 +80,12 @@ const TLB_ADDEND: i32 = offset_of!(HostEntry, addend) as i32;
 const JMP_PC: i32 = offset_of!(JmpEntry, pc) as i32;
 const JMP_CTX: i32 = offset_of!(JmpEntry, ctx) as i32;
 const JMP_CODE: i32 = offset_of!(JmpEntry, code) as i32;
+
+// The FP status fields generated code tests (skip_if, host_fp).
+const CPU_FP_FLAGS: i32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, flags)) as i32;
+const CPU_FP_RM: i32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, rm)) as i32;
+const CPU_FP_ON: i32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, on)) as i32;
+const CPU_FP_DIRTY: i32 = (offset_of!(CpuState, fp) + offset_of!(FpStatus, dirty)) as i32;
 
 /// The x86-64 backend.
 #[derive(Clone, Copy, Debug, Default)]
@@ -197,6 +205,8 @@ enum Deferred {
         pc: u64,
         k: usize,
     },
+    /// A direct helper call trapped at `site`.
+    DirectTrap { label: DynamicLabel, site: u32 },
 }
 
 struct Gen<'r> {
@@ -382,6 +392,131 @@ impl Gen<'_> {
         );
     }
 
+    /// A direct helper call (`HelperJit::direct`): env and arguments in
+    /// the System V argument registers, no instruction count written back
+    /// (a `cpu` helper does not read it); a trap goes through an
+    /// out-of-line stub that puts the vCPU at the instruction. Leaves the
+    /// result in rax.
+    fn call_direct(&mut self, f: usize, args: &[Temp], saves: &[u8], site: u32) {
+        self.save(saves);
+        self.direct_args(args);
+        let label = self.a.new_dynamic_label();
+        dynasm!(self.a ; .arch x64
+            ; mov rax, QWORD f as i64
+            ; call rax
+        );
+        self.restore(saves);
+        dynasm!(self.a ; .arch x64 ; test rdx, rdx ; jnz =>label);
+        self.deferred.push(Deferred::DirectTrap { label, site });
+    }
+
+    /// The inline path of a [`HostFp`] call: `dst = op(args[0],
+    /// args[1])` on the host FPU (SSE2: round to nearest even, no flush to
+    /// zero or denormals-are-zero), then a jump to the returned label,
+    /// which the caller puts after the helper call it emits next; that
+    /// call runs when a condition fails. None (just the call) when the
+    /// rounding-mode argument is not a constant selecting round to nearest
+    /// even.
+    fn host_fp(&mut self, hf: &HostFp, args: &[Temp], dst: Temp) -> Option<DynamicLabel> {
+        // The frm value to check, if the rounding mode is dynamic.
+        let dynamic = match host_fp_rm(hf, args, |t| self.loc(t))? {
+            Some(v) => Some(i32::try_from(v).ok()?),
+            None => None,
+        };
+        let inexact = i32::try_from(hf.inexact).ok()?;
+        let (slow, done) = (self.a.new_dynamic_label(), self.a.new_dynamic_label());
+        // The FP state: dirty (so enabled, and staying as it is); for
+        // arithmetic, inexact accrued and rounding to nearest even.
+        dynasm!(self.a ; .arch x64
+            ; cmp BYTE [r13 + CPU_FP_DIRTY], 0
+            ; je =>slow
+        );
+        if hf.op.rounds() {
+            dynasm!(self.a ; .arch x64
+                ; test DWORD [r13 + CPU_FP_FLAGS], inexact
+                ; jz =>slow
+            );
+        }
+        if let Some(nearest) = dynamic {
+            dynasm!(self.a ; .arch x64 ; cmp DWORD [r13 + CPU_FP_RM], nearest ; jne =>slow);
+        }
+        self.get(RAX, args[0]);
+        dynasm!(self.a ; .arch x64 ; movq xmm0, rax);
+        if hf.op.operands() > 1 {
+            self.get(RAX, args[1]);
+            dynasm!(self.a ; .arch x64 ; movq xmm1, rax);
+        }
+        match hf.op {
+            HostFpOp::Add => dynasm!(self.a ; .arch x64 ; addsd xmm0, xmm1),
+            HostFpOp::Sub => dynasm!(self.a ; .arch x64 ; subsd xmm0, xmm1),
+            HostFpOp::Mul => dynasm!(self.a ; .arch x64 ; mulsd xmm0, xmm1),
+            HostFpOp::Div => dynasm!(self.a ; .arch x64 ; divsd xmm0, xmm1),
+            HostFpOp::Sqrt => dynasm!(self.a ; .arch x64 ; sqrtsd xmm0, xmm0),
+            // Unordered (a NaN): parity set. a < b is b > a (above: CF
+            // and ZF clear), a <= b is b >= a (CF clear).
+            HostFpOp::Eq => dynasm!(self.a ; .arch x64
+                ; ucomisd xmm0, xmm1
+                ; jp =>slow
+                ; sete al
+            ),
+            HostFpOp::Lt => dynasm!(self.a ; .arch x64
+                ; ucomisd xmm1, xmm0
+                ; jp =>slow
+                ; seta al
+            ),
+            HostFpOp::Le => dynasm!(self.a ; .arch x64
+                ; ucomisd xmm1, xmm0
+                ; jp =>slow
+                ; setae al
+            ),
+        }
+        if hf.op.rounds() {
+            // The result: normal with a biased exponent of 2..=0x7fe.
+            // Whatever the operands (zero, subnormal, infinite, NaN), any
+            // flag but inexact comes with a result that is not: NaN
+            // (invalid), infinity (division by zero, overflow), or at most
+            // the smallest normal (tininess, before or after rounding).
+            dynasm!(self.a ; .arch x64
+                ; movq rax, xmm0
+                ; mov rcx, rax
+                ; shr rcx, 52
+                ; and ecx, 0x7ff
+                ; sub ecx, 2
+                ; cmp ecx, 0x7fc
+                ; ja =>slow
+            );
+        } else {
+            dynasm!(self.a ; .arch x64 ; movzx eax, al);
+        }
+        self.put(dst, RAX);
+        dynasm!(self.a ; .arch x64 ; jmp =>done ; =>slow);
+        Some(done)
+    }
+
+    /// rdi = env, rsi, rdx, rcx, r8, r9 = `args`: a parallel move, since
+    /// arguments may live in those registers (rax breaks a cycle).
+    fn direct_args(&mut self, args: &[Temp]) {
+        const ARG_REGS: [u8; 5] = [RSI, RDX, RCX, R8, R9];
+        const R15: u8 = 15;
+        // Register-to-register moves (dst, src) first, then the rest,
+        // whose destinations nothing reads any more by then.
+        let mut moves: Vec<(u8, u8)> = vec![(RDI, R15)];
+        let mut rest = Vec::new();
+        for (&t, &d) in args.iter().zip(&ARG_REGS) {
+            match self.loc(t) {
+                Loc::Reg(s) if s == d => {}
+                Loc::Reg(s) => moves.push((d, s)),
+                _ => rest.push((d, t)),
+            }
+        }
+        for (d, s) in sequential_moves(moves, RAX) {
+            dynasm!(self.a ; .arch x64 ; mov Rq(d), Rq(s));
+        }
+        for (d, t) in rest {
+            self.get(d, t);
+        }
+    }
+
     fn save(&mut self, regs: &[u8]) {
         for &r in regs {
             let o = save_slot(r);
@@ -544,32 +679,71 @@ impl Gen<'_> {
                     if args.len() > MAX_ARGS {
                         return Err(CompileError::Unsupported("helper with too many arguments"));
                     }
+                    // A helper that is a no-op while a byte of the FP
+                    // status is set: test it here, call only when clear.
+                    let skip = match helper.jit.skip_if {
+                        Some(flag) if dst.is_none() => {
+                            let off = match flag {
+                                FpFlag::On => CPU_FP_ON,
+                                FpFlag::Dirty => CPU_FP_DIRTY,
+                            };
+                            let l = self.a.new_dynamic_label();
+                            dynasm!(self.a ; .arch x64
+                                ; cmp BYTE [r13 + off], 0
+                                ; jne =>l
+                            );
+                            Some(l)
+                        }
+                        _ => None,
+                    };
+                    // Arithmetic the host FPU may do: inline, the call
+                    // below only when its conditions fail.
+                    let host_done = match (helper.jit.host_fp, dst) {
+                        (Some(hf), Some(d)) => self.host_fp(&hf, args, *d),
+                        _ => None,
+                    };
                     let mask = dst.map_or(0, |d| block.temp_types[d.0 as usize].mask());
                     let site = self.site(cur.site(SiteKind::Call {
                         helper,
                         nargs: args.len() as u8,
                         mask,
                     }));
-                    for (k, arg) in args.iter().enumerate() {
-                        let r = self.reg_of(*arg, RAX);
-                        let o = ENV_ARGS + 8 * k as i32;
-                        dynasm!(self.a ; .arch x64 ; mov QWORD [r15 + o], Rq(r));
-                    }
                     let saves = self.alloc.live_across(i, &CALLER_SAVED);
-                    self.save(&saves);
-                    let trap = self.trap_exit();
-                    dynasm!(self.a ; .arch x64 ; mov rdi, r15 ; mov esi, site as i32);
-                    // Floating point and the like: the light trampoline.
-                    let tramp = if helper.effects == crate::ir::HelperEffects::Cpu {
-                        jit_call_cpu as *const () as usize
-                    } else {
-                        jit_call as *const () as usize
-                    };
-                    self.call(tramp);
-                    self.restore(&saves);
-                    dynasm!(self.a ; .arch x64 ; test rdx, rdx ; jnz =>trap);
-                    if let Some(d) = dst {
-                        self.put(*d, RAX);
+                    match helper.jit.direct {
+                        Some(f) if direct_ok(helper, args.len()) => {
+                            self.call_direct(f as usize, args, &saves, site);
+                            if let Some(d) = dst {
+                                if mask == Ty::I32.mask() {
+                                    dynasm!(self.a ; .arch x64 ; mov eax, eax);
+                                }
+                                self.put(*d, RAX);
+                            }
+                        }
+                        _ => {
+                            for (k, arg) in args.iter().enumerate() {
+                                let r = self.reg_of(*arg, RAX);
+                                let o = ENV_ARGS + 8 * k as i32;
+                                dynasm!(self.a ; .arch x64 ; mov QWORD [r15 + o], Rq(r));
+                            }
+                            self.save(&saves);
+                            let trap = self.trap_exit();
+                            dynasm!(self.a ; .arch x64 ; mov rdi, r15 ; mov esi, site as i32);
+                            // Floating point and the like: the light trampoline.
+                            let tramp = if helper.effects == HelperEffects::Cpu {
+                                jit_call_cpu as *const () as usize
+                            } else {
+                                jit_call as *const () as usize
+                            };
+                            self.call(tramp);
+                            self.restore(&saves);
+                            dynasm!(self.a ; .arch x64 ; test rdx, rdx ; jnz =>trap);
+                            if let Some(d) = dst {
+                                self.put(*d, RAX);
+                            }
+                        }
+                    }
+                    if let Some(l) = skip.or(host_done) {
+                        dynasm!(self.a ; .arch x64 ; =>l);
                     }
                 }
                 Op::ExitDirect { pc: target } => {
@@ -693,6 +867,16 @@ impl Gen<'_> {
                         dynasm!(self.a ; .arch x64 ; cmp QWORD [r15 + ENV_CODE_HIT], 0 ; jne =>h);
                     }
                     dynasm!(self.a ; .arch x64 ; jmp =>resume);
+                }
+                Deferred::DirectTrap { label, site } => {
+                    let trap = self.trap_exit();
+                    dynasm!(self.a ; .arch x64
+                        ; =>label
+                        ; mov rdi, r15
+                        ; mov esi, site as i32
+                    );
+                    self.call(jit_direct_trap as *const () as usize);
+                    dynasm!(self.a ; .arch x64 ; jmp =>trap);
                 }
                 Deferred::Exit { label, pc, k } => {
                     dynasm!(self.a ; .arch x64 ; =>label);
@@ -1080,5 +1264,41 @@ impl Gen<'_> {
             ; mov eax, exit::NORMAL as i32
             ; jmp extern ep
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every way five argument registers (and rdi, from r15) can be
+    /// filled from registers temps live in, shared ones included: the
+    /// sequence gives every destination its source's old value.
+    #[test]
+    fn parallel_argument_moves_are_sequenced_exactly() {
+        const R15: u8 = 15;
+        let dests = [RSI, RDX, RCX, R8, R9];
+        // Sources: registers that are also destinations, and others.
+        let srcs = [RBX, RSI, RDI, R8, R9, R10];
+        let mut cycles = 0;
+        for code in 0..srcs.len().pow(dests.len() as u32) {
+            let mut c = code;
+            let mut moves = vec![(RDI, R15)];
+            for &d in &dests {
+                moves.push((d, srcs[c % srcs.len()]));
+                c /= srcs.len();
+            }
+            let seq = sequential_moves(moves.clone(), RAX);
+            cycles += seq.iter().any(|m| m.0 == RAX) as u32;
+            // Registers start out holding their own number.
+            let mut regs: Vec<u64> = (0..16).collect();
+            for (d, s) in seq {
+                regs[d as usize] = regs[s as usize];
+            }
+            for (d, s) in moves {
+                assert_eq!(regs[d as usize], s as u64, "{code}: r{d} from r{s}");
+            }
+        }
+        assert!(cycles > 0, "cycles were exercised");
     }
 }

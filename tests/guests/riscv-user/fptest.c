@@ -14,7 +14,8 @@
  * (dyn0..dyn4). Instructions without an rm field (fsgnj*, fmin/fmax,
  * feq/flt/fle, fclass, fmv.*) run with frm = 0, 3 and 7 (frm0, frm3,
  * frm7): frm, even an invalid one, must not matter to them. Each case
- * clears fflags (csrw fflags, zero), executes the instruction (encoded
+ * clears fflags (csrw fflags, zero; `fptest nx`: sets NX instead),
+ * executes the instruction (encoded
  * with .insn, so the rm field is exactly what the table says) and reads
  * the result (all 64 bits of an F register, so NaN boxing of results
  * shows) and fflags. Operands go in with fmv.d.x, so a single-precision
@@ -40,6 +41,10 @@
  *                          and a total.
  *   fptest INSN [VARIANT]  one line per case of that instruction (and
  *                          variant): "<variant> <operands> -> <result> <flags>".
+ *   fptest nx [INSN [VARIANT]]  the same with fflags = NX (inexact) instead
+ *                          of 0 before each case, so that results and flags
+ *                          take the paths real code takes once inexact has
+ *                          been accrued.
  *   fptest sigill N        runs SIGILL case N: sets frm, checks that static
  *                          rounding modes and instructions without rm work
  *                          with it, prints the pc of the instruction that
@@ -135,6 +140,11 @@ static void set_frm(u64 v)
 
 /* ---- instruction stubs ---------------------------------------------- */
 
+/* What each case sets fflags to before its instruction: 0, or NX
+ * (`fptest nx`: inexact already accrued, as in real code, where hemu's
+ * JIT may compute on the host FPU). */
+static u64 fflags0;
+
 /* Result (a0) and fflags (a1). */
 struct rf {
     u64 v;
@@ -151,11 +161,11 @@ typedef struct rf (*stub_fn)(u64, u64, u64);
         struct rf r;                                                          \
         (void)c;                                                              \
         __asm__ volatile("fmv.d.x ft0, %2\n\tfmv.d.x ft1, %3\n\t"             \
-                         "csrw fflags, zero\n\t"                              \
+                         "csrw fflags, %[f0]\n\t"                             \
                          ".insn r 0x53, " #rm ", " #f7 ", ft2, ft0, ft1\n\t"  \
                          "frflags %1\n\tfmv.x.d %0, ft2"                      \
                          : "=&r"(r.v), "=&r"(r.f)                             \
-                         : "r"(a), "r"(b)                                     \
+                         : "r"(a), "r"(b), [f0] "r"(fflags0)                  \
                          : "ft0", "ft1", "ft2");                              \
         return r;                                                             \
     }
@@ -167,12 +177,12 @@ typedef struct rf (*stub_fn)(u64, u64, u64);
         struct rf r;                                                          \
         (void)b, (void)c;                                                     \
         __asm__ volatile("fmv.d.x ft0, %2\n\t"                                \
-                         "csrw fflags, zero\n\t"                              \
+                         "csrw fflags, %[f0]\n\t"                             \
                          ".insn r 0x53, " #rm ", " #f7 ", ft2, ft0, x" #x     \
                          "\n\t"                                               \
                          "frflags %1\n\tfmv.x.d %0, ft2"                      \
                          : "=&r"(r.v), "=&r"(r.f)                             \
-                         : "r"(a)                                             \
+                         : "r"(a), [f0] "r"(fflags0)                          \
                          : "ft0", "ft2");                                     \
         return r;                                                             \
     }
@@ -184,12 +194,12 @@ typedef struct rf (*stub_fn)(u64, u64, u64);
         struct rf r;                                                          \
         (void)b, (void)c;                                                     \
         __asm__ volatile("fmv.d.x ft0, %2\n\t"                                \
-                         "csrw fflags, zero\n\t"                              \
+                         "csrw fflags, %[f0]\n\t"                             \
                          ".insn r 0x53, " #rm ", " #f7 ", %0, ft0, x" #x      \
                          "\n\t"                                               \
                          "frflags %1"                                         \
                          : "=&r"(r.v), "=&r"(r.f)                             \
-                         : "r"(a)                                             \
+                         : "r"(a), [f0] "r"(fflags0)                          \
                          : "ft0");                                            \
         return r;                                                             \
     }
@@ -200,12 +210,12 @@ typedef struct rf (*stub_fn)(u64, u64, u64);
     {                                                                         \
         struct rf r;                                                          \
         (void)b, (void)c;                                                     \
-        __asm__ volatile("csrw fflags, zero\n\t"                              \
+        __asm__ volatile("csrw fflags, %[f0]\n\t"                             \
                          ".insn r 0x53, " #rm ", " #f7 ", ft2, %2, x" #x      \
                          "\n\t"                                               \
                          "frflags %1\n\tfmv.x.d %0, ft2"                      \
                          : "=&r"(r.v), "=&r"(r.f)                             \
-                         : "r"(a)                                             \
+                         : "r"(a), [f0] "r"(fflags0)                          \
                          : "ft2");                                            \
         return r;                                                             \
     }
@@ -217,11 +227,11 @@ typedef struct rf (*stub_fn)(u64, u64, u64);
         struct rf r;                                                          \
         (void)c;                                                              \
         __asm__ volatile("fmv.d.x ft0, %2\n\tfmv.d.x ft1, %3\n\t"             \
-                         "csrw fflags, zero\n\t"                              \
+                         "csrw fflags, %[f0]\n\t"                             \
                          ".insn r 0x53, " #rm ", " #f7 ", %0, ft0, ft1\n\t"   \
                          "frflags %1"                                         \
                          : "=&r"(r.v), "=&r"(r.f)                             \
-                         : "r"(a), "r"(b)                                     \
+                         : "r"(a), "r"(b), [f0] "r"(fflags0)                  \
                          : "ft0", "ft1");                                     \
         return r;                                                             \
     }
@@ -233,12 +243,12 @@ typedef struct rf (*stub_fn)(u64, u64, u64);
         struct rf r;                                                          \
         __asm__ volatile("fmv.d.x ft0, %2\n\tfmv.d.x ft1, %3\n\t"             \
                          "fmv.d.x ft3, %4\n\t"                                \
-                         "csrw fflags, zero\n\t"                              \
+                         "csrw fflags, %[f0]\n\t"                             \
                          ".insn r4 " #op ", " #rm ", " #x                     \
                          ", ft2, ft0, ft1, ft3\n\t"                           \
                          "frflags %1\n\tfmv.x.d %0, ft2"                      \
                          : "=&r"(r.v), "=&r"(r.f)                             \
-                         : "r"(a), "r"(b), "r"(c)                             \
+                         : "r"(a), "r"(b), "r"(c), [f0] "r"(fflags0)          \
                          : "ft0", "ft1", "ft2", "ft3");                       \
         return r;                                                             \
     }
@@ -1009,6 +1019,10 @@ int cmain(u64 *sp)
     long argc = (long)sp[0];
     char **argv = (char **)(sp + 1);
     set_frm(0);
+    if (argc >= 2 && streq(argv[1], "nx")) {
+        fflags0 = 1;
+        argc--, argv++;
+    }
     if (argc >= 3 && streq(argv[1], "sigill"))
         sigill(argv[2]);
     if (argc >= 2) {

@@ -8,211 +8,421 @@ pub static HELPER_BX_EXC: Helper = Helper {
     name: "bx_exc",
     func: crate::support::bx_exc,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_BKPT: Helper = Helper {
     name: "bkpt",
     func: crate::support::bkpt,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_MRS: Helper = Helper {
     name: "mrs",
     func: crate::support::mrs,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_MSR: Helper = Helper {
     name: "msr",
     func: crate::support::msr,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_CPS: Helper = Helper {
     name: "cps",
     func: crate::support::cps,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_WFI: Helper = Helper {
     name: "wfi",
     func: crate::support::wfi,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_ISB: Helper = Helper {
     name: "isb",
     func: crate::support::isb,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_WFE: Helper = Helper {
     name: "wfe",
     func: crate::support::wfe,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_SEV: Helper = Helper {
     name: "sev",
     func: crate::support::sev,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_LDREX: Helper = Helper {
     name: "ldrex",
     func: crate::support::ldrex,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_STREX: Helper = Helper {
     name: "strex",
     func: crate::support::strex,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_CLREX: Helper = Helper {
     name: "clrex",
     func: crate::support::clrex,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_DIV0: Helper = Helper {
     name: "div0",
     func: crate::support::div0,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_CLZ: Helper = Helper {
     name: "clz",
     func: crate::support::clz,
     effects: HelperEffects::Pure,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_PARALLEL: Helper = Helper {
     name: "parallel",
     func: crate::support::parallel,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_QARITH: Helper = Helper {
     name: "qarith",
     func: crate::support::qarith,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_SEL: Helper = Helper {
     name: "sel",
     func: crate::support::sel,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_SAT16: Helper = Helper {
     name: "sat16",
     func: crate::support::sat16,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_USAD8: Helper = Helper {
     name: "usad8",
     func: crate::support::usad8,
     effects: HelperEffects::Pure,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_DUAL: Helper = Helper {
     name: "dual",
     func: crate::support::dual,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FP_ENTER: Helper = Helper {
     name: "fp_enter",
     func: crate::support::fp_enter,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_VADD: Helper = Helper {
     name: "vadd",
     func: crate::support::vadd,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_VSUB: Helper = Helper {
     name: "vsub",
     func: crate::support::vsub,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_VMUL: Helper = Helper {
     name: "vmul",
     func: crate::support::vmul,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_VNMUL: Helper = Helper {
     name: "vnmul",
     func: crate::support::vnmul,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_VDIV: Helper = Helper {
     name: "vdiv",
     func: crate::support::vdiv,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_VMLA: Helper = Helper {
     name: "vmla",
     func: crate::support::vmla,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_VMLS: Helper = Helper {
     name: "vmls",
     func: crate::support::vmls,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_VNMLA: Helper = Helper {
     name: "vnmla",
     func: crate::support::vnmla,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_VNMLS: Helper = Helper {
     name: "vnmls",
     func: crate::support::vnmls,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_VFMA: Helper = Helper {
     name: "vfma",
     func: crate::support::vfma,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_VFMS: Helper = Helper {
     name: "vfms",
     func: crate::support::vfms,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_VFNMA: Helper = Helper {
     name: "vfnma",
     func: crate::support::vfnma,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_VFNMS: Helper = Helper {
     name: "vfnms",
     func: crate::support::vfnms,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_VSQRT: Helper = Helper {
     name: "vsqrt",
     func: crate::support::vsqrt,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_VCMP: Helper = Helper {
     name: "vcmp",
     func: crate::support::vcmp,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_VCVT_F2I: Helper = Helper {
     name: "vcvt_f2i",
     func: crate::support::vcvt_f2i,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_VCVT_I2F: Helper = Helper {
     name: "vcvt_i2f",
     func: crate::support::vcvt_i2f,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_VCVT_FIXED: Helper = Helper {
     name: "vcvt_fixed",
     func: crate::support::vcvt_fixed,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_VMRS: Helper = Helper {
     name: "vmrs",
     func: crate::support::vmrs,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_VMSR: Helper = Helper {
     name: "vmsr",
     func: crate::support::vmsr,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_RBIT: Helper = Helper {
     name: "rbit",
     func: crate::support::rbit,
     effects: HelperEffects::Pure,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 /// The ISA's `wrap` around every wrapped instruction's body.
 fn wrap(cx: &mut LiftCx<'_>, p: &Params, body: &mut dyn FnMut(&mut LiftCx<'_>, i64)) {

@@ -221,6 +221,8 @@ pub static ENTRY: Helper = Helper {
     name: "exception_entry",
     func: exception_entry,
     effects: HelperEffects::Full,
+    // (The JIT's direct calls and inline skips are for light helpers.)
+    jit: hemu_runtime::ir::HelperJit::NONE,
 };
 
 /// Lift [`ENTRY_PC`]: call [`exception_entry`], continue where it says.

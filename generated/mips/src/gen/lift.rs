@@ -8,101 +8,201 @@ pub static HELPER_MFC0: Helper = Helper {
     name: "mfc0",
     func: crate::support::mfc0,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_MTC0: Helper = Helper {
     name: "mtc0",
     func: crate::support::mtc0,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_ERET: Helper = Helper {
     name: "eret",
     func: crate::support::eret,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_DI_EI: Helper = Helper {
     name: "di_ei",
     func: crate::support::di_ei,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_WAIT: Helper = Helper {
     name: "wait",
     func: crate::support::wait,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_CP0_CHECK: Helper = Helper {
     name: "cp0_check",
     func: crate::support::cp0_check,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_RDHWR: Helper = Helper {
     name: "rdhwr",
     func: crate::support::rdhwr,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_LL: Helper = Helper {
     name: "ll",
     func: crate::support::ll,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_SC: Helper = Helper {
     name: "sc",
     func: crate::support::sc,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_CLZ: Helper = Helper {
     name: "clz",
     func: crate::support::clz,
     effects: HelperEffects::Pure,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FP_OP: Helper = Helper {
     name: "fp_op",
     func: crate::support::fp_op,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FP_CMP: Helper = Helper {
     name: "fp_cmp",
     func: crate::support::fp_cmp,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FP_MADD: Helper = Helper {
     name: "fp_madd",
     func: crate::support::fp_madd,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FP_COND: Helper = Helper {
     name: "fp_cond",
     func: crate::support::fp_cond,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_MFC1: Helper = Helper {
     name: "mfc1",
     func: crate::support::mfc1,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_MTC1: Helper = Helper {
     name: "mtc1",
     func: crate::support::mtc1,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_CFC1: Helper = Helper {
     name: "cfc1",
     func: crate::support::cfc1,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_CTC1: Helper = Helper {
     name: "ctc1",
     func: crate::support::ctc1,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FP_LOAD: Helper = Helper {
     name: "fp_load",
     func: crate::support::fp_load,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FP_STORE: Helper = Helper {
     name: "fp_store",
     func: crate::support::fp_store,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 /// Emit the IR of `insn`; returns true when it ends the block.
 pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>, p: &Params) -> bool {

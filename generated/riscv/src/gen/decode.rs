@@ -68,6 +68,18 @@ pub struct FmtCsri {
     pub csr: i64,
 }
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FmtCsrF {
+    pub rd: i64,
+    pub rs1: i64,
+    pub csr: i64,
+}
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FmtCsriF {
+    pub rd: i64,
+    pub uimm: i64,
+    pub csr: i64,
+}
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FmtSfence {
     pub rs1: i64,
     pub rs2: i64,
@@ -466,6 +478,12 @@ pub enum Insn {
     Csrrwi(FmtCsri),
     Csrrsi(FmtCsri),
     Csrrci(FmtCsri),
+    CsrrwFp(FmtCsrF),
+    CsrrsFp(FmtCsrF),
+    CsrrcFp(FmtCsrF),
+    CsrrwiFp(FmtCsriF),
+    CsrrsiFp(FmtCsriF),
+    CsrrciFp(FmtCsriF),
     FenceI(FmtNone),
     Mret(FmtNone),
     Sret(FmtNone),
@@ -3835,6 +3853,16 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                     }
                 }
                 4096u64 => {
+                    if w & 4290801791u64 == 4211u64 {
+                        let f = FmtCsrF {
+                            rd: (((((w >> 7u32) & 31u64) << 0u32)) as i64) << 0u32,
+                            rs1: (((((w >> 15u32) & 31u64) << 0u32)) as i64) << 0u32,
+                            csr: (((((w >> 20u32) & 3u64) << 0u32)) as i64) << 0u32,
+                        };
+                        if true {
+                            return Ok(Insn::CsrrwFp(f));
+                        }
+                    }
                     if w & 28799u64 == 4211u64 {
                         let f = FmtCsr {
                             rd: (((((w >> 7u32) & 31u64) << 0u32)) as i64) << 0u32,
@@ -3848,6 +3876,16 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                     Err(DecodeError::Invalid)
                 }
                 8192u64 => {
+                    if w & 4290801791u64 == 8307u64 {
+                        let f = FmtCsrF {
+                            rd: (((((w >> 7u32) & 31u64) << 0u32)) as i64) << 0u32,
+                            rs1: (((((w >> 15u32) & 31u64) << 0u32)) as i64) << 0u32,
+                            csr: (((((w >> 20u32) & 3u64) << 0u32)) as i64) << 0u32,
+                        };
+                        if true {
+                            return Ok(Insn::CsrrsFp(f));
+                        }
+                    }
                     if w & 28799u64 == 8307u64 {
                         let f = FmtCsr {
                             rd: (((((w >> 7u32) & 31u64) << 0u32)) as i64) << 0u32,
@@ -3861,6 +3899,16 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                     Err(DecodeError::Invalid)
                 }
                 12288u64 => {
+                    if w & 4290801791u64 == 12403u64 {
+                        let f = FmtCsrF {
+                            rd: (((((w >> 7u32) & 31u64) << 0u32)) as i64) << 0u32,
+                            rs1: (((((w >> 15u32) & 31u64) << 0u32)) as i64) << 0u32,
+                            csr: (((((w >> 20u32) & 3u64) << 0u32)) as i64) << 0u32,
+                        };
+                        if true {
+                            return Ok(Insn::CsrrcFp(f));
+                        }
+                    }
                     if w & 28799u64 == 12403u64 {
                         let f = FmtCsr {
                             rd: (((((w >> 7u32) & 31u64) << 0u32)) as i64) << 0u32,
@@ -3874,6 +3922,16 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                     Err(DecodeError::Invalid)
                 }
                 20480u64 => {
+                    if w & 4290801791u64 == 20595u64 {
+                        let f = FmtCsriF {
+                            rd: (((((w >> 7u32) & 31u64) << 0u32)) as i64) << 0u32,
+                            uimm: (((((w >> 15u32) & 31u64) << 0u32)) as i64) << 0u32,
+                            csr: (((((w >> 20u32) & 3u64) << 0u32)) as i64) << 0u32,
+                        };
+                        if true {
+                            return Ok(Insn::CsrrwiFp(f));
+                        }
+                    }
                     if w & 28799u64 == 20595u64 {
                         let f = FmtCsri {
                             rd: (((((w >> 7u32) & 31u64) << 0u32)) as i64) << 0u32,
@@ -3887,6 +3945,16 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                     Err(DecodeError::Invalid)
                 }
                 24576u64 => {
+                    if w & 4290801791u64 == 24691u64 {
+                        let f = FmtCsriF {
+                            rd: (((((w >> 7u32) & 31u64) << 0u32)) as i64) << 0u32,
+                            uimm: (((((w >> 15u32) & 31u64) << 0u32)) as i64) << 0u32,
+                            csr: (((((w >> 20u32) & 3u64) << 0u32)) as i64) << 0u32,
+                        };
+                        if true {
+                            return Ok(Insn::CsrrsiFp(f));
+                        }
+                    }
                     if w & 28799u64 == 24691u64 {
                         let f = FmtCsri {
                             rd: (((((w >> 7u32) & 31u64) << 0u32)) as i64) << 0u32,
@@ -3900,6 +3968,16 @@ pub fn decode_32(w: u64, p: &Params) -> Result<Insn, DecodeError> {
                     Err(DecodeError::Invalid)
                 }
                 28672u64 => {
+                    if w & 4290801791u64 == 28787u64 {
+                        let f = FmtCsriF {
+                            rd: (((((w >> 7u32) & 31u64) << 0u32)) as i64) << 0u32,
+                            uimm: (((((w >> 15u32) & 31u64) << 0u32)) as i64) << 0u32,
+                            csr: (((((w >> 20u32) & 3u64) << 0u32)) as i64) << 0u32,
+                        };
+                        if true {
+                            return Ok(Insn::CsrrciFp(f));
+                        }
+                    }
                     if w & 28799u64 == 28787u64 {
                         let f = FmtCsri {
                             rd: (((((w >> 7u32) & 31u64) << 0u32)) as i64) << 0u32,

@@ -2301,6 +2301,78 @@ pub fn disasm(
             s.push_str(", ");
             let _ = write!(s, "{}", f.uimm);
         }
+        Insn::CsrrwFp(f) => {
+            s.push_str("csrrw");
+            s.push(' ');
+            s.push_str(
+                super::model::REG_NAMES_X.get(f.rd as usize).copied().unwrap_or("?"),
+            );
+            s.push_str(", ");
+            let _ = write!(s, "{}", f.csr);
+            s.push_str(", ");
+            s.push_str(
+                super::model::REG_NAMES_X.get(f.rs1 as usize).copied().unwrap_or("?"),
+            );
+        }
+        Insn::CsrrsFp(f) => {
+            s.push_str("csrrs");
+            s.push(' ');
+            s.push_str(
+                super::model::REG_NAMES_X.get(f.rd as usize).copied().unwrap_or("?"),
+            );
+            s.push_str(", ");
+            let _ = write!(s, "{}", f.csr);
+            s.push_str(", ");
+            s.push_str(
+                super::model::REG_NAMES_X.get(f.rs1 as usize).copied().unwrap_or("?"),
+            );
+        }
+        Insn::CsrrcFp(f) => {
+            s.push_str("csrrc");
+            s.push(' ');
+            s.push_str(
+                super::model::REG_NAMES_X.get(f.rd as usize).copied().unwrap_or("?"),
+            );
+            s.push_str(", ");
+            let _ = write!(s, "{}", f.csr);
+            s.push_str(", ");
+            s.push_str(
+                super::model::REG_NAMES_X.get(f.rs1 as usize).copied().unwrap_or("?"),
+            );
+        }
+        Insn::CsrrwiFp(f) => {
+            s.push_str("csrrwi");
+            s.push(' ');
+            s.push_str(
+                super::model::REG_NAMES_X.get(f.rd as usize).copied().unwrap_or("?"),
+            );
+            s.push_str(", ");
+            let _ = write!(s, "{}", f.csr);
+            s.push_str(", ");
+            let _ = write!(s, "{}", f.uimm);
+        }
+        Insn::CsrrsiFp(f) => {
+            s.push_str("csrrsi");
+            s.push(' ');
+            s.push_str(
+                super::model::REG_NAMES_X.get(f.rd as usize).copied().unwrap_or("?"),
+            );
+            s.push_str(", ");
+            let _ = write!(s, "{}", f.csr);
+            s.push_str(", ");
+            let _ = write!(s, "{}", f.uimm);
+        }
+        Insn::CsrrciFp(f) => {
+            s.push_str("csrrci");
+            s.push(' ');
+            s.push_str(
+                super::model::REG_NAMES_X.get(f.rd as usize).copied().unwrap_or("?"),
+            );
+            s.push_str(", ");
+            let _ = write!(s, "{}", f.csr);
+            s.push_str(", ");
+            let _ = write!(s, "{}", f.uimm);
+        }
         Insn::FenceI(_) => {
             s.push_str("fence.i");
         }
@@ -3373,6 +3445,12 @@ pub fn mnemonic(insn: &Insn) -> &'static str {
         Insn::Csrrwi(_) => "csrrwi",
         Insn::Csrrsi(_) => "csrrsi",
         Insn::Csrrci(_) => "csrrci",
+        Insn::CsrrwFp(_) => "csrrw",
+        Insn::CsrrsFp(_) => "csrrs",
+        Insn::CsrrcFp(_) => "csrrc",
+        Insn::CsrrwiFp(_) => "csrrwi",
+        Insn::CsrrsiFp(_) => "csrrsi",
+        Insn::CsrrciFp(_) => "csrrci",
         Insn::FenceI(_) => "fence.i",
         Insn::Mret(_) => "mret",
         Insn::Sret(_) => "sret",

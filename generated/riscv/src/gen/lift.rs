@@ -8,371 +8,823 @@ pub static HELPER_CSRRW: Helper = Helper {
     name: "csrrw",
     func: crate::support::csrrw,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_CSRRS: Helper = Helper {
     name: "csrrs",
     func: crate::support::csrrs,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_CSRRC: Helper = Helper {
     name: "csrrc",
     func: crate::support::csrrc,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_MRET: Helper = Helper {
     name: "mret",
     func: crate::support::mret,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_SRET: Helper = Helper {
     name: "sret",
     func: crate::support::sret,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_WFI: Helper = Helper {
     name: "wfi",
     func: crate::support::wfi,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_SFENCE_VMA: Helper = Helper {
     name: "sfence_vma",
     func: crate::support::sfence_vma,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_LR: Helper = Helper {
     name: "lr",
     func: crate::support::lr,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_SC: Helper = Helper {
     name: "sc",
     func: crate::support::sc,
     effects: HelperEffects::Full,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_CLZ: Helper = Helper {
     name: "clz",
     func: crate::support::clz,
     effects: HelperEffects::Pure,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_CTZ: Helper = Helper {
     name: "ctz",
     func: crate::support::ctz,
     effects: HelperEffects::Pure,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_CPOP: Helper = Helper {
     name: "cpop",
     func: crate::support::cpop,
     effects: HelperEffects::Pure,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_ORC_B: Helper = Helper {
     name: "orc_b",
     func: crate::support::orc_b,
     effects: HelperEffects::Pure,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_REV8: Helper = Helper {
     name: "rev8",
     func: crate::support::rev8,
     effects: HelperEffects::Pure,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: None,
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FADD_S: Helper = Helper {
     name: "fadd_s",
     func: crate::support::fadd_s,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fadd_s, 4usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FSUB_S: Helper = Helper {
     name: "fsub_s",
     func: crate::support::fsub_s,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fsub_s, 4usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FMUL_S: Helper = Helper {
     name: "fmul_s",
     func: crate::support::fmul_s,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fmul_s, 4usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FDIV_S: Helper = Helper {
     name: "fdiv_s",
     func: crate::support::fdiv_s,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fdiv_s, 4usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FMIN_S: Helper = Helper {
     name: "fmin_s",
     func: crate::support::fmin_s,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fmin_s, 4usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FMAX_S: Helper = Helper {
     name: "fmax_s",
     func: crate::support::fmax_s,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fmax_s, 4usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FSGNJ_S: Helper = Helper {
     name: "fsgnj_s",
     func: crate::support::fsgnj_s,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fsgnj_s, 4usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FSGNJN_S: Helper = Helper {
     name: "fsgnjn_s",
     func: crate::support::fsgnjn_s,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fsgnjn_s, 4usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FSGNJX_S: Helper = Helper {
     name: "fsgnjx_s",
     func: crate::support::fsgnjx_s,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fsgnjx_s, 4usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FMADD_S: Helper = Helper {
     name: "fmadd_s",
     func: crate::support::fmadd_s,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fmadd_s, 5usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FMSUB_S: Helper = Helper {
     name: "fmsub_s",
     func: crate::support::fmsub_s,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fmsub_s, 5usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FNMSUB_S: Helper = Helper {
     name: "fnmsub_s",
     func: crate::support::fnmsub_s,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fnmsub_s, 5usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FNMADD_S: Helper = Helper {
     name: "fnmadd_s",
     func: crate::support::fnmadd_s,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fnmadd_s, 5usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FSQRT_S: Helper = Helper {
     name: "fsqrt_s",
     func: crate::support::fsqrt_s,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fsqrt_s, 3usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FEQ_S: Helper = Helper {
     name: "feq_s",
     func: crate::support::feq_s,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::feq_s, 3usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FLT_S: Helper = Helper {
     name: "flt_s",
     func: crate::support::flt_s,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::flt_s, 3usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FLE_S: Helper = Helper {
     name: "fle_s",
     func: crate::support::fle_s,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fle_s, 3usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FCLASS_S: Helper = Helper {
     name: "fclass_s",
     func: crate::support::fclass_s,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fclass_s, 2usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FCVT_W_S: Helper = Helper {
     name: "fcvt_w_s",
     func: crate::support::fcvt_w_s,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_w_s, 3usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FCVT_S_W: Helper = Helper {
     name: "fcvt_s_w",
     func: crate::support::fcvt_s_w,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_s_w, 3usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FCVT_WU_S: Helper = Helper {
     name: "fcvt_wu_s",
     func: crate::support::fcvt_wu_s,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_wu_s, 3usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FCVT_S_WU: Helper = Helper {
     name: "fcvt_s_wu",
     func: crate::support::fcvt_s_wu,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_s_wu, 3usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FCVT_L_S: Helper = Helper {
     name: "fcvt_l_s",
     func: crate::support::fcvt_l_s,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_l_s, 3usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FCVT_S_L: Helper = Helper {
     name: "fcvt_s_l",
     func: crate::support::fcvt_s_l,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_s_l, 3usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FCVT_LU_S: Helper = Helper {
     name: "fcvt_lu_s",
     func: crate::support::fcvt_lu_s,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_lu_s, 3usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FCVT_S_LU: Helper = Helper {
     name: "fcvt_s_lu",
     func: crate::support::fcvt_s_lu,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_s_lu, 3usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FS_DIRTY: Helper = Helper {
     name: "fs_dirty",
     func: crate::support::fs_dirty,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fs_dirty, 1usize)),
+        skip_if: Some(hemu_runtime::ir::FpFlag::Dirty),
+        host_fp: None,
+    },
 };
 pub static HELPER_FS_ON: Helper = Helper {
     name: "fs_on",
     func: crate::support::fs_on,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fs_on, 1usize)),
+        skip_if: Some(hemu_runtime::ir::FpFlag::On),
+        host_fp: None,
+    },
+};
+pub static HELPER_FCSRRW: Helper = Helper {
+    name: "fcsrrw",
+    func: crate::support::fcsrrw,
+    effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fcsrrw, 4usize)),
+        skip_if: None,
+        host_fp: None,
+    },
+};
+pub static HELPER_FCSRRS: Helper = Helper {
+    name: "fcsrrs",
+    func: crate::support::fcsrrs,
+    effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fcsrrs, 4usize)),
+        skip_if: None,
+        host_fp: None,
+    },
+};
+pub static HELPER_FCSRRC: Helper = Helper {
+    name: "fcsrrc",
+    func: crate::support::fcsrrc,
+    effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fcsrrc, 4usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FADD_D: Helper = Helper {
     name: "fadd_d",
     func: crate::support::fadd_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fadd_d, 4usize)),
+        skip_if: None,
+        host_fp: Some(hemu_runtime::ir::HostFp {
+            op: hemu_runtime::ir::HostFpOp::Add,
+            inexact: 1u32,
+            rm: Some(hemu_runtime::ir::HostRm {
+                arg: 2u8,
+                nearest: 0u64,
+                dynamic: 7u64,
+            }),
+        }),
+    },
 };
 pub static HELPER_FSUB_D: Helper = Helper {
     name: "fsub_d",
     func: crate::support::fsub_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fsub_d, 4usize)),
+        skip_if: None,
+        host_fp: Some(hemu_runtime::ir::HostFp {
+            op: hemu_runtime::ir::HostFpOp::Sub,
+            inexact: 1u32,
+            rm: Some(hemu_runtime::ir::HostRm {
+                arg: 2u8,
+                nearest: 0u64,
+                dynamic: 7u64,
+            }),
+        }),
+    },
 };
 pub static HELPER_FMUL_D: Helper = Helper {
     name: "fmul_d",
     func: crate::support::fmul_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fmul_d, 4usize)),
+        skip_if: None,
+        host_fp: Some(hemu_runtime::ir::HostFp {
+            op: hemu_runtime::ir::HostFpOp::Mul,
+            inexact: 1u32,
+            rm: Some(hemu_runtime::ir::HostRm {
+                arg: 2u8,
+                nearest: 0u64,
+                dynamic: 7u64,
+            }),
+        }),
+    },
 };
 pub static HELPER_FDIV_D: Helper = Helper {
     name: "fdiv_d",
     func: crate::support::fdiv_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fdiv_d, 4usize)),
+        skip_if: None,
+        host_fp: Some(hemu_runtime::ir::HostFp {
+            op: hemu_runtime::ir::HostFpOp::Div,
+            inexact: 1u32,
+            rm: Some(hemu_runtime::ir::HostRm {
+                arg: 2u8,
+                nearest: 0u64,
+                dynamic: 7u64,
+            }),
+        }),
+    },
 };
 pub static HELPER_FMIN_D: Helper = Helper {
     name: "fmin_d",
     func: crate::support::fmin_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fmin_d, 4usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FMAX_D: Helper = Helper {
     name: "fmax_d",
     func: crate::support::fmax_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fmax_d, 4usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FSGNJ_D: Helper = Helper {
     name: "fsgnj_d",
     func: crate::support::fsgnj_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fsgnj_d, 4usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FSGNJN_D: Helper = Helper {
     name: "fsgnjn_d",
     func: crate::support::fsgnjn_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fsgnjn_d, 4usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FSGNJX_D: Helper = Helper {
     name: "fsgnjx_d",
     func: crate::support::fsgnjx_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fsgnjx_d, 4usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FMADD_D: Helper = Helper {
     name: "fmadd_d",
     func: crate::support::fmadd_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fmadd_d, 5usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FMSUB_D: Helper = Helper {
     name: "fmsub_d",
     func: crate::support::fmsub_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fmsub_d, 5usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FNMSUB_D: Helper = Helper {
     name: "fnmsub_d",
     func: crate::support::fnmsub_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fnmsub_d, 5usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FNMADD_D: Helper = Helper {
     name: "fnmadd_d",
     func: crate::support::fnmadd_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fnmadd_d, 5usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FSQRT_D: Helper = Helper {
     name: "fsqrt_d",
     func: crate::support::fsqrt_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fsqrt_d, 3usize)),
+        skip_if: None,
+        host_fp: Some(hemu_runtime::ir::HostFp {
+            op: hemu_runtime::ir::HostFpOp::Sqrt,
+            inexact: 1u32,
+            rm: Some(hemu_runtime::ir::HostRm {
+                arg: 1u8,
+                nearest: 0u64,
+                dynamic: 7u64,
+            }),
+        }),
+    },
 };
 pub static HELPER_FEQ_D: Helper = Helper {
     name: "feq_d",
     func: crate::support::feq_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::feq_d, 3usize)),
+        skip_if: None,
+        host_fp: Some(hemu_runtime::ir::HostFp {
+            op: hemu_runtime::ir::HostFpOp::Eq,
+            inexact: 0u32,
+            rm: None,
+        }),
+    },
 };
 pub static HELPER_FLT_D: Helper = Helper {
     name: "flt_d",
     func: crate::support::flt_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::flt_d, 3usize)),
+        skip_if: None,
+        host_fp: Some(hemu_runtime::ir::HostFp {
+            op: hemu_runtime::ir::HostFpOp::Lt,
+            inexact: 0u32,
+            rm: None,
+        }),
+    },
 };
 pub static HELPER_FLE_D: Helper = Helper {
     name: "fle_d",
     func: crate::support::fle_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fle_d, 3usize)),
+        skip_if: None,
+        host_fp: Some(hemu_runtime::ir::HostFp {
+            op: hemu_runtime::ir::HostFpOp::Le,
+            inexact: 0u32,
+            rm: None,
+        }),
+    },
 };
 pub static HELPER_FCLASS_D: Helper = Helper {
     name: "fclass_d",
     func: crate::support::fclass_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fclass_d, 2usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FCVT_W_D: Helper = Helper {
     name: "fcvt_w_d",
     func: crate::support::fcvt_w_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_w_d, 3usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FCVT_D_W: Helper = Helper {
     name: "fcvt_d_w",
     func: crate::support::fcvt_d_w,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_d_w, 3usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FCVT_WU_D: Helper = Helper {
     name: "fcvt_wu_d",
     func: crate::support::fcvt_wu_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_wu_d, 3usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FCVT_D_WU: Helper = Helper {
     name: "fcvt_d_wu",
     func: crate::support::fcvt_d_wu,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_d_wu, 3usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FCVT_L_D: Helper = Helper {
     name: "fcvt_l_d",
     func: crate::support::fcvt_l_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_l_d, 3usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FCVT_D_L: Helper = Helper {
     name: "fcvt_d_l",
     func: crate::support::fcvt_d_l,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_d_l, 3usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FCVT_LU_D: Helper = Helper {
     name: "fcvt_lu_d",
     func: crate::support::fcvt_lu_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_lu_d, 3usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FCVT_D_LU: Helper = Helper {
     name: "fcvt_d_lu",
     func: crate::support::fcvt_d_lu,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_d_lu, 3usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FCVT_S_D: Helper = Helper {
     name: "fcvt_s_d",
     func: crate::support::fcvt_s_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_s_d, 3usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FCVT_D_S: Helper = Helper {
     name: "fcvt_d_s",
     func: crate::support::fcvt_d_s,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_d_s, 3usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FMV_X_W: Helper = Helper {
     name: "fmv_x_w",
     func: crate::support::fmv_x_w,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fmv_x_w, 2usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FMV_W_X: Helper = Helper {
     name: "fmv_w_x",
     func: crate::support::fmv_w_x,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fmv_w_x, 2usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FMV_X_D: Helper = Helper {
     name: "fmv_x_d",
     func: crate::support::fmv_x_d,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fmv_x_d, 2usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 pub static HELPER_FMV_D_X: Helper = Helper {
     name: "fmv_d_x",
     func: crate::support::fmv_d_x,
     effects: HelperEffects::Cpu,
+    jit: hemu_runtime::ir::HelperJit {
+        direct: Some(hemu_runtime::direct_helper!(crate ::support::fmv_d_x, 2usize)),
+        skip_if: None,
+        host_fp: None,
+    },
 };
 /// Emit the IR of `insn`; returns true when it ends the block.
 pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>, p: &Params) -> bool {
@@ -1028,6 +1480,30 @@ pub fn lift(insn: &Insn, cx: &mut LiftCx<'_>, p: &Params) -> bool {
         Insn::Csrrci(f) => {
             lift_csrrci(cx, f, p);
             true
+        }
+        Insn::CsrrwFp(f) => {
+            lift_csrrw_fp(cx, f, p);
+            false
+        }
+        Insn::CsrrsFp(f) => {
+            lift_csrrs_fp(cx, f, p);
+            false
+        }
+        Insn::CsrrcFp(f) => {
+            lift_csrrc_fp(cx, f, p);
+            false
+        }
+        Insn::CsrrwiFp(f) => {
+            lift_csrrwi_fp(cx, f, p);
+            false
+        }
+        Insn::CsrrsiFp(f) => {
+            lift_csrrsi_fp(cx, f, p);
+            false
+        }
+        Insn::CsrrciFp(f) => {
+            lift_csrrci_fp(cx, f, p);
+            false
         }
         Insn::FenceI(f) => {
             lift_fence_i(cx, f, p);
@@ -3687,6 +4163,102 @@ fn lift_csrrci(cx: &mut LiftCx<'_>, f: &FmtCsri, p: &Params) {
     let t11 = cx.widen(w, t10, wb, false);
     cx.set_reg(0u16, c1, Some(0i64), t11);
     cx.fallthrough();
+}
+fn lift_csrrw_fp(cx: &mut LiftCx<'_>, f: &FmtCsrF, p: &Params) {
+    let w = cx.word;
+    let wb = cx.word_bits;
+    let c1: i64 = f.rd;
+    let c2: i64 = f.csr;
+    let k3 = cx.k(w, c2);
+    let c4: i64 = f.rs1;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let c6: i64 = f.rd;
+    let k7 = cx.k(w, c6);
+    let c8: i64 = cx.insn as i64;
+    let k9 = cx.k(w, c8);
+    let t10 = cx.call(&HELPER_FCSRRW, vec![k3, t5, k7, k9], w);
+    let t11 = cx.widen(w, t10, wb, false);
+    cx.set_reg(0u16, c1, Some(0i64), t11);
+}
+fn lift_csrrs_fp(cx: &mut LiftCx<'_>, f: &FmtCsrF, p: &Params) {
+    let w = cx.word;
+    let wb = cx.word_bits;
+    let c1: i64 = f.rd;
+    let c2: i64 = f.csr;
+    let k3 = cx.k(w, c2);
+    let c4: i64 = f.rs1;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let c6: i64 = f.rs1;
+    let k7 = cx.k(w, c6);
+    let c8: i64 = cx.insn as i64;
+    let k9 = cx.k(w, c8);
+    let t10 = cx.call(&HELPER_FCSRRS, vec![k3, t5, k7, k9], w);
+    let t11 = cx.widen(w, t10, wb, false);
+    cx.set_reg(0u16, c1, Some(0i64), t11);
+}
+fn lift_csrrc_fp(cx: &mut LiftCx<'_>, f: &FmtCsrF, p: &Params) {
+    let w = cx.word;
+    let wb = cx.word_bits;
+    let c1: i64 = f.rd;
+    let c2: i64 = f.csr;
+    let k3 = cx.k(w, c2);
+    let c4: i64 = f.rs1;
+    let t5 = cx.reg(w, 0u16, c4, Some(0i64));
+    let c6: i64 = f.rs1;
+    let k7 = cx.k(w, c6);
+    let c8: i64 = cx.insn as i64;
+    let k9 = cx.k(w, c8);
+    let t10 = cx.call(&HELPER_FCSRRC, vec![k3, t5, k7, k9], w);
+    let t11 = cx.widen(w, t10, wb, false);
+    cx.set_reg(0u16, c1, Some(0i64), t11);
+}
+fn lift_csrrwi_fp(cx: &mut LiftCx<'_>, f: &FmtCsriF, p: &Params) {
+    let w = cx.word;
+    let wb = cx.word_bits;
+    let c1: i64 = f.rd;
+    let c2: i64 = f.csr;
+    let k3 = cx.k(w, c2);
+    let c4: i64 = f.uimm;
+    let k5 = cx.k(w, c4);
+    let c6: i64 = f.rd;
+    let k7 = cx.k(w, c6);
+    let c8: i64 = cx.insn as i64;
+    let k9 = cx.k(w, c8);
+    let t10 = cx.call(&HELPER_FCSRRW, vec![k3, k5, k7, k9], w);
+    let t11 = cx.widen(w, t10, wb, false);
+    cx.set_reg(0u16, c1, Some(0i64), t11);
+}
+fn lift_csrrsi_fp(cx: &mut LiftCx<'_>, f: &FmtCsriF, p: &Params) {
+    let w = cx.word;
+    let wb = cx.word_bits;
+    let c1: i64 = f.rd;
+    let c2: i64 = f.csr;
+    let k3 = cx.k(w, c2);
+    let c4: i64 = f.uimm;
+    let k5 = cx.k(w, c4);
+    let c6: i64 = f.uimm;
+    let k7 = cx.k(w, c6);
+    let c8: i64 = cx.insn as i64;
+    let k9 = cx.k(w, c8);
+    let t10 = cx.call(&HELPER_FCSRRS, vec![k3, k5, k7, k9], w);
+    let t11 = cx.widen(w, t10, wb, false);
+    cx.set_reg(0u16, c1, Some(0i64), t11);
+}
+fn lift_csrrci_fp(cx: &mut LiftCx<'_>, f: &FmtCsriF, p: &Params) {
+    let w = cx.word;
+    let wb = cx.word_bits;
+    let c1: i64 = f.rd;
+    let c2: i64 = f.csr;
+    let k3 = cx.k(w, c2);
+    let c4: i64 = f.uimm;
+    let k5 = cx.k(w, c4);
+    let c6: i64 = f.uimm;
+    let k7 = cx.k(w, c6);
+    let c8: i64 = cx.insn as i64;
+    let k9 = cx.k(w, c8);
+    let t10 = cx.call(&HELPER_FCSRRC, vec![k3, k5, k7, k9], w);
+    let t11 = cx.widen(w, t10, wb, false);
+    cx.set_reg(0u16, c1, Some(0i64), t11);
 }
 fn lift_fence_i(cx: &mut LiftCx<'_>, f: &FmtNone, p: &Params) {
     let w = cx.word;

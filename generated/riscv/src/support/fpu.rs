@@ -361,3 +361,58 @@ pub fn fs_on(cx: &mut HelperCtx<'_, '_>, a: &[u64]) -> R {
     check(cx, a[0])?;
     Ok(0)
 }
+
+// The FP CSRs (fflags 0x001, frm 0x002, fcsr 0x003). GCC brackets every
+// quiet comparison (flt/fle) with frflags/fsflags: through the generic CSR
+// helpers, which end the block and take the full trampoline, they cost a
+// tenth of a floating-point benchmark. The decoder sends CSR numbers 0-3
+// here (`csrrw@fp` ...); these only touch `CpuState::fp`, as the
+// arithmetic does, and agree with `csr::read`/`csr::write` (0x000 does not
+// exist: illegal, as there).
+
+/// The FP CSR `csr` (1-3) as read, or an illegal instruction.
+fn fcsr_read(cx: &mut HelperCtx<'_, '_>, csr: u64, insn: u64) -> R {
+    if !(1..=3).contains(&csr) {
+        return Err(illegal(insn));
+    }
+    fs_enabled(cx.cpu, insn)?;
+    let fp = cx.cpu.fp;
+    Ok(match csr {
+        1 => fp.flags as u64,
+        2 => fp.rm as u64,
+        _ => (fp.rm as u64) << 5 | fp.flags as u64,
+    })
+}
+
+/// Write FP CSR `csr` (already checked by `fcsr_read`): FS turns dirty.
+fn fcsr_write(cx: &mut HelperCtx<'_, '_>, csr: u64, v: u64) {
+    super::csr::set_fp_csr(cx.cpu, csr as u32, v);
+    dirty(cx);
+}
+
+/// `csrrw`/`csrrwi` of an FP CSR: args (csr, value, rd, insn); no read
+/// when rd is x0 (the checks are the same either way).
+pub fn fcsrrw(cx: &mut HelperCtx<'_, '_>, a: &[u64]) -> R {
+    let old = fcsr_read(cx, a[0], a[3])?;
+    fcsr_write(cx, a[0], a[1]);
+    Ok(if a[2] != 0 { old } else { 0 })
+}
+
+/// `csrrs`/`csrrsi` of an FP CSR: args (csr, mask, rs1, insn); no write
+/// when rs1 is x0.
+pub fn fcsrrs(cx: &mut HelperCtx<'_, '_>, a: &[u64]) -> R {
+    let old = fcsr_read(cx, a[0], a[3])?;
+    if a[2] != 0 {
+        fcsr_write(cx, a[0], old | a[1]);
+    }
+    Ok(old)
+}
+
+/// `csrrc`/`csrrci` of an FP CSR: args (csr, mask, rs1, insn).
+pub fn fcsrrc(cx: &mut HelperCtx<'_, '_>, a: &[u64]) -> R {
+    let old = fcsr_read(cx, a[0], a[3])?;
+    if a[2] != 0 {
+        fcsr_write(cx, a[0], old & !a[1]);
+    }
+    Ok(old)
+}
