@@ -70,29 +70,31 @@ impl RamBlock {
         addr: u64,
         size: u64,
     ) -> Result<RamBlock, String> {
-        let mut b = RamBlock::new(path, 0, false)?;
         match window.and_then(|w| w.map(addr, size)) {
-            Some(p) => {
-                b.data = Storage::Window(p);
-                b.code = BitVec::repeat(false, (size >> CODE_GRANULE_BITS) as usize + 1);
-                Ok(b)
-            }
+            Some(p) => Ok(RamBlock::with(path, Storage::Window(p), false)),
             None => RamBlock::new(path, size, false),
         }
     }
     /// A zeroed block of `size` bytes; fails (instead of aborting the
     /// process) when the host cannot provide the memory.
     pub fn new(path: &str, size: u64, read_only: bool) -> Result<RamBlock, String> {
-        let granules = (size >> CODE_GRANULE_BITS) as usize + 1;
-        Ok(RamBlock {
+        Ok(RamBlock::with(
+            path,
+            Storage::Heap(zeroed(size)?),
+            read_only,
+        ))
+    }
+    fn with(path: &str, data: Storage, read_only: bool) -> RamBlock {
+        let granules = (data.len() >> CODE_GRANULE_BITS) + 1;
+        RamBlock {
             path: path.to_string(),
-            data: Storage::Heap(zeroed(size)?),
+            data,
             code: BitVec::repeat(false, granules),
             read_only,
             shared: None,
             part: 0,
             log_seen: 0,
-        })
+        }
     }
     /// Size in bytes.
     pub fn size(&self) -> u64 {
