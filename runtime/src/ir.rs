@@ -52,7 +52,7 @@ pub struct Temp(pub u32);
 pub struct Label(pub u32);
 
 /// Index of a guest register in the vCPU's register array.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RegId(pub u16);
 
 /// Byte order of a memory access.
@@ -630,6 +630,19 @@ pub enum Op {
         code: u32,
         /// Trap value (faulting address, instruction bits, ...).
         tval: Temp,
+    },
+    /// Code generation only (`jit::loops` puts it there): the head of a
+    /// block that jumps back to its own start. The ops before it run once
+    /// on entry; the budget check and the block's instruction count come
+    /// here, on every pass. Frontends never emit it.
+    LoopHead,
+    /// Code generation only: a direct exit to the block's own pc that
+    /// continues at its [`Op::LoopHead`] instead of leaving. `carried`
+    /// hold guest registers across the jump (copies of registers the
+    /// block keeps in sync with them).
+    LoopBack {
+        /// Temps live across the jump.
+        carried: Vec<Temp>,
     },
 }
 

@@ -302,6 +302,14 @@ impl Interpreter {
                     cpu.pc = t[pc.0 as usize];
                     return None;
                 }
+                // What the JIT makes of a self-loop is an exit to the
+                // block's start here (the temps it carries are copies of
+                // guest registers, which the next pass reads again).
+                Op::LoopHead => {}
+                Op::LoopBack { .. } => {
+                    cpu.pc = b.pc;
+                    return None;
+                }
                 Op::Raise { code, tval } => {
                     cpu.pc = insn_pc;
                     cpu.insns -= 1;

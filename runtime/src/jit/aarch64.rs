@@ -201,6 +201,10 @@ impl Backend for Aarch64 {
     fn compile(&self, req: &CompileRequest<'_>) -> Result<Compiled, CompileError> {
         compile(req, &ALLOCATABLE)
     }
+
+    fn temp_registers(&self, _window: bool) -> &'static [u8] {
+        &ALLOCATABLE
+    }
 }
 
 /// The aarch64 backend restricted to one callee-saved and one
@@ -209,6 +213,10 @@ impl Backend for Aarch64 {
 #[cfg(test)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct FewRegs;
+
+/// The registers of [`FewRegs`].
+#[cfg(test)]
+const FEW: [u8; 2] = [ALLOCATABLE[0], CALLER_SAVED[0]];
 
 #[cfg(test)]
 impl Backend for FewRegs {
@@ -221,7 +229,11 @@ impl Backend for FewRegs {
     }
 
     fn compile(&self, req: &CompileRequest<'_>) -> Result<Compiled, CompileError> {
-        compile(req, &[ALLOCATABLE[0], CALLER_SAVED[0]])
+        compile(req, &FEW)
+    }
+
+    fn temp_registers(&self, _window: bool) -> &'static [u8] {
+        &FEW
     }
 }
 
@@ -648,21 +660,13 @@ impl Gen<'_> {
         self.labels = (0..block.labels)
             .map(|_| self.a.new_dynamic_label())
             .collect();
-        // Entry: stop at the budget, else count the block. (An exit
-        // request sets the limit to 0.)
-        let bail = self.a.new_dynamic_label();
-        self.mem(Mem::LdrX, T0, CPU, CPU_INSNS);
-        self.mem(Mem::LdrX, T1, ENV, ENV_LIMIT);
-        dynasm!(self.a ; .arch aarch64
-            ; cmp X(T0), X(T1)
-            ; b.hs =>bail
-        );
-        self.add_imm(T0, block.insns as u64);
-        self.mem(Mem::StrX, T0, CPU, CPU_INSNS);
-        self.deferred.push(Deferred::Bail {
-            label: bail,
-            pc: block.pc,
-        });
+        // Entry (or the loop head of a block that loops back to it): stop
+        // at the budget, else count the block. (An exit request sets the
+        // limit to 0.)
+        let head = self.a.new_dynamic_label();
+        if !block.ops.iter().any(|o| matches!(o, Op::LoopHead)) {
+            self.budget_check(head);
+        }
         let mut cur = InsnCursor::new(block);
         let mut exits = 0usize;
         for (i, op) in block.ops.iter().enumerate() {
@@ -876,6 +880,11 @@ impl Gen<'_> {
                     self.side_exit(cur.skipped());
                     self.exit_indirect(*t)
                 }
+                Op::LoopHead => self.budget_check(head),
+                Op::LoopBack { .. } => {
+                    self.side_exit(cur.skipped());
+                    dynasm!(self.a ; .arch aarch64 ; b =>head);
+                }
                 Op::Raise { code, tval } => {
                     let site = self.site(cur.site(SiteKind::Raise { code: *code }));
                     self.get(2, *tval);
@@ -896,6 +905,24 @@ impl Gen<'_> {
     /// `r += v` (64-bit).
     /// An exit before the block's last instruction (a superblock's side
     /// exit): uncount the instructions it skips.
+    /// At `head`: leave if the budget is spent, else count the block.
+    fn budget_check(&mut self, head: DynamicLabel) {
+        let bail = self.a.new_dynamic_label();
+        dynasm!(self.a ; .arch aarch64 ; =>head);
+        self.mem(Mem::LdrX, T0, CPU, CPU_INSNS);
+        self.mem(Mem::LdrX, T1, ENV, ENV_LIMIT);
+        dynasm!(self.a ; .arch aarch64
+            ; cmp X(T0), X(T1)
+            ; b.hs =>bail
+        );
+        self.add_imm(T0, self.req.block.insns as u64);
+        self.mem(Mem::StrX, T0, CPU, CPU_INSNS);
+        self.deferred.push(Deferred::Bail {
+            label: bail,
+            pc: self.req.block.pc,
+        });
+    }
+
     fn side_exit(&mut self, skipped: u32) {
         if skipped > 0 {
             self.mem(Mem::LdrX, T0, CPU, CPU_INSNS);

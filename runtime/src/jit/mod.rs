@@ -25,6 +25,7 @@
 pub mod aarch64;
 mod code;
 mod fault;
+pub mod loops;
 pub mod opt;
 pub mod regalloc;
 mod trampoline;
@@ -237,7 +238,7 @@ impl InsnCursor {
                 pc: *pc,
                 after: self.insns - self.idx,
             }),
-            Some(Op::ExitDirect { .. } | Op::ExitIndirect { .. }) => None,
+            Some(Op::ExitDirect { .. } | Op::ExitIndirect { .. } | Op::LoopBack { .. }) => None,
             _ => {
                 self.stored = true;
                 None
@@ -459,6 +460,9 @@ pub trait Backend: Send {
     fn runtime(&self, base: usize) -> Result<(Vec<u8>, RuntimeCode), CompileError>;
     /// Compile a block.
     fn compile(&self, req: &CompileRequest<'_>) -> Result<Compiled, CompileError>;
+    /// The host registers temps are allocated to (code for a window or
+    /// not), for `loops::keep_in_registers` to judge what fits.
+    fn temp_registers(&self, window: bool) -> &'static [u8];
 }
 
 /// The backend for this host, if there is one.
@@ -478,6 +482,8 @@ pub struct JitStats {
     pub compiled: u64,
     /// Blocks left to the interpreter.
     pub interpreted: u64,
+    /// Blocks compiled to loop in place (`loops`).
+    pub looped: u64,
     /// Direct exits linked.
     pub linked: u64,
     /// Returns from generated code to the dispatcher.
@@ -657,24 +663,27 @@ impl Jit {
             self.sync_cache(cache);
         }
         let id = self.blocks.len() as u32;
-        let nexits = ir
-            .block
+        let window = self.window == Some(true);
+        let lowered = lower_atomics(&ir.block);
+        let lowered = lowered.as_ref().unwrap_or(&ir.block);
+        let looped = loops::keep_in_registers(lowered, self.backend.temp_registers(window));
+        let block = looped.as_ref().unwrap_or(lowered);
+        let nexits = block
             .ops
             .iter()
             .filter(|o| matches!(o, Op::ExitDirect { .. }))
             .count();
         let mut slots = vec![0usize; nexits].into_boxed_slice();
         let slot_addrs: Vec<usize> = slots.iter_mut().map(|s| s as *mut usize as usize).collect();
-        let lowered = lower_atomics(&ir.block);
         let req = CompileRequest {
-            block: lowered.as_ref().unwrap_or(&ir.block),
+            block,
             id,
             base: self.code.next_addr(),
             epilogue: self.rt.epilogue,
             slots: &slot_addrs,
             site_base: self.sites.len() as u32,
-            window: self.window == Some(true),
-            direct_loads: self.window == Some(true) && fault::install(),
+            window,
+            direct_loads: window && fault::install(),
         };
         let mut jb = JitBlock {
             entry: None,
@@ -698,11 +707,11 @@ impl Jit {
                     self.faults
                         .extend(c.faults.iter().map(|&(f, s)| (at + f, at + s)));
                     self.stats.compiled += 1;
+                    self.stats.looped += looped.is_some() as u64;
                     if let Some(d) = &self.dump {
                         let name = format!("{:x}-{at:x}", key.0);
                         let _ = std::fs::write(d.join(format!("{name}.bin")), &c.code);
-                        let ir: Vec<String> =
-                            ir.block.ops.iter().map(|o| format!("{o:?}")).collect();
+                        let ir: Vec<String> = block.ops.iter().map(|o| format!("{o:?}")).collect();
                         let _ = std::fs::write(d.join(format!("{name}.ir")), ir.join("\n"));
                         // perf's map of JIT code (`perf report` names the
                         // samples in generated code by guest pc).

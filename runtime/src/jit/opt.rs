@@ -25,12 +25,86 @@ enum Val {
 pub fn optimize(mut block: Block) -> Block {
     forward_regs(&mut block);
     fold(&mut block);
+    sign_extended(&mut block);
     // Writes first: a value only an overwritten write used (the first
     // shift of a folded shift pair, say) is dead only once it is gone.
     dead_writes(&mut block);
     narrow_operands(&mut block);
     dce(&mut block);
     block
+}
+
+/// Sign extensions from 32 bits of 64-bit values that already are one
+/// go: their uses read the value itself. RISC-V's W instructions
+/// and `lw` sign-extend every 32-bit result, and compilers add `sext.w`
+/// where the value provably is one already, across several instructions
+/// (a logic op of two such values is one too).
+fn sign_extended(block: &mut Block) {
+    let defs = def_counts(block);
+    let types = &block.temp_types;
+    let n = types.len();
+    // Single-def 64-bit temps equal to the sign extension of their low 32
+    // bits, and single-def constants.
+    let mut s32 = vec![false; n];
+    let mut konst: Vec<Option<u64>> = vec![None; n];
+    let is = |v: &[bool], t: Temp| v[t.0 as usize];
+    let mut copy: Vec<Option<Temp>> = vec![None; n];
+    for op in block.ops.iter_mut() {
+        rewrite_uses(op, |t| copy[t.0 as usize].unwrap_or(t));
+        let fact = match op {
+            Op::Const { val, .. } => *val == *val as i32 as i64 as u64,
+            Op::Mov { src, .. } => is(&s32, *src),
+            Op::Load {
+                ty: Ty::I64, mop, ..
+            } => mop.size < 4 || (mop.size == 4 && mop.signed),
+            Op::Ext {
+                ty: Ty::I64,
+                dst,
+                src,
+                bits,
+                signed,
+            } => {
+                let (dst, src, bits, signed) = (*dst, *src, *bits, *signed);
+                if bits == 32 && signed && types[src.0 as usize] == Ty::I64 && is(&s32, src) {
+                    *op = Op::Mov { dst, src };
+                    if defs[dst.0 as usize] == 1 {
+                        copy[dst.0 as usize] = Some(src);
+                    }
+                }
+                bits < 32 || (bits == 32 && signed)
+            }
+            Op::Bin {
+                op: o,
+                ty: Ty::I64,
+                a,
+                b,
+                ..
+            } => {
+                let small = |t: Temp| konst[t.0 as usize].is_some_and(|k| k <= i32::MAX as u64);
+                let shift = konst[b.0 as usize].unwrap_or(0);
+                match o {
+                    BinOp::Or | BinOp::Xor => is(&s32, *a) && is(&s32, *b),
+                    BinOp::And => (is(&s32, *a) && is(&s32, *b)) || small(*a) || small(*b),
+                    BinOp::Shr => (33..64).contains(&shift),
+                    BinOp::Sar => (32..64).contains(&shift) || (shift < 64 && is(&s32, *a)),
+                    _ => false,
+                }
+            }
+            Op::Select {
+                ty: Ty::I64, a, b, ..
+            } => is(&s32, *a) && is(&s32, *b),
+            _ => false,
+        };
+        if let Some(d) = def(op) {
+            let d = d.0 as usize;
+            if defs[d] == 1 && types[d] == Ty::I64 {
+                s32[d] = fact;
+                if let Op::Const { val, .. } = op {
+                    konst[d] = Some(*val);
+                }
+            }
+        }
+    }
 }
 
 /// 32-bit adds, subtracts, multiplies, logic ops and left shifts read only
@@ -513,7 +587,7 @@ fn dce(block: &mut Block) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::IrBuilder;
+    use crate::ir::{Endian, IrBuilder, MemOp};
 
     #[test]
     fn forwards_registers_folds_and_removes_dead_code() {
@@ -595,6 +669,44 @@ mod tests {
             .filter(|o| matches!(o, Op::Ext { .. }))
             .count();
         assert_eq!(exts, 1, "{:?}", block.ops);
+    }
+
+    #[test]
+    fn sign_extensions_of_sign_extended_values_go() {
+        // crc32's step: lw; xor with a srliw result; sext.w of the xor.
+        let mut b = IrBuilder::new();
+        let a = b.read_reg(Ty::I64, RegId(1));
+        let w = b.load(Ty::I64, a, MemOp::new(4, true, Endian::Little));
+        let x = b.read_reg(Ty::I64, RegId(2));
+        let x32 = b.ext(Ty::I32, x, 32, false);
+        let k = b.konst(Ty::I32, 8);
+        let sh = b.bin(BinOp::Shr, Ty::I32, x32, k);
+        let shs = b.ext(Ty::I64, sh, 32, true);
+        let v = b.bin(BinOp::Xor, Ty::I64, w, shs);
+        let v32 = b.ext(Ty::I32, v, 32, false);
+        let s = b.ext(Ty::I64, v32, 32, true);
+        b.write_reg(RegId(3), s);
+        // An add of two such values can leave 32 bits: its extension stays.
+        let sum = b.bin(BinOp::Add, Ty::I64, w, shs);
+        let sum32 = b.ext(Ty::I32, sum, 32, false);
+        let t = b.ext(Ty::I64, sum32, 32, true);
+        b.write_reg(RegId(4), t);
+        b.exit_direct(4);
+        let block = optimize(b.finish(0, 4, 1));
+        let written = |r: u16| {
+            block.ops.iter().find_map(|o| match o {
+                Op::WriteReg { reg, src } if reg.0 == r => Some(*src),
+                _ => None,
+            })
+        };
+        assert_eq!(written(3), Some(v), "{:?}", block.ops);
+        let sign_exts = |t: Temp| {
+            block
+                .ops
+                .iter()
+                .any(|o| matches!(o, Op::Ext { dst, signed: true, .. } if *dst == t))
+        };
+        assert!(sign_exts(written(4).unwrap()), "{:?}", block.ops);
     }
 
     #[test]

@@ -82,7 +82,9 @@ pub fn uses(op: &Op, mut f: impl FnMut(Temp)) {
         Op::Call { args, .. } => args.iter().for_each(|a| f(*a)),
         Op::ExitIndirect { pc } => f(*pc),
         Op::Raise { tval, .. } => f(*tval),
+        Op::LoopBack { carried } => carried.iter().for_each(|t| f(*t)),
         Op::InsnStart { .. }
+        | Op::LoopHead
         | Op::SlotStart { .. }
         | Op::Const { .. }
         | Op::ReadReg { .. }

@@ -593,6 +593,21 @@ impl CpuModel for RandomIsa {
                 b.exit_direct(next);
                 true
             }
+            2 | 3 if r.below(2) == 0 => {
+                // A loop: a conditional branch a few instructions back,
+                // often to the start of the block being translated
+                // (which the JIT then runs in place, `loops`).
+                let x = self.temp_of(&mut r, b, &mut pool, Ty::I32);
+                let m = b.konst(Ty::I32, 7);
+                let y = b.bin(BinOp::And, Ty::I32, x, m);
+                let zero = b.konst(Ty::I32, 0);
+                let l = b.label();
+                b.brcond(Cond::Eq, Ty::I32, y, zero, l);
+                b.exit_direct(pc.saturating_sub(4 * r.below(4)).max(CODE));
+                b.set_label(l);
+                b.exit_direct(next);
+                true
+            }
             2 if r.below(3) == 0 => {
                 let v = self.temp_of(&mut r, b, &mut pool, Ty::I64);
                 b.raise(3, v);
@@ -716,13 +731,13 @@ fn run(engine: &mut dyn Engine, model: &RandomIsa, w: &mut World, budget: u64) {
     }
 }
 
-fn compare(seed: u64, endian: Endian) {
-    compare_jit(seed, endian, Jit::new().expect("jit"), false);
+fn compare(seed: u64, endian: Endian) -> JitStats {
+    compare_jit(seed, endian, Jit::new().expect("jit"), false)
 }
 
 /// `compare` with a given JIT (a backend configured for a test), its RAM
 /// in a guest address window or not.
-fn compare_jit(seed: u64, endian: Endian, mut jit: Jit, window: bool) {
+fn compare_jit(seed: u64, endian: Endian, mut jit: Jit, window: bool) -> JitStats {
     let model = RandomIsa { seed, endian };
     let budget = 3000;
     let mut oracle = world(&model, seed);
@@ -753,6 +768,7 @@ fn compare_jit(seed: u64, endian: Endian, mut jit: Jit, window: bool) {
         jit.stats.interpreted, 0,
         "{ctx}: blocks left to the interpreter"
     );
+    jit.stats
 }
 
 #[test]
@@ -761,14 +777,17 @@ fn random_blocks_agree_with_the_interpreter() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(300);
+    let mut looped = 0;
     for seed in 1..=n {
         let endian = if seed % 3 == 0 {
             Endian::Big
         } else {
             Endian::Little
         };
-        compare(seed.wrapping_mul(0x1234_5678_9abc_def1), endian);
+        looped += compare(seed.wrapping_mul(0x1234_5678_9abc_def1), endian).looped;
     }
+    // The loops the random ISA makes do reach `loops`.
+    assert!(looped > n, "only {looped} blocks looped in place");
 }
 
 #[test]
@@ -910,6 +929,8 @@ fn every_backend_assembles_random_blocks() {
                     crate::engine::MAX_BLOCK_INSNS,
                 );
                 let block = opt::optimize(block);
+                let block =
+                    loops::keep_in_registers(&block, be.temp_registers(false)).unwrap_or(block);
                 let nexits = block
                     .ops
                     .iter()

@@ -127,6 +127,10 @@ impl Backend for X64 {
         ))
     }
 
+    fn temp_registers(&self, window: bool) -> &'static [u8] {
+        Gen::allocatable(window)
+    }
+
     fn compile(&self, req: &CompileRequest<'_>) -> Result<Compiled, CompileError> {
         let alloc = allocate(req.block, Gen::allocatable(req.window), SPILL_SLOTS)
             .map_err(CompileError::Alloc)?;
@@ -536,20 +540,14 @@ impl Gen<'_> {
         self.labels = (0..block.labels)
             .map(|_| self.a.new_dynamic_label())
             .collect();
-        // Entry: stop at the budget, else count the block. (An exit
-        // request sets the limit to 0.)
-        let bail = self.a.new_dynamic_label();
-        let n = block.insns as i32;
-        let limit = ENV_LIMIT;
-        dynasm!(self.a ; .arch x64
-            ; cmp r12, QWORD [r15 + limit]
-            ; jae =>bail
-            ; add r12, n
-        );
-        self.deferred.push(Deferred::Bail {
-            label: bail,
-            pc: block.pc,
-        });
+        // Entry (or the loop head of a block that loops back to it): stop
+        // at the budget, else count the block. (An exit request sets the
+        // limit to 0.)
+        let head = self.a.new_dynamic_label();
+        let looped = block.ops.iter().any(|o| matches!(o, Op::LoopHead));
+        if !looped {
+            self.budget_check(head);
+        }
         let mut cur = InsnCursor::new(block);
         let mut exits = 0usize;
         for (i, op) in block.ops.iter().enumerate() {
@@ -763,6 +761,11 @@ impl Gen<'_> {
                     self.side_exit(cur.skipped());
                     self.exit_indirect(*t)
                 }
+                Op::LoopHead => self.budget_check(head),
+                Op::LoopBack { .. } => {
+                    self.side_exit(cur.skipped());
+                    dynasm!(self.a ; .arch x64 ; jmp =>head);
+                }
                 Op::Raise { code, tval } => {
                     let site = self.site(cur.site(SiteKind::Raise { code: *code }));
                     self.get(RDX, *tval);
@@ -778,6 +781,23 @@ impl Gen<'_> {
         self.leave(end, exit::NORMAL);
         self.emit_deferred();
         Ok(())
+    }
+
+    /// At `head`: leave if the budget is spent, else count the block.
+    fn budget_check(&mut self, head: DynamicLabel) {
+        let bail = self.a.new_dynamic_label();
+        let n = self.req.block.insns as i32;
+        let limit = ENV_LIMIT;
+        dynasm!(self.a ; .arch x64
+            ; =>head
+            ; cmp r12, QWORD [r15 + limit]
+            ; jae =>bail
+            ; add r12, n
+        );
+        self.deferred.push(Deferred::Bail {
+            label: bail,
+            pc: self.req.block.pc,
+        });
     }
 
     /// An exit before the block's last instruction: uncount those not run.

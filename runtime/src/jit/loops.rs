@@ -1,0 +1,424 @@
+//! Loops kept in host registers.
+//!
+//! Hot guest loops are usually one block whose direct exit goes back to
+//! the block's own start (the translator's superblocks take the loop body
+//! and its fall-through tail). Compiled as is, every pass leaves through
+//! the chain slot, comes back through the entry and reloads every guest
+//! register it reads from the register file, so each loop-carried value
+//! makes a trip through memory per pass (a store-to-load forward on the
+//! critical path). [`keep_in_registers`] rewrites such a block for code
+//! generation:
+//!
+//! - the registers the loop reads most get a temp each (a *carried*
+//!   temp), read once before an [`Op::LoopHead`] and live across
+//!   [`Op::LoopBack`], which replaces the exits to the block's own pc;
+//! - reads of those registers become the carried temp (or a copy of it,
+//!   when the register is written while the read value is still used);
+//! - writes still go to the register file (write-through), and also set
+//!   the carried temp — by computing the written value in it directly
+//!   when nothing in between needs the old one, else by a copy;
+//! - a helper that may write guest registers is followed by fresh reads.
+//!
+//! Because every write still reaches the register file, everything that
+//! looks at guest registers — exits, traps, slow paths, helpers, the
+//! dispatcher — sees them exactly as before; only reads are saved. The
+//! budget check moves to the loop head, so the instruction count and the
+//! points where a budget stops the vCPU are unchanged.
+
+use super::regalloc::{allocate, def, uses};
+use crate::ir::{Block, HelperEffects, Op, RegId, Temp, Ty};
+use std::collections::BTreeMap;
+
+/// `block` rewritten to loop in place, carrying as many of the guest
+/// registers it reads most as fit in the host registers `regs` without
+/// more spilling than the block has as it is (tried with the allocator),
+/// or None when it does not jump back to its start or nothing fits.
+pub fn keep_in_registers(block: &Block, regs: &[u8]) -> Option<Block> {
+    let candidates = candidates(block)?;
+    // Generous: the comparison is what matters, backends check their own.
+    const SLOTS: u32 = 1 << 16;
+    let spills = |b: &Block| allocate(b, regs, SLOTS).ok().map(|a| a.slots);
+    let base = spills(block)?;
+    (1..=candidates.len().min(regs.len()))
+        .rev()
+        .filter_map(|k| rewrite_block(block, &candidates[..k]))
+        .find(|b| spills(b).is_some_and(|s| s <= base))
+}
+
+/// The registers worth carrying, most read first: those read on the way
+/// round (before the last jump back) with one type, or None when the
+/// block does not jump back to its start.
+fn candidates(block: &Block) -> Option<Vec<(RegId, Ty, u32)>> {
+    let last_home = block
+        .ops
+        .iter()
+        .rposition(|op| matches!(op, Op::ExitDirect { pc } if *pc == block.pc))?;
+    if block
+        .ops
+        .iter()
+        .any(|o| matches!(o, Op::LoopHead | Op::LoopBack { .. }))
+    {
+        return None;
+    }
+    let types = &block.temp_types;
+    // Registers read on the way round (before the last jump back), by
+    // number of reads; one read with another type rules a register out.
+    let mut reads: BTreeMap<RegId, (Ty, u32, bool)> = BTreeMap::new();
+    for op in &block.ops[..last_home] {
+        if let Op::ReadReg { dst, reg } = op {
+            let ty = types[dst.0 as usize];
+            let e = reads.entry(*reg).or_insert((ty, 0, true));
+            e.1 += 1;
+            e.2 &= e.0 == ty;
+        }
+    }
+    let mut pick: Vec<(RegId, Ty, u32)> = reads
+        .into_iter()
+        .filter(|(_, (_, _, same))| *same)
+        .map(|(r, (ty, n, _))| (r, ty, n))
+        .collect();
+    pick.sort_by_key(|&(r, _, n)| (std::cmp::Reverse(n), r));
+    Some(pick)
+}
+
+/// `block` looping in place with the registers `pick` carried.
+fn rewrite_block(block: &Block, pick: &[(RegId, Ty, u32)]) -> Option<Block> {
+    let home = |op: &Op| matches!(op, Op::ExitDirect { pc } if *pc == block.pc);
+    let types = &block.temp_types;
+    let mut temp_types = types.clone();
+    let mut carried: BTreeMap<RegId, Temp> = BTreeMap::new();
+    for &(r, ty, _) in pick {
+        temp_types.push(ty);
+        carried.insert(r, Temp(temp_types.len() as u32 - 1));
+    }
+    let n = block.ops.len();
+    // Where each carried temp gets a new value in the original op order:
+    // the register's writes and the helpers that may write any register.
+    let full =
+        |op: &Op| matches!(op, Op::Call { helper, .. } if helper.effects == HelperEffects::Full);
+    let redefines = |op: &Op, reg: RegId| match op {
+        Op::WriteReg { reg: r, .. } => *r == reg,
+        o => full(o),
+    };
+    let mut defs = vec![0u32; types.len()];
+    let mut def_at = vec![usize::MAX; types.len()];
+    let mut last_use = vec![0usize; types.len()];
+    for (i, op) in block.ops.iter().enumerate() {
+        if let Some(t) = def(op) {
+            defs[t.0 as usize] += 1;
+            def_at[t.0 as usize] = i;
+        }
+        uses(op, |t| last_use[t.0 as usize] = i);
+    }
+    let quiet = |ops: &[Option<Op>], from: usize, to: usize, reg: RegId| {
+        ops[from..to].iter().flatten().all(|o| !redefines(o, reg))
+    };
+
+    // 1. Reads: the carried temp itself when the register keeps its value
+    // for as long as the read value is used, else a copy of it.
+    let mut ops: Vec<Option<Op>> = block.ops.iter().cloned().map(Some).collect();
+    let mut rename: Vec<Option<Temp>> = vec![None; types.len()];
+    for i in 0..n {
+        let Some(Op::ReadReg { dst, reg }) = ops[i] else {
+            continue;
+        };
+        let Some(&v) = carried.get(&reg) else {
+            continue;
+        };
+        let d = dst.0 as usize;
+        // A read with another type (past the last jump back, where the
+        // types were not compared) stays a read of the register file.
+        if types[d] != temp_types[v.0 as usize] {
+            continue;
+        }
+        if defs[d] == 1 && quiet(&ops, i + 1, last_use[d].max(i + 1), reg) {
+            rename[d] = Some(v);
+            ops[i] = None;
+        } else {
+            ops[i] = Some(Op::Mov { dst, src: v });
+        }
+    }
+    for op in ops.iter_mut().flatten() {
+        rewrite(op, &rename);
+    }
+
+    // 2. Writes: the written value computed in the carried temp when
+    // nothing between its definition and the write (straight-line code,
+    // no helper that writes registers) reads the old value, and the
+    // register keeps it while it is used after; else a copy after the
+    // write.
+    let is_carried = |t: Temp| t.0 as usize >= types.len();
+    let mut copy_after = vec![None; n];
+    for j in 0..n {
+        let Some(Op::WriteReg { reg, src }) = ops[j] else {
+            continue;
+        };
+        let Some(&v) = carried.get(&reg) else {
+            continue;
+        };
+        if src == v {
+            continue;
+        }
+        let s = src.0 as usize;
+        let d = if is_carried(src) {
+            usize::MAX
+        } else {
+            def_at[s]
+        };
+        let fits = d < j
+            && defs[s] == 1
+            && !ops[d].as_ref().is_some_and(full)
+            && temp_types[s] == temp_types[v.0 as usize]
+            && ops[d + 1..j].iter().flatten().all(|o| {
+                let mut reads_v = false;
+                uses(o, |t| reads_v |= t == v);
+                !reads_v && !redefines(o, reg) && !control(o)
+            })
+            && quiet(&ops, j + 1, last_use[s].max(j + 1), reg);
+        if fits {
+            let one = {
+                let mut r = vec![None; types.len()];
+                r[s] = Some(v);
+                r
+            };
+            for op in ops.iter_mut().flatten() {
+                rewrite(op, &one);
+                if def(op) == Some(src) {
+                    set_def(op, v);
+                }
+            }
+        } else {
+            copy_after[j] = Some(copy(v, src, &temp_types));
+        }
+    }
+
+    // 3. Assemble: entry reads, the head, the rewritten body with copies
+    // after writes, fresh reads after register-writing helpers and the
+    // jumps back.
+    let all: Vec<Temp> = carried.values().copied().collect();
+    let mut out = Vec::with_capacity(n + 2 * all.len() + 1);
+    for (&reg, &v) in &carried {
+        out.push(Op::ReadReg { dst: v, reg });
+    }
+    out.push(Op::LoopHead);
+    for (i, op) in ops.into_iter().enumerate() {
+        let Some(op) = op else { continue };
+        if home(&op) {
+            out.push(Op::LoopBack {
+                carried: all.clone(),
+            });
+            continue;
+        }
+        let reload = full(&op);
+        out.push(op);
+        if let Some(c) = copy_after[i].take() {
+            out.push(c);
+        }
+        if reload {
+            for (&reg, &v) in &carried {
+                out.push(Op::ReadReg { dst: v, reg });
+            }
+        }
+    }
+    Some(Block {
+        pc: block.pc,
+        size: block.size,
+        insns: block.insns,
+        ops: out,
+        temp_types,
+        labels: block.labels,
+    })
+}
+
+/// Does `op` transfer control (or end the block)?
+fn control(op: &Op) -> bool {
+    matches!(
+        op,
+        Op::SetLabel(_)
+            | Op::Br(_)
+            | Op::BrCond { .. }
+            | Op::ExitDirect { .. }
+            | Op::ExitIndirect { .. }
+            | Op::Raise { .. }
+            | Op::LoopBack { .. }
+    )
+}
+
+/// `v = src` for a write of `src` to the register `v` carries: the
+/// register file zero-extends on writes and truncates on reads.
+fn copy(v: Temp, src: Temp, types: &[Ty]) -> Op {
+    let (tv, ts) = (types[v.0 as usize], types[src.0 as usize]);
+    if tv == ts {
+        Op::Mov { dst: v, src }
+    } else {
+        Op::Ext {
+            ty: tv,
+            dst: v,
+            src,
+            bits: 32,
+            signed: false,
+        }
+    }
+}
+
+/// Replace the temps `op` reads per `map`.
+fn rewrite(op: &mut Op, map: &[Option<Temp>]) {
+    let f = |t: &mut Temp| {
+        if let Some(Some(n)) = map.get(t.0 as usize) {
+            *t = *n;
+        }
+    };
+    match op {
+        Op::Mov { src, .. } | Op::WriteReg { src, .. } | Op::Ext { src, .. } => f(src),
+        Op::Bin { a, b, .. } | Op::SetCond { a, b, .. } | Op::BrCond { a, b, .. } => {
+            f(a);
+            f(b)
+        }
+        Op::Not { a, .. } | Op::Neg { a, .. } => f(a),
+        Op::Select { c, a, b, .. } => {
+            f(c);
+            f(a);
+            f(b)
+        }
+        Op::Load { addr, .. } => f(addr),
+        Op::Store { src, addr, .. } | Op::Atomic { src, addr, .. } => {
+            f(src);
+            f(addr)
+        }
+        Op::Call { args, .. } => args.iter_mut().for_each(f),
+        Op::ExitIndirect { pc } => f(pc),
+        Op::Raise { tval, .. } => f(tval),
+        Op::LoopBack { carried } => carried.iter_mut().for_each(f),
+        Op::InsnStart { .. }
+        | Op::SlotStart { .. }
+        | Op::Const { .. }
+        | Op::ReadReg { .. }
+        | Op::SetLabel(_)
+        | Op::Br(_)
+        | Op::ExitDirect { .. }
+        | Op::LoopHead => {}
+    }
+}
+
+/// Make `op` define `t` instead.
+fn set_def(op: &mut Op, t: Temp) {
+    match op {
+        Op::Const { dst, .. }
+        | Op::Mov { dst, .. }
+        | Op::ReadReg { dst, .. }
+        | Op::Bin { dst, .. }
+        | Op::Not { dst, .. }
+        | Op::Neg { dst, .. }
+        | Op::SetCond { dst, .. }
+        | Op::Select { dst, .. }
+        | Op::Ext { dst, .. }
+        | Op::Load { dst, .. }
+        | Op::Atomic { dst, .. } => *dst = t,
+        Op::Call { dst, .. } => *dst = Some(t),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::{BinOp, Cond, Endian, IrBuilder, MemOp};
+
+    /// `x1 += 1; t = mem[x1]; x2 ^= t; if x1 != x3 goto start`.
+    fn counting_loop() -> Block {
+        let mut b = IrBuilder::new();
+        b.insn_start(0x100);
+        let x1 = b.read_reg(Ty::I64, RegId(1));
+        let one = b.konst(Ty::I64, 1);
+        let n = b.bin(BinOp::Add, Ty::I64, x1, one);
+        b.write_reg(RegId(1), n);
+        b.insn_start(0x104);
+        let t = b.load(Ty::I64, n, MemOp::new(1, false, Endian::Little));
+        let x2 = b.read_reg(Ty::I64, RegId(2));
+        let y = b.bin(BinOp::Xor, Ty::I64, x2, t);
+        b.write_reg(RegId(2), y);
+        b.insn_start(0x108);
+        let x3 = b.read_reg(Ty::I64, RegId(3));
+        let out = b.label();
+        b.brcond(Cond::Eq, Ty::I64, n, x3, out);
+        b.exit_direct(0x100);
+        b.set_label(out);
+        b.exit_direct(0x10c);
+        b.finish(0x100, 12, 3)
+    }
+
+    #[test]
+    fn a_self_loop_carries_its_registers_and_writes_through() {
+        let block = counting_loop();
+        let l = keep_in_registers(&block, &[1, 2, 3, 4, 5, 6]).expect("loops");
+        let ops = &l.ops;
+        let head = ops.iter().position(|o| matches!(o, Op::LoopHead)).unwrap();
+        // Each register read once, before the head.
+        let reads: Vec<_> = ops
+            .iter()
+            .enumerate()
+            .filter_map(|(i, o)| match o {
+                Op::ReadReg { reg, .. } => Some((i, reg.0)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(reads, vec![(0, 1), (1, 2), (2, 3)], "{ops:?}");
+        assert_eq!(head, 3);
+        // Writes still reach the register file; the added value and the
+        // xor are computed in the carried temps (no copies).
+        assert_eq!(
+            ops.iter()
+                .filter(|o| matches!(o, Op::WriteReg { .. }))
+                .count(),
+            2
+        );
+        assert!(!ops.iter().any(|o| matches!(o, Op::Mov { .. })), "{ops:?}");
+        // The jump home loops; the other exit stays.
+        let Some(Op::LoopBack { carried }) = ops.iter().find(|o| matches!(o, Op::LoopBack { .. }))
+        else {
+            panic!("no LoopBack: {ops:?}")
+        };
+        assert_eq!(carried.len(), 3);
+        assert!(ops
+            .iter()
+            .any(|o| matches!(o, Op::ExitDirect { pc: 0x10c })));
+        assert!(!ops
+            .iter()
+            .any(|o| matches!(o, Op::ExitDirect { pc: 0x100 })));
+    }
+
+    #[test]
+    fn blocks_that_do_not_loop_stay() {
+        let mut b = IrBuilder::new();
+        b.insn_start(0x100);
+        let x = b.read_reg(Ty::I64, RegId(1));
+        b.write_reg(RegId(2), x);
+        b.exit_direct(0x104);
+        assert!(keep_in_registers(&b.finish(0x100, 4, 1), &[1, 2, 3]).is_none());
+    }
+
+    #[test]
+    fn a_read_whose_value_outlives_a_write_of_its_register_is_a_copy() {
+        // t = x1; x1 = 5; x2 = t; loop.
+        let mut b = IrBuilder::new();
+        b.insn_start(0x100);
+        let t = b.read_reg(Ty::I64, RegId(1));
+        let five = b.konst(Ty::I64, 5);
+        b.write_reg(RegId(1), five);
+        b.insn_start(0x104);
+        b.write_reg(RegId(2), t);
+        b.exit_direct(0x100);
+        let l = keep_in_registers(&b.finish(0x100, 8, 2), &[1, 2, 3, 4]).expect("loops");
+        let v = match l.ops[0] {
+            Op::ReadReg { dst, .. } => dst,
+            ref o => panic!("{o:?}"),
+        };
+        assert!(
+            l.ops
+                .iter()
+                .any(|o| matches!(o, Op::Mov { dst, src } if *dst == t && *src == v)),
+            "{:?}",
+            l.ops
+        );
+    }
+}
