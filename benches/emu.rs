@@ -15,7 +15,7 @@ use criterion::{black_box, criterion_main, BatchSize, Criterion, Throughput};
 use hemu_runtime::cpu::{AccessKind, CpuModel, CpuState, Frontend};
 use hemu_runtime::engine::{translate, MAX_BLOCK_INSNS};
 use hemu_runtime::ir::{IrBuilder, Op};
-use hemu_runtime::jit::{host_backend, opt, CompileRequest};
+use hemu_runtime::jit::{host_backend, loops, opt, Addressing, CompileRequest};
 use hemu_runtime::loader;
 use hemu_runtime::memory::{AddressSpace, Bus, Memory, RamBlock, Region, Target};
 use hemu_runtime::tlb::{Tlb, TlbFill, PERM_R, PERM_W, PERM_X};
@@ -228,6 +228,9 @@ fn bench_translate(c: &mut Criterion) {
             for (id, &pc) in starts.iter().enumerate() {
                 let (block, _) = translate(model, cpu, &mut bus, pc, MAX_BLOCK_INSNS);
                 let block = opt::optimize(block);
+                let block =
+                    loops::keep_in_registers(&block, backend.temp_registers(Addressing::Tlb))
+                        .unwrap_or(block);
                 let exits = block
                     .ops
                     .iter()
@@ -240,7 +243,7 @@ fn bench_translate(c: &mut Criterion) {
                     epilogue: base - 0x100,
                     slots: &slot_addrs[..exits.min(slot_addrs.len())],
                     site_base: 0,
-                    window: false,
+                    addressing: Addressing::Tlb,
                     direct_loads: false,
                 };
                 ok += usize::from(black_box(backend.compile(&req)).is_ok());

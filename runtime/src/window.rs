@@ -26,6 +26,9 @@ const GUARD: u64 = 1 << 16;
 pub struct Window {
     base: usize,
     size: u64,
+    /// Guest addresses below this are outside the reservation: those the
+    /// host cannot map when the window is at address 0 (`mmap_min_addr`).
+    low: u64,
     /// Live pieces as (guest address, length), so a piece is never
     /// mapped over another one that still owns its pages.
     pieces: Mutex<Vec<(u64, u64)>>,
@@ -41,10 +44,68 @@ fn host_page() -> u64 {
 }
 
 impl Window {
-    /// Reserve host address space for guest addresses `[0, size)`; None
-    /// when the host cannot (a 32-bit host, an address-space limit): the
-    /// process then keeps its RAM on the heap.
+    /// Reserve host address space for guest addresses `[0, size)`, at
+    /// host address 0 when that is free (see [`Window::reserve_at_zero`]);
+    /// None when the host cannot (a 32-bit host, an address-space limit):
+    /// the process then keeps its RAM on the heap.
     pub fn reserve(size: u64) -> Option<Arc<Window>> {
+        Window::reserve_at_zero(size).or_else(|| Window::reserve_anywhere(size))
+    }
+
+    /// A window at host address 0, so that guest addresses are host
+    /// addresses (QEMU's user mode with `guest_base` 0): generated code
+    /// then needs no base register and can fold address arithmetic into
+    /// its accesses. One process has at most one such window at a time
+    /// (a second reservation finds the range taken and fails, as does
+    /// one that finds anything of the host's there). Guest addresses
+    /// below the host's `mmap_min_addr` stay outside: the kernel never
+    /// maps anything there, so accesses fault to the slow path and RAM
+    /// placed there lives on the heap.
+    pub fn reserve_at_zero(size: u64) -> Option<Arc<Window>> {
+        let page = host_page();
+        let min = std::fs::read_to_string("/proc/sys/vm/mmap_min_addr")
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .unwrap_or(1 << 16);
+        let low = min.max(page).div_ceil(page) * page;
+        let len = usize::try_from(size.checked_add(GUARD)?.checked_sub(low)?).ok()?;
+        if cfg!(not(all(target_pointer_width = "64", target_os = "linux"))) || len == 0 {
+            return None;
+        }
+        // SAFETY: MAP_FIXED_NOREPLACE maps only where nothing is mapped
+        // (it fails otherwise), so this aliases nothing.
+        let p = unsafe {
+            libc::mmap(
+                low as usize as *mut libc::c_void,
+                len,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE
+                    | libc::MAP_ANONYMOUS
+                    | libc::MAP_NORESERVE
+                    | libc::MAP_FIXED_NOREPLACE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return None;
+        }
+        if p as usize as u64 != low {
+            // A kernel before 4.17 takes the flag as a hint.
+            // SAFETY: the mapping just made, referenced by nothing.
+            unsafe { libc::munmap(p, len) };
+            return None;
+        }
+        Some(Arc::new(Window {
+            base: 0,
+            size,
+            low,
+            pieces: Mutex::new(Vec::new()),
+        }))
+    }
+
+    /// A window wherever the host places it.
+    pub fn reserve_anywhere(size: u64) -> Option<Arc<Window>> {
         let len = usize::try_from(size.checked_add(GUARD)?).ok()?;
         if cfg!(not(target_pointer_width = "64")) || len == 0 {
             return None;
@@ -67,6 +128,7 @@ impl Window {
         Some(Arc::new(Window {
             base: p as usize,
             size,
+            low: 0,
             pieces: Mutex::new(Vec::new()),
         }))
     }
@@ -86,7 +148,7 @@ impl Window {
     /// loads there then fault to their slow path.
     fn protect_none(&self, addr: u64, len: u64) {
         let (page, end) = (host_page(), addr.saturating_add(len).min(self.size));
-        let (a, e) = (addr.div_ceil(page) * page, end / page * page);
+        let (a, e) = (addr.max(self.low).div_ceil(page) * page, end / page * page);
         if a < e {
             // SAFETY: whole pages inside our reservation; only their
             // protection changes (no Rust reference reads them: the guest
@@ -107,7 +169,12 @@ impl Window {
     pub fn map(self: &Arc<Window>, addr: u64, len: u64) -> Option<Piece> {
         let page = host_page();
         let end = addr.checked_add(len)?;
-        if len == 0 || !addr.is_multiple_of(page) || !len.is_multiple_of(page) || end > self.size {
+        if len == 0
+            || !addr.is_multiple_of(page)
+            || !len.is_multiple_of(page)
+            || end > self.size
+            || addr < self.low
+        {
             return None;
         }
         let mut pieces = self.pieces.lock().ok()?;
@@ -165,7 +232,12 @@ impl Drop for Window {
     fn drop(&mut self) {
         // SAFETY: the whole reservation; every piece holds an `Arc` on the
         // window, so none is alive any more.
-        unsafe { libc::munmap(self.base as *mut libc::c_void, (self.size + GUARD) as usize) };
+        unsafe {
+            libc::munmap(
+                (self.base + self.low as usize) as *mut libc::c_void,
+                (self.size + GUARD - self.low) as usize,
+            )
+        };
     }
 }
 

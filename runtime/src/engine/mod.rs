@@ -522,5 +522,57 @@ pub fn translate(
         }
     }
     let size = cur.wrapping_sub(pc).max(1);
-    (b.finish(pc, size, n), granules)
+    let mut block = b.finish(pc, size, n);
+    branch_within(&mut block);
+    (block, granules)
+}
+
+/// Direct exits to an instruction further on in the same block become
+/// branches to it: a superblock that continued past a conditional branch
+/// whose taken path skips a few instructions (`if (x) { ... }` in a
+/// loop) then keeps both paths, and a loop whose body has one stays in
+/// one block (which `jit::loops` can run in place). Instruction counts
+/// stay exact: the interpreter counts the instruction starts it runs,
+/// and the JIT uncounts the ones a branch skips (`skipped_starts`). Not
+/// in blocks with delay slots, whose branches take effect one
+/// instruction late.
+fn branch_within(block: &mut Block) {
+    if block.ops.iter().any(|o| matches!(o, Op::SlotStart { .. })) {
+        return;
+    }
+    let starts: Vec<(usize, u64)> = block
+        .ops
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| match o {
+            Op::InsnStart { pc } => Some((i, *pc)),
+            _ => None,
+        })
+        .collect();
+    // Label per instruction start that some exit before it targets.
+    let mut label_at: Vec<Option<crate::ir::Label>> = vec![None; block.ops.len()];
+    for i in 0..block.ops.len() {
+        let Op::ExitDirect { pc } = block.ops[i] else {
+            continue;
+        };
+        let Some(&(j, _)) = starts.iter().find(|&&(j, p)| j > i && p == pc) else {
+            continue;
+        };
+        let l = *label_at[j].get_or_insert_with(|| {
+            block.labels += 1;
+            crate::ir::Label(block.labels - 1)
+        });
+        block.ops[i] = Op::Br(l);
+    }
+    if label_at.iter().all(Option::is_none) {
+        return;
+    }
+    let mut ops = Vec::with_capacity(block.ops.len() + 4);
+    for (op, l) in std::mem::take(&mut block.ops).into_iter().zip(label_at) {
+        if let Some(l) = l {
+            ops.push(Op::SetLabel(l));
+        }
+        ops.push(op);
+    }
+    block.ops = ops;
 }

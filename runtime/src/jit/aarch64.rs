@@ -21,8 +21,8 @@
 use super::regalloc::{allocate, Allocation, Loc};
 use super::{
     direct_ok, exit, host_fp_rm, jit_call, jit_call_cpu, jit_direct_trap, jit_load, jit_raise,
-    jit_store, sequential_moves, Backend, CodeHitExit, CompileError, CompileRequest, Compiled,
-    InsnCursor, JitEnv, JmpEntry, RuntimeCode, Site, SiteKind, JMP_ENTRIES, MAX_ARGS,
+    jit_store, sequential_moves, Addressing, Backend, CodeHitExit, CompileError, CompileRequest,
+    Compiled, InsnCursor, JitEnv, JmpEntry, RuntimeCode, Site, SiteKind, JMP_ENTRIES, MAX_ARGS,
 };
 use crate::cpu::{CpuState, FpStatus};
 use crate::ir::{
@@ -202,7 +202,7 @@ impl Backend for Aarch64 {
         compile(req, &ALLOCATABLE)
     }
 
-    fn temp_registers(&self, _window: bool) -> &'static [u8] {
+    fn temp_registers(&self, _: Addressing) -> &'static [u8] {
         &ALLOCATABLE
     }
 }
@@ -232,7 +232,7 @@ impl Backend for FewRegs {
         compile(req, &FEW)
     }
 
-    fn temp_registers(&self, _window: bool) -> &'static [u8] {
+    fn temp_registers(&self, _: Addressing) -> &'static [u8] {
         &FEW
     }
 }
@@ -302,6 +302,13 @@ enum Deferred {
     },
     /// A direct helper call trapped at `site`.
     DirectTrap { label: DynamicLabel, site: u32 },
+    /// A taken branch that skips `skipped` instructions: uncount them,
+    /// then go on at `to`.
+    Skip {
+        label: DynamicLabel,
+        skipped: u32,
+        to: DynamicLabel,
+    },
 }
 
 struct Gen<'r> {
@@ -668,6 +675,7 @@ impl Gen<'_> {
             self.budget_check(head);
         }
         let mut cur = InsnCursor::new(block);
+        let skips = super::skipped_starts(block);
         let mut exits = 0usize;
         for (i, op) in block.ops.iter().enumerate() {
             match op {
@@ -774,6 +782,7 @@ impl Gen<'_> {
                 }
                 Op::Br(l) => {
                     let l = self.labels[l.0 as usize];
+                    self.side_exit(skips[i]);
                     dynasm!(self.a ; .arch aarch64 ; b =>l);
                 }
                 Op::BrCond {
@@ -783,7 +792,18 @@ impl Gen<'_> {
                     b,
                     label,
                 } => {
-                    let l = self.labels[label.0 as usize];
+                    let mut l = self.labels[label.0 as usize];
+                    if skips[i] > 0 {
+                        // Taken, it skips instructions: uncount them on
+                        // the way.
+                        let to = l;
+                        l = self.a.new_dynamic_label();
+                        self.deferred.push(Deferred::Skip {
+                            label: l,
+                            skipped: skips[i],
+                            to,
+                        });
+                    }
                     self.cmp(*ty, *a, *b);
                     bcond(self, *cond, l);
                 }
@@ -1018,6 +1038,11 @@ impl Gen<'_> {
                     self.call_args(site);
                     self.call(jit_direct_trap as *const () as usize);
                     dynasm!(self.a ; .arch aarch64 ; b =>trap);
+                }
+                Deferred::Skip { label, skipped, to } => {
+                    dynasm!(self.a ; .arch aarch64 ; =>label);
+                    self.side_exit(skipped);
+                    dynasm!(self.a ; .arch aarch64 ; b =>to);
                 }
                 Deferred::Exit { label, pc, k } => {
                     dynasm!(self.a ; .arch aarch64 ; =>label);
@@ -1284,8 +1309,8 @@ impl Gen<'_> {
             ; cmp X(T3), X(T4)
             ; b.ne =>miss
         );
-        if self.req.window {
-            // The window base does not depend on the address: the access
+        if self.req.addressing != Addressing::Tlb {
+            // The window base (0 or not) does not depend on the address: the access
             // waits for one add, not for the entry's addend.
             self.mem(Mem::LdrX, T3, ENV, ENV_WINDOW);
         } else {

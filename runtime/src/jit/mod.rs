@@ -252,6 +252,41 @@ impl InsnCursor {
     }
 }
 
+/// Per op: for a branch, the instruction starts between it and its
+/// label, which the branch skips (`engine::translate` makes such branches
+/// of exits to later instructions of the block); 0 for other ops. The
+/// block entry counts every instruction, so a taken branch uncounts
+/// these, as a side exit uncounts the instructions after it.
+pub fn skipped_starts(block: &Block) -> Vec<u32> {
+    let mut before = Vec::with_capacity(block.ops.len() + 1);
+    let mut n = 0u32;
+    let mut label_at = vec![0usize; block.labels as usize];
+    for (i, op) in block.ops.iter().enumerate() {
+        before.push(n);
+        match op {
+            Op::InsnStart { .. } | Op::SlotStart { .. } => n += 1,
+            Op::SetLabel(l) => label_at[l.0 as usize] = i,
+            _ => {}
+        }
+    }
+    block
+        .ops
+        .iter()
+        .enumerate()
+        .map(|(i, op)| match op {
+            Op::Br(l) | Op::BrCond { label: l, .. } => {
+                let at = label_at[l.0 as usize];
+                if at > i {
+                    before[at] - before[i]
+                } else {
+                    0
+                }
+            }
+            _ => 0,
+        })
+        .collect()
+}
+
 /// `block` with every [`Op::Atomic`] turned into a call of the
 /// [`ATOMIC`] helper (`None` when it has none). Guest atomics are rare and
 /// go through the full access path anyway (they must be indivisible even
@@ -417,12 +452,36 @@ pub struct CompileRequest<'a> {
     pub slots: &'a [usize],
     /// Index of the block's first site in the JIT's site table.
     pub site_base: u32,
-    /// The memory is a window (`Memory::window`): RAM accesses the TLB
-    /// lets through are at `JitEnv::window + address`.
-    pub window: bool,
+    /// How RAM is reached.
+    pub addressing: Addressing,
     /// Loads may go straight to the window (the fault handler is
     /// installed): see `fault`.
     pub direct_loads: bool,
+}
+
+/// How generated code reaches guest RAM the host TLB lets it access.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Addressing {
+    /// Per page: host address = address + the TLB entry's addend.
+    Tlb,
+    /// The memory is a window (`Memory::window`): host address =
+    /// `JitEnv::window` + address.
+    Window,
+    /// A window at host address 0: the guest address is the host address
+    /// (QEMU's user mode with `guest_base` 0), which frees the register
+    /// the window base lives in and lets addressing modes fold.
+    Identity,
+}
+
+impl Addressing {
+    /// The mode for memory whose window (if any) starts at `window`.
+    pub fn of(window: Option<u64>) -> Addressing {
+        match window {
+            None => Addressing::Tlb,
+            Some(0) => Addressing::Identity,
+            Some(_) => Addressing::Window,
+        }
+    }
 }
 
 /// A compiled block.
@@ -460,9 +519,9 @@ pub trait Backend: Send {
     fn runtime(&self, base: usize) -> Result<(Vec<u8>, RuntimeCode), CompileError>;
     /// Compile a block.
     fn compile(&self, req: &CompileRequest<'_>) -> Result<Compiled, CompileError>;
-    /// The host registers temps are allocated to (code for a window or
-    /// not), for `loops::keep_in_registers` to judge what fits.
-    fn temp_registers(&self, window: bool) -> &'static [u8];
+    /// The host registers temps are allocated to (per addressing mode),
+    /// for `loops::keep_in_registers` to judge what fits.
+    fn temp_registers(&self, addressing: Addressing) -> &'static [u8];
 }
 
 /// The backend for this host, if there is one.
@@ -523,7 +582,7 @@ pub struct Jit {
     interp: Interpreter,
     flushes_seen: u64,
     /// Whether the code was compiled for a window (`Memory::window`).
-    window: Option<bool>,
+    window: Option<Addressing>,
     /// Host pcs of direct loads -> their slow paths (see `fault`).
     faults: fault::FaultMap,
     /// Run the IR optimiser before code generation.
@@ -663,10 +722,10 @@ impl Jit {
             self.sync_cache(cache);
         }
         let id = self.blocks.len() as u32;
-        let window = self.window == Some(true);
+        let addressing = self.window.unwrap_or(Addressing::Tlb);
         let lowered = lower_atomics(&ir.block);
         let lowered = lowered.as_ref().unwrap_or(&ir.block);
-        let looped = loops::keep_in_registers(lowered, self.backend.temp_registers(window));
+        let looped = loops::keep_in_registers(lowered, self.backend.temp_registers(addressing));
         let block = looped.as_ref().unwrap_or(lowered);
         let nexits = block
             .ops
@@ -682,8 +741,8 @@ impl Jit {
             epilogue: self.rt.epilogue,
             slots: &slot_addrs,
             site_base: self.sites.len() as u32,
-            window,
-            direct_loads: window && fault::install(),
+            addressing,
+            direct_loads: addressing != Addressing::Tlb && fault::install(),
         };
         let mut jb = JitBlock {
             entry: None,
@@ -789,7 +848,7 @@ impl Engine for Jit {
         self.sync_cache(cache);
         // Code for a window and code for per-page addends do not mix (a
         // process image replaced by one without a window, or the reverse).
-        let window = bus.mem.window.is_some();
+        let window = Addressing::of(bus.mem.window);
         if self.window != Some(window) {
             if self.window.is_some() {
                 self.reset();

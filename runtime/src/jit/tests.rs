@@ -16,9 +16,12 @@ use crate::ir::{BinOp, Cond, Endian, HelperEffects, IrBuilder, MemOp, RegId, Tem
 use crate::memory::{AddressSpace, Memory, RamBlock, Region, Target};
 
 const NREGS: usize = 16;
-const CODE: u64 = 0x1000;
+/// Where the RAM is: above any host's `mmap_min_addr`, so that a window
+/// at host address 0 can hold it.
+const BASE: u64 = 0x10_0000;
+const CODE: u64 = BASE + 0x1000;
 const CODE_INSNS: u64 = 96;
-const DATA: u64 = 0x8000;
+const DATA: u64 = BASE + 0x8000;
 const RAM: u64 = 0x10000;
 /// Trap handlers start here (one instruction per trap code).
 const VECTORS: u64 = CODE + 4 * (CODE_INSNS - 8);
@@ -345,7 +348,7 @@ impl RandomIsa {
         let x = self.temp_of(r, b, pool, Ty::I64);
         let (mask, base) = match r.below(20) {
             0 => (0xff, CODE),
-            1 => (0xfff, RAM - 0x800),
+            1 => (0xfff, BASE + RAM - 0x800),
             _ => (0xff8, DATA),
         };
         let m = b.konst(Ty::I64, mask);
@@ -651,26 +654,43 @@ struct World {
 }
 
 fn world(model: &RandomIsa, seed: u64) -> World {
-    world_in(model, seed, false)
+    world_in(model, seed, Addressing::Tlb)
 }
 
-/// A world whose RAM is on the heap, or in a guest address window as a
-/// user-mode process's is (`Memory::window`).
-fn world_in(model: &RandomIsa, seed: u64, window: bool) -> World {
+/// A window at host address 0, waiting for other tests of this process
+/// that hold the one there is.
+fn zero_window() -> std::sync::Arc<crate::window::Window> {
+    for _ in 0..600 {
+        if let Some(w) = crate::window::Window::reserve_at_zero(1 << 32) {
+            return w;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("host address space at 0 stayed taken for 30 s");
+}
+
+/// A world whose RAM is on the heap (`Addressing::Tlb`), or in a guest
+/// address window as a user-mode process's is (`Memory::window`), at
+/// host address 0 or not.
+fn world_in(model: &RandomIsa, seed: u64, addressing: Addressing) -> World {
     let mut mem = Memory::default();
-    if window {
+    if addressing != Addressing::Tlb {
         // Guest addresses up to 4 GiB: random accesses beyond the RAM
         // must be refused by the TLB, not reach the reservation.
-        let w = crate::window::Window::reserve(1 << 32).expect("window");
+        let w = match addressing {
+            Addressing::Identity => zero_window(),
+            _ => crate::window::Window::reserve_anywhere(1 << 32).expect("window"),
+        };
         mem.ram
-            .push(RamBlock::new_at("/ram", Some(&w), 0, RAM).unwrap());
+            .push(RamBlock::new_at("/ram", Some(&w), BASE, RAM).unwrap());
         mem.window = Some(w.base());
         mem.window_size = w.size();
         assert_eq!(
             mem.ram[0].bytes().as_ptr() as u64,
-            w.base(),
+            w.base() + BASE,
             "the RAM sits in the window"
         );
+        assert_eq!(Addressing::of(mem.window), addressing);
     } else {
         mem.ram.push(RamBlock::new("/ram", RAM, false).unwrap());
     }
@@ -678,7 +698,7 @@ fn world_in(model: &RandomIsa, seed: u64, window: bool) -> World {
     space
         .map(Region {
             name: "ram".into(),
-            base: 0,
+            base: BASE,
             size: RAM,
             target: Target::Ram {
                 block: 0,
@@ -687,7 +707,8 @@ fn world_in(model: &RandomIsa, seed: u64, window: bool) -> World {
         })
         .unwrap();
     let mut r = Rng(seed | 1);
-    for b in mem.ram[0].bytes_mut()[DATA as usize..DATA as usize + 0x1000].iter_mut() {
+    let data = (DATA - BASE) as usize;
+    for b in mem.ram[0].bytes_mut()[data..data + 0x1000].iter_mut() {
         *b = r.next() as u8;
     }
     let mut cpu = model.new_state(0);
@@ -732,19 +753,19 @@ fn run(engine: &mut dyn Engine, model: &RandomIsa, w: &mut World, budget: u64) {
 }
 
 fn compare(seed: u64, endian: Endian) -> JitStats {
-    compare_jit(seed, endian, Jit::new().expect("jit"), false)
+    compare_jit(seed, endian, Jit::new().expect("jit"), Addressing::Tlb)
 }
 
 /// `compare` with a given JIT (a backend configured for a test), its RAM
 /// in a guest address window or not.
-fn compare_jit(seed: u64, endian: Endian, mut jit: Jit, window: bool) -> JitStats {
+fn compare_jit(seed: u64, endian: Endian, mut jit: Jit, addressing: Addressing) -> JitStats {
     let model = RandomIsa { seed, endian };
     let budget = 3000;
     let mut oracle = world(&model, seed);
     let mut interp = Interpreter::new();
     run(&mut interp, &model, &mut oracle, budget);
 
-    let mut w = world_in(&model, seed, window);
+    let mut w = world_in(&model, seed, addressing);
     run(&mut jit, &model, &mut w, budget);
     let ctx = format!("seed {seed:#x} {endian}");
     assert_eq!(w.cpu.pc, oracle.cpu.pc, "{ctx}: pc");
@@ -793,15 +814,19 @@ fn random_blocks_agree_with_the_interpreter() {
 #[test]
 fn random_blocks_agree_with_the_interpreter_in_a_window() {
     // Generated code for a window adds the window base instead of the
-    // TLB entry's addend; the interpreter runs on the heap.
-    for seed in 1..=100u64 {
-        let endian = if seed % 3 == 0 {
-            Endian::Big
-        } else {
-            Endian::Little
-        };
-        let jit = Jit::new().expect("jit");
-        compare_jit(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15), endian, jit, true);
+    // TLB entry's addend, or nothing for a window at 0; the interpreter
+    // runs on the heap.
+    for addressing in [Addressing::Window, Addressing::Identity] {
+        for seed in 1..=100u64 {
+            let endian = if seed % 3 == 0 {
+                Endian::Big
+            } else {
+                Endian::Little
+            };
+            let jit = Jit::new().expect("jit");
+            let seed = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            compare_jit(seed, endian, jit, addressing);
+        }
     }
 }
 
@@ -929,8 +954,8 @@ fn every_backend_assembles_random_blocks() {
                     crate::engine::MAX_BLOCK_INSNS,
                 );
                 let block = opt::optimize(block);
-                let block =
-                    loops::keep_in_registers(&block, be.temp_registers(false)).unwrap_or(block);
+                let block = loops::keep_in_registers(&block, be.temp_registers(Addressing::Tlb))
+                    .unwrap_or(block);
                 let nexits = block
                     .ops
                     .iter()
@@ -944,7 +969,7 @@ fn every_backend_assembles_random_blocks() {
                     epilogue: rt.epilogue,
                     slots: &slots,
                     site_base: 1000,
-                    window: false,
+                    addressing: Addressing::Tlb,
                     direct_loads: false,
                 };
                 let c = be
@@ -973,7 +998,7 @@ fn aarch64_spilling_agrees_with_the_interpreter() {
             seed.wrapping_mul(0x0fed_cba9_8765_4321),
             endian,
             jit,
-            seed % 2 == 0,
+            [Addressing::Tlb, Addressing::Window][seed as usize % 2],
         );
     }
 }

@@ -16,8 +16,8 @@
 use super::regalloc::{allocate, Allocation, Loc};
 use super::{
     direct_ok, exit, host_fp_rm, jit_call, jit_call_cpu, jit_direct_trap, jit_load, jit_raise,
-    jit_store, sequential_moves, Backend, CodeHitExit, CompileError, CompileRequest, Compiled,
-    InsnCursor, JitEnv, JmpEntry, RuntimeCode, Site, SiteKind, JMP_ENTRIES, MAX_ARGS,
+    jit_store, sequential_moves, Addressing, Backend, CodeHitExit, CompileError, CompileRequest,
+    Compiled, InsnCursor, JitEnv, JmpEntry, RuntimeCode, Site, SiteKind, JMP_ENTRIES, MAX_ARGS,
 };
 use crate::cpu::{CpuState, FpStatus};
 use crate::ir::{
@@ -127,12 +127,12 @@ impl Backend for X64 {
         ))
     }
 
-    fn temp_registers(&self, window: bool) -> &'static [u8] {
-        Gen::allocatable(window)
+    fn temp_registers(&self, addressing: Addressing) -> &'static [u8] {
+        Gen::allocatable(addressing)
     }
 
     fn compile(&self, req: &CompileRequest<'_>) -> Result<Compiled, CompileError> {
-        let alloc = allocate(req.block, Gen::allocatable(req.window), SPILL_SLOTS)
+        let alloc = allocate(req.block, Gen::allocatable(req.addressing), SPILL_SLOTS)
             .map_err(CompileError::Alloc)?;
         let mut g = Gen {
             a: Asm::new(req.base),
@@ -211,6 +211,13 @@ enum Deferred {
     },
     /// A direct helper call trapped at `site`.
     DirectTrap { label: DynamicLabel, site: u32 },
+    /// A taken branch that skips `skipped` instructions: uncount them,
+    /// then go on at `to`.
+    Skip {
+        label: DynamicLabel,
+        skipped: u32,
+        to: DynamicLabel,
+    },
 }
 
 struct Gen<'r> {
@@ -251,6 +258,29 @@ macro_rules! shift {
             (Ty::I32, Some(i)) => dynasm!($g.a ; .arch x64 ; $mn Rd(w), i),
             (Ty::I64, None) => dynasm!($g.a ; .arch x64 ; $mn Rq(w), cl),
             (Ty::I32, None) => dynasm!($g.a ; .arch x64 ; $mn Rd(w), cl),
+        }
+    }};
+}
+
+/// `mn dst, size [ga + x]`, or `[ga]` when there is no `x` (identity
+/// addressing).
+macro_rules! load_at {
+    ($g:expr, $x:expr, $ga:expr, $mn:ident $rk:ident($w:expr), $size:ident) => {{
+        let (ga, w) = ($ga, $w);
+        match $x {
+            Some(x) => dynasm!($g.a ; .arch x64 ; $mn $rk(w), $size [Rq(ga) + Rq(x)]),
+            None => dynasm!($g.a ; .arch x64 ; $mn $rk(w), $size [Rq(ga)]),
+        }
+    }};
+}
+
+/// `mov size [ga + x], src`, or `[ga]` when there is no `x`.
+macro_rules! store_at {
+    ($g:expr, $x:expr, $ga:expr, $size:ident, $rk:ident($v:expr)) => {{
+        let (ga, v) = ($ga, $v);
+        match $x {
+            Some(x) => dynasm!($g.a ; .arch x64 ; mov $size [Rq(ga) + Rq(x)], $rk(v)),
+            None => dynasm!($g.a ; .arch x64 ; mov $size [Rq(ga)], $rk(v)),
         }
     }};
 }
@@ -549,6 +579,7 @@ impl Gen<'_> {
             self.budget_check(head);
         }
         let mut cur = InsnCursor::new(block);
+        let skips = super::skipped_starts(block);
         let mut exits = 0usize;
         for (i, op) in block.ops.iter().enumerate() {
             match op {
@@ -656,6 +687,7 @@ impl Gen<'_> {
                 }
                 Op::Br(l) => {
                     let l = self.labels[l.0 as usize];
+                    self.side_exit(skips[i]);
                     dynasm!(self.a ; .arch x64 ; jmp =>l);
                 }
                 Op::BrCond {
@@ -665,7 +697,18 @@ impl Gen<'_> {
                     b,
                     label,
                 } => {
-                    let l = self.labels[label.0 as usize];
+                    let mut l = self.labels[label.0 as usize];
+                    if skips[i] > 0 {
+                        // Taken, it skips instructions: uncount them on
+                        // the way.
+                        let to = l;
+                        l = self.a.new_dynamic_label();
+                        self.deferred.push(Deferred::Skip {
+                            label: l,
+                            skipped: skips[i],
+                            to,
+                        });
+                    }
                     self.cmp(*ty, *a, *b);
                     jcc(self, *cond, l);
                 }
@@ -898,6 +941,11 @@ impl Gen<'_> {
                     self.call(jit_direct_trap as *const () as usize);
                     dynasm!(self.a ; .arch x64 ; jmp =>trap);
                 }
+                Deferred::Skip { label, skipped, to } => {
+                    dynasm!(self.a ; .arch x64 ; =>label);
+                    self.side_exit(skipped);
+                    dynasm!(self.a ; .arch x64 ; jmp =>to);
+                }
                 Deferred::Exit { label, pc, k } => {
                     dynasm!(self.a ; .arch x64 ; =>label);
                     self.stubs.push(self.a.offset().0);
@@ -1106,7 +1154,9 @@ impl Gen<'_> {
     /// matches. On a hit the host address is `ga + ` the returned
     /// register: rbp (the window base, pinned) for a window, else rcx
     /// loaded with the entry's addend. Clobbers rax, rcx.
-    fn tlb(&mut self, ga: u8, size: u8, tag_off: i32, miss: DynamicLabel) -> u8 {
+    /// The host TLB check of the access at `ga`; returns the register to
+    /// add to `ga` for the host address (none: `ga` is it).
+    fn tlb(&mut self, ga: u8, size: u8, tag_off: i32, miss: DynamicLabel) -> Option<u8> {
         let shift = (HOST_PAGE_BITS - 5) as i8;
         let index_mask = ((HOST_ENTRIES as i32) - 1) << 5;
         let tag_mask = (!((1u64 << HOST_PAGE_BITS) - 1) | (size as u64 - 1)) as i64 as i32;
@@ -1124,22 +1174,23 @@ impl Gen<'_> {
             ; cmp rax, QWORD [rcx + r13 + tag]
             ; jne =>miss
         );
-        if self.req.window {
+        match self.req.addressing {
             // The access waits for nothing but the address.
-            RBP
-        } else {
-            let addend = CPU_TLB + TLB_ADDEND;
-            dynasm!(self.a ; .arch x64 ; mov rcx, QWORD [rcx + r13 + addend]);
-            RCX
+            Addressing::Window => Some(RBP),
+            Addressing::Identity => None,
+            Addressing::Tlb => {
+                let addend = CPU_TLB + TLB_ADDEND;
+                dynasm!(self.a ; .arch x64 ; mov rcx, QWORD [rcx + r13 + addend]);
+                Some(RCX)
+            }
         }
     }
 
-    /// Allocatable registers for this block: a window pins rbp.
-    fn allocatable(window: bool) -> &'static [u8] {
-        if window {
-            &ALLOCATABLE_WINDOW
-        } else {
-            &ALLOCATABLE
+    /// Allocatable registers for a block: a window not at 0 pins rbp.
+    fn allocatable(addressing: Addressing) -> &'static [u8] {
+        match addressing {
+            Addressing::Window => &ALLOCATABLE_WINDOW,
+            Addressing::Tlb | Addressing::Identity => &ALLOCATABLE,
         }
     }
 
@@ -1157,7 +1208,7 @@ impl Gen<'_> {
                 ; cmp Rq(ga), QWORD [r15 + ENV_WINDOW_SIZE]
                 ; jae =>slow
             );
-            RBP
+            (self.req.addressing == Addressing::Window).then_some(RBP)
         } else {
             self.tlb(ga, mop.size, TLB_READ, slow)
         };
@@ -1166,24 +1217,24 @@ impl Gen<'_> {
         let big = mop.endian == Endian::Big;
         match (mop.size, mop.signed && !big) {
             // Little-endian signed loads extend as they load.
-            (1, true) => dynasm!(self.a ; .arch x64 ; movsx Rq(w), BYTE [Rq(ga) + Rq(x)]),
-            (2, true) => dynasm!(self.a ; .arch x64 ; movsx Rq(w), WORD [Rq(ga) + Rq(x)]),
-            (4, true) => dynasm!(self.a ; .arch x64 ; movsxd Rq(w), DWORD [Rq(ga) + Rq(x)]),
-            (1, _) => dynasm!(self.a ; .arch x64 ; movzx Rd(w), BYTE [Rq(ga) + Rq(x)]),
+            (1, true) => load_at!(self, x, ga, movsx Rq(w), BYTE),
+            (2, true) => load_at!(self, x, ga, movsx Rq(w), WORD),
+            (4, true) => load_at!(self, x, ga, movsxd Rq(w), DWORD),
+            (1, _) => load_at!(self, x, ga, movzx Rd(w), BYTE),
             (2, _) => {
-                dynasm!(self.a ; .arch x64 ; movzx Rd(w), WORD [Rq(ga) + Rq(x)]);
+                load_at!(self, x, ga, movzx Rd(w), WORD);
                 if big {
                     dynasm!(self.a ; .arch x64 ; rol Rw(w), 8);
                 }
             }
             (4, _) => {
-                dynasm!(self.a ; .arch x64 ; mov Rd(w), DWORD [Rq(ga) + Rq(x)]);
+                load_at!(self, x, ga, mov Rd(w), DWORD);
                 if big {
                     dynasm!(self.a ; .arch x64 ; bswap Rd(w));
                 }
             }
             _ => {
-                dynasm!(self.a ; .arch x64 ; mov Rq(w), QWORD [Rq(ga) + Rq(x)]);
+                load_at!(self, x, ga, mov Rq(w), QWORD);
                 if big {
                     dynasm!(self.a ; .arch x64 ; bswap Rq(w));
                 }
@@ -1244,10 +1295,10 @@ impl Gen<'_> {
             self.reg_of(src, RAX)
         };
         match mop.size {
-            1 => dynasm!(self.a ; .arch x64 ; mov BYTE [Rq(ga) + Rq(x)], Rb(v)),
-            2 => dynasm!(self.a ; .arch x64 ; mov WORD [Rq(ga) + Rq(x)], Rw(v)),
-            4 => dynasm!(self.a ; .arch x64 ; mov DWORD [Rq(ga) + Rq(x)], Rd(v)),
-            _ => dynasm!(self.a ; .arch x64 ; mov QWORD [Rq(ga) + Rq(x)], Rq(v)),
+            1 => store_at!(self, x, ga, BYTE, Rb(v)),
+            2 => store_at!(self, x, ga, WORD, Rw(v)),
+            4 => store_at!(self, x, ga, DWORD, Rd(v)),
+            _ => store_at!(self, x, ga, QWORD, Rq(v)),
         }
         dynasm!(self.a ; .arch x64 ; =>resume);
         let saves = self.alloc.live_across(at, &CALLER_SAVED);

@@ -93,7 +93,7 @@ fn far_registers_many_temps_and_odd_constants_assemble() {
             epilogue: 0x10_0000,
             slots: &[0x5555_0000_0000],
             site_base: 0,
-            window: false,
+            addressing: Addressing::Tlb,
             direct_loads: false,
         };
         let c = compile(&req, regs).expect("compiles");
