@@ -483,8 +483,8 @@ impl Drop for StatsJit {
         // One `key=value` line, for humans and for `cargo xtask bench`.
         let s = self.0.stats;
         eprintln!(
-            "hemu: jit stats: compiled={} interpreted={} linked={} dispatches={} resets={} compile_ns={}",
-            s.compiled, s.interpreted, s.linked, s.dispatches, s.resets, s.compile_ns
+            "hemu: jit stats: compiled={} looped={} interpreted={} linked={} dispatches={} resets={} compile_ns={}",
+            s.compiled, s.looped, s.interpreted, s.linked, s.dispatches, s.resets, s.compile_ns
         );
     }
 }

@@ -52,6 +52,7 @@ fn the_jit_reports_what_it_translated() {
         keys,
         [
             "compiled",
+            "looped",
             "interpreted",
             "linked",
             "dispatches",

@@ -975,6 +975,7 @@ impl Gen<'_> {
 
     fn bin(&mut self, op: BinOp, ty: Ty, dst: Temp, a: Temp, b: Temp) {
         match op {
+            BinOp::Add if self.lea(ty, dst, a, b) => {}
             BinOp::Add | BinOp::Sub | BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Mul => {
                 // A commutative op whose result shares b's register:
                 // compute it there.
@@ -1030,6 +1031,36 @@ impl Gen<'_> {
             BinOp::MulHs | BinOp::MulHu | BinOp::MulHsu => self.mulh(op, ty, dst, a, b),
             BinOp::DivS | BinOp::DivU | BinOp::RemS | BinOp::RemU => self.div(op, ty, dst, a, b),
         }
+    }
+
+    /// `dst = a + b` in one `lea` when all three are in registers (or b
+    /// a 32-bit immediate) and dst is neither operand's: no copy of `a`
+    /// first. False when it does not apply.
+    fn lea(&mut self, ty: Ty, dst: Temp, a: Temp, b: Temp) -> bool {
+        let (Loc::Reg(d), Loc::Reg(ra)) = (self.loc(dst), self.loc(a)) else {
+            return false;
+        };
+        if d == ra {
+            return false;
+        }
+        match (self.loc(b), ty) {
+            (Loc::Reg(rb), Ty::I64) if rb != d => {
+                dynasm!(self.a ; .arch x64 ; lea Rq(d), [Rq(ra) + Rq(rb)])
+            }
+            (Loc::Reg(rb), Ty::I32) if rb != d => {
+                dynasm!(self.a ; .arch x64 ; lea Rd(d), [Rq(ra) + Rq(rb)])
+            }
+            (Loc::Imm(v), Ty::I64) if v as i64 == v as i64 as i32 as i64 => {
+                let i = v as i64 as i32;
+                dynasm!(self.a ; .arch x64 ; lea Rq(d), [Rq(ra) + i])
+            }
+            (Loc::Imm(v), Ty::I32) => {
+                let i = v as u32 as i32;
+                dynasm!(self.a ; .arch x64 ; lea Rd(d), [Rq(ra) + i])
+            }
+            _ => return false,
+        }
+        true
     }
 
     fn mulh(&mut self, op: BinOp, ty: Ty, dst: Temp, a: Temp, b: Temp) {
