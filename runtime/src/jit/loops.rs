@@ -25,7 +25,8 @@
 //! budget check moves to the loop head, so the instruction count and the
 //! points where a budget stops the vCPU are unchanged.
 
-use super::regalloc::{allocate, def, uses};
+use super::opt::rewrite_uses;
+use super::regalloc::{allocate, def, def_mut, uses};
 use crate::ir::{Block, HelperEffects, Op, RegId, Temp, Ty};
 use std::collections::BTreeMap;
 
@@ -263,59 +264,15 @@ fn copy(v: Temp, src: Temp, types: &[Ty]) -> Op {
 
 /// Replace the temps `op` reads per `map`.
 fn rewrite(op: &mut Op, map: &[Option<Temp>]) {
-    let f = |t: &mut Temp| {
-        if let Some(Some(n)) = map.get(t.0 as usize) {
-            *t = *n;
-        }
-    };
-    match op {
-        Op::Mov { src, .. } | Op::WriteReg { src, .. } | Op::Ext { src, .. } => f(src),
-        Op::Bin { a, b, .. } | Op::SetCond { a, b, .. } | Op::BrCond { a, b, .. } => {
-            f(a);
-            f(b)
-        }
-        Op::Not { a, .. } | Op::Neg { a, .. } => f(a),
-        Op::Select { c, a, b, .. } => {
-            f(c);
-            f(a);
-            f(b)
-        }
-        Op::Load { addr, .. } => f(addr),
-        Op::Store { src, addr, .. } | Op::Atomic { src, addr, .. } => {
-            f(src);
-            f(addr)
-        }
-        Op::Call { args, .. } => args.iter_mut().for_each(f),
-        Op::ExitIndirect { pc } => f(pc),
-        Op::Raise { tval, .. } => f(tval),
-        Op::LoopBack { carried } => carried.iter_mut().for_each(f),
-        Op::InsnStart { .. }
-        | Op::SlotStart { .. }
-        | Op::Const { .. }
-        | Op::ReadReg { .. }
-        | Op::SetLabel(_)
-        | Op::Br(_)
-        | Op::ExitDirect { .. }
-        | Op::LoopHead => {}
-    }
+    rewrite_uses(op, |t| {
+        map.get(t.0 as usize).copied().flatten().unwrap_or(t)
+    });
 }
 
 /// Make `op` define `t` instead.
 fn set_def(op: &mut Op, t: Temp) {
-    match op {
-        Op::Const { dst, .. }
-        | Op::Mov { dst, .. }
-        | Op::ReadReg { dst, .. }
-        | Op::Bin { dst, .. }
-        | Op::Not { dst, .. }
-        | Op::Neg { dst, .. }
-        | Op::SetCond { dst, .. }
-        | Op::Select { dst, .. }
-        | Op::Ext { dst, .. }
-        | Op::Load { dst, .. }
-        | Op::Atomic { dst, .. } => *dst = t,
-        Op::Call { dst, .. } => *dst = Some(t),
-        _ => {}
+    if let Some(d) = def_mut(op) {
+        *d = t;
     }
 }
 

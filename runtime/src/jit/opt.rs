@@ -517,7 +517,7 @@ fn identity(op: BinOp, ty: Ty, a: Temp, b: Temp, ka: Option<u64>, kb: Option<u64
     }
 }
 
-fn rewrite_uses(op: &mut Op, f: impl Fn(Temp) -> Temp) {
+pub(super) fn rewrite_uses(op: &mut Op, f: impl Fn(Temp) -> Temp) {
     match op {
         Op::Mov { src, .. } | Op::WriteReg { src, .. } => *src = f(*src),
         Op::Bin { a, b, .. } | Op::SetCond { a, b, .. } | Op::BrCond { a, b, .. } => {
@@ -539,6 +539,7 @@ fn rewrite_uses(op: &mut Op, f: impl Fn(Temp) -> Temp) {
         Op::Call { args, .. } => args.iter_mut().for_each(|a| *a = f(*a)),
         Op::ExitIndirect { pc } => *pc = f(*pc),
         Op::Raise { tval, .. } => *tval = f(*tval),
+        Op::LoopBack { carried } => carried.iter_mut().for_each(|t| *t = f(*t)),
         _ => {}
     }
 }

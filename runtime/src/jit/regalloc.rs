@@ -113,6 +113,25 @@ pub fn def(op: &Op) -> Option<Temp> {
     }
 }
 
+/// The temp an op defines, to rename it (the same ops as [`def`]).
+pub fn def_mut(op: &mut Op) -> Option<&mut Temp> {
+    match op {
+        Op::Const { dst, .. }
+        | Op::Mov { dst, .. }
+        | Op::ReadReg { dst, .. }
+        | Op::Bin { dst, .. }
+        | Op::Not { dst, .. }
+        | Op::Neg { dst, .. }
+        | Op::SetCond { dst, .. }
+        | Op::Select { dst, .. }
+        | Op::Ext { dst, .. }
+        | Op::Load { dst, .. }
+        | Op::Atomic { dst, .. } => Some(dst),
+        Op::Call { dst, .. } => dst.as_mut(),
+        _ => None,
+    }
+}
+
 /// Allocate the temps of `block` to `regs` (in order of preference) and
 /// at most `max_slots` stack slots.
 pub fn allocate(block: &Block, regs: &[u8], max_slots: u32) -> Result<Allocation, AllocError> {
