@@ -94,42 +94,36 @@ pub fn uses(op: &Op, mut f: impl FnMut(Temp)) {
     }
 }
 
-/// The temp an op defines.
-pub fn def(op: &Op) -> Option<Temp> {
-    match op {
-        Op::Const { dst, .. }
-        | Op::Mov { dst, .. }
-        | Op::ReadReg { dst, .. }
-        | Op::Bin { dst, .. }
-        | Op::Not { dst, .. }
-        | Op::Neg { dst, .. }
-        | Op::SetCond { dst, .. }
-        | Op::Select { dst, .. }
-        | Op::Ext { dst, .. }
-        | Op::Load { dst, .. }
-        | Op::Atomic { dst, .. } => Some(*dst),
-        Op::Call { dst, .. } => *dst,
-        _ => None,
-    }
+/// `match` on the ops that define a temp: `$d` binds the destination of
+/// those that always define one, `$c` the `Option` of a call.
+macro_rules! match_def {
+    ($op:expr, $d:ident => $e:expr, $c:ident => $ce:expr) => {
+        match $op {
+            Op::Const { dst: $d, .. }
+            | Op::Mov { dst: $d, .. }
+            | Op::ReadReg { dst: $d, .. }
+            | Op::Bin { dst: $d, .. }
+            | Op::Not { dst: $d, .. }
+            | Op::Neg { dst: $d, .. }
+            | Op::SetCond { dst: $d, .. }
+            | Op::Select { dst: $d, .. }
+            | Op::Ext { dst: $d, .. }
+            | Op::Load { dst: $d, .. }
+            | Op::Atomic { dst: $d, .. } => $e,
+            Op::Call { dst: $c, .. } => $ce,
+            _ => None,
+        }
+    };
 }
 
-/// The temp an op defines, to rename it (the same ops as [`def`]).
+/// The temp an op defines.
+pub fn def(op: &Op) -> Option<Temp> {
+    match_def!(op, d => Some(*d), c => *c)
+}
+
+/// The temp an op defines, to rename it.
 pub fn def_mut(op: &mut Op) -> Option<&mut Temp> {
-    match op {
-        Op::Const { dst, .. }
-        | Op::Mov { dst, .. }
-        | Op::ReadReg { dst, .. }
-        | Op::Bin { dst, .. }
-        | Op::Not { dst, .. }
-        | Op::Neg { dst, .. }
-        | Op::SetCond { dst, .. }
-        | Op::Select { dst, .. }
-        | Op::Ext { dst, .. }
-        | Op::Load { dst, .. }
-        | Op::Atomic { dst, .. } => Some(dst),
-        Op::Call { dst, .. } => dst.as_mut(),
-        _ => None,
-    }
+    match_def!(op, d => Some(d), c => c.as_mut())
 }
 
 /// Allocate the temps of `block` to `regs` (in order of preference) and
