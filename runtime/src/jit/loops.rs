@@ -36,13 +36,16 @@ use std::collections::BTreeMap;
 /// or None when it does not jump back to its start or nothing fits.
 pub fn keep_in_registers(block: &Block, regs: &[u8]) -> Option<Block> {
     let candidates = candidates(block)?;
+    if candidates.is_empty() {
+        return None;
+    }
     // Generous: the comparison is what matters, backends check their own.
     const SLOTS: u32 = 1 << 16;
     let spills = |b: &Block| allocate(b, regs, SLOTS).ok().map(|a| a.slots);
     let base = spills(block)?;
     (1..=candidates.len().min(regs.len()))
         .rev()
-        .filter_map(|k| rewrite_block(block, &candidates[..k]))
+        .map(|k| rewrite_block(block, &candidates[..k]))
         .find(|b| spills(b).is_some_and(|s| s <= base))
 }
 
@@ -83,7 +86,7 @@ fn candidates(block: &Block) -> Option<Vec<(RegId, Ty, u32)>> {
 }
 
 /// `block` looping in place with the registers `pick` carried.
-fn rewrite_block(block: &Block, pick: &[(RegId, Ty, u32)]) -> Option<Block> {
+fn rewrite_block(block: &Block, pick: &[(RegId, Ty, u32)]) -> Block {
     let home = |op: &Op| matches!(op, Op::ExitDirect { pc } if *pc == block.pc);
     let types = &block.temp_types;
     let mut temp_types = types.clone();
@@ -177,15 +180,10 @@ fn rewrite_block(block: &Block, pick: &[(RegId, Ty, u32)]) -> Option<Block> {
             })
             && quiet(&ops, j + 1, last_use[s].max(j + 1), reg);
         if fits {
-            let one = {
-                let mut r = vec![None; types.len()];
-                r[s] = Some(v);
-                r
-            };
             for op in ops.iter_mut().flatten() {
-                rewrite(op, &one);
-                if def(op) == Some(src) {
-                    set_def(op, v);
+                rewrite_uses(op, |t| if t == src { v } else { t });
+                if let Some(d) = def_mut(op).filter(|d| **d == src) {
+                    *d = v;
                 }
             }
         } else {
@@ -221,14 +219,14 @@ fn rewrite_block(block: &Block, pick: &[(RegId, Ty, u32)]) -> Option<Block> {
             }
         }
     }
-    Some(Block {
+    Block {
         pc: block.pc,
         size: block.size,
         insns: block.insns,
         ops: out,
         temp_types,
         labels: block.labels,
-    })
+    }
 }
 
 /// Does `op` transfer control (or end the block)?
@@ -267,13 +265,6 @@ fn rewrite(op: &mut Op, map: &[Option<Temp>]) {
     rewrite_uses(op, |t| {
         map.get(t.0 as usize).copied().flatten().unwrap_or(t)
     });
-}
-
-/// Make `op` define `t` instead.
-fn set_def(op: &mut Op, t: Temp) {
-    if let Some(d) = def_mut(op) {
-        *d = t;
-    }
 }
 
 #[cfg(test)]
