@@ -292,7 +292,7 @@ fn record(t: &mut dyn Target, header: Header, opts: &Options, mode: Mode) -> Rec
             let (bytes, dis) = fetch_insn(t, c, i, pc);
             let with_slot = delayed(t, c, &bytes, pc);
             let regs_before = if opts.mem {
-                t.cpu(c, i).regs.clone()
+                t.cpu(c, i).regs.to_vec()
             } else {
                 Vec::new()
             };

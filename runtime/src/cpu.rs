@@ -10,8 +10,10 @@ use std::fmt;
 /// The architectural state of one vCPU that the runtime manipulates.
 pub struct CpuState {
     /// All guest registers, as the frontend's register description lays
-    /// them out; `I32` registers use the low half of their slot.
-    pub regs: Vec<u64>,
+    /// them out; `I32` registers use the low half of their slot. Inline,
+    /// so generated code reaches them and the rest of the state from one
+    /// pinned host register.
+    pub regs: GuestRegs,
     /// Address of the next instruction to execute.
     pub pc: u64,
     /// Index of the vCPU in its cluster (hart id, core number, ...).
@@ -81,11 +83,68 @@ impl fmt::Debug for CpuState {
     }
 }
 
+/// The most registers a frontend may describe (`codegen` checks specs
+/// against it).
+pub const MAX_REGS: usize = 256;
+
+/// A vCPU's guest registers: a slice of `len` slots, stored inline.
+#[derive(Clone, PartialEq, Eq)]
+pub struct GuestRegs {
+    len: usize,
+    slots: [u64; MAX_REGS],
+}
+
+/// Offset of register 0 in a [`CpuState`], for generated code.
+pub const REGS_OFFSET: usize =
+    std::mem::offset_of!(CpuState, regs) + std::mem::offset_of!(GuestRegs, slots);
+
+impl GuestRegs {
+    /// `len` zeroed registers.
+    ///
+    /// # Panics
+    /// If `len > MAX_REGS`: generated frontends are checked against it
+    /// when they are generated.
+    pub fn new(len: usize) -> GuestRegs {
+        assert!(len <= MAX_REGS, "{len} registers, at most {MAX_REGS}");
+        GuestRegs {
+            len,
+            slots: [0; MAX_REGS],
+        }
+    }
+}
+
+impl std::ops::Deref for GuestRegs {
+    type Target = [u64];
+    fn deref(&self) -> &[u64] {
+        &self.slots[..self.len]
+    }
+}
+
+impl std::ops::DerefMut for GuestRegs {
+    fn deref_mut(&mut self) -> &mut [u64] {
+        &mut self.slots[..self.len]
+    }
+}
+
+impl<'a> IntoIterator for &'a GuestRegs {
+    type Item = &'a u64;
+    type IntoIter = std::slice::Iter<'a, u64>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+impl fmt::Debug for GuestRegs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
 impl CpuState {
     /// A zeroed state with `nregs` registers.
     pub fn new(index: u32, nregs: usize) -> CpuState {
         CpuState {
-            regs: vec![0; nregs],
+            regs: GuestRegs::new(nregs),
             pc: 0,
             index,
             insns: 0,
@@ -484,7 +543,7 @@ pub struct LinuxAbi {
     pub syscall_trap: u32,
     /// Register holding the system-call number.
     pub nr_reg: usize,
-    /// Registers holding the arguments, in order.
+    /// RegFile holding the arguments, in order.
     pub arg_regs: Vec<usize>,
     /// Register receiving the result.
     pub ret_reg: usize,

@@ -135,6 +135,9 @@ pub enum BinOp {
     Shr,
     /// Arithmetic shift right; amount modulo the width.
     Sar,
+    /// Rotate right; amount modulo the width. No frontend emits it: the
+    /// optimiser makes it from shift-shift-or idioms.
+    Rotr,
 }
 
 /// Comparison conditions.

@@ -405,6 +405,10 @@ pub fn binop(op: BinOp, ty: Ty, a: u64, b: u64) -> u64 {
         BinOp::Shl => a << (b & (bits as u64 - 1)),
         BinOp::Shr => a >> (b & (bits as u64 - 1)),
         BinOp::Sar => (sa >> (b & (bits as u64 - 1))) as u64,
+        BinOp::Rotr => match b & (bits as u64 - 1) {
+            0 => a,
+            s => (a >> s) | (a << (bits as u64 - s)),
+        },
     };
     r & m
 }

@@ -441,6 +441,7 @@ impl Gen<'_> {
             Loc::Reg(s) if s == r => {}
             Loc::Reg(s) => dynasm!(self.a ; .arch aarch64 ; mov X(r), X(s)),
             Loc::Slot(s) => self.mem(Mem::LdrX, r, SP, Self::slot_off(s)),
+            Loc::Home(g) => self.mem(Mem::LdrX, r, REGS, 8 * g.0 as u32),
             Loc::Imm(v) => self.imm(r, v),
             Loc::None => self.imm(r, 0),
         }
@@ -469,6 +470,7 @@ impl Gen<'_> {
             Loc::Reg(d) if d == r => {}
             Loc::Reg(d) => dynasm!(self.a ; .arch aarch64 ; mov X(d), X(r)),
             Loc::Slot(s) => self.mem(Mem::StrX, r, SP, Self::slot_off(s)),
+            Loc::Home(g) => self.mem(Mem::StrX, r, REGS, 8 * g.0 as u32),
             Loc::Imm(_) | Loc::None => {}
         }
     }
@@ -688,7 +690,7 @@ impl Gen<'_> {
                     }
                 }
                 Op::Const { dst, val } => {
-                    if let Loc::Reg(_) | Loc::Slot(_) = self.loc(*dst) {
+                    if let Loc::Reg(_) | Loc::Slot(_) | Loc::Home(_) = self.loc(*dst) {
                         let w = self.work(*dst);
                         self.imm(w, *val);
                         self.put(*dst, w);
@@ -699,6 +701,8 @@ impl Gen<'_> {
                     self.get(w, *src);
                     self.put(*dst, w);
                 }
+                Op::ReadReg { dst, reg } if self.loc(*dst) == Loc::Home(*reg) => {}
+                Op::WriteReg { reg, src } if self.loc(*src) == Loc::Home(*reg) => {}
                 Op::ReadReg { dst, reg } => {
                     let o = 8 * reg.0 as u32;
                     let w = self.work(*dst);
@@ -1094,7 +1098,11 @@ impl Gen<'_> {
                 // A commutative op with a constant first: swap, for the
                 // immediate forms.
                 let (a, b) = match (self.loc(a), self.loc(b)) {
-                    (Loc::Imm(_), Loc::Reg(_) | Loc::Slot(_)) if op != BinOp::Sub => (b, a),
+                    (Loc::Imm(_), Loc::Reg(_) | Loc::Slot(_) | Loc::Home(_))
+                        if op != BinOp::Sub =>
+                    {
+                        (b, a)
+                    }
                     _ => (a, b),
                 };
                 let ra = self.reg_of(a, T0);
@@ -1116,7 +1124,7 @@ impl Gen<'_> {
                 }
                 self.put(dst, w);
             }
-            BinOp::Shl | BinOp::Shr | BinOp::Sar => {
+            BinOp::Shl | BinOp::Shr | BinOp::Sar | BinOp::Rotr => {
                 let ra = self.reg_of(a, T0);
                 let w = self.work(dst);
                 match self.loc(b) {
@@ -1125,6 +1133,7 @@ impl Gen<'_> {
                         match op {
                             BinOp::Shl => rri!(self, ty, lsl, w, ra, n),
                             BinOp::Shr => rri!(self, ty, lsr, w, ra, n),
+                            BinOp::Rotr => rri!(self, ty, ror, w, ra, n),
                             _ => rri!(self, ty, asr, w, ra, n),
                         }
                     }
@@ -1135,6 +1144,7 @@ impl Gen<'_> {
                         match op {
                             BinOp::Shl => rrr!(self, ty, lsl, w, ra, rb),
                             BinOp::Shr => rrr!(self, ty, lsr, w, ra, rb),
+                            BinOp::Rotr => rrr!(self, ty, ror, w, ra, rb),
                             _ => rrr!(self, ty, asr, w, ra, rb),
                         }
                     }

@@ -28,6 +28,7 @@ mod fault;
 pub mod loops;
 pub mod opt;
 pub mod regalloc;
+mod rotate;
 mod trampoline;
 #[cfg(target_arch = "x86_64")]
 pub mod x64;

@@ -25,6 +25,9 @@ enum Val {
 pub fn optimize(mut block: Block) -> Block {
     forward_regs(&mut block);
     fold(&mut block);
+    // Before sign_extended turns the right shift's extension into a
+    // zero extension.
+    super::rotate::rotates(&mut block);
     sign_extended(&mut block);
     // Writes first: a value only an overwritten write used (the first
     // shift of a folded shift pair, say) is dead only once it is gone.
@@ -49,10 +52,48 @@ fn sign_extended(block: &mut Block) {
     let mut konst: Vec<Option<u64>> = vec![None; n];
     let is = |v: &[bool], t: Temp| v[t.0 as usize];
     let mut copy: Vec<Option<Temp>> = vec![None; n];
+    // 32-bit temps whose bit 31 is clear: their sign extension is a zero
+    // extension, which x86-64 and AArch64 get for free.
+    let mut clear31 = vec![false; n];
+    // Guest registers holding such values, in straight-line code: RISC-V
+    // compilers keep 32-bit values in registers and `sext.w` them again
+    // where forwarding does not reach (it limits live ranges).
+    let mut regs: HashMap<RegId, bool> = HashMap::new();
     for op in block.ops.iter_mut() {
         rewrite_uses(op, |t| copy[t.0 as usize].unwrap_or(t));
+        match op {
+            Op::WriteReg { reg, src } => {
+                regs.insert(*reg, is(&s32, *src));
+            }
+            Op::SetLabel(_) => regs.clear(),
+            Op::Call { helper, .. } if helper.effects == crate::ir::HelperEffects::Full => {
+                regs.clear()
+            }
+            Op::Bin {
+                op: o @ (BinOp::Shr | BinOp::And),
+                ty: Ty::I32,
+                dst,
+                b,
+                ..
+            } if defs[dst.0 as usize] == 1 => {
+                clear31[dst.0 as usize] = match konst[b.0 as usize] {
+                    Some(k) if *o == BinOp::Shr => (1..32).contains(&k),
+                    Some(k) => k < 1 << 31,
+                    None => false,
+                };
+            }
+            Op::Ext {
+                ty: Ty::I64,
+                src,
+                bits: 32,
+                signed,
+                ..
+            } if is(&clear31, *src) => *signed = false,
+            _ => {}
+        }
         let fact = match op {
             Op::Const { val, .. } => *val == *val as i32 as i64 as u64,
+            Op::ReadReg { reg, .. } => regs.get(reg).copied().unwrap_or(false),
             Op::Mov { src, .. } => is(&s32, *src),
             Op::Load {
                 ty: Ty::I64, mop, ..
@@ -71,7 +112,7 @@ fn sign_extended(block: &mut Block) {
                         copy[dst.0 as usize] = Some(src);
                     }
                 }
-                bits < 32 || (bits == 32 && signed)
+                bits < 32 || (bits == 32 && (signed || is(&clear31, src)))
             }
             Op::Bin {
                 op: o,
@@ -97,10 +138,12 @@ fn sign_extended(block: &mut Block) {
         };
         if let Some(d) = def(op) {
             let d = d.0 as usize;
-            if defs[d] == 1 && types[d] == Ty::I64 {
-                s32[d] = fact;
+            if defs[d] == 1 {
                 if let Op::Const { val, .. } = op {
                     konst[d] = Some(*val);
+                }
+                if types[d] == Ty::I64 {
+                    s32[d] = fact;
                 }
             }
         }
@@ -154,7 +197,7 @@ fn narrow_operands(block: &mut Block) {
     }
 }
 
-fn def_counts(block: &Block) -> Vec<u32> {
+pub(super) fn def_counts(block: &Block) -> Vec<u32> {
     let mut n = vec![0u32; block.temp_types.len()];
     for op in &block.ops {
         if let Some(t) = def(op) {
@@ -196,12 +239,14 @@ fn intersect<K: std::hash::Hash + Eq + Copy, V: PartialEq + Copy>(
 /// between that could change it) by a copy of that temp. The state
 /// follows forward branches: at a label it is what all incoming paths
 /// agree on.
-/// See `forward_regs`: measured on sha256 (x86-64): with 8 allocatable
-/// registers 24 ops cut its run time by a third against no limit; since
-/// loads and stores need no scratch copy of the address (and 7 registers
-/// with a guest address window), 40 is a quarter faster than 24 and than
-/// 64 or more (where spills take over).
-const FORWARD_DISTANCE: usize = 40;
+/// See `forward_regs`: measured on sha256 (x86-64). With 8 allocatable
+/// registers and spills to stack slots, 40 was best (longer ranges spilled
+/// with a store and loads where a re-read is one load). Since a forwarded
+/// value spills to its guest register's slot (`Loc::Home`, no store) and
+/// 9 registers are allocatable, 120 is 17% faster than 40; 200 and more
+/// lose again (the allocator then spills values that are not in any
+/// guest register).
+const FORWARD_DISTANCE: usize = 120;
 
 fn forward_regs(block: &mut Block) {
     let defs = def_counts(block);
@@ -505,7 +550,14 @@ fn identity(op: BinOp, ty: Ty, a: Temp, b: Temp, ka: Option<u64>, kb: Option<u64
     match (op, ka, kb) {
         (BinOp::Add | BinOp::Or | BinOp::Xor, Some(0), _) => Some(b),
         (
-            BinOp::Add | BinOp::Sub | BinOp::Or | BinOp::Xor | BinOp::Shl | BinOp::Shr | BinOp::Sar,
+            BinOp::Add
+            | BinOp::Sub
+            | BinOp::Or
+            | BinOp::Xor
+            | BinOp::Shl
+            | BinOp::Shr
+            | BinOp::Sar
+            | BinOp::Rotr,
             _,
             Some(0),
         ) => Some(a),
@@ -735,6 +787,46 @@ mod tests {
             .collect();
         assert_eq!(bins[0], (BinOp::Mul, x, y), "{:?}", block.ops);
         assert_eq!(bins[1], (BinOp::Shr, x32, y32), "{:?}", block.ops);
+    }
+
+    #[test]
+    fn sign_extension_facts_follow_guest_registers() {
+        // addw a0 (sign-extended); ...; sext.w a1, a0 reads a0 back from
+        // the register file: no extension left. srliw's result has bit 31
+        // clear: its sign extension is a zero extension.
+        let mut b = IrBuilder::new();
+        let x = b.read_reg(Ty::I64, RegId(1));
+        let s = b.bin(BinOp::Add, Ty::I64, x, x);
+        let s32 = b.ext(Ty::I32, s, 32, false);
+        let w = b.ext(Ty::I64, s32, 32, true);
+        b.write_reg(RegId(10), w);
+        for _ in 0..FORWARD_DISTANCE {
+            b.insn_start(0);
+        }
+        let a0 = b.read_reg(Ty::I64, RegId(10));
+        let a32 = b.ext(Ty::I32, a0, 32, false);
+        let e = b.ext(Ty::I64, a32, 32, true);
+        b.write_reg(RegId(11), e);
+        let k = b.konst(Ty::I32, 3);
+        let sh = b.bin(BinOp::Shr, Ty::I32, a32, k);
+        let z = b.ext(Ty::I64, sh, 32, true);
+        b.write_reg(RegId(12), z);
+        b.exit_direct(4);
+        let block = optimize(b.finish(0, 4, 1));
+        let exts: Vec<_> = block
+            .ops
+            .iter()
+            .filter_map(|o| match o {
+                Op::Ext {
+                    ty: Ty::I64,
+                    bits: 32,
+                    signed,
+                    ..
+                } => Some(*signed),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(exts, vec![true, false], "{:?}", block.ops);
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! Where each temp of a block lives in generated code: a host register, a
-//! stack slot, an immediate (a temp that is one constant), or nowhere (a
-//! result nobody reads). Linear scan over the block's linear op order,
-//! which is exact because blocks only branch forward.
+//! stack slot, its guest register's slot in the register file, an
+//! immediate (a temp that is one constant), or nowhere (a result nobody
+//! reads). Linear scan over the block's linear op order, which is exact
+//! because blocks only branch forward.
 
-use crate::ir::{Block, Op, Temp};
+use crate::ir::{Block, HelperEffects, Op, RegId, Temp, Ty};
 use std::collections::BTreeSet;
 
 /// Location of a temp.
@@ -17,6 +18,11 @@ pub enum Loc {
     Reg(u8),
     /// A stack slot (index).
     Slot(u32),
+    /// The guest register's slot in the register file, which holds the
+    /// temp over its whole life: a spill without a store (the guest
+    /// register write stores it anyway) and, for a temp that is a read of
+    /// the register, without a load at its definition either.
+    Home(RegId),
 }
 
 /// The allocation of one block.
@@ -170,6 +176,7 @@ pub fn allocate(block: &Block, regs: &[u8], max_slots: u32) -> Result<Allocation
             _ => order.push(t),
         }
     }
+    let homes = homes(block, &defs, &live);
     order.sort_by_key(|&t| live[t].0);
     // Temps holding a register and temps holding a slot, by (end, temp):
     // the first to expire first, the last-ending register holder last.
@@ -228,13 +235,19 @@ pub fn allocate(block: &Block, regs: &[u8], max_slots: u32) -> Result<Allocation
                     unreachable!("in_regs holds register temps")
                 };
                 in_regs.pop_last();
-                locs[v] = Loc::Slot(slot_from(&mut free_slots, live[v].0)?);
+                locs[v] = match homes[v] {
+                    Some(g) => Loc::Home(g),
+                    None => Loc::Slot(slot_from(&mut free_slots, live[v].0)?),
+                };
                 in_slots.insert((ve, v));
                 locs[t] = Loc::Reg(r);
                 in_regs.insert((end, t));
             }
             _ => {
-                locs[t] = Loc::Slot(slot_from(&mut free_slots, start)?);
+                locs[t] = match homes[t] {
+                    Some(g) => Loc::Home(g),
+                    None => Loc::Slot(slot_from(&mut free_slots, start)?),
+                };
                 in_slots.insert((end, t));
             }
         }
@@ -246,6 +259,91 @@ pub fn allocate(block: &Block, regs: &[u8], max_slots: u32) -> Result<Allocation
         slots,
         across,
     })
+}
+
+/// The guest register whose register-file slot can stand for each temp
+/// over its whole life, if any: a 64-bit temp with one definition that
+/// either reads the register or is written to it right away (only pure
+/// value ops in between, so nothing can see the register early), and the
+/// register is not written again — by the block or a helper — before the
+/// temp's last use.
+fn homes(block: &Block, defs: &[u32], live: &[(u32, u32)]) -> Vec<Option<RegId>> {
+    let n = block.temp_types.len();
+    let mut home: Vec<Option<RegId>> = vec![None; n];
+    // Where the home starts holding the value: the read, or the write.
+    let mut from = vec![0u32; n];
+    let ops = &block.ops;
+    let value_op = |op: &Op| {
+        matches!(
+            op,
+            Op::Const { .. }
+                | Op::Mov { .. }
+                | Op::Bin { .. }
+                | Op::Ext { .. }
+                | Op::Not { .. }
+                | Op::Neg { .. }
+                | Op::SetCond { .. }
+                | Op::Select { .. }
+        )
+    };
+    for (i, op) in ops.iter().enumerate() {
+        let Some(t) = def(op) else { continue };
+        let ti = t.0 as usize;
+        if defs[ti] != 1 || block.temp_types[ti] != Ty::I64 {
+            continue;
+        }
+        if let Op::ReadReg { reg, .. } = op {
+            home[ti] = Some(*reg);
+            from[ti] = i as u32;
+            continue;
+        }
+        if !value_op(op) {
+            continue;
+        }
+        // Registers written with other values on the way.
+        let mut others: Vec<RegId> = Vec::new();
+        for (j, next) in ops.iter().enumerate().skip(i + 1) {
+            match next {
+                Op::WriteReg { reg, src } if *src == t => {
+                    if !others.contains(reg) {
+                        home[ti] = Some(*reg);
+                        from[ti] = j as u32;
+                    }
+                    break;
+                }
+                Op::WriteReg { reg, .. } => others.push(*reg),
+                o if value_op(o) => {}
+                _ => break,
+            }
+        }
+    }
+    // Registers rewritten inside a temp's remaining life lose it its home.
+    // Per register, the op indices that may write it.
+    let mut writes: std::collections::HashMap<RegId, Vec<u32>> = Default::default();
+    let mut calls: Vec<u32> = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        match op {
+            Op::WriteReg { reg, .. } => writes.entry(*reg).or_default().push(i as u32),
+            Op::Call { helper, .. } if helper.effects == HelperEffects::Full => {
+                calls.push(i as u32)
+            }
+            _ => {}
+        }
+    }
+    let hit = |v: &[u32], a: u32, b: u32| {
+        let k = v.partition_point(|&x| x <= a);
+        v.get(k).is_some_and(|&x| x <= b)
+    };
+    for t in 0..n {
+        if let Some(r) = home[t] {
+            let (a, b) = (from[t], live[t].1);
+            let rewritten = writes.get(&r).is_some_and(|w| hit(w, a, b));
+            if rewritten || hit(&calls, a, b) {
+                home[t] = None;
+            }
+        }
+    }
+    home
 }
 
 /// For each op, the registers holding a temp live across it (defined
@@ -299,15 +397,41 @@ mod tests {
     }
 
     #[test]
+    fn spilled_register_values_live_in_their_guest_registers() {
+        let mut b = IrBuilder::new();
+        // x: a read of r1, which nothing rewrites; y: a sum written to r2
+        // at once; z: a read of r3, rewritten while z is live.
+        let x = b.read_reg(Ty::I64, RegId(1));
+        let y = b.bin(BinOp::Add, Ty::I64, x, x);
+        b.write_reg(RegId(2), y);
+        let z = b.read_reg(Ty::I64, RegId(3));
+        b.write_reg(RegId(3), x);
+        let w = b.bin(BinOp::Xor, Ty::I64, z, y);
+        let v = b.bin(BinOp::Xor, Ty::I64, w, x);
+        b.write_reg(RegId(4), v);
+        let block = b.finish(0, 4, 1);
+        let a = allocate(&block, &[], 8).unwrap();
+        assert_eq!(a.loc(x), Loc::Home(RegId(1)));
+        assert_eq!(a.loc(y), Loc::Home(RegId(2)));
+        assert!(matches!(a.loc(z), Loc::Slot(_)), "{:?}", a.loc(z));
+    }
+
+    #[test]
     fn spills_when_registers_run_out_and_refuses_backward_branches() {
         let mut b = IrBuilder::new();
-        let ts: Vec<_> = (0..4).map(|i| b.read_reg(Ty::I64, RegId(i))).collect();
+        // Computed values (no guest register holds them): stack slots.
+        let ts: Vec<_> = (0..4)
+            .map(|i| {
+                let x = b.read_reg(Ty::I64, RegId(i));
+                b.not(Ty::I64, x)
+            })
+            .collect();
         for t in &ts {
             b.write_reg(RegId(9), *t);
         }
         let block = b.finish(0, 4, 1);
         let a = allocate(&block, &[3], 8).unwrap();
-        assert_eq!(a.slots, 3);
+        assert_eq!(a.slots, 3, "{:?}", a.locs);
         assert_eq!(
             allocate(&block, &[3], 2).unwrap_err(),
             AllocError::TooManySlots

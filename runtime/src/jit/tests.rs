@@ -358,7 +358,7 @@ impl RandomIsa {
     }
 
     fn op(&self, r: &mut Rng, b: &mut IrBuilder, pool: &mut Vec<(Temp, Ty)>) {
-        const BINS: [BinOp; 16] = [
+        const BINS: [BinOp; 17] = [
             BinOp::Add,
             BinOp::Sub,
             BinOp::Mul,
@@ -375,6 +375,7 @@ impl RandomIsa {
             BinOp::Shl,
             BinOp::Shr,
             BinOp::Sar,
+            BinOp::Rotr,
         ];
         const CONDS: [Cond; 10] = [
             Cond::Eq,
@@ -393,7 +394,7 @@ impl RandomIsa {
             0..=3 => {
                 let a = self.temp_of(r, b, pool, ty);
                 let c = self.temp_of(r, b, pool, ty);
-                b.bin(BINS[r.below(16) as usize], ty, a, c)
+                b.bin(BINS[r.below(BINS.len() as u64) as usize], ty, a, c)
             }
             4 => {
                 let a = self.temp_of(r, b, pool, ty);

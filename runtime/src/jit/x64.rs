@@ -1,7 +1,7 @@
 //! The x86-64 backend.
 //!
-//! Pinned registers: r15 = `JitEnv`, r14 = guest register array, r13 =
-//! `CpuState`, r12 = `CpuState::insns` (written back in the epilogue and
+//! Pinned registers: r15 = `JitEnv`, r13 = `CpuState` (with the guest
+//! registers inline), r12 = `CpuState::insns` (written back in the epilogue and
 //! around every call into Rust, which may read or adjust it). rax, rcx and
 //! rdx are scratch. Temps live in rbx and rbp (kept across calls) and rsi,
 //! rdi, r8–r11 (saved around calls when they hold a live temp), or in stack
@@ -39,11 +39,14 @@ const R8: u8 = 8;
 const R9: u8 = 9;
 const R10: u8 = 10;
 const R11: u8 = 11;
+const R13: u8 = 13;
+const R14: u8 = 14;
+const RSP: u8 = 4;
 
 /// Registers temps may live in, callee-saved first.
-const ALLOCATABLE: [u8; 8] = [RBX, RBP, RSI, RDI, R8, R9, R10, R11];
+const ALLOCATABLE: [u8; 9] = [RBX, RBP, R14, RSI, RDI, R8, R9, R10, R11];
 /// The same for code for a window, which pins rbp to the window base.
-const ALLOCATABLE_WINDOW: [u8; 7] = [RBX, RSI, RDI, R8, R9, R10, R11];
+const ALLOCATABLE_WINDOW: [u8; 8] = [RBX, R14, RSI, RDI, R8, R9, R10, R11];
 /// Those a call clobbers.
 const CALLER_SAVED: [u8; 6] = [RSI, RDI, R8, R9, R10, R11];
 /// Stack slots for spilled temps.
@@ -51,6 +54,11 @@ const SPILL_SLOTS: u32 = 240;
 /// Frame: spill slots, one save slot per caller-saved register, and 8
 /// bytes so rsp is 16-byte aligned after the prologue's six pushes.
 const FRAME: i32 = 8 * (SPILL_SLOTS as i32 + CALLER_SAVED.len() as i32) + 8;
+
+/// Offset of guest register `g`'s slot from the `CpuState` (r13).
+fn home_off(g: crate::ir::RegId) -> i32 {
+    CPU_REGS + 8 * g.0 as i32
+}
 
 fn save_slot(r: u8) -> i32 {
     let k = CALLER_SAVED
@@ -68,6 +76,7 @@ const ENV_WINDOW_SIZE: i32 = offset_of!(JitEnv, window_size) as i32;
 const ENV_LAST_EXIT: i32 = offset_of!(JitEnv, last_exit) as i32;
 const ENV_ARGS: i32 = offset_of!(JitEnv, args) as i32;
 const CPU_PC: i32 = offset_of!(CpuState, pc) as i32;
+const CPU_REGS: i32 = crate::cpu::REGS_OFFSET as i32;
 const CPU_INSNS: i32 = offset_of!(CpuState, insns) as i32;
 const CPU_CTX: i32 = offset_of!(CpuState, code_ctx) as i32;
 /// The vCPU's host TLB entries (inline in its state).
@@ -105,7 +114,7 @@ impl Backend for X64 {
         dynasm!(a ; .arch x64
             ; push rbx ; push rbp ; push r12 ; push r13 ; push r14 ; push r15
             ; sub rsp, FRAME
-            ; mov r15, rdi ; mov r13, rsi ; mov r14, rdx
+            ; mov r15, rdi ; mov r13, rsi
             ; mov r12, QWORD [r13 + CPU_INSNS]
             ; mov rbp, QWORD [r15 + ENV_WINDOW]
             ; jmp rcx
@@ -146,6 +155,7 @@ impl Backend for X64 {
             trap_exit: None,
             faults: Vec::new(),
             bmi2: std::arch::is_x86_feature_detected!("bmi2"),
+            zext32: zero_extended_32(req.block),
         };
         g.block()?;
         let code =
@@ -166,7 +176,8 @@ impl Backend for X64 {
 #[derive(Clone, Copy)]
 enum Src {
     Reg(u8),
-    Mem(i32),
+    /// `[base + offset]`.
+    Mem(u8, i32),
     Imm(i32),
 }
 
@@ -234,6 +245,38 @@ struct Gen<'r> {
     faults: Vec<(usize, usize)>,
     /// The host has BMI2 (`rorx`).
     bmi2: bool,
+    /// Temps whose register's upper half is clear: 32-bit ALU results.
+    zext32: Vec<bool>,
+}
+
+/// Temps defined by 32-bit ALU ops, which x86-64 zero-extends: their
+/// zero extension to 64 bits is a no-op where it stays in their register.
+fn zero_extended_32(block: &crate::ir::Block) -> Vec<bool> {
+    let n = block.temp_types.len();
+    let (mut z, mut other) = (vec![false; n], vec![false; n]);
+    for op in &block.ops {
+        if let Op::Bin {
+            op:
+                BinOp::Add
+                | BinOp::Sub
+                | BinOp::And
+                | BinOp::Or
+                | BinOp::Xor
+                | BinOp::Shl
+                | BinOp::Shr
+                | BinOp::Sar
+                | BinOp::Rotr,
+            ty: Ty::I32,
+            dst,
+            ..
+        } = op
+        {
+            z[dst.0 as usize] = true;
+        } else if let Some(t) = super::regalloc::def(op) {
+            other[t.0 as usize] = true;
+        }
+    }
+    z.iter().zip(other).map(|(&z, o)| z && !o).collect()
 }
 
 macro_rules! alu {
@@ -241,10 +284,10 @@ macro_rules! alu {
         let w = $w;
         match ($ty, $src) {
             (Ty::I64, Src::Reg(r)) => dynasm!($g.a ; .arch x64 ; $mn Rq(w), Rq(r)),
-            (Ty::I64, Src::Mem(o)) => dynasm!($g.a ; .arch x64 ; $mn Rq(w), QWORD [rsp + o]),
+            (Ty::I64, Src::Mem(b, o)) => dynasm!($g.a ; .arch x64 ; $mn Rq(w), QWORD [Rq(b) + o]),
             (Ty::I64, Src::Imm(i)) => dynasm!($g.a ; .arch x64 ; $mn Rq(w), i),
             (Ty::I32, Src::Reg(r)) => dynasm!($g.a ; .arch x64 ; $mn Rd(w), Rd(r)),
-            (Ty::I32, Src::Mem(o)) => dynasm!($g.a ; .arch x64 ; $mn Rd(w), DWORD [rsp + o]),
+            (Ty::I32, Src::Mem(b, o)) => dynasm!($g.a ; .arch x64 ; $mn Rd(w), DWORD [Rq(b) + o]),
             (Ty::I32, Src::Imm(i)) => dynasm!($g.a ; .arch x64 ; $mn Rd(w), i),
         }
     }};
@@ -333,6 +376,10 @@ impl Gen<'_> {
                 let o = Self::slot_off(s);
                 dynasm!(self.a ; .arch x64 ; mov Rq(r), QWORD [rsp + o])
             }
+            Loc::Home(g) => {
+                let o = home_off(g);
+                dynasm!(self.a ; .arch x64 ; mov Rq(r), QWORD [r13 + o])
+            }
             Loc::Imm(v) => self.imm(r, v),
             Loc::None => dynasm!(self.a ; .arch x64 ; xor Rd(r), Rd(r)),
         }
@@ -359,6 +406,10 @@ impl Gen<'_> {
                 let o = Self::slot_off(s);
                 dynasm!(self.a ; .arch x64 ; mov QWORD [rsp + o], Rq(r))
             }
+            Loc::Home(g) => {
+                let o = home_off(g);
+                dynasm!(self.a ; .arch x64 ; mov QWORD [r13 + o], Rq(r))
+            }
             Loc::Imm(_) | Loc::None => {}
         }
     }
@@ -379,7 +430,8 @@ impl Gen<'_> {
     fn src(&mut self, t: Temp, ty: Ty, scratch: u8) -> Src {
         match self.loc(t) {
             Loc::Reg(r) => Src::Reg(r),
-            Loc::Slot(s) => Src::Mem(Self::slot_off(s)),
+            Loc::Slot(s) => Src::Mem(RSP, Self::slot_off(s)),
+            Loc::Home(g) => Src::Mem(R13, home_off(g)),
             Loc::Imm(v) => match ty {
                 Ty::I32 => Src::Imm(v as u32 as i32),
                 Ty::I64 if v as i64 == v as i64 as i32 as i64 => Src::Imm(v as i64 as i32),
@@ -594,7 +646,7 @@ impl Gen<'_> {
                     }
                 }
                 Op::Const { dst, val } => {
-                    if let Loc::Reg(_) | Loc::Slot(_) = self.loc(*dst) {
+                    if let Loc::Reg(_) | Loc::Slot(_) | Loc::Home(_) = self.loc(*dst) {
                         let w = self.work(*dst, None);
                         self.imm(w, *val);
                         self.put(*dst, w);
@@ -605,25 +657,27 @@ impl Gen<'_> {
                     self.get(w, *src);
                     self.put(*dst, w);
                 }
+                Op::ReadReg { dst, reg } if self.loc(*dst) == Loc::Home(*reg) => {}
+                Op::WriteReg { reg, src } if self.loc(*src) == Loc::Home(*reg) => {}
                 Op::ReadReg { dst, reg } => {
-                    let o = 8 * reg.0 as i32;
+                    let o = CPU_REGS + 8 * reg.0 as i32;
                     let w = self.work(*dst, None);
                     if block.temp_types[dst.0 as usize] == Ty::I32 {
-                        dynasm!(self.a ; .arch x64 ; mov Rd(w), DWORD [r14 + o]);
+                        dynasm!(self.a ; .arch x64 ; mov Rd(w), DWORD [r13 + o]);
                     } else {
-                        dynasm!(self.a ; .arch x64 ; mov Rq(w), QWORD [r14 + o]);
+                        dynasm!(self.a ; .arch x64 ; mov Rq(w), QWORD [r13 + o]);
                     }
                     self.put(*dst, w);
                 }
                 Op::WriteReg { reg, src } => {
-                    let o = 8 * reg.0 as i32;
+                    let o = CPU_REGS + 8 * reg.0 as i32;
                     match self.loc(*src) {
                         Loc::Imm(v) if v as i64 == v as i64 as i32 as i64 => {
-                            dynasm!(self.a ; .arch x64 ; mov QWORD [r14 + o], v as i64 as i32)
+                            dynasm!(self.a ; .arch x64 ; mov QWORD [r13 + o], v as i64 as i32)
                         }
                         _ => {
                             let r = self.reg_of(*src, RAX);
-                            dynasm!(self.a ; .arch x64 ; mov QWORD [r14 + o], Rq(r));
+                            dynasm!(self.a ; .arch x64 ; mov QWORD [r13 + o], Rq(r));
                         }
                     }
                 }
@@ -994,15 +1048,15 @@ impl Gen<'_> {
                     BinOp::Xor => alu!(self, xor, ty, w, s),
                     _ => match (ty, s) {
                         (Ty::I64, Src::Reg(r)) => dynasm!(self.a ; .arch x64 ; imul Rq(w), Rq(r)),
-                        (Ty::I64, Src::Mem(o)) => {
-                            dynasm!(self.a ; .arch x64 ; imul Rq(w), QWORD [rsp + o])
+                        (Ty::I64, Src::Mem(b, o)) => {
+                            dynasm!(self.a ; .arch x64 ; imul Rq(w), QWORD [Rq(b) + o])
                         }
                         (Ty::I64, Src::Imm(i)) => {
                             dynasm!(self.a ; .arch x64 ; imul Rq(w), Rq(w), i)
                         }
                         (Ty::I32, Src::Reg(r)) => dynasm!(self.a ; .arch x64 ; imul Rd(w), Rd(r)),
-                        (Ty::I32, Src::Mem(o)) => {
-                            dynasm!(self.a ; .arch x64 ; imul Rd(w), DWORD [rsp + o])
+                        (Ty::I32, Src::Mem(b, o)) => {
+                            dynasm!(self.a ; .arch x64 ; imul Rd(w), DWORD [Rq(b) + o])
                         }
                         (Ty::I32, Src::Imm(i)) => {
                             dynasm!(self.a ; .arch x64 ; imul Rd(w), Rd(w), i)
@@ -1011,7 +1065,7 @@ impl Gen<'_> {
                 }
                 self.put(dst, w);
             }
-            BinOp::Shl | BinOp::Shr | BinOp::Sar => {
+            BinOp::Shl | BinOp::Shr | BinOp::Sar | BinOp::Rotr => {
                 let amt = match self.loc(b) {
                     Loc::Imm(v) => Some((v & (ty.bits() as u64 - 1)) as i8),
                     _ => None,
@@ -1024,6 +1078,7 @@ impl Gen<'_> {
                 match op {
                     BinOp::Shl => shift!(self, shl, ty, w, amt),
                     BinOp::Shr => shift!(self, shr, ty, w, amt),
+                    BinOp::Rotr => shift!(self, ror, ty, w, amt),
                     _ => shift!(self, sar, ty, w, amt),
                 }
                 self.put(dst, w);
@@ -1153,6 +1208,7 @@ impl Gen<'_> {
             (8, true) => dynasm!(self.a ; .arch x64 ; movsx Rq(w), Rb(s)),
             (16, false) => dynasm!(self.a ; .arch x64 ; movzx Rd(w), Rw(s)),
             (16, true) => dynasm!(self.a ; .arch x64 ; movsx Rq(w), Rw(s)),
+            (32, false) if s == w && self.zext32[src.0 as usize] => {}
             (32, false) => dynasm!(self.a ; .arch x64 ; mov Rd(w), Rd(s)),
             (32, true) => dynasm!(self.a ; .arch x64 ; movsxd Rq(w), Rd(s)),
             (b, _) if b >= 64 => {
