@@ -135,6 +135,18 @@ pub fn def_mut(op: &mut Op) -> Option<&mut Temp> {
 /// Allocate the temps of `block` to `regs` (in order of preference) and
 /// at most `max_slots` stack slots.
 pub fn allocate(block: &Block, regs: &[u8], max_slots: u32) -> Result<Allocation, AllocError> {
+    allocate_with(block, regs, max_slots, &[])
+}
+
+/// [`allocate`], with temps kept live up to (and including) given ops
+/// beyond their last use: a backend that folds an address computation's
+/// operands into a memory operand reads them there.
+pub fn allocate_with(
+    block: &Block,
+    regs: &[u8],
+    max_slots: u32,
+    keep: &[(Temp, usize)],
+) -> Result<Allocation, AllocError> {
     let n = block.temp_types.len();
     let mut live = vec![(u32::MAX, 0u32); n];
     let mut defs = vec![0u32; n];
@@ -164,6 +176,10 @@ pub fn allocate(block: &Block, regs: &[u8], max_slots: u32) -> Result<Allocation
                 konst[t.0 as usize] = Some(*val);
             }
         }
+    }
+    for &(t, at) in keep {
+        let l = &mut live[t.0 as usize];
+        l.1 = l.1.max(at as u32);
     }
     let mut locs = vec![Loc::None; n];
     let mut order: Vec<usize> = Vec::new();

@@ -346,6 +346,25 @@ impl RandomIsa {
     /// code (self-modifying stores), misaligned, or unmapped.
     fn addr(&self, r: &mut Rng, b: &mut IrBuilder, pool: &mut Vec<(Temp, Ty)>) -> Temp {
         let x = self.temp_of(r, b, pool, Ty::I64);
+        if r.below(10) == 0 {
+            // A table lookup: base (in a temp, not a constant) plus a
+            // scaled index, which x86-64 folds into the load's operand.
+            let k = r.below(4);
+            let m = b.konst(Ty::I64, 0xff8 >> k);
+            let idx = b.bin(BinOp::And, Ty::I64, x, m);
+            let kt = b.konst(Ty::I64, k);
+            let off = b.bin(BinOp::Shl, Ty::I64, idx, kt);
+            let y = self.temp_of(r, b, pool, Ty::I64);
+            let zero = b.konst(Ty::I64, 0);
+            let none = b.bin(BinOp::And, Ty::I64, y, zero);
+            let data = b.konst(Ty::I64, DATA);
+            let bs = b.bin(BinOp::Or, Ty::I64, none, data);
+            return if r.below(2) == 0 {
+                b.bin(BinOp::Add, Ty::I64, bs, off)
+            } else {
+                b.bin(BinOp::Add, Ty::I64, off, bs)
+            };
+        }
         let (mask, base) = match r.below(20) {
             0 => (0xff, CODE),
             1 => (0xfff, BASE + RAM - 0x800),

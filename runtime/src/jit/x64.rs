@@ -13,7 +13,7 @@
 // dynasm! expands dynamic register operands with `.into()`.
 #![allow(clippy::useless_conversion)]
 
-use super::regalloc::{allocate, Allocation, Loc};
+use super::regalloc::{allocate_with, def, Allocation, Loc};
 use super::{
     direct_ok, exit, host_fp_rm, jit_call, jit_call_cpu, jit_direct_trap, jit_load, jit_raise,
     jit_store, sequential_moves, Addressing, Backend, CodeHitExit, CompileError, CompileRequest,
@@ -26,6 +26,7 @@ use crate::ir::{
 use crate::tlb::{HostEntry, HOST_ENTRIES, HOST_PAGE_BITS};
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
+use std::collections::HashMap;
 use std::mem::offset_of;
 
 const RAX: u8 = 0;
@@ -141,8 +142,22 @@ impl Backend for X64 {
     }
 
     fn compile(&self, req: &CompileRequest<'_>) -> Result<Compiled, CompileError> {
-        let alloc = allocate(req.block, Gen::allocatable(req.addressing), SPILL_SLOTS)
-            .map_err(CompileError::Alloc)?;
+        let folds = if req.addressing == Addressing::Identity && req.direct_loads {
+            index_folds(req.block)
+        } else {
+            HashMap::new()
+        };
+        let keep: Vec<(Temp, usize)> = folds
+            .iter()
+            .flat_map(|(&at, &(base, index, _))| [(base, at), (index, at)])
+            .collect();
+        let alloc = allocate_with(
+            req.block,
+            Gen::allocatable(req.addressing),
+            SPILL_SLOTS,
+            &keep,
+        )
+        .map_err(CompileError::Alloc)?;
         let mut g = Gen {
             a: Asm::new(req.base),
             req,
@@ -156,6 +171,7 @@ impl Backend for X64 {
             faults: Vec::new(),
             bmi2: std::arch::is_x86_feature_detected!("bmi2"),
             zext32: zero_extended_32(req.block),
+            folds,
         };
         g.block()?;
         let code =
@@ -247,6 +263,87 @@ struct Gen<'r> {
     bmi2: bool,
     /// Temps whose register's upper half is clear: 32-bit ALU results.
     zext32: Vec<bool>,
+    /// Loads (by op index) whose address is `base + index << shift`.
+    folds: HashMap<usize, (Temp, Temp, u8)>,
+}
+
+/// Direct loads whose address is `base + (index << k)` (k <= 3) or
+/// `base + index`, computed by the block: the load can address
+/// `[base + index * 2^k]` itself, so it does not wait for the shift and
+/// the add (a table lookup's critical path: crc32's is two cycles
+/// shorter). The add still runs for the window check, the slow path and
+/// any guest register that holds the address. The operands must not be
+/// redefined before the load; the allocator keeps them live up to it.
+fn index_folds(block: &crate::ir::Block) -> HashMap<usize, (Temp, Temp, u8)> {
+    let n = block.temp_types.len();
+    let mut defs = vec![0u32; n];
+    for op in &block.ops {
+        if let Some(t) = def(op) {
+            defs[t.0 as usize] += 1;
+        }
+    }
+    // Latest definition so far, per temp.
+    let mut last: Vec<Option<usize>> = vec![None; n];
+    let mut konst = vec![None; n];
+    let mut folds = HashMap::new();
+    let ops = &block.ops;
+    let since =
+        |last: &[Option<usize>], t: Temp, j: usize| last[t.0 as usize].is_some_and(|d| d > j);
+    for (i, op) in ops.iter().enumerate() {
+        if let Op::Load { addr, .. } = op {
+            let a = addr.0 as usize;
+            if let (1, Some(j)) = (defs[a], last[a]) {
+                if let Op::Bin {
+                    op: BinOp::Add,
+                    ty: Ty::I64,
+                    a: x,
+                    b: y,
+                    ..
+                } = ops[j]
+                {
+                    for (base, other) in [(x, y), (y, x)] {
+                        let o = other.0 as usize;
+                        let (index, k, at) = match last[o].map(|d| &ops[d]) {
+                            Some(&Op::Bin {
+                                op: BinOp::Shl,
+                                ty: Ty::I64,
+                                a: index,
+                                b: kt,
+                                ..
+                            }) if defs[o] == 1 && konst[kt.0 as usize].is_some_and(|k| k <= 3) => (
+                                index,
+                                konst[kt.0 as usize].unwrap_or(0) as u8,
+                                last[o].unwrap_or(j),
+                            ),
+                            _ => (other, 0, j),
+                        };
+                        let usable = |t: Temp| {
+                            block.temp_types[t.0 as usize] == Ty::I64
+                                && konst[t.0 as usize].is_none()
+                        };
+                        if usable(base)
+                            && usable(index)
+                            && !since(&last, base, j)
+                            && !since(&last, index, at)
+                        {
+                            // The scaled form wins over a plain sum.
+                            let better = folds.get(&i).is_none_or(|&(_, _, k0)| k > k0);
+                            if better {
+                                folds.insert(i, (base, index, k));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(t) = def(op) {
+            last[t.0 as usize] = Some(i);
+            if let (Op::Const { val, .. }, 1) = (op, defs[t.0 as usize]) {
+                konst[t.0 as usize] = Some(*val);
+            }
+        }
+    }
+    folds
 }
 
 /// Temps defined by 32-bit ALU ops, which x86-64 zero-extends: their
@@ -305,14 +402,29 @@ macro_rules! shift {
     }};
 }
 
-/// `mn dst, size [ga + x]`, or `[ga]` when there is no `x` (identity
-/// addressing).
+/// A load's host address.
+#[derive(Clone, Copy)]
+enum At {
+    /// `[a + b]`.
+    Sum(u8, u8),
+    /// `[a + b << k]`.
+    Scaled(u8, u8, u8),
+    /// `[a]`.
+    Reg(u8),
+}
+
+/// `mn dst, size [at]`.
 macro_rules! load_at {
-    ($g:expr, $x:expr, $ga:expr, $mn:ident $rk:ident($w:expr), $size:ident) => {{
-        let (ga, w) = ($ga, $w);
-        match $x {
-            Some(x) => dynasm!($g.a ; .arch x64 ; $mn $rk(w), $size [Rq(ga) + Rq(x)]),
-            None => dynasm!($g.a ; .arch x64 ; $mn $rk(w), $size [Rq(ga)]),
+    ($g:expr, $at:expr, $mn:ident $rk:ident($w:expr), $size:ident) => {{
+        let w = $w;
+        match $at {
+            At::Sum(a, b) | At::Scaled(a, b, 0) => {
+                dynasm!($g.a ; .arch x64 ; $mn $rk(w), $size [Rq(a) + Rq(b)])
+            }
+            At::Scaled(a, b, 1) => dynasm!($g.a ; .arch x64 ; $mn $rk(w), $size [Rq(a) + Rq(b) * 2]),
+            At::Scaled(a, b, 2) => dynasm!($g.a ; .arch x64 ; $mn $rk(w), $size [Rq(a) + Rq(b) * 4]),
+            At::Scaled(a, b, _) => dynasm!($g.a ; .arch x64 ; $mn $rk(w), $size [Rq(a) + Rq(b) * 8]),
+            At::Reg(a) => dynasm!($g.a ; .arch x64 ; $mn $rk(w), $size [Rq(a)]),
         }
     }};
 }
@@ -1299,29 +1411,41 @@ impl Gen<'_> {
         } else {
             self.tlb(ga, mop.size, TLB_READ, slow)
         };
+        let folded = self
+            .folds
+            .get(&at)
+            .and_then(|&(b, i, k)| match (self.loc(b), self.loc(i)) {
+                (Loc::Reg(b), Loc::Reg(i)) if direct => Some(At::Scaled(b, i, k)),
+                _ => None,
+            });
+        let at_ = match (folded, x) {
+            (Some(f), _) => f,
+            (None, Some(x)) => At::Sum(ga, x),
+            (None, None) => At::Reg(ga),
+        };
         let fault = direct.then(|| self.a.offset().0);
         let w = self.work(dst, None);
         let big = mop.endian == Endian::Big;
         match (mop.size, mop.signed && !big) {
             // Little-endian signed loads extend as they load.
-            (1, true) => load_at!(self, x, ga, movsx Rq(w), BYTE),
-            (2, true) => load_at!(self, x, ga, movsx Rq(w), WORD),
-            (4, true) => load_at!(self, x, ga, movsxd Rq(w), DWORD),
-            (1, _) => load_at!(self, x, ga, movzx Rd(w), BYTE),
+            (1, true) => load_at!(self, at_, movsx Rq(w), BYTE),
+            (2, true) => load_at!(self, at_, movsx Rq(w), WORD),
+            (4, true) => load_at!(self, at_, movsxd Rq(w), DWORD),
+            (1, _) => load_at!(self, at_, movzx Rd(w), BYTE),
             (2, _) => {
-                load_at!(self, x, ga, movzx Rd(w), WORD);
+                load_at!(self, at_, movzx Rd(w), WORD);
                 if big {
                     dynasm!(self.a ; .arch x64 ; rol Rw(w), 8);
                 }
             }
             (4, _) => {
-                load_at!(self, x, ga, mov Rd(w), DWORD);
+                load_at!(self, at_, mov Rd(w), DWORD);
                 if big {
                     dynasm!(self.a ; .arch x64 ; bswap Rd(w));
                 }
             }
             _ => {
-                load_at!(self, x, ga, mov Rq(w), QWORD);
+                load_at!(self, at_, mov Rq(w), QWORD);
                 if big {
                     dynasm!(self.a ; .arch x64 ; bswap Rq(w));
                 }
@@ -1458,5 +1582,38 @@ mod tests {
             }
         }
         assert!(cycles > 0, "cycles were exercised");
+    }
+}
+
+#[cfg(test)]
+mod fold_tests {
+    use super::index_folds;
+    use crate::ir::{BinOp, Endian, IrBuilder, MemOp, RegId, Ty};
+
+    #[test]
+    fn table_lookups_fold_their_scaled_index() {
+        for k in 1..4u64 {
+            let mut b = IrBuilder::new();
+            let base = b.read_reg(Ty::I64, RegId(1));
+            let x = b.read_reg(Ty::I64, RegId(2));
+            let m = b.konst(Ty::I64, 0xff);
+            let idx = b.bin(BinOp::And, Ty::I64, x, m);
+            let kt = b.konst(Ty::I64, k);
+            let off = b.bin(BinOp::Shl, Ty::I64, idx, kt);
+            // The base computed after the shift.
+            let base = b.bin(BinOp::Xor, Ty::I64, base, x);
+            let a = b.bin(BinOp::Add, Ty::I64, off, base);
+            let v = b.load(Ty::I64, a, MemOp::new(4, true, Endian::Little));
+            b.write_reg(RegId(3), v);
+            b.exit_direct(4);
+            let block = super::super::opt::optimize(b.finish(0, 4, 1));
+            let folds = index_folds(&block);
+            let at = block
+                .ops
+                .iter()
+                .position(|o| matches!(o, crate::ir::Op::Load { .. }))
+                .unwrap();
+            assert_eq!(folds.get(&at), Some(&(base, idx, k as u8)), "k = {k}");
+        }
     }
 }
