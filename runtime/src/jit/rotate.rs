@@ -231,10 +231,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn rotates_are_found_through_guest_registers() {
-        // The shift results went to guest registers and come back from
-        // there (forwarding stopped): still one rotate of x.
+    /// `or(r5, r6)` after the shifts went to r5 and r6 (forwarding
+    /// stopped); `clobber`: r5 is rewritten in between. The rotates found.
+    fn through_registers(clobber: bool) -> usize {
         let mut b = IrBuilder::new();
         let x = b.read_reg(Ty::I64, RegId(10));
         let k = b.konst(Ty::I64, 13);
@@ -243,6 +242,9 @@ mod tests {
         let k2 = b.konst(Ty::I64, 51);
         let l = b.bin(BinOp::Shl, Ty::I64, x, k2);
         b.write_reg(RegId(6), l);
+        if clobber {
+            b.write_reg(RegId(5), x);
+        }
         let r2 = b.read_reg(Ty::I64, RegId(5));
         let l2 = b.read_reg(Ty::I64, RegId(6));
         let o = b.bin(BinOp::Or, Ty::I64, r2, l2);
@@ -250,23 +252,13 @@ mod tests {
         b.exit_direct(4);
         let mut block = b.finish(0, 4, 1);
         super::rotates(&mut block);
-        assert_eq!(rotates_in(&block), 1, "{:?}", block.ops);
-        // Not when the register changed in between.
-        let mut b = IrBuilder::new();
-        let x = b.read_reg(Ty::I64, RegId(10));
-        let k = b.konst(Ty::I64, 13);
-        let r = b.bin(BinOp::Shr, Ty::I64, x, k);
-        b.write_reg(RegId(5), r);
-        let k2 = b.konst(Ty::I64, 51);
-        let l = b.bin(BinOp::Shl, Ty::I64, x, k2);
-        b.write_reg(RegId(5), x);
-        let r2 = b.read_reg(Ty::I64, RegId(5));
-        let o = b.bin(BinOp::Or, Ty::I64, r2, l);
-        b.write_reg(RegId(11), o);
-        b.exit_direct(4);
-        let mut block = b.finish(0, 4, 1);
-        super::rotates(&mut block);
-        assert_eq!(rotates_in(&block), 0, "{:?}", block.ops);
+        rotates_in(&block)
+    }
+
+    #[test]
+    fn rotates_are_found_through_guest_registers() {
+        assert_eq!(through_registers(false), 1);
+        assert_eq!(through_registers(true), 0, "r5 changed in between");
     }
 
     #[test]
