@@ -13,7 +13,9 @@
 // dynasm! expands dynamic register operands with `.into()`.
 #![allow(clippy::useless_conversion)]
 
-use super::regalloc::{allocate_with, def, Allocation, Loc};
+mod fold;
+
+use super::regalloc::{allocate_with, Allocation, Loc};
 use super::{
     direct_ok, exit, host_fp_rm, jit_call, jit_call_cpu, jit_direct_trap, jit_load, jit_raise,
     jit_store, sequential_moves, Addressing, Backend, CodeHitExit, CompileError, CompileRequest,
@@ -26,6 +28,7 @@ use crate::ir::{
 use crate::tlb::{HostEntry, HOST_ENTRIES, HOST_PAGE_BITS};
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
+use fold::{index_folds, zero_extended_32};
 use std::collections::HashMap;
 use std::mem::offset_of;
 
@@ -265,115 +268,6 @@ struct Gen<'r> {
     zext32: Vec<bool>,
     /// Loads (by op index) whose address is `base + index << shift`.
     folds: HashMap<usize, (Temp, Temp, u8)>,
-}
-
-/// Direct loads whose address is `base + (index << k)` (k <= 3) or
-/// `base + index`, computed by the block: the load can address
-/// `[base + index * 2^k]` itself, so it does not wait for the shift and
-/// the add (a table lookup's critical path: crc32's is two cycles
-/// shorter). The add still runs for the window check, the slow path and
-/// any guest register that holds the address. The operands must not be
-/// redefined before the load; the allocator keeps them live up to it.
-fn index_folds(block: &crate::ir::Block) -> HashMap<usize, (Temp, Temp, u8)> {
-    let n = block.temp_types.len();
-    let mut defs = vec![0u32; n];
-    for op in &block.ops {
-        if let Some(t) = def(op) {
-            defs[t.0 as usize] += 1;
-        }
-    }
-    // Latest definition so far, per temp.
-    let mut last: Vec<Option<usize>> = vec![None; n];
-    let mut konst = vec![None; n];
-    let mut folds = HashMap::new();
-    let ops = &block.ops;
-    let since =
-        |last: &[Option<usize>], t: Temp, j: usize| last[t.0 as usize].is_some_and(|d| d > j);
-    for (i, op) in ops.iter().enumerate() {
-        if let Op::Load { addr, .. } = op {
-            let a = addr.0 as usize;
-            if let (1, Some(j)) = (defs[a], last[a]) {
-                if let Op::Bin {
-                    op: BinOp::Add,
-                    ty: Ty::I64,
-                    a: x,
-                    b: y,
-                    ..
-                } = ops[j]
-                {
-                    for (base, other) in [(x, y), (y, x)] {
-                        let o = other.0 as usize;
-                        let (index, k, at) = match last[o].map(|d| &ops[d]) {
-                            Some(&Op::Bin {
-                                op: BinOp::Shl,
-                                ty: Ty::I64,
-                                a: index,
-                                b: kt,
-                                ..
-                            }) if defs[o] == 1 && konst[kt.0 as usize].is_some_and(|k| k <= 3) => (
-                                index,
-                                konst[kt.0 as usize].unwrap_or(0) as u8,
-                                last[o].unwrap_or(j),
-                            ),
-                            _ => (other, 0, j),
-                        };
-                        let usable = |t: Temp| {
-                            block.temp_types[t.0 as usize] == Ty::I64
-                                && konst[t.0 as usize].is_none()
-                        };
-                        if usable(base)
-                            && usable(index)
-                            && !since(&last, base, j)
-                            && !since(&last, index, at)
-                        {
-                            // The scaled form wins over a plain sum.
-                            let better = folds.get(&i).is_none_or(|&(_, _, k0)| k > k0);
-                            if better {
-                                folds.insert(i, (base, index, k));
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        if let Some(t) = def(op) {
-            last[t.0 as usize] = Some(i);
-            if let (Op::Const { val, .. }, 1) = (op, defs[t.0 as usize]) {
-                konst[t.0 as usize] = Some(*val);
-            }
-        }
-    }
-    folds
-}
-
-/// Temps defined by 32-bit ALU ops, which x86-64 zero-extends: their
-/// zero extension to 64 bits is a no-op where it stays in their register.
-fn zero_extended_32(block: &crate::ir::Block) -> Vec<bool> {
-    let n = block.temp_types.len();
-    let (mut z, mut other) = (vec![false; n], vec![false; n]);
-    for op in &block.ops {
-        if let Op::Bin {
-            op:
-                BinOp::Add
-                | BinOp::Sub
-                | BinOp::And
-                | BinOp::Or
-                | BinOp::Xor
-                | BinOp::Shl
-                | BinOp::Shr
-                | BinOp::Sar
-                | BinOp::Rotr,
-            ty: Ty::I32,
-            dst,
-            ..
-        } = op
-        {
-            z[dst.0 as usize] = true;
-        } else if let Some(t) = super::regalloc::def(op) {
-            other[t.0 as usize] = true;
-        }
-    }
-    z.iter().zip(other).map(|(&z, o)| z && !o).collect()
 }
 
 macro_rules! alu {
@@ -1582,38 +1476,5 @@ mod tests {
             }
         }
         assert!(cycles > 0, "cycles were exercised");
-    }
-}
-
-#[cfg(test)]
-mod fold_tests {
-    use super::index_folds;
-    use crate::ir::{BinOp, Endian, IrBuilder, MemOp, RegId, Ty};
-
-    #[test]
-    fn table_lookups_fold_their_scaled_index() {
-        for k in 1..4u64 {
-            let mut b = IrBuilder::new();
-            let base = b.read_reg(Ty::I64, RegId(1));
-            let x = b.read_reg(Ty::I64, RegId(2));
-            let m = b.konst(Ty::I64, 0xff);
-            let idx = b.bin(BinOp::And, Ty::I64, x, m);
-            let kt = b.konst(Ty::I64, k);
-            let off = b.bin(BinOp::Shl, Ty::I64, idx, kt);
-            // The base computed after the shift.
-            let base = b.bin(BinOp::Xor, Ty::I64, base, x);
-            let a = b.bin(BinOp::Add, Ty::I64, off, base);
-            let v = b.load(Ty::I64, a, MemOp::new(4, true, Endian::Little));
-            b.write_reg(RegId(3), v);
-            b.exit_direct(4);
-            let block = super::super::opt::optimize(b.finish(0, 4, 1));
-            let folds = index_folds(&block);
-            let at = block
-                .ops
-                .iter()
-                .position(|o| matches!(o, crate::ir::Op::Load { .. }))
-                .unwrap();
-            assert_eq!(folds.get(&at), Some(&(base, idx, k as u8)), "k = {k}");
-        }
     }
 }
