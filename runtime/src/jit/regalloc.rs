@@ -286,7 +286,8 @@ pub fn allocate_with(
 fn homes(block: &Block, defs: &[u32], live: &[(u32, u32)]) -> Vec<Option<RegId>> {
     let n = block.temp_types.len();
     let mut home: Vec<Option<RegId>> = vec![None; n];
-    // Where the home starts holding the value: the read, or the write.
+    // Where the home starts holding the value: the read, or the
+    // definition, whose code stores it there at once.
     let mut from = vec![0u32; n];
     let ops = &block.ops;
     let value_op = |op: &Op| {
@@ -318,12 +319,12 @@ fn homes(block: &Block, defs: &[u32], live: &[(u32, u32)]) -> Vec<Option<RegId>>
         }
         // Registers written with other values on the way.
         let mut others: Vec<RegId> = Vec::new();
-        for (j, next) in ops.iter().enumerate().skip(i + 1) {
+        for next in &ops[i + 1..] {
             match next {
                 Op::WriteReg { reg, src } if *src == t => {
                     if !others.contains(reg) {
                         home[ti] = Some(*reg);
-                        from[ti] = j as u32;
+                        from[ti] = i as u32;
                     }
                     break;
                 }
@@ -334,21 +335,37 @@ fn homes(block: &Block, defs: &[u32], live: &[(u32, u32)]) -> Vec<Option<RegId>>
         }
     }
     // Registers rewritten inside a temp's remaining life lose it its home.
-    // Per register, the op indices that may write it.
+    // Per register, the op indices that may write it: a write of a temp
+    // homed there happens at the temp's definition (a candidate that
+    // loses its home below writes later, at its write; no other temp's
+    // home window starts in between, so the earlier index is only more
+    // cautious).
     let mut writes: std::collections::HashMap<RegId, Vec<u32>> = Default::default();
     let mut calls: Vec<u32> = Vec::new();
     for (i, op) in ops.iter().enumerate() {
         match op {
-            Op::WriteReg { reg, .. } => writes.entry(*reg).or_default().push(i as u32),
+            Op::WriteReg { reg, src } => {
+                let at = match home[src.0 as usize] {
+                    Some(r) if r == *reg => from[src.0 as usize],
+                    _ => i as u32,
+                };
+                writes.entry(*reg).or_default().push(at);
+            }
             Op::Call { helper, .. } if helper.effects == HelperEffects::Full => {
                 calls.push(i as u32)
             }
             _ => {}
         }
     }
+    for w in writes.values_mut() {
+        w.sort_unstable();
+    }
+    // A write strictly inside (a, b): at the last use itself the temp is
+    // read before anything is stored (a write of the temp itself to its
+    // home changes nothing).
     let hit = |v: &[u32], a: u32, b: u32| {
         let k = v.partition_point(|&x| x <= a);
-        v.get(k).is_some_and(|&x| x <= b)
+        v.get(k).is_some_and(|&x| x < b)
     };
     for t in 0..n {
         if let Some(r) = home[t] {
@@ -430,6 +447,36 @@ mod tests {
         assert_eq!(a.loc(x), Loc::Home(RegId(1)));
         assert_eq!(a.loc(y), Loc::Home(RegId(2)));
         assert!(matches!(a.loc(z), Loc::Slot(_)), "{:?}", a.loc(z));
+    }
+
+    #[test]
+    fn a_home_is_written_where_its_value_is_computed() {
+        // t = x + 1 goes to r1's slot when computed, before the write of
+        // r1: x, a read of r1 still used after that, cannot live there.
+        let mut b = IrBuilder::new();
+        let x = b.read_reg(Ty::I64, RegId(1));
+        let one = b.konst(Ty::I64, 1);
+        let t = b.bin(BinOp::Add, Ty::I64, x, one);
+        let u = b.bin(BinOp::Add, Ty::I64, x, x);
+        b.write_reg(RegId(1), t);
+        b.write_reg(RegId(2), u);
+        let block = b.finish(0, 4, 1);
+        let a = allocate(&block, &[], 8).unwrap();
+        assert_eq!(a.loc(t), Loc::Home(RegId(1)));
+        assert!(matches!(a.loc(x), Loc::Slot(_)), "{:?}", a.loc(x));
+        // `addi r1, r1, 1`: x's last use is t's definition, which reads it
+        // before storing t.
+        let mut b = IrBuilder::new();
+        let x = b.read_reg(Ty::I64, RegId(1));
+        let one = b.konst(Ty::I64, 1);
+        let t = b.bin(BinOp::Add, Ty::I64, x, one);
+        b.write_reg(RegId(1), t);
+        let block = b.finish(0, 4, 1);
+        let a = allocate(&block, &[], 8).unwrap();
+        assert_eq!(
+            (a.loc(x), a.loc(t)),
+            (Loc::Home(RegId(1)), Loc::Home(RegId(1)))
+        );
     }
 
     #[test]

@@ -45,12 +45,7 @@ pub(super) fn zero_extended_32(block: &crate::ir::Block) -> Vec<bool> {
 /// redefined before the load; the allocator keeps them live up to it.
 pub(super) fn index_folds(block: &crate::ir::Block) -> HashMap<usize, (Temp, Temp, u8)> {
     let n = block.temp_types.len();
-    let mut defs = vec![0u32; n];
-    for op in &block.ops {
-        if let Some(t) = def(op) {
-            defs[t.0 as usize] += 1;
-        }
-    }
+    let defs = crate::jit::opt::def_counts(block);
     // Latest definition so far, per temp.
     let mut last: Vec<Option<usize>> = vec![None; n];
     let mut konst = vec![None; n];
