@@ -108,9 +108,65 @@ impl RamBlock {
     pub fn bytes(&self) -> &[u8] {
         &self.data
     }
-    /// The contents, for loaders (empty while shared, as [`Self::bytes`]).
-    pub fn bytes_mut(&mut self) -> &mut [u8] {
-        &mut self.data
+    /// Copy `data` in at byte `off`; false (and nothing written) when it
+    /// does not fit. Code granules that stop being watched because their
+    /// page became writable again go to `cleared` (see [`Self::open`]):
+    /// their translations are stale from now on.
+    pub fn store_bytes(&mut self, off: usize, data: &[u8], cleared: &mut dyn FnMut(u64)) -> bool {
+        if off
+            .checked_add(data.len())
+            .is_none_or(|end| end > self.size() as usize)
+        {
+            return false;
+        }
+        self.open(off as u64, data.len() as u64, cleared);
+        self.write_at(off, data);
+        true
+    }
+    /// Record that granule `g` holds translated code. In a window its
+    /// host page becomes read-only, so generated code's direct stores to
+    /// it fault into their slow path, which sees the code write.
+    fn mark_code(&mut self, g: usize) {
+        if let Storage::Window(p) = &self.data {
+            let page = p.page();
+            let per = (page >> CODE_GRANULE_BITS).max(1) as usize;
+            let g0 = g / per * per;
+            // The page's first code granule: it is writable until now.
+            if !self.code[g0..(g0 + per).min(self.code.len())].any() {
+                p.protect_code(g0 as u64 * (page / per as u64), page, false);
+            }
+        }
+        self.code.set(g, true);
+    }
+    /// Before the host writes to `[off, off + len)` of a block in a
+    /// window: every host page there holding translated code becomes
+    /// writable again, and all its code granules are given up (passed to
+    /// `cleared`, their marks removed), since generated code's direct
+    /// stores to that page are no longer caught. QEMU's user mode does the
+    /// same per page. Nothing to do on the heap, where every store goes
+    /// through [`Bus::write`] or the host TLB (which skips code pages).
+    fn open(&mut self, off: u64, len: u64, cleared: &mut dyn FnMut(u64)) {
+        let Storage::Window(p) = &self.data else {
+            return;
+        };
+        if len == 0 {
+            return;
+        }
+        let page = p.page();
+        let per = (page >> CODE_GRANULE_BITS).max(1) as usize;
+        for pg in off / page..=(off + len - 1) / page {
+            let g0 = pg as usize * per;
+            let g1 = (g0 + per).min(self.code.len());
+            if g0 < g1 && self.code[g0..g1].any() {
+                for g in g0..g1 {
+                    if self.code[g] {
+                        self.code.set(g, false);
+                        cleared(g as u64);
+                    }
+                }
+                p.protect_code(pg * page, page, true);
+            }
+        }
     }
     /// Move the contents into thread-shared storage; returns it. Accesses
     /// then go through atomic operations and [`Bus::host_page`] hands out
@@ -462,14 +518,24 @@ impl Bus<'_> {
         match r.target {
             Target::Ram { block, offset } => {
                 let off = addr - r.base + offset;
-                let ram = &mut self.mem.ram[block];
+                let Memory {
+                    ram, code_writes, ..
+                } = &mut *self.mem;
+                let ram = &mut ram[block];
                 if ram.read_only {
                     return Err(FaultReason::ReadOnly);
                 }
                 let mut data = [0u8; 8];
                 to_bytes(&mut data[..n as usize], value, endian);
+                let mut opened = false;
+                ram.open(off, n, &mut |g| {
+                    code_writes.push((block, g));
+                    opened = true;
+                });
                 ram.write_at(off as usize, &data[..n as usize]);
-                Ok(self.note_store(block, off, n))
+                let mut effect = self.note_store(block, off, n);
+                effect.hit_code |= opened;
+                Ok(effect)
             }
             Target::Mmio { device } => {
                 let slot = &mut self.mem.devices[device];
@@ -640,7 +706,7 @@ impl Bus<'_> {
                     let ram = &mut self.mem.ram[block];
                     let g = (off >> CODE_GRANULE_BITS) as usize;
                     if !ram.code[g] {
-                        ram.code.set(g, true);
+                        ram.mark_code(g);
                         self.mem.host_epoch += 1;
                         // Shared: mark before reading (see SharedRam).
                         if let Some(s) = &ram.shared {
@@ -695,8 +761,13 @@ impl Bus<'_> {
             };
             let off = (a - r.base + offset) as usize;
             let avail = (r.last() - a + 1).min((data.len() - done) as u64) as usize;
-            let ram = &mut self.mem.ram[block];
-            ram.write_at(off, &data[done..done + avail]);
+            let Memory {
+                ram, code_writes, ..
+            } = &mut *self.mem;
+            ram[block].open(off as u64, avail as u64, &mut |g| {
+                code_writes.push((block, g))
+            });
+            ram[block].write_at(off, &data[done..done + avail]);
             done += avail;
         }
         if !data.is_empty() {

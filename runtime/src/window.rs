@@ -5,11 +5,14 @@
 //! Why: with every page at a per-page host address, generated code must
 //! load the page's addend from its host TLB entry before it can load the
 //! data — two dependent loads on the critical path of every guest load.
-//! With the window, the host address is `base + address`: the data load
-//! starts at once, and the TLB tag check (which still decides whether the
-//! access may be direct: permissions, translated code, mapping) runs
-//! beside it. The window therefore needs no signal handler: nothing is
-//! accessed directly unless the TLB says the page is RAM mapped there.
+//! With the window, the host address is `base + address`: the access
+//! starts at once. Where the host's signal handler is installed
+//! (`jit::fault`), generated code checks only that the address is inside
+//! the window, and the host page protection decides the rest: unmapped
+//! guest pages are `PROT_NONE`, pages holding translated code are
+//! read-only (so a store to code faults and is noticed), and a faulting
+//! access resumes in its slow path. Elsewhere the TLB tag check decides
+//! whether the access may be direct, beside the access.
 //!
 //! The reservation is `PROT_NONE` and never handed back piecemeal: a piece
 //! that is freed is reserved again, so the host never places anything of
@@ -143,21 +146,26 @@ impl Window {
         self.size
     }
 
-    /// Make guest `[addr, addr + len)` inaccessible in the window (guest
-    /// memory unmapped while its block lives on): generated code's direct
-    /// loads there then fault to their slow path.
-    fn protect_none(&self, addr: u64, len: u64) {
+    /// Set the host protection of guest `[addr, addr + len)` in the
+    /// window, whole host pages inside it only: `PROT_NONE` for guest
+    /// memory unmapped while its block lives on (generated code's direct
+    /// accesses there then fault to their slow path), `PROT_READ` for pages
+    /// holding translated code (direct stores fault to their slow path,
+    /// which catches the code write), `PROT_READ | PROT_WRITE` otherwise.
+    fn protect(&self, addr: u64, len: u64, prot: libc::c_int) {
         let (page, end) = (host_page(), addr.saturating_add(len).min(self.size));
         let (a, e) = (addr.max(self.low).div_ceil(page) * page, end / page * page);
         if a < e {
             // SAFETY: whole pages inside our reservation; only their
-            // protection changes (no Rust reference reads them: the guest
-            // memory there is unmapped).
+            // protection changes. No Rust reference into them is live
+            // across this call: pieces hand out slices only through
+            // `&self` / `&mut self`, and their owners make pages writable
+            // (here) before they write.
             unsafe {
                 libc::mprotect(
                     (self.base + a as usize) as *mut libc::c_void,
                     (e - a) as usize,
-                    libc::PROT_NONE,
+                    prot,
                 )
             };
         }
@@ -260,9 +268,23 @@ unsafe impl Sync for Piece {}
 
 impl Piece {
     /// Make `[off, off + len)` of the piece inaccessible to generated
-    /// code's direct loads (see [`Window::protect_none`]).
+    /// code's direct accesses (see [`Window::protect`]).
     pub fn protect_none(&self, off: u64, len: u64) {
-        self.win.protect_none(self.addr + off, len);
+        self.win.protect(self.addr + off, len, libc::PROT_NONE);
+    }
+    /// Make the whole host pages of `[off, off + len)` read-only
+    /// (`writable` false: they hold translated code) or read-write again.
+    pub fn protect_code(&self, off: u64, len: u64, writable: bool) {
+        let prot = if writable {
+            libc::PROT_READ | libc::PROT_WRITE
+        } else {
+            libc::PROT_READ
+        };
+        self.win.protect(self.addr + off, len, prot);
+    }
+    /// The host page size: the unit of [`Piece::protect_code`].
+    pub fn page(&self) -> u64 {
+        host_page()
     }
     /// The bytes.
     pub fn as_slice(&self) -> &[u8] {

@@ -187,6 +187,7 @@ const USER_GUESTS: &[UserGuest] = &[
     user("efault", 64, &["efault.S", "ulib.S"], &[]),
     user("abort", 64, &["abort.S", "ulib.S"], &[]),
     user("misc", 64, &["misc.S", "ulib.S"], &[]),
+    user("smc", 64, &["smc.S", "ulib.S"], &[]),
     user_arch(
         "fptest",
         64,

@@ -260,18 +260,19 @@ pub fn write_mem(m: &mut Machine, (c, i): (usize, usize), addr: u64, data: &[u8]
     }
     let mut granules = Vec::new();
     for ((block, off), b) in places.into_iter().zip(data) {
-        let Some(slot) = m
-            .memory
-            .ram
-            .get_mut(block)
-            .and_then(|r| r.bytes_mut().get_mut(off))
-        else {
+        let mut opened = Vec::new();
+        let stored =
+            m.memory.ram.get_mut(block).is_some_and(|r| {
+                r.store_bytes(off, std::slice::from_ref(b), &mut |g| opened.push(g))
+            });
+        if !stored {
             return false;
-        };
-        *slot = *b;
-        let g = (block, (off >> crate::memory::CODE_GRANULE_BITS) as u64);
-        if !granules.contains(&g) {
-            granules.push(g);
+        }
+        let g = (off >> crate::memory::CODE_GRANULE_BITS) as u64;
+        for g in opened.into_iter().chain([g]) {
+            if !granules.contains(&(block, g)) {
+                granules.push((block, g));
+            }
         }
     }
     for g in granules {

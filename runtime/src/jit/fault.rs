@@ -1,13 +1,15 @@
-//! Host faults in generated code's direct loads.
+//! Host faults in generated code's direct loads and stores.
 //!
-//! Code for a guest address window (`Memory::window`) loads from
-//! `window base + guest address` after checking only that the address is
-//! inside the window, as QEMU's user mode does: no TLB lookup. Guest pages
-//! that are not mapped are `PROT_NONE` in the window, so such a load
-//! faults on the host. This module's SIGSEGV handler looks the faulting
-//! host pc up in the running JIT's [`FaultMap`] and resumes at that load's
-//! slow path, which performs the access through the full path (and raises
-//! the guest's exception); every other fault goes to the handler that was
+//! Code for a guest address window (`Memory::window`) loads from and
+//! stores to `window base + guest address` after checking only that the
+//! address is inside the window, as QEMU's user mode does: no TLB lookup.
+//! Guest pages that are not mapped are `PROT_NONE` in the window, and
+//! pages holding translated code are read-only, so such an access faults
+//! on the host. This module's SIGSEGV handler looks the faulting host pc
+//! up in the running JIT's [`FaultMap`] and resumes at that access's slow
+//! path, which performs it through the full path (which raises the guest's
+//! exception, or notes the write to code and makes the page writable
+//! again); every other fault goes to the handler that was
 //! installed before (Rust's stack-overflow report, or the default action).
 //!
 //! The map is per JIT and published per thread only while that thread
@@ -18,7 +20,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-/// Host pc of a direct load -> host pc of its slow path.
+/// Host pc of a direct load or store -> host pc of its slow path.
 pub type FaultMap = HashMap<usize, usize>;
 
 thread_local! {

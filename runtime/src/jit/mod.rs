@@ -455,9 +455,9 @@ pub struct CompileRequest<'a> {
     pub site_base: u32,
     /// How RAM is reached.
     pub addressing: Addressing,
-    /// Loads may go straight to the window (the fault handler is
-    /// installed): see `fault`.
-    pub direct_loads: bool,
+    /// Loads and stores may go straight to the window (the fault handler
+    /// is installed): see `fault`.
+    pub direct_access: bool,
 }
 
 /// How generated code reaches guest RAM the host TLB lets it access.
@@ -743,7 +743,7 @@ impl Jit {
             slots: &slot_addrs,
             site_base: self.sites.len() as u32,
             addressing,
-            direct_loads: addressing != Addressing::Tlb && fault::install(),
+            direct_access: addressing != Addressing::Tlb && fault::install(),
         };
         let mut jb = JitBlock {
             entry: None,

@@ -740,9 +740,8 @@ fn world_with(
         .unwrap();
     let mut r = Rng(seed | 1);
     let data = (DATA - BASE) as usize;
-    for b in mem.ram[0].bytes_mut()[data..data + 0x1000].iter_mut() {
-        *b = r.next() as u8;
-    }
+    let bytes: Vec<u8> = (0..0x1000).map(|_| r.next() as u8).collect();
+    assert!(mem.ram[0].store_bytes(data, &bytes, &mut |_| {}));
     let mut cpu = model.new_state(0);
     for x in cpu.regs.iter_mut() {
         *x = r.value();
@@ -1016,7 +1015,7 @@ fn every_backend_assembles_random_blocks() {
                     slots: &slots,
                     site_base: 1000,
                     addressing: Addressing::Tlb,
-                    direct_loads: false,
+                    direct_access: false,
                 };
                 let c = be
                     .compile(&req)

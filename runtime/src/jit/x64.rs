@@ -183,7 +183,7 @@ impl Backend for FewRegs {
 /// Compile a block with temps in `regs` (a subset of the addressing's
 /// allocatable registers).
 fn compile(req: &CompileRequest<'_>, regs: &[u8]) -> Result<Compiled, CompileError> {
-    let folds = if req.addressing == Addressing::Identity && req.direct_loads {
+    let folds = if req.addressing == Addressing::Identity && req.direct_access {
         index_folds(req.block)
     } else {
         HashMap::new()
@@ -263,6 +263,9 @@ enum Deferred {
         ga: u8,
         src: Temp,
         hit: Option<DynamicLabel>,
+        /// Offset of the store instruction when it stores directly (as
+        /// for `Load`: a host fault there resumes here).
+        fault: Option<usize>,
     },
     /// The unlinked stub of direct exit `k`.
     Exit {
@@ -1005,9 +1008,13 @@ impl Gen<'_> {
                     ga,
                     src,
                     hit,
+                    fault,
                 } => {
                     let trap = self.trap_exit();
                     dynasm!(self.a ; .arch x64 ; =>label);
+                    if let Some(f) = fault {
+                        self.faults.push((f, self.a.offset().0));
+                    }
                     if ga != RDX {
                         dynasm!(self.a ; .arch x64 ; mov rdx, Rq(ga));
                     }
@@ -1326,7 +1333,7 @@ impl Gen<'_> {
         // alignment trap to check for): only the window's end is checked;
         // an unmapped page faults on the host, and the fault handler
         // resumes at the slow path (`fault`).
-        let direct = self.req.direct_loads && !mop.aligned;
+        let direct = self.req.direct_access && !mop.aligned;
         let x = if direct {
             dynasm!(self.a ; .arch x64
                 ; cmp Rq(ga), QWORD [r15 + ENV_WINDOW_SIZE]
@@ -1418,7 +1425,19 @@ impl Gen<'_> {
         let slow = self.a.new_dynamic_label();
         let resume = self.a.new_dynamic_label();
         let ga = self.reg_of(addr, RDX);
-        let x = self.tlb(ga, mop.size, TLB_WRITE, slow);
+        // Direct as loads are (see `load`): pages holding translated code
+        // are read-only in the window, so a store to code faults to the
+        // slow path too, which invalidates the code.
+        let direct = self.req.direct_access && !mop.aligned;
+        let x = if direct {
+            dynasm!(self.a ; .arch x64
+                ; cmp Rq(ga), QWORD [r15 + ENV_WINDOW_SIZE]
+                ; jae =>slow
+            );
+            (self.req.addressing == Addressing::Window).then_some(RBP)
+        } else {
+            self.tlb(ga, mop.size, TLB_WRITE, slow)
+        };
         let v = if mop.endian == Endian::Big && mop.size > 1 {
             self.get(RAX, src);
             match mop.size {
@@ -1430,6 +1449,7 @@ impl Gen<'_> {
         } else {
             self.reg_of(src, RAX)
         };
+        let fault = direct.then(|| self.a.offset().0);
         match mop.size {
             1 => store_at!(self, x, ga, BYTE, Rb(v)),
             2 => store_at!(self, x, ga, WORD, Rw(v)),
@@ -1446,6 +1466,7 @@ impl Gen<'_> {
             ga,
             src,
             hit,
+            fault,
         });
     }
 

@@ -320,11 +320,12 @@ impl Mm {
             let n = (r.last() - a)
                 .saturating_add(1)
                 .min((data.len() - done) as u64) as usize;
-            let dst = self.mem.ram[block]
-                .bytes_mut()
-                .get_mut(off as usize..off as usize + n)
-                .ok_or(Errno::Fault)?;
-            dst.copy_from_slice(&data[done..done + n]);
+            let writes = &mut self.mem.code_writes;
+            if !self.mem.ram[block].store_bytes(off as usize, &data[done..done + n], &mut |g| {
+                writes.push((block, g))
+            }) {
+                return Err(Errno::Fault);
+            }
             let (g0, g1) = (
                 off >> CODE_GRANULE_BITS,
                 (off + n as u64 - 1) >> CODE_GRANULE_BITS,
@@ -483,6 +484,41 @@ mod tests {
         m.unmap(0x10000, 0x4000);
         m.map_new(0x10000, 0x4000, "c").unwrap();
         assert_eq!(host(&mut m, 0x10000), Some(base + 0x10000));
+    }
+
+    #[test]
+    fn window_pages_holding_code_are_read_only_until_written() {
+        use crate::ir::Endian;
+        use crate::memory::Bus;
+        let w = Window::reserve(1 << 32).expect("a 64-bit host reserves a window");
+        let mut m = Mm::with_window(4096, Endian::Little, 64, Some(w));
+        let base = m.mem.window.expect("window");
+        m.map_new(0x10000, 0x2000, "a").unwrap();
+        let mut bus = Bus {
+            space: &m.space,
+            mem: &mut m.mem,
+        };
+        let mut insn = [0u8; 4];
+        bus.fetch_code(0x10400, &mut insn).unwrap();
+        // Generated code's direct stores to the page must fault.
+        assert_eq!(host_perms(base + 0x10000).as_deref(), Some("r--p"));
+        assert_eq!(host_perms(base + 0x11000).as_deref(), Some("rw-p"));
+        assert_eq!(bus.host_page(0x10000, true), None, "no store entry");
+        // A store elsewhere in the page opens it and gives up its code.
+        let e = bus.write(0x10ff8, 8, 7, Endian::Little).unwrap();
+        assert!(e.hit_code, "the page's code is stale");
+        assert_eq!(bus.mem.code_writes, vec![(0, 1)]);
+        assert_eq!(host_perms(base + 0x10000).as_deref(), Some("rw-p"));
+        assert_eq!(bus.read(0x10ff8, 8, Endian::Little), Ok(7));
+        // Translated again: read-only again; the host's own writes (system
+        // calls) open it the same way.
+        bus.fetch_code(0x10400, &mut insn).unwrap();
+        assert_eq!(host_perms(base + 0x10000).as_deref(), Some("r--p"));
+        m.mem.code_writes.clear();
+        m.write(0x10000, &[1, 2, 3]).unwrap();
+        assert_eq!(host_perms(base + 0x10000).as_deref(), Some("rw-p"));
+        assert!(m.mem.code_writes.contains(&(0, 1)));
+        assert_eq!(m.read_int(0x10001, 1), Ok(2));
     }
 
     #[test]

@@ -94,7 +94,7 @@ fn far_registers_many_temps_and_odd_constants_assemble() {
             slots: &[0x5555_0000_0000],
             site_base: 0,
             addressing: Addressing::Tlb,
-            direct_loads: false,
+            direct_access: false,
         };
         let c = compile(&req, regs).expect("compiles");
         assert_eq!(c.stubs.len(), 1);
