@@ -244,7 +244,7 @@ fn bench_translate(c: &mut Criterion) {
                     slots: &slot_addrs[..exits.min(slot_addrs.len())],
                     site_base: 0,
                     addressing: Addressing::Tlb,
-                    direct_loads: false,
+                    direct_access: false,
                 };
                 ok += usize::from(black_box(backend.compile(&req)).is_ok());
             }

@@ -638,7 +638,18 @@ pub enum Op {
     /// block that jumps back to its own start. The ops before it run once
     /// on entry; the budget check and the block's instruction count come
     /// here, on every pass. Frontends never emit it.
-    LoopHead,
+    LoopHead {
+        /// Carried registers whose writes in the loop (up to the last
+        /// [`Op::LoopBack`]) a backend may keep in their carried temps
+        /// only, storing each register from its temp wherever something
+        /// may look at the register file instead: exits (also into the
+        /// loop's tail), traps, slow paths and helper calls. Every write
+        /// of such a register there also sets its temp (directly or by
+        /// the copy right after it), so the temp always holds the
+        /// register's value. Ignoring the list (writing through) is
+        /// always correct.
+        lazy: Vec<(RegId, Temp)>,
+    },
     /// Code generation only: a direct exit to the block's own pc that
     /// continues at its [`Op::LoopHead`] instead of leaving. `carried`
     /// hold guest registers across the jump (copies of registers the

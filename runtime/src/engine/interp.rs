@@ -305,7 +305,7 @@ impl Interpreter {
                 // What the JIT makes of a self-loop is an exit to the
                 // block's start here (the temps it carries are copies of
                 // guest registers, which the next pass reads again).
-                Op::LoopHead => {}
+                Op::LoopHead { .. } => {}
                 Op::LoopBack { .. } => {
                     cpu.pc = b.pc;
                     return None;

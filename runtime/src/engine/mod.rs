@@ -533,7 +533,7 @@ pub fn translate(
 /// loop) then keeps both paths, and a loop whose body has one stays in
 /// one block (which `jit::loops` can run in place). Instruction counts
 /// stay exact: the interpreter counts the instruction starts it runs,
-/// and the JIT uncounts the ones a branch skips (`skipped_starts`). Not
+/// and the JIT uncounts the ones a branch skips (`jit::uncounted`). Not
 /// in blocks with delay slots, whose branches take effect one
 /// instruction late.
 fn branch_within(block: &mut Block) {

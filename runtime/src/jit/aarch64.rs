@@ -302,11 +302,11 @@ enum Deferred {
     },
     /// A direct helper call trapped at `site`.
     DirectTrap { label: DynamicLabel, site: u32 },
-    /// A taken branch that skips `skipped` instructions: uncount them,
-    /// then go on at `to`.
+    /// A taken branch that uncounts `skipped` instructions (see
+    /// `jit::uncounted`), then goes on at `to`.
     Skip {
         label: DynamicLabel,
-        skipped: u32,
+        skipped: i64,
         to: DynamicLabel,
     },
 }
@@ -673,11 +673,11 @@ impl Gen<'_> {
         // at the budget, else count the block. (An exit request sets the
         // limit to 0.)
         let head = self.a.new_dynamic_label();
-        if !block.ops.iter().any(|o| matches!(o, Op::LoopHead)) {
-            self.budget_check(head);
-        }
         let mut cur = InsnCursor::new(block);
-        let skips = super::skipped_starts(block);
+        if !block.ops.iter().any(|o| matches!(o, Op::LoopHead { .. })) {
+            self.budget_check(head, cur.counted());
+        }
+        let skips = super::uncounted(block);
         let mut exits = 0usize;
         for (i, op) in block.ops.iter().enumerate() {
             match op {
@@ -797,7 +797,7 @@ impl Gen<'_> {
                     label,
                 } => {
                     let mut l = self.labels[label.0 as usize];
-                    if skips[i] > 0 {
+                    if skips[i] != 0 {
                         // Taken, it skips instructions: uncount them on
                         // the way.
                         let to = l;
@@ -884,7 +884,7 @@ impl Gen<'_> {
                     }
                 }
                 Op::ExitDirect { pc: target } => {
-                    self.side_exit(cur.skipped());
+                    self.side_exit(cur.skipped() as i64);
                     let slot = self.req.slots[exits] as u64;
                     self.lit(IP0, slot);
                     dynasm!(self.a ; .arch aarch64
@@ -901,12 +901,12 @@ impl Gen<'_> {
                     exits += 1;
                 }
                 Op::ExitIndirect { pc: t } => {
-                    self.side_exit(cur.skipped());
+                    self.side_exit(cur.skipped() as i64);
                     self.exit_indirect(*t)
                 }
-                Op::LoopHead => self.budget_check(head),
+                Op::LoopHead { .. } => self.budget_check(head, cur.counted()),
                 Op::LoopBack { .. } => {
-                    self.side_exit(cur.skipped());
+                    self.side_exit(cur.loop_back() as i64);
                     dynasm!(self.a ; .arch aarch64 ; b =>head);
                 }
                 Op::Raise { code, tval } => {
@@ -930,7 +930,7 @@ impl Gen<'_> {
     /// An exit before the block's last instruction (a superblock's side
     /// exit): uncount the instructions it skips.
     /// At `head`: leave if the budget is spent, else count the block.
-    fn budget_check(&mut self, head: DynamicLabel) {
+    fn budget_check(&mut self, head: DynamicLabel, n: u32) {
         let bail = self.a.new_dynamic_label();
         dynasm!(self.a ; .arch aarch64 ; =>head);
         self.mem(Mem::LdrX, T0, CPU, CPU_INSNS);
@@ -939,7 +939,7 @@ impl Gen<'_> {
             ; cmp X(T0), X(T1)
             ; b.hs =>bail
         );
-        self.add_imm(T0, self.req.block.insns as u64);
+        self.add_imm(T0, n as u64);
         self.mem(Mem::StrX, T0, CPU, CPU_INSNS);
         self.deferred.push(Deferred::Bail {
             label: bail,
@@ -947,10 +947,11 @@ impl Gen<'_> {
         });
     }
 
-    fn side_exit(&mut self, skipped: u32) {
-        if skipped > 0 {
+    /// (Negative: count more, a branch into a loop's tail.)
+    fn side_exit(&mut self, skipped: i64) {
+        if skipped != 0 {
             self.mem(Mem::LdrX, T0, CPU, CPU_INSNS);
-            self.add_imm(T0, (skipped as u64).wrapping_neg());
+            self.add_imm(T0, skipped.wrapping_neg() as u64);
             self.mem(Mem::StrX, T0, CPU, CPU_INSNS);
         }
     }

@@ -25,7 +25,7 @@
 //! budget check moves to the loop head, so the instruction count and the
 //! points where a budget stops the vCPU are unchanged.
 
-use super::opt::rewrite_uses;
+use super::opt::{pure, rewrite_uses};
 use super::regalloc::{allocate, def, def_mut, uses};
 use crate::ir::{Block, HelperEffects, Op, RegId, Temp, Ty};
 use std::collections::BTreeMap;
@@ -60,7 +60,7 @@ fn candidates(block: &Block) -> Option<Vec<(RegId, Ty, u32)>> {
     if block
         .ops
         .iter()
-        .any(|o| matches!(o, Op::LoopHead | Op::LoopBack { .. }))
+        .any(|o| matches!(o, Op::LoopHead { .. } | Op::LoopBack { .. }))
     {
         return None;
     }
@@ -199,7 +199,7 @@ fn rewrite_block(block: &Block, pick: &[(RegId, Ty, u32)]) -> Block {
     for (&reg, &v) in &carried {
         out.push(Op::ReadReg { dst: v, reg });
     }
-    out.push(Op::LoopHead);
+    out.push(Op::LoopHead { lazy: Vec::new() });
     for (i, op) in ops.into_iter().enumerate() {
         let Some(op) = op else { continue };
         if home(&op) {
@@ -219,6 +219,9 @@ fn rewrite_block(block: &Block, pick: &[(RegId, Ty, u32)]) -> Block {
             }
         }
     }
+    let head = out.len() - n_after_head(&out);
+    let lazy = lazy_registers(&out[head..], &carried, &temp_types);
+    out[head - 1] = Op::LoopHead { lazy };
     Block {
         pc: block.pc,
         size: block.size,
@@ -227,6 +230,74 @@ fn rewrite_block(block: &Block, pick: &[(RegId, Ty, u32)]) -> Block {
         temp_types,
         labels: block.labels,
     }
+}
+
+/// Ops after the [`Op::LoopHead`] in `ops`.
+fn n_after_head(ops: &[Op]) -> usize {
+    let head = ops
+        .iter()
+        .position(|o| matches!(o, Op::LoopHead { .. }))
+        .expect("rewrite_block puts a head");
+    ops.len() - head - 1
+}
+
+/// Is `v` defined in `before` with nothing but pure ops and register
+/// writes after it? Then no exit, trap or slow path between its
+/// definition and the write that follows could see the register's new
+/// value early (lazily written, the register is stored from `v` at those).
+fn set_just_before(before: &[Op], v: Temp) -> bool {
+    for op in before.iter().rev() {
+        if def(op) == Some(v) {
+            return true;
+        }
+        if !(pure(op) || matches!(op, Op::WriteReg { .. })) {
+            return false;
+        }
+    }
+    false
+}
+
+/// The carried registers whose writes on the way round (`body`: the ops
+/// after the head) may stay in their temps ([`Op::LoopHead`]'s `lazy`):
+/// every write there also sets the temp to the value the register file
+/// would hold (the write's value, or its copy right after the write, with
+/// no truncation), and nothing there reads the register into another
+/// temp. Each pass then stores such a register only when something looks
+/// at the register file, not at every write.
+fn lazy_registers(
+    body: &[Op],
+    carried: &BTreeMap<RegId, Temp>,
+    types: &[Ty],
+) -> Vec<(RegId, Temp)> {
+    let last = body
+        .iter()
+        .rposition(|o| matches!(o, Op::LoopBack { .. }))
+        .unwrap_or(0);
+    let ty = |t: Temp| types[t.0 as usize];
+    carried
+        .iter()
+        // A 32-bit temp holds only the low half of what may be in the
+        // register (reads truncate): storing it would lose the rest.
+        .filter(|&(_, &v)| ty(v) == Ty::I64)
+        .filter(|&(&reg, &v)| {
+            body[..last].iter().enumerate().all(|(k, op)| match *op {
+                Op::WriteReg { reg: r, src } if r == reg => {
+                    // (A 32-bit value is zero-extended either way.)
+                    let same = ty(src) == ty(v) || ty(src) == Ty::I32;
+                    let copied = matches!(
+                        body.get(k + 1),
+                        Some(Op::Mov { dst, src: s })
+                            | Some(Op::Ext { dst, src: s, signed: false, bits: 32, .. })
+                            if *dst == v && *s == src
+                    );
+                    same && (copied || (src == v && set_just_before(&body[..k], v)))
+                }
+                Op::ReadReg { dst, reg: r } if r == reg => dst == v,
+                _ => true,
+            })
+        })
+        .map(|(&r, &v)| (r, v))
+        .collect()
 }
 
 /// Does `op` transfer control (or end the block)?
@@ -300,7 +371,10 @@ mod tests {
         let block = counting_loop();
         let l = keep_in_registers(&block, &[1, 2, 3, 4, 5, 6]).expect("loops");
         let ops = &l.ops;
-        let head = ops.iter().position(|o| matches!(o, Op::LoopHead)).unwrap();
+        let head = ops
+            .iter()
+            .position(|o| matches!(o, Op::LoopHead { .. }))
+            .unwrap();
         // Each register read once, before the head.
         let reads: Vec<_> = ops
             .iter()
@@ -333,6 +407,39 @@ mod tests {
         assert!(!ops
             .iter()
             .any(|o| matches!(o, Op::ExitDirect { pc: 0x100 })));
+    }
+
+    /// The registers `Op::LoopHead` lists as lazily written.
+    fn lazy(block: &Block) -> Vec<u16> {
+        match block.ops.iter().find(|o| matches!(o, Op::LoopHead { .. })) {
+            Some(Op::LoopHead { lazy }) => lazy.iter().map(|(r, _)| r.0).collect(),
+            _ => panic!("no head: {:?}", block.ops),
+        }
+    }
+
+    #[test]
+    fn registers_written_where_they_are_computed_are_lazy() {
+        let l = keep_in_registers(&counting_loop(), &[1, 2, 3, 4, 5, 6]).expect("loops");
+        assert_eq!(lazy(&l), vec![1, 2, 3], "{:?}", l.ops);
+    }
+
+    #[test]
+    fn a_value_computed_before_a_load_is_not_written_lazily() {
+        // x1's new value is computed in its carried temp before a load
+        // that may fault, where x1 must still read as the old value.
+        let mut b = IrBuilder::new();
+        b.insn_start(0x100);
+        let x1 = b.read_reg(Ty::I64, RegId(1));
+        let one = b.konst(Ty::I64, 1);
+        let n = b.bin(BinOp::Add, Ty::I64, x1, one);
+        let x2 = b.read_reg(Ty::I64, RegId(2));
+        let t = b.load(Ty::I64, x2, MemOp::new(8, false, Endian::Little));
+        b.write_reg(RegId(1), n);
+        b.write_reg(RegId(3), t);
+        b.exit_direct(0x100);
+        let l = keep_in_registers(&b.finish(0x100, 4, 1), &[1, 2, 3, 4, 5, 6]).expect("loops");
+        assert!(!lazy(&l).contains(&1), "{:?}", l.ops);
+        assert!(lazy(&l).contains(&2), "{:?}", l.ops);
     }
 
     #[test]

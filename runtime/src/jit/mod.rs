@@ -181,6 +181,12 @@ pub struct CodeHitExit {
 /// every backend.
 pub struct InsnCursor {
     insns: u32,
+    /// Instructions the block entry (or loop head) counted, as far as the
+    /// current op is concerned: in a loop, the starts before the last
+    /// [`Op::LoopBack`]; after it (the loop's tail), every instruction.
+    counted: u32,
+    /// [`Op::LoopBack`]s still ahead.
+    backs_left: usize,
     pc: u64,
     slot_of: Option<u64>,
     /// Instructions started so far.
@@ -195,6 +201,12 @@ impl InsnCursor {
     pub fn new(block: &Block) -> InsnCursor {
         InsnCursor {
             insns: block.insns,
+            counted: loop_counted(block).unwrap_or(block.insns),
+            backs_left: block
+                .ops
+                .iter()
+                .filter(|o| matches!(o, Op::LoopBack { .. }))
+                .count(),
             pc: block.pc,
             slot_of: None,
             idx: 0,
@@ -211,7 +223,7 @@ impl InsnCursor {
         };
         let check = std::mem::take(&mut self.stored).then_some(CodeHitExit {
             pc,
-            after: self.insns - self.idx,
+            after: self.counted - self.idx,
         });
         self.pc = pc;
         self.slot_of = slot_of;
@@ -223,7 +235,10 @@ impl InsnCursor {
         Site {
             pc: self.pc,
             slot_of: self.slot_of,
-            after: self.insns.saturating_sub(self.idx.saturating_sub(1)).max(1),
+            after: self
+                .counted
+                .saturating_sub(self.idx.saturating_sub(1))
+                .max(1),
             kind,
         }
     }
@@ -237,7 +252,7 @@ impl InsnCursor {
         match ops.get(i + 1) {
             Some(Op::InsnStart { pc } | Op::SlotStart { pc, .. }) => Some(CodeHitExit {
                 pc: *pc,
-                after: self.insns - self.idx,
+                after: self.counted - self.idx,
             }),
             Some(Op::ExitDirect { .. } | Op::ExitIndirect { .. } | Op::LoopBack { .. }) => None,
             _ => {
@@ -249,18 +264,59 @@ impl InsnCursor {
     /// Instructions an exit here skips (a superblock's side exit), which
     /// the block entry counted.
     pub fn skipped(&self) -> u32 {
-        self.insns.saturating_sub(self.idx)
+        self.counted.saturating_sub(self.idx)
+    }
+    /// Still on the way round a loop (before its last [`Op::LoopBack`])?
+    pub fn in_loop(&self) -> bool {
+        self.backs_left > 0
+    }
+    /// What the loop head counts: see [`loop_counted`].
+    pub fn counted(&self) -> u32 {
+        self.counted
+    }
+    /// An [`Op::LoopBack`]: the instructions to uncount before jumping
+    /// back (none on the longest way round). After the last one, the
+    /// loop's tail follows, which every instruction counts for.
+    pub fn loop_back(&mut self) -> u32 {
+        let skipped = self.skipped();
+        self.backs_left = self.backs_left.saturating_sub(1);
+        if self.backs_left == 0 {
+            self.counted = self.insns;
+        }
+        skipped
     }
 }
 
-/// Per op: for a branch, the instruction starts between it and its
-/// label, which the branch skips (`engine::translate` makes such branches
-/// of exits to later instructions of the block); 0 for other ops. The
-/// block entry counts every instruction, so a taken branch uncounts
-/// these, as a side exit uncounts the instructions after it.
-pub fn skipped_starts(block: &Block) -> Vec<u32> {
+/// In a block that loops in place: the instruction starts before its last
+/// [`Op::LoopBack`], which is what the loop head counts per pass (rather
+/// than the whole block, so the longest way round uncounts nothing); the
+/// branches out to the tail count the tail's instructions
+/// ([`uncounted`]). None for other blocks (their entry counts them all).
+pub fn loop_counted(block: &Block) -> Option<u32> {
+    let last = block
+        .ops
+        .iter()
+        .rposition(|o| matches!(o, Op::LoopBack { .. }))?;
+    Some(
+        block.ops[..last]
+            .iter()
+            .filter(|o| matches!(o, Op::InsnStart { .. } | Op::SlotStart { .. }))
+            .count() as u32,
+    )
+}
+
+/// Per op: for a branch, how many instructions to uncount when it is
+/// taken; 0 for other ops. The block entry counts every instruction, so a
+/// taken branch uncounts the instruction starts between it and its label,
+/// which it skips (`engine::translate` makes such branches of exits to
+/// later instructions of the block), as a side exit uncounts the
+/// instructions after it. In a block that loops in place the head counts
+/// only the loop ([`loop_counted`]): a branch from the loop to its tail
+/// counts the tail's instructions (a negative amount when they outnumber
+/// the skipped ones).
+pub fn uncounted(block: &Block) -> Vec<i64> {
     let mut before = Vec::with_capacity(block.ops.len() + 1);
-    let mut n = 0u32;
+    let mut n = 0i64;
     let mut label_at = vec![0usize; block.labels as usize];
     for (i, op) in block.ops.iter().enumerate() {
         before.push(n);
@@ -270,6 +326,11 @@ pub fn skipped_starts(block: &Block) -> Vec<u32> {
             _ => {}
         }
     }
+    let last_back = block
+        .ops
+        .iter()
+        .rposition(|o| matches!(o, Op::LoopBack { .. }));
+    let tail = loop_counted(block).map_or(0, |c| block.insns as i64 - c as i64);
     block
         .ops
         .iter()
@@ -277,15 +338,56 @@ pub fn skipped_starts(block: &Block) -> Vec<u32> {
         .map(|(i, op)| match op {
             Op::Br(l) | Op::BrCond { label: l, .. } => {
                 let at = label_at[l.0 as usize];
-                if at > i {
-                    before[at] - before[i]
-                } else {
-                    0
+                if at <= i {
+                    return 0;
+                }
+                let skipped = before[at] - before[i];
+                match last_back {
+                    Some(b) if i < b && b < at => skipped - tail,
+                    _ => skipped,
                 }
             }
             _ => 0,
         })
         .collect()
+}
+
+/// Per op: is it a branch from the way round a loop (before the last
+/// [`Op::LoopBack`]) out to the loop's tail?
+pub fn into_tail(block: &Block) -> Vec<bool> {
+    let Some(last) = block
+        .ops
+        .iter()
+        .rposition(|o| matches!(o, Op::LoopBack { .. }))
+    else {
+        return vec![false; block.ops.len()];
+    };
+    let mut label_at = vec![0usize; block.labels as usize];
+    for (i, op) in block.ops.iter().enumerate() {
+        if let Op::SetLabel(l) = op {
+            label_at[l.0 as usize] = i;
+        }
+    }
+    block
+        .ops
+        .iter()
+        .enumerate()
+        .map(|(i, op)| match op {
+            Op::Br(l) | Op::BrCond { label: l, .. } => i < last && label_at[l.0 as usize] > last,
+            _ => false,
+        })
+        .collect()
+}
+
+/// Is `ops[i]`, a branch to `label`, followed by a jump back to the loop
+/// head and then `label` (the loop's way out when taken)? A backend may
+/// then branch back on the inverted condition and fall through the way
+/// out.
+pub fn back_edge(block: &Block, i: usize, label: crate::ir::Label) -> bool {
+    matches!(
+        block.ops.get(i + 1..i + 3),
+        Some([Op::LoopBack { .. }, Op::SetLabel(l)]) if *l == label
+    )
 }
 
 /// `block` with every [`Op::Atomic`] turned into a call of the

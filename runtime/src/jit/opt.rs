@@ -597,7 +597,7 @@ pub(super) fn rewrite_uses(op: &mut Op, f: impl Fn(Temp) -> Temp) {
 }
 
 /// Is `op` free of effects beyond defining its result?
-fn pure(op: &Op) -> bool {
+pub(crate) fn pure(op: &Op) -> bool {
     match op {
         Op::Const { .. }
         | Op::Mov { .. }

@@ -90,7 +90,7 @@ pub fn uses(op: &Op, mut f: impl FnMut(Temp)) {
         Op::Raise { tval, .. } => f(*tval),
         Op::LoopBack { carried } => carried.iter().for_each(|t| f(*t)),
         Op::InsnStart { .. }
-        | Op::LoopHead
+        | Op::LoopHead { .. }
         | Op::SlotStart { .. }
         | Op::Const { .. }
         | Op::ReadReg { .. }

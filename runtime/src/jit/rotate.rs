@@ -58,7 +58,7 @@ pub(super) fn rotates(block: &mut Block) {
             Op::ReadReg { dst, reg } if single(dst) => {
                 read[dst.0 as usize] = regs.get(&reg).copied();
             }
-            Op::SetLabel(_) | Op::LoopHead => regs.clear(),
+            Op::SetLabel(_) | Op::LoopHead { .. } => regs.clear(),
             Op::Call { helper, .. } if helper.effects == HelperEffects::Full => regs.clear(),
             Op::Const { dst, val } if single(dst) => konst[dst.0 as usize] = Some(val),
             Op::Ext {

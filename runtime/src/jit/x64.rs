@@ -23,7 +23,7 @@ use super::{
 };
 use crate::cpu::{CpuState, FpStatus};
 use crate::ir::{
-    BinOp, Cond, Endian, FpFlag, HelperEffects, HostFp, HostFpOp, MemOp, Op, Temp, Ty,
+    BinOp, Cond, Endian, FpFlag, HelperEffects, HostFp, HostFpOp, MemOp, Op, RegId, Temp, Ty,
 };
 use crate::tlb::{HostEntry, HOST_ENTRIES, HOST_PAGE_BITS};
 use dynasmrt::x64::X64Relocation;
@@ -199,6 +199,7 @@ fn compile(req: &CompileRequest<'_>, regs: &[u8]) -> Result<Compiled, CompileErr
         alloc,
         labels: Vec::new(),
         deferred: Vec::new(),
+        lazy: Vec::new(),
         sites: Vec::new(),
         stubs: Vec::new(),
         targets: Vec::new(),
@@ -275,11 +276,11 @@ enum Deferred {
     },
     /// A direct helper call trapped at `site`.
     DirectTrap { label: DynamicLabel, site: u32 },
-    /// A taken branch that skips `skipped` instructions: uncount them,
-    /// then go on at `to`.
+    /// A taken branch that uncounts `skipped` instructions (see
+    /// `jit::uncounted`), then goes on at `to`.
     Skip {
         label: DynamicLabel,
-        skipped: u32,
+        skipped: i64,
         to: DynamicLabel,
     },
 }
@@ -289,7 +290,13 @@ struct Gen<'r> {
     req: &'r CompileRequest<'r>,
     alloc: Allocation,
     labels: Vec<DynamicLabel>,
-    deferred: Vec<Deferred>,
+    /// Out-of-line code, each with the lazily written registers to store
+    /// on its way out (see `lazy`).
+    deferred: Vec<(Deferred, Vec<(RegId, Temp)>)>,
+    /// Inside a loop: the carried registers written only to their temps
+    /// (`Op::LoopHead`'s `lazy`), stored wherever the register file may be
+    /// looked at.
+    lazy: Vec<(RegId, Temp)>,
     sites: Vec<Site>,
     stubs: Vec<usize>,
     targets: Vec<u64>,
@@ -533,7 +540,7 @@ impl Gen<'_> {
         );
         self.restore(saves);
         dynasm!(self.a ; .arch x64 ; test rdx, rdx ; jnz =>label);
-        self.deferred.push(Deferred::DirectTrap { label, site });
+        self.defer(Deferred::DirectTrap { label, site });
     }
 
     /// The inline path of a [`HostFp`] call: `dst = op(args[0],
@@ -666,14 +673,20 @@ impl Gen<'_> {
         // at the budget, else count the block. (An exit request sets the
         // limit to 0.)
         let head = self.a.new_dynamic_label();
-        let looped = block.ops.iter().any(|o| matches!(o, Op::LoopHead));
-        if !looped {
-            self.budget_check(head);
-        }
+        let looped = block.ops.iter().any(|o| matches!(o, Op::LoopHead { .. }));
         let mut cur = InsnCursor::new(block);
-        let skips = super::skipped_starts(block);
+        if !looped {
+            self.budget_check(head, cur.counted());
+        }
+        let skips = super::uncounted(block);
+        let tail = super::into_tail(block);
         let mut exits = 0usize;
+        // The `LoopBack` just emitted with the branch before it.
+        let mut skip_back = false;
         for (i, op) in block.ops.iter().enumerate() {
+            if std::mem::take(&mut skip_back) {
+                continue;
+            }
             match op {
                 Op::InsnStart { .. } | Op::SlotStart { .. } => {
                     if let Some(CodeHitExit { pc, after }) = cur.start(op) {
@@ -682,7 +695,7 @@ impl Gen<'_> {
                             ; cmp QWORD [r15 + ENV_CODE_HIT], 0
                             ; jne =>label
                         );
-                        self.deferred.push(Deferred::CodeHit { label, pc, after });
+                        self.defer(Deferred::CodeHit { label, pc, after });
                     }
                 }
                 Op::Const { dst, val } => {
@@ -709,18 +722,9 @@ impl Gen<'_> {
                     }
                     self.put(*dst, w);
                 }
-                Op::WriteReg { reg, src } => {
-                    let o = CPU_REGS + 8 * reg.0 as i32;
-                    match self.loc(*src) {
-                        Loc::Imm(v) if v as i64 == v as i64 as i32 as i64 => {
-                            dynasm!(self.a ; .arch x64 ; mov QWORD [r13 + o], v as i64 as i32)
-                        }
-                        _ => {
-                            let r = self.reg_of(*src, RAX);
-                            dynasm!(self.a ; .arch x64 ; mov QWORD [r13 + o], Rq(r));
-                        }
-                    }
-                }
+                // Kept in its carried temp: stored when something looks.
+                Op::WriteReg { reg, .. } if self.lazy.iter().any(|(r, _)| r == reg) => {}
+                Op::WriteReg { reg, src } => self.write_reg(*reg, *src),
                 Op::Bin { op, ty, dst, a, b } => self.bin(*op, *ty, *dst, *a, *b),
                 Op::Not { ty, dst, a } | Op::Neg { ty, dst, a } => {
                     let w = self.work(*dst, None);
@@ -770,7 +774,7 @@ impl Gen<'_> {
                     let site = self.site(cur.site(SiteKind::Store { mop: *mop }));
                     let hit = cur.store(&block.ops, i).map(|CodeHitExit { pc, after }| {
                         let label = self.a.new_dynamic_label();
-                        self.deferred.push(Deferred::CodeHit { label, pc, after });
+                        self.defer(Deferred::CodeHit { label, pc, after });
                         label
                     });
                     self.store(i, *src, *addr, *mop, site, hit);
@@ -781,6 +785,9 @@ impl Gen<'_> {
                 }
                 Op::Br(l) => {
                     let l = self.labels[l.0 as usize];
+                    if tail[i] {
+                        self.sync(&self.lazy.clone());
+                    }
                     self.side_exit(skips[i]);
                     dynasm!(self.a ; .arch x64 ; jmp =>l);
                 }
@@ -790,18 +797,47 @@ impl Gen<'_> {
                     a,
                     b,
                     label,
+                } if super::back_edge(block, i, *label) && cur.skipped() == 0 => {
+                    // Out of the loop when taken, else round again: one
+                    // inverted branch back to the head, and the way out
+                    // (and its count) falls through.
+                    self.cmp(*ty, *a, *b);
+                    jcc(self, cond.invert(), head);
+                    self.side_exit(skips[i]);
+                    self.sync(&self.lazy.clone());
+                    cur.loop_back();
+                    if !cur.in_loop() {
+                        self.lazy.clear();
+                    }
+                    skip_back = true;
+                }
+                Op::BrCond {
+                    cond,
+                    ty,
+                    a,
+                    b,
+                    label,
                 } => {
                     let mut l = self.labels[label.0 as usize];
-                    if skips[i] > 0 {
+                    if skips[i] != 0 || (tail[i] && !self.lazy.is_empty()) {
                         // Taken, it skips instructions: uncount them on
-                        // the way.
+                        // the way (and into the tail, store the lazily
+                        // written registers).
                         let to = l;
                         l = self.a.new_dynamic_label();
-                        self.deferred.push(Deferred::Skip {
-                            label: l,
-                            skipped: skips[i],
-                            to,
-                        });
+                        let sync = if tail[i] {
+                            self.lazy.clone()
+                        } else {
+                            Vec::new()
+                        };
+                        self.deferred.push((
+                            Deferred::Skip {
+                                label: l,
+                                skipped: skips[i],
+                                to,
+                            },
+                            sync,
+                        ));
                     }
                     self.cmp(*ty, *a, *b);
                     jcc(self, *cond, l);
@@ -860,6 +896,7 @@ impl Gen<'_> {
                                 let o = ENV_ARGS + 8 * k as i32;
                                 dynasm!(self.a ; .arch x64 ; mov QWORD [r15 + o], Rq(r));
                             }
+                            self.sync(&self.lazy.clone());
                             self.save(&saves);
                             let trap = self.trap_exit();
                             dynasm!(self.a ; .arch x64 ; mov rdi, r15 ; mov esi, site as i32);
@@ -882,11 +919,12 @@ impl Gen<'_> {
                     }
                 }
                 Op::ExitDirect { pc: target } => {
-                    self.side_exit(cur.skipped());
+                    self.sync(&self.lazy.clone());
+                    self.side_exit(cur.skipped() as i64);
                     let slot = self.req.slots[exits] as i64;
                     dynasm!(self.a ; .arch x64 ; mov rax, QWORD slot ; jmp QWORD [rax]);
                     let label = self.a.new_dynamic_label();
-                    self.deferred.push(Deferred::Exit {
+                    self.defer(Deferred::Exit {
                         label,
                         pc: *target,
                         k: exits,
@@ -895,15 +933,23 @@ impl Gen<'_> {
                     exits += 1;
                 }
                 Op::ExitIndirect { pc: t } => {
-                    self.side_exit(cur.skipped());
+                    self.sync(&self.lazy.clone());
+                    self.side_exit(cur.skipped() as i64);
                     self.exit_indirect(*t)
                 }
-                Op::LoopHead => self.budget_check(head),
+                Op::LoopHead { lazy } => {
+                    self.lazy = lazy.clone();
+                    self.budget_check(head, cur.counted());
+                }
                 Op::LoopBack { .. } => {
-                    self.side_exit(cur.skipped());
+                    self.side_exit(cur.loop_back() as i64);
                     dynasm!(self.a ; .arch x64 ; jmp =>head);
+                    if !cur.in_loop() {
+                        self.lazy.clear();
+                    }
                 }
                 Op::Raise { code, tval } => {
+                    self.sync(&self.lazy.clone());
                     let site = self.site(cur.site(SiteKind::Raise { code: *code }));
                     self.get(RDX, *tval);
                     dynasm!(self.a ; .arch x64 ; mov rdi, r15 ; mov esi, site as i32);
@@ -920,10 +966,11 @@ impl Gen<'_> {
         Ok(())
     }
 
-    /// At `head`: leave if the budget is spent, else count the block.
-    fn budget_check(&mut self, head: DynamicLabel) {
+    /// At `head`: leave if the budget is spent, else count the block (or
+    /// one pass of its loop).
+    fn budget_check(&mut self, head: DynamicLabel, n: u32) {
         let bail = self.a.new_dynamic_label();
-        let n = self.req.block.insns as i32;
+        let n = n as i32;
         let limit = ENV_LIMIT;
         dynasm!(self.a ; .arch x64
             ; =>head
@@ -931,16 +978,19 @@ impl Gen<'_> {
             ; jae =>bail
             ; add r12, n
         );
-        self.deferred.push(Deferred::Bail {
+        self.defer(Deferred::Bail {
             label: bail,
             pc: self.req.block.pc,
         });
     }
 
     /// An exit before the block's last instruction: uncount those not run.
-    fn side_exit(&mut self, skipped: u32) {
-        if skipped > 0 {
-            dynasm!(self.a ; .arch x64 ; sub r12, skipped as i32);
+    /// (Negative: count more, a branch into a loop's tail.)
+    fn side_exit(&mut self, skipped: i64) {
+        match skipped {
+            0 => {}
+            1.. => dynasm!(self.a ; .arch x64 ; sub r12, skipped as i32),
+            _ => dynasm!(self.a ; .arch x64 ; add r12, -skipped as i32),
         }
     }
 
@@ -955,12 +1005,46 @@ impl Gen<'_> {
         );
     }
 
+    /// Queue out-of-line code, which stores the lazily written registers
+    /// on its way out (all but direct exits' stubs, reached only after
+    /// the exit stored them, and branches within the loop).
+    fn defer(&mut self, d: Deferred) {
+        let sync = match d {
+            Deferred::Exit { .. } | Deferred::Skip { .. } => Vec::new(),
+            _ => self.lazy.clone(),
+        };
+        self.deferred.push((d, sync));
+    }
+
+    /// Store the lazily written registers `regs` from their temps.
+    fn sync(&mut self, regs: &[(RegId, Temp)]) {
+        for &(reg, v) in regs {
+            if self.loc(v) != Loc::Home(reg) {
+                self.write_reg(reg, v);
+            }
+        }
+    }
+
+    fn write_reg(&mut self, reg: RegId, src: Temp) {
+        let o = CPU_REGS + 8 * reg.0 as i32;
+        match self.loc(src) {
+            Loc::Imm(v) if v as i64 == v as i64 as i32 as i64 => {
+                dynasm!(self.a ; .arch x64 ; mov QWORD [r13 + o], v as i64 as i32)
+            }
+            _ => {
+                let r = self.reg_of(src, RAX);
+                dynasm!(self.a ; .arch x64 ; mov QWORD [r13 + o], Rq(r));
+            }
+        }
+    }
+
     fn emit_deferred(&mut self) {
         let ep = self.req.epilogue;
-        for d in std::mem::take(&mut self.deferred) {
+        for (d, sync) in std::mem::take(&mut self.deferred) {
             match d {
                 Deferred::Bail { label, pc } => {
                     dynasm!(self.a ; .arch x64 ; =>label);
+                    self.sync(&sync);
                     self.leave(pc, exit::NORMAL);
                 }
                 Deferred::CodeHit { label, pc, after } => {
@@ -968,6 +1052,7 @@ impl Gen<'_> {
                         ; =>label
                         ; sub r12, after as i32
                     );
+                    self.sync(&sync);
                     self.leave(pc, exit::NORMAL);
                 }
                 Deferred::Load {
@@ -984,6 +1069,7 @@ impl Gen<'_> {
                     if let Some(f) = fault {
                         self.faults.push((f, self.a.offset().0));
                     }
+                    self.sync(&sync);
                     // The address first: `ga` may be a register the
                     // argument set-up below overwrites.
                     if ga != RDX {
@@ -1015,6 +1101,7 @@ impl Gen<'_> {
                     if let Some(f) = fault {
                         self.faults.push((f, self.a.offset().0));
                     }
+                    self.sync(&sync);
                     if ga != RDX {
                         dynasm!(self.a ; .arch x64 ; mov rdx, Rq(ga));
                     }
@@ -1031,8 +1118,9 @@ impl Gen<'_> {
                 }
                 Deferred::DirectTrap { label, site } => {
                     let trap = self.trap_exit();
+                    dynasm!(self.a ; .arch x64 ; =>label);
+                    self.sync(&sync);
                     dynasm!(self.a ; .arch x64
-                        ; =>label
                         ; mov rdi, r15
                         ; mov esi, site as i32
                     );
@@ -1041,6 +1129,7 @@ impl Gen<'_> {
                 }
                 Deferred::Skip { label, skipped, to } => {
                     dynasm!(self.a ; .arch x64 ; =>label);
+                    self.sync(&sync);
                     self.side_exit(skipped);
                     dynasm!(self.a ; .arch x64 ; jmp =>to);
                 }
@@ -1402,7 +1491,7 @@ impl Gen<'_> {
             .into_iter()
             .filter(|&r| r != w)
             .collect();
-        self.deferred.push(Deferred::Load {
+        self.defer(Deferred::Load {
             label: slow,
             resume,
             site,
@@ -1458,7 +1547,7 @@ impl Gen<'_> {
         }
         dynasm!(self.a ; .arch x64 ; =>resume);
         let saves = self.alloc.live_across(at, &CALLER_SAVED);
-        self.deferred.push(Deferred::Store {
+        self.defer(Deferred::Store {
             label: slow,
             resume,
             site,
