@@ -1,0 +1,219 @@
+//! The x86-64 backend's guest memory accesses: the host TLB check, loads
+//! and stores (straight to the address window where the fault handler
+//! is installed), and the indirect exit's jump cache lookup.
+
+use super::*;
+
+impl Gen<'_> {
+    /// Host TLB lookup of the guest address in `ga` for an access of
+    /// `size` bytes; jumps to `miss` unless the entry's tag at `tag_off`
+    /// matches. On a hit the host address is `ga + ` the returned
+    /// register: rbp (the window base, pinned) for a window, else rcx
+    /// loaded with the entry's addend. Clobbers rax, rcx.
+    pub(super) fn tlb(&mut self, ga: u8, size: u8, tag_off: i32, miss: DynamicLabel) -> Option<u8> {
+        let shift = (HOST_PAGE_BITS - 5) as i8;
+        let index_mask = ((HOST_ENTRIES as i32) - 1) << 5;
+        let tag_mask = (!((1u64 << HOST_PAGE_BITS) - 1) | (size as u64 - 1)) as i64 as i32;
+        if self.bmi2 {
+            // The entry index without a copy of the address.
+            dynasm!(self.a ; .arch x64 ; rorx rcx, Rq(ga), shift);
+        } else {
+            dynasm!(self.a ; .arch x64 ; mov rcx, Rq(ga) ; shr rcx, shift);
+        }
+        let tag = CPU_TLB + tag_off;
+        dynasm!(self.a ; .arch x64
+            ; and ecx, index_mask
+            ; mov rax, Rq(ga)
+            ; and rax, tag_mask
+            ; cmp rax, QWORD [rcx + r13 + tag]
+            ; jne =>miss
+        );
+        match self.req.addressing {
+            // The access waits for nothing but the address.
+            Addressing::Window => Some(RBP),
+            Addressing::Identity => None,
+            Addressing::Tlb => {
+                let addend = CPU_TLB + TLB_ADDEND;
+                dynasm!(self.a ; .arch x64 ; mov rcx, QWORD [rcx + r13 + addend]);
+                Some(RCX)
+            }
+        }
+    }
+
+    /// Allocatable registers for a block: a window not at 0 pins rbp.
+    pub(super) fn allocatable(addressing: Addressing) -> &'static [u8] {
+        match addressing {
+            Addressing::Window => &ALLOCATABLE_WINDOW,
+            Addressing::Tlb | Addressing::Identity => &ALLOCATABLE,
+        }
+    }
+
+    pub(super) fn load(&mut self, at: usize, ty: Ty, dst: Temp, addr: Temp, mop: MemOp, site: u32) {
+        let slow = self.a.new_dynamic_label();
+        let resume = self.a.new_dynamic_label();
+        let ga = self.reg_of(addr, RDX);
+        // Straight to the window when the ISA allows any alignment (no
+        // alignment trap to check for): only the window's end is checked;
+        // an unmapped page faults on the host, and the fault handler
+        // resumes at the slow path (`fault`).
+        let direct = self.req.direct_access && !mop.aligned;
+        let x = if direct {
+            dynasm!(self.a ; .arch x64
+                ; cmp Rq(ga), QWORD [r15 + ENV_WINDOW_SIZE]
+                ; jae =>slow
+            );
+            (self.req.addressing == Addressing::Window).then_some(RBP)
+        } else {
+            self.tlb(ga, mop.size, TLB_READ, slow)
+        };
+        let folded = self
+            .folds
+            .get(&at)
+            .and_then(|&(b, i, k)| match (self.loc(b), self.loc(i)) {
+                (Loc::Reg(b), Loc::Reg(i)) if direct => Some(At::Scaled(b, i, k)),
+                _ => None,
+            });
+        let at_ = match (folded, x) {
+            (Some(f), _) => f,
+            (None, Some(x)) => At::Sum(ga, x),
+            (None, None) => At::Reg(ga),
+        };
+        let fault = direct.then(|| self.a.offset().0);
+        let w = self.work(dst, None);
+        let big = mop.endian == Endian::Big;
+        match (mop.size, mop.signed && !big) {
+            // Little-endian signed loads extend as they load.
+            (1, true) => load_at!(self, at_, movsx Rq(w), BYTE),
+            (2, true) => load_at!(self, at_, movsx Rq(w), WORD),
+            (4, true) => load_at!(self, at_, movsxd Rq(w), DWORD),
+            (1, _) => load_at!(self, at_, movzx Rd(w), BYTE),
+            (2, _) => {
+                load_at!(self, at_, movzx Rd(w), WORD);
+                if big {
+                    dynasm!(self.a ; .arch x64 ; rol Rw(w), 8);
+                }
+            }
+            (4, _) => {
+                load_at!(self, at_, mov Rd(w), DWORD);
+                if big {
+                    dynasm!(self.a ; .arch x64 ; bswap Rd(w));
+                }
+            }
+            _ => {
+                load_at!(self, at_, mov Rq(w), QWORD);
+                if big {
+                    dynasm!(self.a ; .arch x64 ; bswap Rq(w));
+                }
+            }
+        }
+        if mop.signed && big {
+            match mop.size {
+                1 => dynasm!(self.a ; .arch x64 ; movsx Rq(w), Rb(w)),
+                2 => dynasm!(self.a ; .arch x64 ; movsx Rq(w), Rw(w)),
+                4 => dynasm!(self.a ; .arch x64 ; movsxd Rq(w), Rd(w)),
+                _ => {}
+            }
+        }
+        if ty == Ty::I32 {
+            dynasm!(self.a ; .arch x64 ; mov Rd(w), Rd(w));
+        }
+        dynasm!(self.a ; .arch x64 ; =>resume);
+        self.put(dst, w);
+        let saves: Vec<u8> = self
+            .alloc
+            .live_across(at, &CALLER_SAVED)
+            .into_iter()
+            .filter(|&r| r != w)
+            .collect();
+        self.defer(Deferred::Load {
+            label: slow,
+            resume,
+            site,
+            saves,
+            ga,
+            w,
+            fault,
+        });
+    }
+
+    pub(super) fn store(
+        &mut self,
+        at: usize,
+        src: Temp,
+        addr: Temp,
+        mop: MemOp,
+        site: u32,
+        hit: Option<DynamicLabel>,
+    ) {
+        let slow = self.a.new_dynamic_label();
+        let resume = self.a.new_dynamic_label();
+        let ga = self.reg_of(addr, RDX);
+        // Direct as loads are (see `load`): pages holding translated code
+        // are read-only in the window, so a store to code faults to the
+        // slow path too, which invalidates the code.
+        let direct = self.req.direct_access && !mop.aligned;
+        let x = if direct {
+            dynasm!(self.a ; .arch x64
+                ; cmp Rq(ga), QWORD [r15 + ENV_WINDOW_SIZE]
+                ; jae =>slow
+            );
+            (self.req.addressing == Addressing::Window).then_some(RBP)
+        } else {
+            self.tlb(ga, mop.size, TLB_WRITE, slow)
+        };
+        let v = if mop.endian == Endian::Big && mop.size > 1 {
+            self.get(RAX, src);
+            match mop.size {
+                2 => dynasm!(self.a ; .arch x64 ; rol ax, 8),
+                4 => dynasm!(self.a ; .arch x64 ; bswap eax),
+                _ => dynasm!(self.a ; .arch x64 ; bswap rax),
+            }
+            RAX
+        } else {
+            self.reg_of(src, RAX)
+        };
+        let fault = direct.then(|| self.a.offset().0);
+        match mop.size {
+            1 => store_at!(self, x, ga, BYTE, Rb(v)),
+            2 => store_at!(self, x, ga, WORD, Rw(v)),
+            4 => store_at!(self, x, ga, DWORD, Rd(v)),
+            _ => store_at!(self, x, ga, QWORD, Rq(v)),
+        }
+        dynasm!(self.a ; .arch x64 ; =>resume);
+        let saves = self.alloc.live_across(at, &CALLER_SAVED);
+        self.defer(Deferred::Store {
+            label: slow,
+            resume,
+            site,
+            saves,
+            ga,
+            src,
+            hit,
+            fault,
+        });
+    }
+
+    pub(super) fn exit_indirect(&mut self, t: Temp) {
+        let miss = self.a.new_dynamic_label();
+        let ep = self.req.epilogue;
+        let mask = (JMP_ENTRIES as i32 - 1) << 5;
+        self.get(RAX, t);
+        dynasm!(self.a ; .arch x64
+            ; mov QWORD [r13 + CPU_PC], rax
+            ; mov rcx, rax
+            ; shr rcx, 1
+            ; shl ecx, 5
+            ; and ecx, mask
+            ; add rcx, QWORD [r15 + ENV_JMP]
+            ; cmp rax, QWORD [rcx + JMP_PC]
+            ; jne =>miss
+            ; mov rax, QWORD [r13 + CPU_CTX]
+            ; cmp rax, QWORD [rcx + JMP_CTX]
+            ; jne =>miss
+            ; jmp QWORD [rcx + JMP_CODE]
+            ; =>miss
+            ; mov eax, exit::NORMAL as i32
+            ; jmp extern ep
+        );
+    }
+}
