@@ -48,24 +48,33 @@ impl Gen<'_> {
         }
     }
 
+    /// The check before an access of `mop` at `ga` (jumping to `slow`
+    /// when it fails): whether the access goes straight to the window,
+    /// and the register to add to `ga` for the host address (see `tlb`).
+    /// Straight to the window when the ISA allows any alignment (no
+    /// alignment trap to check for): only the window's end is checked;
+    /// an unmapped page, or a store to a page holding translated code
+    /// (read-only there), faults on the host, and the fault handler
+    /// resumes at the slow path, which does the access the full way.
+    fn check(&mut self, ga: u8, mop: MemOp, tag: i32, slow: DynamicLabel) -> (bool, Option<u8>) {
+        if !self.req.direct_access || mop.aligned {
+            return (false, self.tlb(ga, mop.size, tag, slow));
+        }
+        dynasm!(self.a ; .arch x64
+            ; cmp Rq(ga), QWORD [r15 + ENV_WINDOW_SIZE]
+            ; jae =>slow
+        );
+        (
+            true,
+            (self.req.addressing == Addressing::Window).then_some(RBP),
+        )
+    }
+
     pub(super) fn load(&mut self, at: usize, ty: Ty, dst: Temp, addr: Temp, mop: MemOp, site: u32) {
         let slow = self.a.new_dynamic_label();
         let resume = self.a.new_dynamic_label();
         let ga = self.reg_of(addr, RDX);
-        // Straight to the window when the ISA allows any alignment (no
-        // alignment trap to check for): only the window's end is checked;
-        // an unmapped page faults on the host, and the fault handler
-        // resumes at the slow path (`fault`).
-        let direct = self.req.direct_access && !mop.aligned;
-        let x = if direct {
-            dynasm!(self.a ; .arch x64
-                ; cmp Rq(ga), QWORD [r15 + ENV_WINDOW_SIZE]
-                ; jae =>slow
-            );
-            (self.req.addressing == Addressing::Window).then_some(RBP)
-        } else {
-            self.tlb(ga, mop.size, TLB_READ, slow)
-        };
+        let (direct, x) = self.check(ga, mop, TLB_READ, slow);
         let folded = self
             .folds
             .get(&at)
@@ -148,19 +157,7 @@ impl Gen<'_> {
         let slow = self.a.new_dynamic_label();
         let resume = self.a.new_dynamic_label();
         let ga = self.reg_of(addr, RDX);
-        // Direct as loads are (see `load`): pages holding translated code
-        // are read-only in the window, so a store to code faults to the
-        // slow path too, which invalidates the code.
-        let direct = self.req.direct_access && !mop.aligned;
-        let x = if direct {
-            dynasm!(self.a ; .arch x64
-                ; cmp Rq(ga), QWORD [r15 + ENV_WINDOW_SIZE]
-                ; jae =>slow
-            );
-            (self.req.addressing == Addressing::Window).then_some(RBP)
-        } else {
-            self.tlb(ga, mop.size, TLB_WRITE, slow)
-        };
+        let (direct, x) = self.check(ga, mop, TLB_WRITE, slow);
         let v = if mop.endian == Endian::Big && mop.size > 1 {
             self.get(RAX, src);
             match mop.size {
