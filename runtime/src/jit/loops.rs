@@ -199,6 +199,7 @@ fn rewrite_block(block: &Block, pick: &[(RegId, Ty, u32)]) -> Block {
     for (&reg, &v) in &carried {
         out.push(Op::ReadReg { dst: v, reg });
     }
+    let head = out.len();
     out.push(Op::LoopHead { lazy: Vec::new() });
     for (i, op) in ops.into_iter().enumerate() {
         let Some(op) = op else { continue };
@@ -219,9 +220,8 @@ fn rewrite_block(block: &Block, pick: &[(RegId, Ty, u32)]) -> Block {
             }
         }
     }
-    let head = out.len() - n_after_head(&out);
-    let lazy = lazy_registers(&out[head..], &carried, &temp_types);
-    out[head - 1] = Op::LoopHead { lazy };
+    let lazy = lazy_registers(&out[head + 1..], &carried, &temp_types);
+    out[head] = Op::LoopHead { lazy };
     Block {
         pc: block.pc,
         size: block.size,
@@ -230,15 +230,6 @@ fn rewrite_block(block: &Block, pick: &[(RegId, Ty, u32)]) -> Block {
         temp_types,
         labels: block.labels,
     }
-}
-
-/// Ops after the [`Op::LoopHead`] in `ops`.
-fn n_after_head(ops: &[Op]) -> usize {
-    let head = ops
-        .iter()
-        .position(|o| matches!(o, Op::LoopHead { .. }))
-        .expect("rewrite_block puts a head");
-    ops.len() - head - 1
 }
 
 /// Is `v` defined in `before` with nothing but pure ops, register writes
