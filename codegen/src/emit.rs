@@ -330,6 +330,22 @@ fn lift_rs(isa: &Isa) -> Result<TokenStream, SpecError> {
             }
             None => quote!(None),
         };
+        let fp_flags = match h.fp_flags {
+            Some(ff) => {
+                let op = format_ident!("{}", format!("{:?}", ff.op));
+                let (csr_arg, csr, value_arg, cond_arg, bits) =
+                    (ff.csr_arg, ff.csr, ff.value_arg, ff.cond_arg, ff.bits);
+                quote!(Some(hemu_runtime::ir::FpFlagsCsr {
+                    op: hemu_runtime::ir::FpFlagsOp::#op,
+                    csr: #csr_arg,
+                    flags_csr: #csr,
+                    value: #value_arg,
+                    cond: #cond_arg,
+                    bits: #bits,
+                }))
+            }
+            None => quote!(None),
+        };
         quote! {
             pub static #id: Helper = Helper {
                 name: #name,
@@ -339,6 +355,7 @@ fn lift_rs(isa: &Isa) -> Result<TokenStream, SpecError> {
                     direct: #direct,
                     skip_if: #skip_if,
                     host_fp: #host_fp,
+                    fp_flags: #fp_flags,
                 },
             };
         }

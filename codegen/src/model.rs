@@ -147,6 +147,56 @@ struct RawHelper {
     skip_if: Option<String>,
     #[serde(default)]
     host_fp: Option<HostFp>,
+    #[serde(default)]
+    fp_flags: Option<FpFlags>,
+}
+
+/// An access to the CSR of the accrued FP flags the JIT may do inline
+/// (the IR's `FpFlagsCsr`): while the FP state is dirty and argument
+/// `csr_arg` is the constant `csr`, `op` (swap, set or clear) on the
+/// flags with argument `value_arg` masked to `bits`; argument `cond_arg`
+/// (a constant) selects the read of a swap, the write of a set or clear.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FpFlags {
+    /// `swap`, `set` or `clear`.
+    pub op: FpFlagsOp,
+    /// Index of the CSR-number argument.
+    pub csr_arg: u8,
+    /// The accrued flags' CSR number.
+    pub csr: u64,
+    /// Index of the value argument.
+    pub value_arg: u8,
+    /// Index of the condition argument.
+    pub cond_arg: u8,
+    /// The CSR's bits.
+    pub bits: u32,
+}
+
+/// The operations of [`FpFlags`].
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FpFlagsOp {
+    /// Write the value.
+    Swap,
+    /// Set the value's bits.
+    Set,
+    /// Clear them.
+    Clear,
+}
+
+impl FpFlags {
+    /// Is this consistent with a helper of `effects` taking `nargs`
+    /// arguments and returning `ret`?
+    fn fits(&self, effects: &str, nargs: usize, ret: Option<Width>) -> bool {
+        let args = [self.csr_arg, self.value_arg, self.cond_arg];
+        effects == "cpu"
+            && ret.is_some()
+            && args.iter().all(|&k| (k as usize) < nargs)
+            && args[0] != args[1]
+            && args[0] != args[2]
+            && args[1] != args[2]
+    }
 }
 
 /// Binary64 operations the JIT may do on the host FPU (the IR's
@@ -371,6 +421,8 @@ pub struct Helper {
     pub skip_if: Option<&'static str>,
     /// Arithmetic the JIT may do on the host FPU.
     pub host_fp: Option<HostFp>,
+    /// An access to the accrued FP flags the JIT may do inline.
+    pub fp_flags: Option<FpFlags>,
 }
 
 /// One instruction.
@@ -901,6 +953,19 @@ impl Isa {
                             ));
                         }
                         Some(hf)
+                    }
+                    None => None,
+                },
+                fp_flags: match h.fp_flags {
+                    Some(ff) => {
+                        let ret = h.ret.as_ref().and_then(parse_width);
+                        if !ff.fits(&h.effects, h.args.len(), ret) {
+                            return Err(f.err_line(
+                                line,
+                                format!("helper {name}: fp_flags needs effects: cpu, a result, and csr_arg, value_arg and cond_arg indices of three different arguments"),
+                            ));
+                        }
+                        Some(ff)
                     }
                     None => None,
                 },

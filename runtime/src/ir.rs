@@ -326,6 +326,8 @@ pub struct HelperJit {
     /// Binary64 arithmetic the host FPU may compute inline, under the
     /// conditions of QEMU's "hardfloat".
     pub host_fp: Option<HostFp>,
+    /// An access to the accrued FP flags generated code may do inline.
+    pub fp_flags: Option<FpFlagsCsr>,
 }
 
 impl HelperJit {
@@ -334,7 +336,64 @@ impl HelperJit {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     };
+}
+
+/// A helper reading and writing the CSR of the accrued FP flags (RISC-V's
+/// `frflags`/`fsflags`, which GCC puts around every quiet comparison),
+/// which generated code may do on `FpStatus::flags` itself when:
+/// - the FP state is enabled and already dirty (`FpStatus::dirty`), so
+///   the helper's checks pass and it changes nothing else;
+/// - argument `csr` is the constant `flags_csr` (the CSR that reads as
+///   `FpStatus::flags` and writes `value & bits` to it);
+/// - argument `cond` is a constant.
+///
+/// With `old` the flags before: [`FpFlagsOp::Swap`] sets them to
+/// `value & bits` and returns `old` if `cond` is not 0 (else 0);
+/// [`FpFlagsOp::Set`] and [`FpFlagsOp::Clear`] return `old` and, if `cond`
+/// is not 0, set them to `(old | value) & bits` or `old & !value & bits`.
+/// Otherwise the helper is called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FpFlagsCsr {
+    /// The operation.
+    pub op: FpFlagsOp,
+    /// Index of the CSR-number argument.
+    pub csr: u8,
+    /// The CSR number of the accrued flags.
+    pub flags_csr: u64,
+    /// Index of the value (or mask) argument.
+    pub value: u8,
+    /// Index of the argument that selects the read (swap) or the write
+    /// (set, clear).
+    pub cond: u8,
+    /// The bits of the CSR (and of `FpStatus::flags`).
+    pub bits: u32,
+}
+
+/// The operations of [`FpFlagsCsr`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FpFlagsOp {
+    /// Write the value (CSR read-write).
+    Swap,
+    /// Set the bits of the mask (CSR read-set).
+    Set,
+    /// Clear them (CSR read-clear).
+    Clear,
+}
+
+impl FpFlagsCsr {
+    /// The inline access for a call with `args` whose constants `imm`
+    /// gives: None (call the helper) unless the CSR is the flags' and the
+    /// condition is known; else whether the condition is non-zero.
+    pub fn inline(&self, args: &[Temp], imm: impl Fn(Temp) -> Option<u64>) -> Option<bool> {
+        let arg = |k: u8| args.get(k as usize).copied();
+        arg(self.value)?;
+        if imm(arg(self.csr)?)? != self.flags_csr {
+            return None;
+        }
+        Some(imm(arg(self.cond)?)? != 0)
+    }
 }
 
 /// A binary64 operation on a helper's arguments 0 (and 1) that generated
@@ -481,7 +540,10 @@ pub enum Op {
         /// Source.
         src: Temp,
     },
-    /// `dst = a op b`.
+    /// `dst = a op b`. Operands have the op's type, but for a 32-bit add,
+    /// subtract, multiply, and, or, xor (either operand) or left shift
+    /// (the shifted value), which may read a 64-bit temp's low half (the
+    /// optimiser's narrowing makes those).
     Bin {
         /// Operation.
         op: BinOp,

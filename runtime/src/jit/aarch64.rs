@@ -332,6 +332,7 @@ enum Mem {
     LdrX,
     LdrW,
     StrX,
+    StrW,
 }
 
 /// `mn d, a, b` on X registers for `I64`, W registers (whose writes
@@ -418,12 +419,17 @@ impl Gen<'_> {
     /// `[base + off]`: the scaled 12-bit offset form when `off` fits, else
     /// the offset in IP1.
     fn mem(&mut self, op: Mem, r: u8, base: u8, off: u32) {
-        let scale = if op == Mem::LdrW { 4 } else { 8 };
+        let scale = if matches!(op, Mem::LdrW | Mem::StrW) {
+            4
+        } else {
+            8
+        };
         if off.is_multiple_of(scale) && off / scale < 4096 {
             match op {
                 Mem::LdrX => dynasm!(self.a ; .arch aarch64 ; ldr X(r), [XSP(base), off]),
                 Mem::LdrW => dynasm!(self.a ; .arch aarch64 ; ldr W(r), [XSP(base), off]),
                 Mem::StrX => dynasm!(self.a ; .arch aarch64 ; str X(r), [XSP(base), off]),
+                Mem::StrW => dynasm!(self.a ; .arch aarch64 ; str W(r), [XSP(base), off]),
             }
         } else {
             self.imm(IP1, off as u64);
@@ -431,6 +437,7 @@ impl Gen<'_> {
                 Mem::LdrX => dynasm!(self.a ; .arch aarch64 ; ldr X(r), [XSP(base), X(IP1)]),
                 Mem::LdrW => dynasm!(self.a ; .arch aarch64 ; ldr W(r), [XSP(base), X(IP1)]),
                 Mem::StrX => dynasm!(self.a ; .arch aarch64 ; str X(r), [XSP(base), X(IP1)]),
+                Mem::StrW => dynasm!(self.a ; .arch aarch64 ; str W(r), [XSP(base), X(IP1)]),
             }
         }
     }
@@ -586,70 +593,6 @@ impl Gen<'_> {
         let label = self.a.new_dynamic_label();
         dynasm!(self.a ; .arch aarch64 ; cbnz x1, =>label);
         self.deferred.push(Deferred::DirectTrap { label, site });
-    }
-
-    /// The inline path of a [`HostFp`] call, as on x86-64 (`x64.rs`), on
-    /// the FPU as Linux sets it up (round to nearest even, no flush to
-    /// zero).
-    fn host_fp(&mut self, hf: &HostFp, args: &[Temp], dst: Temp) -> Option<DynamicLabel> {
-        let dynamic = host_fp_rm(hf, args, |t| self.loc(t))?;
-        let (slow, done) = (self.a.new_dynamic_label(), self.a.new_dynamic_label());
-        self.cpu_byte(CPU_FP_DIRTY);
-        dynasm!(self.a ; .arch aarch64 ; cbz W(T0), =>slow);
-        if hf.op.rounds() {
-            self.mem(Mem::LdrW, T0, CPU, CPU_FP_FLAGS);
-            self.imm(T1, hf.inexact as u64);
-            dynasm!(self.a ; .arch aarch64
-                ; tst W(T0), W(T1)
-                ; b.eq =>slow
-            );
-        }
-        if let Some(nearest) = dynamic {
-            self.mem(Mem::LdrW, T0, CPU, CPU_FP_RM);
-            self.imm(T1, nearest);
-            dynasm!(self.a ; .arch aarch64
-                ; cmp X(T0), X(T1)
-                ; b.ne =>slow
-            );
-        }
-        self.get(T0, args[0]);
-        dynasm!(self.a ; .arch aarch64 ; fmov d0, X(T0));
-        if hf.op.operands() > 1 {
-            self.get(T0, args[1]);
-            dynasm!(self.a ; .arch aarch64 ; fmov d1, X(T0));
-        }
-        match hf.op {
-            HostFpOp::Add => dynasm!(self.a ; .arch aarch64 ; fadd d0, d0, d1),
-            HostFpOp::Sub => dynasm!(self.a ; .arch aarch64 ; fsub d0, d0, d1),
-            HostFpOp::Mul => dynasm!(self.a ; .arch aarch64 ; fmul d0, d0, d1),
-            HostFpOp::Div => dynasm!(self.a ; .arch aarch64 ; fdiv d0, d0, d1),
-            HostFpOp::Sqrt => dynasm!(self.a ; .arch aarch64 ; fsqrt d0, d0),
-            // Unordered (a NaN): V set. Ordered: eq, mi (less), ls (less
-            // or equal).
-            HostFpOp::Eq | HostFpOp::Lt | HostFpOp::Le => {
-                dynasm!(self.a ; .arch aarch64 ; fcmp d0, d1 ; b.vs =>slow);
-                match hf.op {
-                    HostFpOp::Eq => dynasm!(self.a ; .arch aarch64 ; cset W(T0), eq),
-                    HostFpOp::Lt => dynasm!(self.a ; .arch aarch64 ; cset W(T0), mi),
-                    _ => dynasm!(self.a ; .arch aarch64 ; cset W(T0), ls),
-                }
-            }
-        }
-        if hf.op.rounds() {
-            // The result: normal with a biased exponent of 2..=0x7fe (see
-            // x64.rs for why that rules out every flag but inexact).
-            dynasm!(self.a ; .arch aarch64
-                ; fmov X(T0), d0
-                ; lsr X(T1), X(T0), 52
-                ; and WSP(T1), W(T1), 0x7ff
-                ; sub WSP(T1), WSP(T1), 2
-                ; cmp WSP(T1), 0x7fc
-                ; b.hi =>slow
-            );
-        }
-        self.put(dst, T0);
-        dynasm!(self.a ; .arch aarch64 ; b =>done ; =>slow);
-        Some(done)
     }
 
     fn save(&mut self, regs: &[u8]) {
@@ -836,8 +779,9 @@ impl Gen<'_> {
                     };
                     // Arithmetic the host FPU may do: inline, the call
                     // below only when its conditions fail.
-                    let host_done = match (helper.jit.host_fp, dst) {
-                        (Some(hf), Some(d)) => self.host_fp(&hf, args, *d),
+                    let host_done = match (helper.jit.host_fp, helper.jit.fp_flags, dst) {
+                        (Some(hf), _, Some(d)) => self.host_fp(&hf, args, *d),
+                        (None, Some(ff), _) => self.fp_flags(&ff, args, *dst),
                         _ => None,
                     };
                     let mask = dst.map_or(0, |d| block.temp_types[d.0 as usize].mask());
@@ -1458,5 +1402,6 @@ impl Gen<'_> {
     }
 }
 
+mod fp;
 #[cfg(test)]
 mod tests;

@@ -26,6 +26,7 @@ pub mod aarch64;
 mod code;
 mod fault;
 pub mod loops;
+mod low32;
 pub mod opt;
 pub mod regalloc;
 mod rotate;

@@ -32,6 +32,9 @@ pub fn optimize(mut block: Block) -> Block {
     // Writes first: a value only an overwritten write used (the first
     // shift of a folded shift pair, say) is dead only once it is gone.
     dead_writes(&mut block);
+    // Without the copies folding left, which would read values whole.
+    dce(&mut block);
+    super::low32::low_halves(&mut block);
     narrow_operands(&mut block);
     dce(&mut block);
     block
@@ -443,8 +446,10 @@ fn fold(block: &mut Block) {
                     None
                 }
                 (ka, kb) => {
+                    // Not a 64-bit operand of a 32-bit op: the op reads
+                    // its low half only, a copy would take all of it.
                     if let Some(src) = identity(*o, *ty, *a, *b, ka, kb) {
-                        if single(src) {
+                        if single(src) && types[src.0 as usize] == *ty {
                             val[dst.0 as usize] = Some(Val::Copy(src));
                             *op = Op::Mov { dst: *dst, src };
                         }

@@ -118,6 +118,7 @@ static FPOP: [Helper; 7] = {
             direct: Some(f),
             skip_if: None,
             host_fp: None,
+            fp_flags: None,
         }
     }
     [
@@ -140,6 +141,7 @@ static FS_DIRTY: Helper = Helper {
         direct: Some(crate::direct_helper!(fs_dirty, 1)),
         skip_if: Some(crate::ir::FpFlag::Dirty),
         host_fp: None,
+        fp_flags: None,
     },
 };
 
@@ -191,6 +193,7 @@ macro_rules! fp_helpers {
                         dynamic: 7,
                     }),
                 }),
+                fp_flags: None,
             },
         }),*];
     };
@@ -242,6 +245,7 @@ macro_rules! cmp_helpers {
                     inexact: 0,
                     rm: None,
                 }),
+                fp_flags: None,
             },
         }),*];
     };
@@ -275,8 +279,87 @@ static FP_SET: Helper = Helper {
         direct: Some(crate::direct_helper!(fp_set, 1)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
+
+/// The accrued flags' CSR with RISC-V's rules, args (csr, value, cond,
+/// off): CSR 1 is the flags, 2 the rounding mode, others trap; the FP
+/// state must be on (here: dirty, or bit 0 of `off` clear); a write
+/// makes it dirty. What the inline path ([`FpFlagsCsr`](crate::ir::FpFlagsCsr))
+/// must reproduce while the state is dirty.
+fn fp_flags_op(
+    cx: &mut crate::engine::HelperCtx<'_, '_>,
+    a: &[u64],
+    op: crate::ir::FpFlagsOp,
+) -> Result<u64, Trap> {
+    use crate::ir::FpFlagsOp;
+    let fp = &mut cx.cpu.fp;
+    if !(1..=2).contains(&a[0]) {
+        return Err(Trap {
+            code: 9,
+            tval: a[0],
+        });
+    }
+    if !fp.dirty && a[3] & 1 != 0 {
+        return Err(Trap {
+            code: 10,
+            tval: a[3],
+        });
+    }
+    let old = if a[0] == 1 { fp.flags } else { fp.rm } as u64;
+    let new = match op {
+        FpFlagsOp::Swap => Some(a[1]),
+        FpFlagsOp::Set => (a[2] != 0).then_some(old | a[1]),
+        FpFlagsOp::Clear => (a[2] != 0).then_some(old & !a[1]),
+    };
+    if let Some(v) = new {
+        if a[0] == 1 {
+            fp.flags = (v & 0x1f) as u32;
+        } else {
+            // Modes 0-3: what the inline arithmetic's checks see.
+            fp.rm = (v & 3) as u32;
+        }
+        fp.dirty = true;
+    }
+    Ok(if op == FpFlagsOp::Swap && a[2] == 0 {
+        0
+    } else {
+        old
+    })
+}
+
+macro_rules! fp_flags_helpers {
+    ($($name:ident => $op:ident;)*) => {
+        $(fn $name(cx: &mut crate::engine::HelperCtx<'_, '_>, a: &[u64]) -> Result<u64, Trap> {
+            fp_flags_op(cx, a, crate::ir::FpFlagsOp::$op)
+        })*
+        static FP_FLAGS: [Helper; 3] = [$(Helper {
+            name: stringify!($name),
+            func: $name,
+            effects: HelperEffects::Cpu,
+            jit: crate::ir::HelperJit {
+                direct: Some(crate::direct_helper!($name, 4)),
+                skip_if: None,
+                host_fp: None,
+                fp_flags: Some(crate::ir::FpFlagsCsr {
+                    op: crate::ir::FpFlagsOp::$op,
+                    csr: 0,
+                    flags_csr: 1,
+                    value: 1,
+                    cond: 2,
+                    bits: 0x1f,
+                }),
+            },
+        }),*];
+    };
+}
+
+fp_flags_helpers! {
+    fp_flags_swap => Swap;
+    fp_flags_set => Set;
+    fp_flags_clear => Clear;
+}
 
 /// Binary64 operands around where the host FPU's inline path must give
 /// way to the helper: zeros, subnormals, the smallest normals, the
@@ -409,7 +492,7 @@ impl RandomIsa {
             Cond::Gtu,
         ];
         let ty = Self::ty(r);
-        let t = match r.below(19) {
+        let t = match r.below(21) {
             0..=3 => {
                 let a = self.temp_of(r, b, pool, ty);
                 let c = self.temp_of(r, b, pool, ty);
@@ -535,6 +618,69 @@ impl RandomIsa {
                 let reg = RegId(r.below(NREGS as u64) as u16);
                 b.write_reg(reg, t);
                 return;
+            }
+            18 if r.below(2) == 0 => {
+                // A RISC-V W-op chain: 64-bit ops whose results only an
+                // extension from 32 bits (or a 32-bit op, a small store)
+                // reads, which `low32` narrows.
+                let (mut x, mut xty) = (self.temp_of(r, b, pool, Ty::I64), Ty::I64);
+                for _ in 0..1 + r.below(3) {
+                    let y = self.temp_of(r, b, pool, Ty::I64);
+                    let t = b.bin(BINS[r.below(BINS.len() as u64) as usize], Ty::I64, x, y);
+                    (x, xty) = match r.below(4) {
+                        0 => (t, Ty::I64),
+                        1 => {
+                            // The 32-bit ops that may read a 64-bit
+                            // temp (its low half; see `Op::Bin`).
+                            const WORD: [BinOp; 6] = [
+                                BinOp::Add,
+                                BinOp::Sub,
+                                BinOp::Mul,
+                                BinOp::And,
+                                BinOp::Or,
+                                BinOp::Xor,
+                            ];
+                            let z = self.temp_of(r, b, pool, Ty::I32);
+                            let o = WORD[r.below(6) as usize];
+                            (b.bin(o, Ty::I32, t, z), Ty::I32)
+                        }
+                        _ => {
+                            let bits = [32, 32, 16, 8][r.below(4) as usize];
+                            (b.ext(Ty::I64, t, bits, r.below(3) != 0), Ty::I64)
+                        }
+                    };
+                }
+                if r.below(4) == 0 {
+                    let a = self.addr(r, b, pool);
+                    let size = [1u8, 2, 4][r.below(3) as usize];
+                    b.store(a, x, MemOp::new(size, false, self.endian));
+                    return;
+                }
+                match (xty, ty) {
+                    (Ty::I32, Ty::I64) => b.ext(Ty::I64, x, 32, r.below(2) == 0),
+                    (Ty::I64, Ty::I32) => b.ext(Ty::I32, x, 32, false),
+                    (Ty::I64, _) => b.ext(Ty::I64, x, 32, true),
+                    _ => x,
+                }
+            }
+            17 if r.below(3) == 0 => {
+                // The flags' CSR: mostly inline (CSR 1, constant
+                // condition), else the call (another CSR, a CSR or
+                // condition in a temp, FP state not dirty).
+                let h = &FP_FLAGS[r.below(3) as usize];
+                let mut arg = |r: &mut Rng, b: &mut IrBuilder, consts: &[u64]| {
+                    if r.below(16) == 0 {
+                        self.temp_of(r, b, pool, Ty::I64)
+                    } else {
+                        b.konst(Ty::I64, consts[r.below(consts.len() as u64) as usize])
+                    }
+                };
+                let csr = arg(r, b, &[1, 1, 1, 1, 1, 1, 1, 2, 2, 0]);
+                let value = arg(r, b, &[0, 1, 0x1f, 0x15, 0xffff_fff3]);
+                let cond = arg(r, b, &[0, 5, 1]);
+                let off = arg(r, b, &[0, 0, 0, 1]);
+                b.call(h, vec![csr, value, cond, off], Some(ty))
+                    .expect("result")
             }
             _ => {
                 let reg = RegId(r.below(NREGS as u64) as u16);

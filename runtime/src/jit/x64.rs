@@ -543,89 +543,6 @@ impl Gen<'_> {
         self.defer(Deferred::DirectTrap { label, site });
     }
 
-    /// The inline path of a [`HostFp`] call: `dst = op(args[0],
-    /// args[1])` on the host FPU (SSE2: round to nearest even, no flush to
-    /// zero or denormals-are-zero), then a jump to the returned label,
-    /// which the caller puts after the helper call it emits next; that
-    /// call runs when a condition fails. None (just the call) when the
-    /// rounding-mode argument is not a constant selecting round to nearest
-    /// even.
-    fn host_fp(&mut self, hf: &HostFp, args: &[Temp], dst: Temp) -> Option<DynamicLabel> {
-        // The frm value to check, if the rounding mode is dynamic.
-        let dynamic = match host_fp_rm(hf, args, |t| self.loc(t))? {
-            Some(v) => Some(i32::try_from(v).ok()?),
-            None => None,
-        };
-        let inexact = i32::try_from(hf.inexact).ok()?;
-        let (slow, done) = (self.a.new_dynamic_label(), self.a.new_dynamic_label());
-        // The FP state: dirty (so enabled, and staying as it is); for
-        // arithmetic, inexact accrued and rounding to nearest even.
-        dynasm!(self.a ; .arch x64
-            ; cmp BYTE [r13 + CPU_FP_DIRTY], 0
-            ; je =>slow
-        );
-        if hf.op.rounds() {
-            dynasm!(self.a ; .arch x64
-                ; test DWORD [r13 + CPU_FP_FLAGS], inexact
-                ; jz =>slow
-            );
-        }
-        if let Some(nearest) = dynamic {
-            dynasm!(self.a ; .arch x64 ; cmp DWORD [r13 + CPU_FP_RM], nearest ; jne =>slow);
-        }
-        self.get(RAX, args[0]);
-        dynasm!(self.a ; .arch x64 ; movq xmm0, rax);
-        if hf.op.operands() > 1 {
-            self.get(RAX, args[1]);
-            dynasm!(self.a ; .arch x64 ; movq xmm1, rax);
-        }
-        match hf.op {
-            HostFpOp::Add => dynasm!(self.a ; .arch x64 ; addsd xmm0, xmm1),
-            HostFpOp::Sub => dynasm!(self.a ; .arch x64 ; subsd xmm0, xmm1),
-            HostFpOp::Mul => dynasm!(self.a ; .arch x64 ; mulsd xmm0, xmm1),
-            HostFpOp::Div => dynasm!(self.a ; .arch x64 ; divsd xmm0, xmm1),
-            HostFpOp::Sqrt => dynasm!(self.a ; .arch x64 ; sqrtsd xmm0, xmm0),
-            // Unordered (a NaN): parity set. a < b is b > a (above: CF
-            // and ZF clear), a <= b is b >= a (CF clear).
-            HostFpOp::Eq => dynasm!(self.a ; .arch x64
-                ; ucomisd xmm0, xmm1
-                ; jp =>slow
-                ; sete al
-            ),
-            HostFpOp::Lt => dynasm!(self.a ; .arch x64
-                ; ucomisd xmm1, xmm0
-                ; jp =>slow
-                ; seta al
-            ),
-            HostFpOp::Le => dynasm!(self.a ; .arch x64
-                ; ucomisd xmm1, xmm0
-                ; jp =>slow
-                ; setae al
-            ),
-        }
-        if hf.op.rounds() {
-            // The result: normal with a biased exponent of 2..=0x7fe.
-            // Whatever the operands (zero, subnormal, infinite, NaN), any
-            // flag but inexact comes with a result that is not: NaN
-            // (invalid), infinity (division by zero, overflow), or at most
-            // the smallest normal (tininess, before or after rounding).
-            dynasm!(self.a ; .arch x64
-                ; movq rax, xmm0
-                ; mov rcx, rax
-                ; shr rcx, 52
-                ; and ecx, 0x7ff
-                ; sub ecx, 2
-                ; cmp ecx, 0x7fc
-                ; ja =>slow
-            );
-        } else {
-            dynasm!(self.a ; .arch x64 ; movzx eax, al);
-        }
-        self.put(dst, RAX);
-        dynasm!(self.a ; .arch x64 ; jmp =>done ; =>slow);
-        Some(done)
-    }
-
     /// rdi = env, rsi, rdx, rcx, r8, r9 = `args`: a parallel move, since
     /// arguments may live in those registers (rax breaks a cycle).
     fn direct_args(&mut self, args: &[Temp]) {
@@ -869,8 +786,9 @@ impl Gen<'_> {
                     };
                     // Arithmetic the host FPU may do: inline, the call
                     // below only when its conditions fail.
-                    let host_done = match (helper.jit.host_fp, dst) {
-                        (Some(hf), Some(d)) => self.host_fp(&hf, args, *d),
+                    let host_done = match (helper.jit.host_fp, helper.jit.fp_flags, dst) {
+                        (Some(hf), _, Some(d)) => self.host_fp(&hf, args, *d),
+                        (None, Some(ff), _) => self.fp_flags(&ff, args, *dst),
                         _ => None,
                     };
                     let mask = dst.map_or(0, |d| block.temp_types[d.0 as usize].mask());
@@ -1370,6 +1288,7 @@ impl Gen<'_> {
     }
 }
 
+mod fp;
 mod mem;
 #[cfg(test)]
 mod tests;

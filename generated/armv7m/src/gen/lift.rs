@@ -12,6 +12,7 @@ pub static HELPER_BX_EXC: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_BKPT: Helper = Helper {
@@ -22,6 +23,7 @@ pub static HELPER_BKPT: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_MRS: Helper = Helper {
@@ -32,6 +34,7 @@ pub static HELPER_MRS: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_MSR: Helper = Helper {
@@ -42,6 +45,7 @@ pub static HELPER_MSR: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_CPS: Helper = Helper {
@@ -52,6 +56,7 @@ pub static HELPER_CPS: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_WFI: Helper = Helper {
@@ -62,6 +67,7 @@ pub static HELPER_WFI: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_ISB: Helper = Helper {
@@ -72,6 +78,7 @@ pub static HELPER_ISB: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_WFE: Helper = Helper {
@@ -82,6 +89,7 @@ pub static HELPER_WFE: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_SEV: Helper = Helper {
@@ -92,6 +100,7 @@ pub static HELPER_SEV: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_LDREX: Helper = Helper {
@@ -102,6 +111,7 @@ pub static HELPER_LDREX: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_STREX: Helper = Helper {
@@ -112,6 +122,7 @@ pub static HELPER_STREX: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_CLREX: Helper = Helper {
@@ -122,6 +133,7 @@ pub static HELPER_CLREX: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_DIV0: Helper = Helper {
@@ -132,6 +144,7 @@ pub static HELPER_DIV0: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_CLZ: Helper = Helper {
@@ -142,6 +155,7 @@ pub static HELPER_CLZ: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_PARALLEL: Helper = Helper {
@@ -152,6 +166,7 @@ pub static HELPER_PARALLEL: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_QARITH: Helper = Helper {
@@ -162,6 +177,7 @@ pub static HELPER_QARITH: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_SEL: Helper = Helper {
@@ -172,6 +188,7 @@ pub static HELPER_SEL: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_SAT16: Helper = Helper {
@@ -182,6 +199,7 @@ pub static HELPER_SAT16: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_USAD8: Helper = Helper {
@@ -192,6 +210,7 @@ pub static HELPER_USAD8: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_DUAL: Helper = Helper {
@@ -202,6 +221,7 @@ pub static HELPER_DUAL: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FP_ENTER: Helper = Helper {
@@ -212,6 +232,7 @@ pub static HELPER_FP_ENTER: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_VADD: Helper = Helper {
@@ -222,6 +243,7 @@ pub static HELPER_VADD: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_VSUB: Helper = Helper {
@@ -232,6 +254,7 @@ pub static HELPER_VSUB: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_VMUL: Helper = Helper {
@@ -242,6 +265,7 @@ pub static HELPER_VMUL: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_VNMUL: Helper = Helper {
@@ -252,6 +276,7 @@ pub static HELPER_VNMUL: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_VDIV: Helper = Helper {
@@ -262,6 +287,7 @@ pub static HELPER_VDIV: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_VMLA: Helper = Helper {
@@ -272,6 +298,7 @@ pub static HELPER_VMLA: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_VMLS: Helper = Helper {
@@ -282,6 +309,7 @@ pub static HELPER_VMLS: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_VNMLA: Helper = Helper {
@@ -292,6 +320,7 @@ pub static HELPER_VNMLA: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_VNMLS: Helper = Helper {
@@ -302,6 +331,7 @@ pub static HELPER_VNMLS: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_VFMA: Helper = Helper {
@@ -312,6 +342,7 @@ pub static HELPER_VFMA: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_VFMS: Helper = Helper {
@@ -322,6 +353,7 @@ pub static HELPER_VFMS: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_VFNMA: Helper = Helper {
@@ -332,6 +364,7 @@ pub static HELPER_VFNMA: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_VFNMS: Helper = Helper {
@@ -342,6 +375,7 @@ pub static HELPER_VFNMS: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_VSQRT: Helper = Helper {
@@ -352,6 +386,7 @@ pub static HELPER_VSQRT: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_VCMP: Helper = Helper {
@@ -362,6 +397,7 @@ pub static HELPER_VCMP: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_VCVT_F2I: Helper = Helper {
@@ -372,6 +408,7 @@ pub static HELPER_VCVT_F2I: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_VCVT_I2F: Helper = Helper {
@@ -382,6 +419,7 @@ pub static HELPER_VCVT_I2F: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_VCVT_FIXED: Helper = Helper {
@@ -392,6 +430,7 @@ pub static HELPER_VCVT_FIXED: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_VMRS: Helper = Helper {
@@ -402,6 +441,7 @@ pub static HELPER_VMRS: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_VMSR: Helper = Helper {
@@ -412,6 +452,7 @@ pub static HELPER_VMSR: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_RBIT: Helper = Helper {
@@ -422,6 +463,7 @@ pub static HELPER_RBIT: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 /// The ISA's `wrap` around every wrapped instruction's body.

@@ -12,6 +12,7 @@ pub static HELPER_MFC0: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_MTC0: Helper = Helper {
@@ -22,6 +23,7 @@ pub static HELPER_MTC0: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_ERET: Helper = Helper {
@@ -32,6 +34,7 @@ pub static HELPER_ERET: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_DI_EI: Helper = Helper {
@@ -42,6 +45,7 @@ pub static HELPER_DI_EI: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_WAIT: Helper = Helper {
@@ -52,6 +56,7 @@ pub static HELPER_WAIT: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_CP0_CHECK: Helper = Helper {
@@ -62,6 +67,7 @@ pub static HELPER_CP0_CHECK: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_RDHWR: Helper = Helper {
@@ -72,6 +78,7 @@ pub static HELPER_RDHWR: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_LL: Helper = Helper {
@@ -82,6 +89,7 @@ pub static HELPER_LL: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_SC: Helper = Helper {
@@ -92,6 +100,7 @@ pub static HELPER_SC: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_CLZ: Helper = Helper {
@@ -102,6 +111,7 @@ pub static HELPER_CLZ: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FP_OP: Helper = Helper {
@@ -112,6 +122,7 @@ pub static HELPER_FP_OP: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FP_CMP: Helper = Helper {
@@ -122,6 +133,7 @@ pub static HELPER_FP_CMP: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FP_MADD: Helper = Helper {
@@ -132,6 +144,7 @@ pub static HELPER_FP_MADD: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FP_COND: Helper = Helper {
@@ -142,6 +155,7 @@ pub static HELPER_FP_COND: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_MFC1: Helper = Helper {
@@ -152,6 +166,7 @@ pub static HELPER_MFC1: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_MTC1: Helper = Helper {
@@ -162,6 +177,7 @@ pub static HELPER_MTC1: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_CFC1: Helper = Helper {
@@ -172,6 +188,7 @@ pub static HELPER_CFC1: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_CTC1: Helper = Helper {
@@ -182,6 +199,7 @@ pub static HELPER_CTC1: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FP_LOAD: Helper = Helper {
@@ -192,6 +210,7 @@ pub static HELPER_FP_LOAD: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FP_STORE: Helper = Helper {
@@ -202,6 +221,7 @@ pub static HELPER_FP_STORE: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 /// Emit the IR of `insn`; returns true when it ends the block.

@@ -12,6 +12,7 @@ pub static HELPER_CSRRW: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_CSRRS: Helper = Helper {
@@ -22,6 +23,7 @@ pub static HELPER_CSRRS: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_CSRRC: Helper = Helper {
@@ -32,6 +34,7 @@ pub static HELPER_CSRRC: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_MRET: Helper = Helper {
@@ -42,6 +45,7 @@ pub static HELPER_MRET: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_SRET: Helper = Helper {
@@ -52,6 +56,7 @@ pub static HELPER_SRET: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_WFI: Helper = Helper {
@@ -62,6 +67,7 @@ pub static HELPER_WFI: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_SFENCE_VMA: Helper = Helper {
@@ -72,6 +78,7 @@ pub static HELPER_SFENCE_VMA: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_LR: Helper = Helper {
@@ -82,6 +89,7 @@ pub static HELPER_LR: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_SC: Helper = Helper {
@@ -92,6 +100,7 @@ pub static HELPER_SC: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_CLZ: Helper = Helper {
@@ -102,6 +111,7 @@ pub static HELPER_CLZ: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_CTZ: Helper = Helper {
@@ -112,6 +122,7 @@ pub static HELPER_CTZ: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_CPOP: Helper = Helper {
@@ -122,6 +133,7 @@ pub static HELPER_CPOP: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_ORC_B: Helper = Helper {
@@ -132,6 +144,7 @@ pub static HELPER_ORC_B: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_REV8: Helper = Helper {
@@ -142,6 +155,7 @@ pub static HELPER_REV8: Helper = Helper {
         direct: None,
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FADD_S: Helper = Helper {
@@ -152,6 +166,7 @@ pub static HELPER_FADD_S: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fadd_s, 4usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FSUB_S: Helper = Helper {
@@ -162,6 +177,7 @@ pub static HELPER_FSUB_S: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fsub_s, 4usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FMUL_S: Helper = Helper {
@@ -172,6 +188,7 @@ pub static HELPER_FMUL_S: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmul_s, 4usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FDIV_S: Helper = Helper {
@@ -182,6 +199,7 @@ pub static HELPER_FDIV_S: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fdiv_s, 4usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FMIN_S: Helper = Helper {
@@ -192,6 +210,7 @@ pub static HELPER_FMIN_S: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmin_s, 4usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FMAX_S: Helper = Helper {
@@ -202,6 +221,7 @@ pub static HELPER_FMAX_S: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmax_s, 4usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FSGNJ_S: Helper = Helper {
@@ -212,6 +232,7 @@ pub static HELPER_FSGNJ_S: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fsgnj_s, 4usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FSGNJN_S: Helper = Helper {
@@ -222,6 +243,7 @@ pub static HELPER_FSGNJN_S: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fsgnjn_s, 4usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FSGNJX_S: Helper = Helper {
@@ -232,6 +254,7 @@ pub static HELPER_FSGNJX_S: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fsgnjx_s, 4usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FMADD_S: Helper = Helper {
@@ -242,6 +265,7 @@ pub static HELPER_FMADD_S: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmadd_s, 5usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FMSUB_S: Helper = Helper {
@@ -252,6 +276,7 @@ pub static HELPER_FMSUB_S: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmsub_s, 5usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FNMSUB_S: Helper = Helper {
@@ -262,6 +287,7 @@ pub static HELPER_FNMSUB_S: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fnmsub_s, 5usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FNMADD_S: Helper = Helper {
@@ -272,6 +298,7 @@ pub static HELPER_FNMADD_S: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fnmadd_s, 5usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FSQRT_S: Helper = Helper {
@@ -282,6 +309,7 @@ pub static HELPER_FSQRT_S: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fsqrt_s, 3usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FEQ_S: Helper = Helper {
@@ -292,6 +320,7 @@ pub static HELPER_FEQ_S: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::feq_s, 3usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FLT_S: Helper = Helper {
@@ -302,6 +331,7 @@ pub static HELPER_FLT_S: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::flt_s, 3usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FLE_S: Helper = Helper {
@@ -312,6 +342,7 @@ pub static HELPER_FLE_S: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fle_s, 3usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FCLASS_S: Helper = Helper {
@@ -322,6 +353,7 @@ pub static HELPER_FCLASS_S: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fclass_s, 2usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FCVT_W_S: Helper = Helper {
@@ -332,6 +364,7 @@ pub static HELPER_FCVT_W_S: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_w_s, 3usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FCVT_S_W: Helper = Helper {
@@ -342,6 +375,7 @@ pub static HELPER_FCVT_S_W: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_s_w, 3usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FCVT_WU_S: Helper = Helper {
@@ -352,6 +386,7 @@ pub static HELPER_FCVT_WU_S: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_wu_s, 3usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FCVT_S_WU: Helper = Helper {
@@ -362,6 +397,7 @@ pub static HELPER_FCVT_S_WU: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_s_wu, 3usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FCVT_L_S: Helper = Helper {
@@ -372,6 +408,7 @@ pub static HELPER_FCVT_L_S: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_l_s, 3usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FCVT_S_L: Helper = Helper {
@@ -382,6 +419,7 @@ pub static HELPER_FCVT_S_L: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_s_l, 3usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FCVT_LU_S: Helper = Helper {
@@ -392,6 +430,7 @@ pub static HELPER_FCVT_LU_S: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_lu_s, 3usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FCVT_S_LU: Helper = Helper {
@@ -402,6 +441,7 @@ pub static HELPER_FCVT_S_LU: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_s_lu, 3usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FS_DIRTY: Helper = Helper {
@@ -412,6 +452,7 @@ pub static HELPER_FS_DIRTY: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fs_dirty, 1usize)),
         skip_if: Some(hemu_runtime::ir::FpFlag::Dirty),
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FS_ON: Helper = Helper {
@@ -422,6 +463,7 @@ pub static HELPER_FS_ON: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fs_on, 1usize)),
         skip_if: Some(hemu_runtime::ir::FpFlag::On),
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FCSRRW: Helper = Helper {
@@ -432,6 +474,14 @@ pub static HELPER_FCSRRW: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcsrrw, 4usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: Some(hemu_runtime::ir::FpFlagsCsr {
+            op: hemu_runtime::ir::FpFlagsOp::Swap,
+            csr: 0u8,
+            flags_csr: 1u64,
+            value: 1u8,
+            cond: 2u8,
+            bits: 31u32,
+        }),
     },
 };
 pub static HELPER_FCSRRS: Helper = Helper {
@@ -442,6 +492,14 @@ pub static HELPER_FCSRRS: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcsrrs, 4usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: Some(hemu_runtime::ir::FpFlagsCsr {
+            op: hemu_runtime::ir::FpFlagsOp::Set,
+            csr: 0u8,
+            flags_csr: 1u64,
+            value: 1u8,
+            cond: 2u8,
+            bits: 31u32,
+        }),
     },
 };
 pub static HELPER_FCSRRC: Helper = Helper {
@@ -452,6 +510,14 @@ pub static HELPER_FCSRRC: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcsrrc, 4usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: Some(hemu_runtime::ir::FpFlagsCsr {
+            op: hemu_runtime::ir::FpFlagsOp::Clear,
+            csr: 0u8,
+            flags_csr: 1u64,
+            value: 1u8,
+            cond: 2u8,
+            bits: 31u32,
+        }),
     },
 };
 pub static HELPER_FADD_D: Helper = Helper {
@@ -470,6 +536,7 @@ pub static HELPER_FADD_D: Helper = Helper {
                 dynamic: 7u64,
             }),
         }),
+        fp_flags: None,
     },
 };
 pub static HELPER_FSUB_D: Helper = Helper {
@@ -488,6 +555,7 @@ pub static HELPER_FSUB_D: Helper = Helper {
                 dynamic: 7u64,
             }),
         }),
+        fp_flags: None,
     },
 };
 pub static HELPER_FMUL_D: Helper = Helper {
@@ -506,6 +574,7 @@ pub static HELPER_FMUL_D: Helper = Helper {
                 dynamic: 7u64,
             }),
         }),
+        fp_flags: None,
     },
 };
 pub static HELPER_FDIV_D: Helper = Helper {
@@ -524,6 +593,7 @@ pub static HELPER_FDIV_D: Helper = Helper {
                 dynamic: 7u64,
             }),
         }),
+        fp_flags: None,
     },
 };
 pub static HELPER_FMIN_D: Helper = Helper {
@@ -534,6 +604,7 @@ pub static HELPER_FMIN_D: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmin_d, 4usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FMAX_D: Helper = Helper {
@@ -544,6 +615,7 @@ pub static HELPER_FMAX_D: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmax_d, 4usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FSGNJ_D: Helper = Helper {
@@ -554,6 +626,7 @@ pub static HELPER_FSGNJ_D: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fsgnj_d, 4usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FSGNJN_D: Helper = Helper {
@@ -564,6 +637,7 @@ pub static HELPER_FSGNJN_D: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fsgnjn_d, 4usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FSGNJX_D: Helper = Helper {
@@ -574,6 +648,7 @@ pub static HELPER_FSGNJX_D: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fsgnjx_d, 4usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FMADD_D: Helper = Helper {
@@ -584,6 +659,7 @@ pub static HELPER_FMADD_D: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmadd_d, 5usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FMSUB_D: Helper = Helper {
@@ -594,6 +670,7 @@ pub static HELPER_FMSUB_D: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmsub_d, 5usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FNMSUB_D: Helper = Helper {
@@ -604,6 +681,7 @@ pub static HELPER_FNMSUB_D: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fnmsub_d, 5usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FNMADD_D: Helper = Helper {
@@ -614,6 +692,7 @@ pub static HELPER_FNMADD_D: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fnmadd_d, 5usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FSQRT_D: Helper = Helper {
@@ -632,6 +711,7 @@ pub static HELPER_FSQRT_D: Helper = Helper {
                 dynamic: 7u64,
             }),
         }),
+        fp_flags: None,
     },
 };
 pub static HELPER_FEQ_D: Helper = Helper {
@@ -646,6 +726,7 @@ pub static HELPER_FEQ_D: Helper = Helper {
             inexact: 0u32,
             rm: None,
         }),
+        fp_flags: None,
     },
 };
 pub static HELPER_FLT_D: Helper = Helper {
@@ -660,6 +741,7 @@ pub static HELPER_FLT_D: Helper = Helper {
             inexact: 0u32,
             rm: None,
         }),
+        fp_flags: None,
     },
 };
 pub static HELPER_FLE_D: Helper = Helper {
@@ -674,6 +756,7 @@ pub static HELPER_FLE_D: Helper = Helper {
             inexact: 0u32,
             rm: None,
         }),
+        fp_flags: None,
     },
 };
 pub static HELPER_FCLASS_D: Helper = Helper {
@@ -684,6 +767,7 @@ pub static HELPER_FCLASS_D: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fclass_d, 2usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FCVT_W_D: Helper = Helper {
@@ -694,6 +778,7 @@ pub static HELPER_FCVT_W_D: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_w_d, 3usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FCVT_D_W: Helper = Helper {
@@ -704,6 +789,7 @@ pub static HELPER_FCVT_D_W: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_d_w, 3usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FCVT_WU_D: Helper = Helper {
@@ -714,6 +800,7 @@ pub static HELPER_FCVT_WU_D: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_wu_d, 3usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FCVT_D_WU: Helper = Helper {
@@ -724,6 +811,7 @@ pub static HELPER_FCVT_D_WU: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_d_wu, 3usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FCVT_L_D: Helper = Helper {
@@ -734,6 +822,7 @@ pub static HELPER_FCVT_L_D: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_l_d, 3usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FCVT_D_L: Helper = Helper {
@@ -744,6 +833,7 @@ pub static HELPER_FCVT_D_L: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_d_l, 3usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FCVT_LU_D: Helper = Helper {
@@ -754,6 +844,7 @@ pub static HELPER_FCVT_LU_D: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_lu_d, 3usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FCVT_D_LU: Helper = Helper {
@@ -764,6 +855,7 @@ pub static HELPER_FCVT_D_LU: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_d_lu, 3usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FCVT_S_D: Helper = Helper {
@@ -774,6 +866,7 @@ pub static HELPER_FCVT_S_D: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_s_d, 3usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FCVT_D_S: Helper = Helper {
@@ -784,6 +877,7 @@ pub static HELPER_FCVT_D_S: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fcvt_d_s, 3usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FMV_X_W: Helper = Helper {
@@ -794,6 +888,7 @@ pub static HELPER_FMV_X_W: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmv_x_w, 2usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FMV_W_X: Helper = Helper {
@@ -804,6 +899,7 @@ pub static HELPER_FMV_W_X: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmv_w_x, 2usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FMV_X_D: Helper = Helper {
@@ -814,6 +910,7 @@ pub static HELPER_FMV_X_D: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmv_x_d, 2usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 pub static HELPER_FMV_D_X: Helper = Helper {
@@ -824,6 +921,7 @@ pub static HELPER_FMV_D_X: Helper = Helper {
         direct: Some(hemu_runtime::direct_helper!(crate ::support::fmv_d_x, 2usize)),
         skip_if: None,
         host_fp: None,
+        fp_flags: None,
     },
 };
 /// Emit the IR of `insn`; returns true when it ends the block.
