@@ -321,10 +321,13 @@ pub struct HelperJit {
     pub direct: Option<DirectFn>,
     /// While this flag is set the helper does nothing and returns 0, so
     /// generated code tests it inline and skips the call (a FP load's or
-    /// store's FS check costs a byte compare).
+    /// store's FS check costs a byte compare). When the helper returns,
+    /// the flag is set and the other one not cleared, so code after it
+    /// need not test again.
     pub skip_if: Option<FpFlag>,
     /// Binary64 arithmetic the host FPU may compute inline, under the
-    /// conditions of QEMU's "hardfloat".
+    /// conditions of QEMU's "hardfloat". When the helper returns,
+    /// `FpStatus::dirty` is set and `on` not cleared (it writes FP state).
     pub host_fp: Option<HostFp>,
     /// An access to the accrued FP flags generated code may do inline.
     pub fp_flags: Option<FpFlagsCsr>,

@@ -493,6 +493,38 @@ pub(crate) fn sequential_moves(mut moves: Vec<(u8, u8)>, scratch: u8) -> Vec<(u8
     out
 }
 
+/// Flags of [`FpStatus`](crate::cpu::FpStatus) generated code knows are
+/// set, so their inline tests can go: a helper with `skip_if` leaves its
+/// flag set when it returns, one with `host_fp` leaves `dirty` set (each
+/// clearing neither flag; see [`HelperJit`](crate::ir::HelperJit)), and
+/// the inline path of an `fp_flags` access changes only the flags. Any
+/// other helper call, and any label (paths join), forgets.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct FpKnown {
+    /// `FpStatus::on`.
+    pub on: bool,
+    /// `FpStatus::dirty`.
+    pub dirty: bool,
+}
+
+impl FpKnown {
+    /// Is `flag` known set?
+    pub fn has(self, flag: crate::ir::FpFlag) -> bool {
+        match flag {
+            crate::ir::FpFlag::On => self.on,
+            crate::ir::FpFlag::Dirty => self.dirty,
+        }
+    }
+    /// This, and `flag` known set.
+    pub fn with(mut self, flag: crate::ir::FpFlag) -> FpKnown {
+        match flag {
+            crate::ir::FpFlag::On => self.on = true,
+            crate::ir::FpFlag::Dirty => self.dirty = true,
+        }
+        self
+    }
+}
+
 /// Does a call of `helper` with `nargs` arguments go through its direct
 /// entry? (Only `cpu` helpers may: their contract lets generated code skip
 /// the trampoline's bookkeeping.)

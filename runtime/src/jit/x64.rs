@@ -19,7 +19,8 @@ use super::regalloc::{allocate_with, Allocation, Loc};
 use super::{
     direct_ok, exit, host_fp_rm, jit_call, jit_call_cpu, jit_direct_trap, jit_load, jit_raise,
     jit_store, sequential_moves, Addressing, Backend, CodeHitExit, CompileError, CompileRequest,
-    Compiled, InsnCursor, JitEnv, JmpEntry, RuntimeCode, Site, SiteKind, JMP_ENTRIES, MAX_ARGS,
+    Compiled, FpKnown, InsnCursor, JitEnv, JmpEntry, RuntimeCode, Site, SiteKind, JMP_ENTRIES,
+    MAX_ARGS,
 };
 use crate::cpu::{CpuState, FpStatus};
 use crate::ir::{
@@ -28,7 +29,7 @@ use crate::ir::{
 use crate::tlb::{HostEntry, HOST_ENTRIES, HOST_PAGE_BITS};
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
-use fold::{index_folds, zero_extended_32};
+use fold::{index_folds, lea_folds, zero_extended_32};
 use std::collections::HashMap;
 use std::mem::offset_of;
 
@@ -188,10 +189,16 @@ fn compile(req: &CompileRequest<'_>, regs: &[u8]) -> Result<Compiled, CompileErr
     } else {
         HashMap::new()
     };
+    let leas = lea_folds(req.block);
     let keep: Vec<(Temp, usize)> = folds
         .iter()
         .flat_map(|(&at, &(base, index, _))| [(base, at), (index, at)])
+        .chain(leas.iter().map(|(&at, &(_, index, _, _))| (index, at)))
         .collect();
+    let mut unshifted = vec![false; req.block.ops.len()];
+    for &(_, _, _, shl) in leas.values() {
+        unshifted[shl] = true;
+    }
     let alloc = allocate_with(req.block, regs, SPILL_SLOTS, &keep).map_err(CompileError::Alloc)?;
     let mut g = Gen {
         a: Asm::new(req.base),
@@ -208,6 +215,9 @@ fn compile(req: &CompileRequest<'_>, regs: &[u8]) -> Result<Compiled, CompileErr
         bmi2: std::arch::is_x86_feature_detected!("bmi2"),
         zext32: zero_extended_32(req.block),
         folds,
+        leas,
+        unshifted,
+        fp_known: FpKnown::default(),
     };
     g.block()?;
     let code =
@@ -309,6 +319,13 @@ struct Gen<'r> {
     zext32: Vec<bool>,
     /// Loads (by op index) whose address is `base + index << shift`.
     folds: HashMap<usize, (Temp, Temp, u8)>,
+    /// Adds one `lea` computes (`fold::lea_folds`), by op index.
+    leas: HashMap<usize, (Temp, Temp, u8, usize)>,
+    /// The shifts those take in: not emitted.
+    unshifted: Vec<bool>,
+    /// Flags of the FP status known set here (straight-line code since
+    /// the helper calls that set them).
+    fp_known: FpKnown,
 }
 
 macro_rules! alu {
@@ -642,6 +659,11 @@ impl Gen<'_> {
                 // Kept in its carried temp: stored when something looks.
                 Op::WriteReg { reg, .. } if self.lazy.iter().any(|(r, _)| r == reg) => {}
                 Op::WriteReg { reg, src } => self.write_reg(*reg, *src),
+                Op::Bin { .. } if self.unshifted[i] => {}
+                Op::Bin { dst, .. } if self.leas.contains_key(&i) => {
+                    let (base, index, k, _) = self.leas[&i];
+                    self.scaled_lea(*dst, base, index, k);
+                }
                 Op::Bin { op, ty, dst, a, b } => self.bin(*op, *ty, *dst, *a, *b),
                 Op::Not { ty, dst, a } | Op::Neg { ty, dst, a } => {
                     let w = self.work(*dst, None);
@@ -697,6 +719,8 @@ impl Gen<'_> {
                     self.store(i, *src, *addr, *mop, site, hit);
                 }
                 Op::SetLabel(l) => {
+                    // Paths join: what one of them knew may not hold.
+                    self.fp_known = FpKnown::default();
                     let l = self.labels[l.0 as usize];
                     dynasm!(self.a ; .arch x64 ; =>l);
                 }
@@ -767,10 +791,21 @@ impl Gen<'_> {
                     if args.len() > MAX_ARGS {
                         return Err(CompileError::Unsupported("helper with too many arguments"));
                     }
+                    // What this call leaves known of the FP status (see
+                    // `FpKnown`): nothing, unless it is one of the
+                    // helpers whose contract says.
+                    let known = self.fp_known;
+                    self.fp_known = FpKnown::default();
                     // A helper that is a no-op while a byte of the FP
-                    // status is set: test it here, call only when clear.
+                    // status is set: test it here, call only when clear;
+                    // nothing at all when the flag is known set.
                     let skip = match helper.jit.skip_if {
+                        Some(flag) if dst.is_none() && known.has(flag) => {
+                            self.fp_known = known;
+                            continue;
+                        }
                         Some(flag) if dst.is_none() => {
+                            self.fp_known = known.with(flag);
                             let off = match flag {
                                 FpFlag::On => CPU_FP_ON,
                                 FpFlag::Dirty => CPU_FP_DIRTY,
@@ -787,8 +822,18 @@ impl Gen<'_> {
                     // Arithmetic the host FPU may do: inline, the call
                     // below only when its conditions fail.
                     let host_done = match (helper.jit.host_fp, helper.jit.fp_flags, dst) {
-                        (Some(hf), _, Some(d)) => self.host_fp(&hf, args, *d),
-                        (None, Some(ff), _) => self.fp_flags(&ff, args, *dst),
+                        (Some(hf), _, Some(d)) => {
+                            self.fp_known = known.with(FpFlag::Dirty);
+                            self.host_fp(&hf, args, *d, known.dirty)
+                        }
+                        (None, Some(ff), _) => {
+                            let done = self.fp_flags(&ff, args, *dst, known.dirty);
+                            if done.is_some() && known.dirty {
+                                // The inline path, which only sets flags.
+                                self.fp_known = known;
+                            }
+                            done
+                        }
                         _ => None,
                     };
                     let mask = dst.map_or(0, |d| block.temp_types[d.0 as usize].mask());
@@ -856,6 +901,7 @@ impl Gen<'_> {
                     self.exit_indirect(*t)
                 }
                 Op::LoopHead { lazy } => {
+                    self.fp_known = FpKnown::default();
                     self.lazy = lazy.clone();
                     self.budget_check(head, cur.counted());
                 }
@@ -1078,9 +1124,46 @@ impl Gen<'_> {
         alu!(self, cmp, ty, ra, sb);
     }
 
+    /// `dst = base + (index << k)` in one `lea` (`fold::lea_folds`).
+    fn scaled_lea(&mut self, dst: Temp, base: Temp, index: Temp, k: u8) {
+        let b = self.reg_of(base, RAX);
+        let x = self.reg_of(index, RCX);
+        let w = self.work(dst, None);
+        match k {
+            1 => dynasm!(self.a ; .arch x64 ; lea Rq(w), [Rq(b) + Rq(x) * 2]),
+            2 => dynasm!(self.a ; .arch x64 ; lea Rq(w), [Rq(b) + Rq(x) * 4]),
+            _ => dynasm!(self.a ; .arch x64 ; lea Rq(w), [Rq(b) + Rq(x) * 8]),
+        }
+        self.put(dst, w);
+    }
+
+    /// `dst = a & mask` for a mask of the low 8, 16 or 32 bits: a
+    /// zero-extending move, which needs no copy of `a` first. False (and
+    /// nothing emitted) for other masks.
+    fn and_zero_extends(&mut self, dst: Temp, a: Temp, b: Temp) -> bool {
+        let (x, mask) = match (self.loc(a), self.loc(b)) {
+            (_, Loc::Imm(m)) => (a, m),
+            (Loc::Imm(m), _) => (b, m),
+            _ => return false,
+        };
+        if !matches!(mask, 0xff | 0xffff | 0xffff_ffff) {
+            return false;
+        }
+        let w = self.work(dst, None);
+        let r = self.reg_of(x, w);
+        match mask {
+            0xff => dynasm!(self.a ; .arch x64 ; movzx Rd(w), Rb(r)),
+            0xffff => dynasm!(self.a ; .arch x64 ; movzx Rd(w), Rw(r)),
+            _ => dynasm!(self.a ; .arch x64 ; mov Rd(w), Rd(r)),
+        }
+        self.put(dst, w);
+        true
+    }
+
     fn bin(&mut self, op: BinOp, ty: Ty, dst: Temp, a: Temp, b: Temp) {
         match op {
             BinOp::Add if self.lea(ty, dst, a, b) => {}
+            BinOp::And if self.and_zero_extends(dst, a, b) => {}
             BinOp::Add | BinOp::Sub | BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Mul => {
                 // A commutative op whose result shares b's register:
                 // compute it there.

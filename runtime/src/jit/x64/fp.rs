@@ -12,12 +12,13 @@ impl Gen<'_> {
     /// which the caller puts after the helper call it emits next; that
     /// call runs when a condition fails. None (just the call) when the
     /// rounding-mode argument is not a constant selecting round to nearest
-    /// even.
+    /// even. `dirty`: the FP state is known dirty here (no test).
     pub(super) fn host_fp(
         &mut self,
         hf: &HostFp,
         args: &[Temp],
         dst: Temp,
+        dirty: bool,
     ) -> Option<DynamicLabel> {
         // The frm value to check, if the rounding mode is dynamic.
         let dynamic = match host_fp_rm(hf, args, |t| self.loc(t))? {
@@ -28,10 +29,12 @@ impl Gen<'_> {
         let (slow, done) = (self.a.new_dynamic_label(), self.a.new_dynamic_label());
         // The FP state: dirty (so enabled, and staying as it is); for
         // arithmetic, inexact accrued and rounding to nearest even.
-        dynasm!(self.a ; .arch x64
-            ; cmp BYTE [r13 + CPU_FP_DIRTY], 0
-            ; je =>slow
-        );
+        if !dirty {
+            dynasm!(self.a ; .arch x64
+                ; cmp BYTE [r13 + CPU_FP_DIRTY], 0
+                ; je =>slow
+            );
+        }
         if hf.op.rounds() {
             dynasm!(self.a ; .arch x64
                 ; test DWORD [r13 + CPU_FP_FLAGS], inexact
@@ -97,13 +100,15 @@ impl Gen<'_> {
     /// The inline path of an [`FpFlagsCsr`] call, as `host_fp`'s: the
     /// access on `FpStatus::flags` while the FP state is dirty, then a jump
     /// to the returned label (after the helper call the caller emits
-    /// next, which runs when the state is not dirty). None (just the call)
+    /// next, which runs when the state is not dirty; `dirty`: it is known
+    /// to be, no test). None (just the call)
     /// when the CSR or the condition is not a constant the access allows.
     pub(super) fn fp_flags(
         &mut self,
         ff: &FpFlagsCsr,
         args: &[Temp],
         dst: Option<Temp>,
+        dirty: bool,
     ) -> Option<DynamicLabel> {
         let cond = ff.inline(args, |t| match self.loc(t) {
             Loc::Imm(v) => Some(v),
@@ -111,11 +116,13 @@ impl Gen<'_> {
         })?;
         let bits = i32::try_from(ff.bits).ok()?;
         let (slow, done) = (self.a.new_dynamic_label(), self.a.new_dynamic_label());
-        dynasm!(self.a ; .arch x64
-            ; cmp BYTE [r13 + CPU_FP_DIRTY], 0
-            ; je =>slow
-            ; mov eax, DWORD [r13 + CPU_FP_FLAGS]
-        );
+        if !dirty {
+            dynasm!(self.a ; .arch x64
+                ; cmp BYTE [r13 + CPU_FP_DIRTY], 0
+                ; je =>slow
+            );
+        }
+        dynasm!(self.a ; .arch x64 ; mov eax, DWORD [r13 + CPU_FP_FLAGS]);
         // ecx: the new flags; eax: the old ones (the result).
         self.get(RCX, args[ff.value as usize]);
         let write = match ff.op {
