@@ -383,6 +383,8 @@ fn fold(block: &mut Block) {
     // constant: `(x << k) >> k` is an extension of x's low 64-k bits
     // (RISC-V's zext.w / sext idioms), one instruction on the host.
     let mut shl_of: Vec<Option<(Temp, u64)>> = vec![None; block.temp_types.len()];
+    // Single-def temps that are 0 or 1 (comparison results).
+    let mut bit: Vec<bool> = vec![false; block.temp_types.len()];
     let types = block.temp_types.clone();
     // Resolve a use through copies.
     fn resolve(val: &[Option<Val>], mut t: Temp) -> Temp {
@@ -470,7 +472,10 @@ fn fold(block: &mut Block) {
                 ..
             } if single(*dst) => match (konst(&val, *a), konst(&val, *b)) {
                 (Some(x), Some(y)) => Some(compare(*cond, *ty, x, y) as u64),
-                _ => None,
+                _ => {
+                    bit[dst.0 as usize] = true;
+                    None
+                }
             },
             Op::Select { dst, c, a, b, .. } if single(*dst) => match konst(&val, *c) {
                 Some(cv) => {
@@ -500,6 +505,12 @@ fn fold(block: &mut Block) {
                     if b1 >= *bits {
                         *src = x;
                     }
+                }
+                // A 0 or 1 (a 32-bit comparison result) extends as from
+                // 32 bits, which x86-64 gets for free: RISC-V zero-extends
+                // slt's result from bit 0.
+                if bit[src.0 as usize] && (*bits >= 2 || !*signed) {
+                    (*bits, *signed) = (32, false);
                 }
                 if let Some(x) = konst(&val, *src) {
                     Some(extend(x, *bits, *signed) & ty.mask())
@@ -681,6 +692,32 @@ mod tests {
             .filter(|o| matches!(o, Op::WriteReg { .. }))
             .count();
         assert_eq!(writes, 2, "{text}");
+    }
+
+    #[test]
+    fn a_comparison_result_extends_as_from_32_bits_but_not_signed_from_bit_0() {
+        let mut b = IrBuilder::new();
+        b.insn_start(0);
+        let x = b.read_reg(Ty::I64, RegId(1));
+        let y = b.read_reg(Ty::I64, RegId(2));
+        let c = b.setcond(crate::ir::Cond::Lt, Ty::I64, x, y);
+        let z = b.ext(Ty::I64, c, 1, false);
+        b.write_reg(RegId(3), z);
+        let m = b.ext(Ty::I64, c, 1, true);
+        b.write_reg(RegId(4), m);
+        b.exit_direct(4);
+        let block = optimize(b.finish(0, 4, 1));
+        let exts: Vec<(u8, bool)> = block
+            .ops
+            .iter()
+            .filter_map(|o| match o {
+                Op::Ext { bits, signed, .. } => Some((*bits, *signed)),
+                _ => None,
+            })
+            .collect();
+        // The zero extension is from 32 bits (free on x86-64); the sign
+        // extension (0 or -1) stays.
+        assert_eq!(exts, vec![(32, false), (1, true)], "{:?}", block.ops);
     }
 
     #[test]

@@ -286,6 +286,19 @@ enum Deferred {
     },
     /// A direct helper call trapped at `site`.
     DirectTrap { label: DynamicLabel, site: u32 },
+    /// The direct helper call of an inline fast path whose conditions
+    /// failed: its result (cut to 32 bits if `true`) to `dst`, then back
+    /// to `resume`; traps store the lazily written registers `lazy`.
+    SlowCall {
+        label: DynamicLabel,
+        resume: DynamicLabel,
+        f: usize,
+        args: Vec<Temp>,
+        dst: Option<(Temp, bool)>,
+        saves: Vec<u8>,
+        site: u32,
+        lazy: Vec<(RegId, Temp)>,
+    },
     /// A taken branch that uncounts `skipped` instructions (see
     /// `jit::uncounted`), then goes on at `to`.
     Skip {
@@ -843,6 +856,32 @@ impl Gen<'_> {
                         mask,
                     }));
                     let saves = self.alloc.live_across(i, &CALLER_SAVED);
+                    // An inline path's direct call goes out of line, so
+                    // the fast path runs straight on.
+                    let host_done = match (host_done, helper.jit.direct) {
+                        (Some((slow, done)), Some(f)) if direct_ok(helper, args.len()) => {
+                            self.defer(Deferred::SlowCall {
+                                label: slow,
+                                resume: done,
+                                f: f as usize,
+                                args: args.clone(),
+                                dst: dst.map(|d| (d, mask == Ty::I32.mask())),
+                                saves,
+                                site,
+                                lazy: self.lazy.clone(),
+                            });
+                            dynasm!(self.a ; .arch x64 ; =>done);
+                            if let Some(l) = skip {
+                                dynasm!(self.a ; .arch x64 ; =>l);
+                            }
+                            continue;
+                        }
+                        (Some((slow, done)), _) => {
+                            dynasm!(self.a ; .arch x64 ; jmp =>done ; =>slow);
+                            Some(done)
+                        }
+                        (None, _) => None,
+                    };
                     match helper.jit.direct {
                         Some(f) if direct_ok(helper, args.len()) => {
                             self.call_direct(f as usize, args, &saves, site);
@@ -974,7 +1013,7 @@ impl Gen<'_> {
     /// the exit stored them, and branches within the loop).
     fn defer(&mut self, d: Deferred) {
         let sync = match d {
-            Deferred::Exit { .. } | Deferred::Skip { .. } => Vec::new(),
+            Deferred::Exit { .. } | Deferred::Skip { .. } | Deferred::SlowCall { .. } => Vec::new(),
             _ => self.lazy.clone(),
         };
         self.deferred.push((d, sync));
@@ -1004,6 +1043,20 @@ impl Gen<'_> {
 
     fn emit_deferred(&mut self) {
         let ep = self.req.epilogue;
+        // Out-of-line code may queue more (a slow call's trap).
+        while !self.deferred.is_empty() {
+            self.emit_queued();
+        }
+        if let Some(l) = self.trap_exit {
+            dynasm!(self.a ; .arch x64
+                ; =>l
+                ; mov eax, exit::TRAP as i32
+                ; jmp extern ep
+            );
+        }
+    }
+
+    fn emit_queued(&mut self) {
         for (d, sync) in std::mem::take(&mut self.deferred) {
             match d {
                 Deferred::Bail { label, pc } => {
@@ -1107,14 +1160,30 @@ impl Gen<'_> {
                     );
                     self.leave(pc, exit::CHAIN);
                 }
+                Deferred::SlowCall {
+                    label,
+                    resume,
+                    f,
+                    args,
+                    dst,
+                    saves,
+                    site,
+                    lazy,
+                } => {
+                    dynasm!(self.a ; .arch x64 ; =>label);
+                    // The trap stub call_direct queues stores these.
+                    let outer = std::mem::replace(&mut self.lazy, lazy);
+                    self.call_direct(f, &args, &saves, site);
+                    self.lazy = outer;
+                    if let Some((d, cut)) = dst {
+                        if cut {
+                            dynasm!(self.a ; .arch x64 ; mov eax, eax);
+                        }
+                        self.put(d, RAX);
+                    }
+                    dynasm!(self.a ; .arch x64 ; jmp =>resume);
+                }
             }
-        }
-        if let Some(l) = self.trap_exit {
-            dynasm!(self.a ; .arch x64
-                ; =>l
-                ; mov eax, exit::TRAP as i32
-                ; jmp extern ep
-            );
         }
     }
 

@@ -7,8 +7,9 @@ use crate::ir::{BinOp, Op, Temp, Ty};
 use crate::jit::regalloc::def;
 use std::collections::HashMap;
 
-/// Temps defined by 32-bit ALU ops, which x86-64 zero-extends: their
-/// zero extension to 64 bits is a no-op where it stays in their register.
+/// Temps defined by 32-bit ALU ops, which x86-64 zero-extends, and by
+/// comparisons: their zero extension to 64 bits is a no-op where it stays
+/// in their register.
 pub(super) fn zero_extended_32(block: &crate::ir::Block) -> Vec<bool> {
     let n = block.temp_types.len();
     let (mut z, mut other) = (vec![false; n], vec![false; n]);
@@ -29,6 +30,9 @@ pub(super) fn zero_extended_32(block: &crate::ir::Block) -> Vec<bool> {
             ..
         } = op
         {
+            z[dst.0 as usize] = true;
+        } else if let Op::SetCond { dst, .. } = op {
+            // setcc, then a zero-extending move to the full register.
             z[dst.0 as usize] = true;
         } else if let Some(t) = def(op) {
             other[t.0 as usize] = true;

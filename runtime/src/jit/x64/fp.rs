@@ -8,9 +8,9 @@ use crate::ir::{FpFlagsCsr, FpFlagsOp};
 impl Gen<'_> {
     /// The inline path of a [`HostFp`] call: `dst = op(args[0],
     /// args[1])` on the host FPU (SSE2: round to nearest even, no flush to
-    /// zero or denormals-are-zero), then a jump to the returned label,
-    /// which the caller puts after the helper call it emits next; that
-    /// call runs when a condition fails. None (just the call) when the
+    /// zero or denormals-are-zero). Returns the labels of the slow path,
+    /// where the caller puts the helper call (run when a condition fails),
+    /// and of the code after it, where that call goes back to. None (just the call) when the
     /// rounding-mode argument is not a constant selecting round to nearest
     /// even. `dirty`: the FP state is known dirty here (no test).
     pub(super) fn host_fp(
@@ -19,7 +19,7 @@ impl Gen<'_> {
         args: &[Temp],
         dst: Temp,
         dirty: bool,
-    ) -> Option<DynamicLabel> {
+    ) -> Option<(DynamicLabel, DynamicLabel)> {
         // The frm value to check, if the rounding mode is dynamic.
         let dynamic = match host_fp_rm(hf, args, |t| self.loc(t))? {
             Some(v) => Some(i32::try_from(v).ok()?),
@@ -44,11 +44,11 @@ impl Gen<'_> {
         if let Some(nearest) = dynamic {
             dynasm!(self.a ; .arch x64 ; cmp DWORD [r13 + CPU_FP_RM], nearest ; jne =>slow);
         }
-        self.get(RAX, args[0]);
-        dynasm!(self.a ; .arch x64 ; movq xmm0, rax);
+        let x = self.reg_of(args[0], RAX);
+        dynasm!(self.a ; .arch x64 ; movq xmm0, Rq(x));
         if hf.op.operands() > 1 {
-            self.get(RAX, args[1]);
-            dynasm!(self.a ; .arch x64 ; movq xmm1, rax);
+            let y = self.reg_of(args[1], RAX);
+            dynasm!(self.a ; .arch x64 ; movq xmm1, Rq(y));
         }
         match hf.op {
             HostFpOp::Add => dynasm!(self.a ; .arch x64 ; addsd xmm0, xmm1),
@@ -93,15 +93,12 @@ impl Gen<'_> {
             dynasm!(self.a ; .arch x64 ; movzx eax, al);
         }
         self.put(dst, RAX);
-        dynasm!(self.a ; .arch x64 ; jmp =>done ; =>slow);
-        Some(done)
+        Some((slow, done))
     }
 
     /// The inline path of an [`FpFlagsCsr`] call, as `host_fp`'s: the
-    /// access on `FpStatus::flags` while the FP state is dirty, then a jump
-    /// to the returned label (after the helper call the caller emits
-    /// next, which runs when the state is not dirty; `dirty`: it is known
-    /// to be, no test). None (just the call)
+    /// access on `FpStatus::flags` while the FP state is dirty (the slow
+    /// path's call when it is not; `dirty`: it is known to be, no test). None (just the call)
     /// when the CSR or the condition is not a constant the access allows.
     pub(super) fn fp_flags(
         &mut self,
@@ -109,7 +106,7 @@ impl Gen<'_> {
         args: &[Temp],
         dst: Option<Temp>,
         dirty: bool,
-    ) -> Option<DynamicLabel> {
+    ) -> Option<(DynamicLabel, DynamicLabel)> {
         let cond = ff.inline(args, |t| match self.loc(t) {
             Loc::Imm(v) => Some(v),
             _ => None,
@@ -149,7 +146,6 @@ impl Gen<'_> {
         if let Some(d) = dst {
             self.put(d, RAX);
         }
-        dynasm!(self.a ; .arch x64 ; jmp =>done ; =>slow);
-        Some(done)
+        Some((slow, done))
     }
 }

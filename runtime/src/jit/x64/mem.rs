@@ -191,24 +191,28 @@ impl Gen<'_> {
     }
 
     pub(super) fn exit_indirect(&mut self, t: Temp) {
+        // The masked offset fits a 32-bit register.
+        const _: () = assert!((JMP_ENTRIES << 5) <= 1 << 31);
         let miss = self.a.new_dynamic_label();
         let ep = self.req.epilogue;
         let mask = (JMP_ENTRIES as i32 - 1) << 5;
         self.get(RAX, t);
+        // The entry's offset, `jmp_index(pc) * 32`, is `(pc << 4) & mask`
+        // (bit 4, pc's bit 0, is outside the mask). Only the dispatcher
+        // needs the pc: stored on a miss.
         dynasm!(self.a ; .arch x64
-            ; mov QWORD [r13 + CPU_PC], rax
-            ; mov rcx, rax
-            ; shr rcx, 1
-            ; shl ecx, 5
+            ; mov ecx, eax
+            ; shl ecx, 4
             ; and ecx, mask
             ; add rcx, QWORD [r15 + ENV_JMP]
             ; cmp rax, QWORD [rcx + JMP_PC]
             ; jne =>miss
-            ; mov rax, QWORD [r13 + CPU_CTX]
-            ; cmp rax, QWORD [rcx + JMP_CTX]
+            ; mov rdx, QWORD [r13 + CPU_CTX]
+            ; cmp rdx, QWORD [rcx + JMP_CTX]
             ; jne =>miss
             ; jmp QWORD [rcx + JMP_CODE]
             ; =>miss
+            ; mov QWORD [r13 + CPU_PC], rax
             ; mov eax, exit::NORMAL as i32
             ; jmp extern ep
         );
