@@ -76,8 +76,21 @@ fn candidates(block: &Block) -> Option<Vec<(RegId, Ty, u32)>> {
             e.2 &= e.0 == ty;
         }
     }
+    // Then registers only written there (0 reads): carried, their writes
+    // go to the register file only at exits (lazily), when they fit.
+    let mut writes: BTreeMap<RegId, (Ty, u32, bool)> = BTreeMap::new();
+    for op in &block.ops[..last_home] {
+        if let Op::WriteReg { reg, src } = op {
+            let ty = types[src.0 as usize];
+            if !reads.contains_key(reg) {
+                let e = writes.entry(*reg).or_insert((ty, 0, ty == Ty::I64));
+                e.2 &= e.0 == ty;
+            }
+        }
+    }
     let mut pick: Vec<(RegId, Ty, u32)> = reads
         .into_iter()
+        .chain(writes)
         .filter(|(_, (_, _, same))| *same)
         .map(|(r, (ty, n, _))| (r, ty, n))
         .collect();
@@ -169,7 +182,13 @@ fn rewrite_block(block: &Block, pick: &[(RegId, Ty, u32)]) -> Block {
         } else {
             def_at[s]
         };
-        let fits = d < j
+        // A register the loop only writes takes a copy: computing the
+        // value in the carried temp would make an address the value also
+        // is (crc32's table entry) a temp of several definitions, which
+        // backends do not fold into the access.
+        let read = pick.iter().any(|&(r, _, n)| r == reg && n > 0);
+        let fits = read
+            && d < j
             && defs[s] == 1
             && !ops[d].as_ref().is_some_and(full)
             && temp_types[s] == temp_types[v.0 as usize]
@@ -423,6 +442,36 @@ mod tests {
     fn registers_written_where_they_are_computed_are_lazy() {
         let l = keep_in_registers(&counting_loop(), &[1, 2, 3, 4, 5, 6]).expect("loops");
         assert_eq!(lazy(&l), vec![1, 2, 3], "{:?}", l.ops);
+    }
+
+    #[test]
+    fn a_register_only_written_is_carried_by_a_copy_and_lazy() {
+        // x3 = x2 + 8, then a load from x3's address: x3 is never read in
+        // the loop, so it is carried lazily, by a copy (the load's address
+        // stays a single-definition temp backends can fold).
+        let mut b = IrBuilder::new();
+        b.insn_start(0x100);
+        let x2 = b.read_reg(Ty::I64, RegId(2));
+        let eight = b.konst(Ty::I64, 8);
+        let a = b.bin(BinOp::Add, Ty::I64, x2, eight);
+        b.write_reg(RegId(3), a);
+        let t = b.load(Ty::I64, a, MemOp::new(8, false, Endian::Little));
+        b.write_reg(RegId(2), t);
+        b.exit_direct(0x100);
+        let l = keep_in_registers(&b.finish(0x100, 4, 1), &[1, 2, 3, 4, 5, 6]).expect("loops");
+        assert!(lazy(&l).contains(&3), "{:?}", l.ops);
+        let load_addr = l.ops.iter().find_map(|o| match o {
+            Op::Load { addr, .. } => Some(*addr),
+            _ => None,
+        });
+        assert_eq!(load_addr, Some(a), "{:?}", l.ops);
+        assert!(
+            l.ops
+                .iter()
+                .any(|o| matches!(o, Op::Mov { src, .. } if *src == a)),
+            "{:?}",
+            l.ops
+        );
     }
 
     #[test]
