@@ -448,6 +448,28 @@ impl RandomIsa {
                 b.bin(BinOp::Add, Ty::I64, off, bs)
             };
         }
+        if r.below(6) == 0 {
+            // A base register plus a 12-bit offset, which direct accesses
+            // fold; sometimes a base in unmapped low memory whose negative
+            // offset wraps the address around zero.
+            let m = b.konst(Ty::I64, 0xff8);
+            let off = b.bin(BinOp::And, Ty::I64, x, m);
+            let (base, d) = if r.below(8) == 0 {
+                (off, -(r.below(2049) as i64))
+            } else {
+                let c = b.konst(Ty::I64, DATA + 0x800);
+                (
+                    b.bin(BinOp::Add, Ty::I64, off, c),
+                    r.below(4096) as i64 - 2048,
+                )
+            };
+            let dk = b.konst(Ty::I64, d as u64);
+            return if r.below(2) == 0 {
+                b.bin(BinOp::Add, Ty::I64, base, dk)
+            } else {
+                b.bin(BinOp::Add, Ty::I64, dk, base)
+            };
+        }
         let (mask, base) = match r.below(20) {
             0 => (0xff, CODE),
             1 => (0xfff, BASE + RAM - 0x800),

@@ -29,7 +29,7 @@ use crate::ir::{
 use crate::tlb::{HostEntry, HOST_ENTRIES, HOST_PAGE_BITS};
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
-use fold::{index_folds, lea_folds, zero_extended_32};
+use fold::{disp_folds, index_folds, lea_folds, zero_extended_32};
 use std::collections::HashMap;
 use std::mem::offset_of;
 
@@ -56,6 +56,13 @@ const ALLOCATABLE_WINDOW: [u8; 8] = [RBX, R14, RSI, RDI, R8, R9, R10, R11];
 const CALLER_SAVED: [u8; 6] = [RSI, RDI, R8, R9, R10, R11];
 /// Stack slots for spilled temps.
 const SPILL_SLOTS: u32 = 240;
+/// Displacements a direct access at `base + d` may fold after checking
+/// only `base`: below the window's end, `base + d` is inside the window or
+/// in the guard beyond it, and below 0 (a window at 0 only) it wraps to
+/// the kernel's half; either faults to the slow path. RISC-V's offsets
+/// are 12-bit.
+const DISP_BELOW_ZERO: i64 = -2048;
+const DISP_PAST_END: i64 = 1 << 15;
 /// Frame: spill slots, one save slot per caller-saved register, and 8
 /// bytes so rsp is 16-byte aligned after the prologue's six pushes.
 const FRAME: i32 = 8 * (SPILL_SLOTS as i32 + CALLER_SAVED.len() as i32) + 8;
@@ -199,6 +206,25 @@ fn compile(req: &CompileRequest<'_>, regs: &[u8]) -> Result<Compiled, CompileErr
     for &(_, _, _, shl) in leas.values() {
         unshifted[shl] = true;
     }
+    let disp_range = match req.addressing {
+        Addressing::Identity => Some(DISP_BELOW_ZERO..DISP_PAST_END),
+        Addressing::Window => Some(0..DISP_PAST_END),
+        Addressing::Tlb => None,
+    };
+    let found = match disp_range {
+        Some(range) if req.direct_access => disp_folds(req.block, range),
+        _ => HashMap::new(),
+    };
+    let mut undisplaced = vec![false; req.block.ops.len()];
+    let mut disps = HashMap::new();
+    for (&at, &(base, d, add, alone)) in &found {
+        disps.insert(at, (base, d));
+        undisplaced[add] |= alone;
+    }
+    let keep: Vec<(Temp, usize)> = keep
+        .into_iter()
+        .chain(found.iter().map(|(&at, &(base, _, _, _))| (base, at)))
+        .collect();
     let alloc = allocate_with(req.block, regs, SPILL_SLOTS, &keep).map_err(CompileError::Alloc)?;
     let mut g = Gen {
         a: Asm::new(req.base),
@@ -217,6 +243,8 @@ fn compile(req: &CompileRequest<'_>, regs: &[u8]) -> Result<Compiled, CompileErr
         folds,
         leas,
         unshifted,
+        disps,
+        undisplaced,
         fp_known: FpKnown::default(),
     };
     g.block()?;
@@ -260,6 +288,8 @@ enum Deferred {
         site: u32,
         saves: Vec<u8>,
         ga: u8,
+        /// Added to `ga` for the guest address (a folded displacement).
+        disp: i32,
         w: u8,
         /// Offset of the load instruction when it loads directly (a host
         /// fault there resumes here).
@@ -272,6 +302,7 @@ enum Deferred {
         site: u32,
         saves: Vec<u8>,
         ga: u8,
+        disp: i32,
         src: Temp,
         hit: Option<DynamicLabel>,
         /// Offset of the store instruction when it stores directly (as
@@ -336,6 +367,10 @@ struct Gen<'r> {
     leas: HashMap<usize, (Temp, Temp, u8, usize)>,
     /// The shifts those take in: not emitted.
     unshifted: Vec<bool>,
+    /// Accesses at `base + d` (`fold::disp_folds`), by op index: (base, d).
+    disps: HashMap<usize, (Temp, i32)>,
+    /// The adds those take in that nothing else reads: not emitted.
+    undisplaced: Vec<bool>,
     /// Flags of the FP status known set here (straight-line code since
     /// the helper calls that set them).
     fp_known: FpKnown,
@@ -376,6 +411,10 @@ enum At {
     Scaled(u8, u8, u8),
     /// `[a]`.
     Reg(u8),
+    /// `[a + d]`.
+    Disp(u8, i32),
+    /// `[a + b + d]`.
+    SumDisp(u8, u8, i32),
 }
 
 /// `mn dst, size [at]`.
@@ -390,17 +429,23 @@ macro_rules! load_at {
             At::Scaled(a, b, 2) => dynasm!($g.a ; .arch x64 ; $mn $rk(w), $size [Rq(a) + Rq(b) * 4]),
             At::Scaled(a, b, _) => dynasm!($g.a ; .arch x64 ; $mn $rk(w), $size [Rq(a) + Rq(b) * 8]),
             At::Reg(a) => dynasm!($g.a ; .arch x64 ; $mn $rk(w), $size [Rq(a)]),
+            At::Disp(a, d) => dynasm!($g.a ; .arch x64 ; $mn $rk(w), $size [Rq(a) + d]),
+            At::SumDisp(a, b, d) => {
+                dynasm!($g.a ; .arch x64 ; $mn $rk(w), $size [Rq(a) + Rq(b) + d])
+            }
         }
     }};
 }
 
-/// `mov size [ga + x], src`, or `[ga]` when there is no `x`.
+/// `mov size [ga + x + d], src`, or `[ga + d]` when there is no `x`.
 macro_rules! store_at {
-    ($g:expr, $x:expr, $ga:expr, $size:ident, $rk:ident($v:expr)) => {{
-        let (ga, v) = ($ga, $v);
-        match $x {
-            Some(x) => dynasm!($g.a ; .arch x64 ; mov $size [Rq(ga) + Rq(x)], $rk(v)),
-            None => dynasm!($g.a ; .arch x64 ; mov $size [Rq(ga)], $rk(v)),
+    ($g:expr, $x:expr, $ga:expr, $d:expr, $size:ident, $rk:ident($v:expr)) => {{
+        let (ga, v, d) = ($ga, $v, $d);
+        match ($x, d) {
+            (Some(x), 0) => dynasm!($g.a ; .arch x64 ; mov $size [Rq(ga) + Rq(x)], $rk(v)),
+            (Some(x), d) => dynasm!($g.a ; .arch x64 ; mov $size [Rq(ga) + Rq(x) + d], $rk(v)),
+            (None, 0) => dynasm!($g.a ; .arch x64 ; mov $size [Rq(ga)], $rk(v)),
+            (None, d) => dynasm!($g.a ; .arch x64 ; mov $size [Rq(ga) + d], $rk(v)),
         }
     }};
 }
@@ -672,7 +717,7 @@ impl Gen<'_> {
                 // Kept in its carried temp: stored when something looks.
                 Op::WriteReg { reg, .. } if self.lazy.iter().any(|(r, _)| r == reg) => {}
                 Op::WriteReg { reg, src } => self.write_reg(*reg, *src),
-                Op::Bin { .. } if self.unshifted[i] => {}
+                Op::Bin { .. } if self.unshifted[i] || self.undisplaced[i] => {}
                 Op::Bin { dst, .. } if self.leas.contains_key(&i) => {
                     let (base, index, k, _) = self.leas[&i];
                     self.scaled_lea(*dst, base, index, k);
@@ -1078,6 +1123,7 @@ impl Gen<'_> {
                     site,
                     saves,
                     ga,
+                    disp,
                     w,
                     fault,
                 } => {
@@ -1089,9 +1135,7 @@ impl Gen<'_> {
                     self.sync(&sync);
                     // The address first: `ga` may be a register the
                     // argument set-up below overwrites.
-                    if ga != RDX {
-                        dynasm!(self.a ; .arch x64 ; mov rdx, Rq(ga));
-                    }
+                    self.guest_address(ga, disp);
                     self.save(&saves);
                     dynasm!(self.a ; .arch x64 ; mov rdi, r15 ; mov esi, site as i32);
                     self.call(jit_load as *const () as usize);
@@ -1109,6 +1153,7 @@ impl Gen<'_> {
                     site,
                     saves,
                     ga,
+                    disp,
                     src,
                     hit,
                     fault,
@@ -1119,9 +1164,7 @@ impl Gen<'_> {
                         self.faults.push((f, self.a.offset().0));
                     }
                     self.sync(&sync);
-                    if ga != RDX {
-                        dynasm!(self.a ; .arch x64 ; mov rdx, Rq(ga));
-                    }
+                    self.guest_address(ga, disp);
                     self.save(&saves);
                     self.get(RCX, src);
                     dynasm!(self.a ; .arch x64 ; mov rdi, r15 ; mov esi, site as i32);
@@ -1187,259 +1230,23 @@ impl Gen<'_> {
         }
     }
 
+    /// rdx = the guest address `ga + disp` (a slow path's argument).
+    fn guest_address(&mut self, ga: u8, disp: i32) {
+        match disp {
+            0 if ga == RDX => {}
+            0 => dynasm!(self.a ; .arch x64 ; mov rdx, Rq(ga)),
+            d => dynasm!(self.a ; .arch x64 ; lea rdx, [Rq(ga) + d]),
+        }
+    }
+
     fn cmp(&mut self, ty: Ty, a: Temp, b: Temp) {
         let ra = self.reg_of(a, RAX);
         let sb = self.src(b, ty, RCX);
         alu!(self, cmp, ty, ra, sb);
     }
-
-    /// `dst = base + (index << k)` in one `lea` (`fold::lea_folds`).
-    fn scaled_lea(&mut self, dst: Temp, base: Temp, index: Temp, k: u8) {
-        let b = self.reg_of(base, RAX);
-        let x = self.reg_of(index, RCX);
-        let w = self.work(dst, None);
-        match k {
-            1 => dynasm!(self.a ; .arch x64 ; lea Rq(w), [Rq(b) + Rq(x) * 2]),
-            2 => dynasm!(self.a ; .arch x64 ; lea Rq(w), [Rq(b) + Rq(x) * 4]),
-            _ => dynasm!(self.a ; .arch x64 ; lea Rq(w), [Rq(b) + Rq(x) * 8]),
-        }
-        self.put(dst, w);
-    }
-
-    /// `dst = a & mask` for a mask of the low 8, 16 or 32 bits: a
-    /// zero-extending move, which needs no copy of `a` first. False (and
-    /// nothing emitted) for other masks.
-    fn and_zero_extends(&mut self, dst: Temp, a: Temp, b: Temp) -> bool {
-        let (x, mask) = match (self.loc(a), self.loc(b)) {
-            (_, Loc::Imm(m)) => (a, m),
-            (Loc::Imm(m), _) => (b, m),
-            _ => return false,
-        };
-        if !matches!(mask, 0xff | 0xffff | 0xffff_ffff) {
-            return false;
-        }
-        let w = self.work(dst, None);
-        let r = self.reg_of(x, w);
-        match mask {
-            0xff => dynasm!(self.a ; .arch x64 ; movzx Rd(w), Rb(r)),
-            0xffff => dynasm!(self.a ; .arch x64 ; movzx Rd(w), Rw(r)),
-            _ => dynasm!(self.a ; .arch x64 ; mov Rd(w), Rd(r)),
-        }
-        self.put(dst, w);
-        true
-    }
-
-    fn bin(&mut self, op: BinOp, ty: Ty, dst: Temp, a: Temp, b: Temp) {
-        match op {
-            BinOp::Add if self.lea(ty, dst, a, b) => {}
-            BinOp::And if self.and_zero_extends(dst, a, b) => {}
-            BinOp::Add | BinOp::Sub | BinOp::And | BinOp::Or | BinOp::Xor | BinOp::Mul => {
-                // A commutative op whose result shares b's register:
-                // compute it there.
-                let (a, b) = match (self.loc(dst), self.loc(b)) {
-                    (Loc::Reg(d), Loc::Reg(rb)) if d == rb && op != BinOp::Sub => (b, a),
-                    _ => (a, b),
-                };
-                let w = self.work(dst, Some(b));
-                self.get(w, a);
-                let s = self.src(b, ty, RCX);
-                match op {
-                    BinOp::Add => alu!(self, add, ty, w, s),
-                    BinOp::Sub => alu!(self, sub, ty, w, s),
-                    BinOp::And => alu!(self, and, ty, w, s),
-                    BinOp::Or => alu!(self, or, ty, w, s),
-                    BinOp::Xor => alu!(self, xor, ty, w, s),
-                    _ => match (ty, s) {
-                        (Ty::I64, Src::Reg(r)) => dynasm!(self.a ; .arch x64 ; imul Rq(w), Rq(r)),
-                        (Ty::I64, Src::Mem(b, o)) => {
-                            dynasm!(self.a ; .arch x64 ; imul Rq(w), QWORD [Rq(b) + o])
-                        }
-                        (Ty::I64, Src::Imm(i)) => {
-                            dynasm!(self.a ; .arch x64 ; imul Rq(w), Rq(w), i)
-                        }
-                        (Ty::I32, Src::Reg(r)) => dynasm!(self.a ; .arch x64 ; imul Rd(w), Rd(r)),
-                        (Ty::I32, Src::Mem(b, o)) => {
-                            dynasm!(self.a ; .arch x64 ; imul Rd(w), DWORD [Rq(b) + o])
-                        }
-                        (Ty::I32, Src::Imm(i)) => {
-                            dynasm!(self.a ; .arch x64 ; imul Rd(w), Rd(w), i)
-                        }
-                    },
-                }
-                self.put(dst, w);
-            }
-            BinOp::Shl | BinOp::Shr | BinOp::Sar | BinOp::Rotr => {
-                let amt = match self.loc(b) {
-                    Loc::Imm(v) => Some((v & (ty.bits() as u64 - 1)) as i8),
-                    _ => None,
-                };
-                if amt.is_none() {
-                    self.get(RCX, b);
-                }
-                let w = self.work(dst, None);
-                self.get(w, a);
-                match op {
-                    BinOp::Shl => shift!(self, shl, ty, w, amt),
-                    BinOp::Shr => shift!(self, shr, ty, w, amt),
-                    BinOp::Rotr => shift!(self, ror, ty, w, amt),
-                    _ => shift!(self, sar, ty, w, amt),
-                }
-                self.put(dst, w);
-            }
-            BinOp::MulHs | BinOp::MulHu | BinOp::MulHsu => self.mulh(op, ty, dst, a, b),
-            BinOp::DivS | BinOp::DivU | BinOp::RemS | BinOp::RemU => self.div(op, ty, dst, a, b),
-        }
-    }
-
-    /// `dst = a + b` in one `lea` when all three are in registers (or b
-    /// a 32-bit immediate) and dst is neither operand's: no copy of `a`
-    /// first. False when it does not apply.
-    fn lea(&mut self, ty: Ty, dst: Temp, a: Temp, b: Temp) -> bool {
-        let (Loc::Reg(d), Loc::Reg(ra)) = (self.loc(dst), self.loc(a)) else {
-            return false;
-        };
-        if d == ra {
-            return false;
-        }
-        match (self.loc(b), ty) {
-            (Loc::Reg(rb), Ty::I64) if rb != d => {
-                dynasm!(self.a ; .arch x64 ; lea Rq(d), [Rq(ra) + Rq(rb)])
-            }
-            (Loc::Reg(rb), Ty::I32) if rb != d => {
-                dynasm!(self.a ; .arch x64 ; lea Rd(d), [Rq(ra) + Rq(rb)])
-            }
-            (Loc::Imm(v), Ty::I64) if v as i64 == v as i64 as i32 as i64 => {
-                let i = v as i64 as i32;
-                dynasm!(self.a ; .arch x64 ; lea Rq(d), [Rq(ra) + i])
-            }
-            (Loc::Imm(v), Ty::I32) => {
-                let i = v as u32 as i32;
-                dynasm!(self.a ; .arch x64 ; lea Rd(d), [Rq(ra) + i])
-            }
-            _ => return false,
-        }
-        true
-    }
-
-    fn mulh(&mut self, op: BinOp, ty: Ty, dst: Temp, a: Temp, b: Temp) {
-        self.get(RCX, b);
-        self.get(RAX, a);
-        match (ty, op) {
-            (Ty::I64, BinOp::MulHs) => {
-                dynasm!(self.a ; .arch x64 ; imul rcx ; mov rax, rdx)
-            }
-            (Ty::I64, BinOp::MulHu) => dynasm!(self.a ; .arch x64 ; mul rcx ; mov rax, rdx),
-            (Ty::I64, _) => {
-                // hi(a * b) unsigned, minus b when a is negative.
-                dynasm!(self.a ; .arch x64
-                    ; mul rcx
-                    ; mov rax, rdx
-                    ; mov rdx, rcx
-                );
-                self.get(RCX, a);
-                dynasm!(self.a ; .arch x64
-                    ; sar rcx, 63
-                    ; and rcx, rdx
-                    ; sub rax, rcx
-                );
-            }
-            (Ty::I32, BinOp::MulHs) => dynasm!(self.a ; .arch x64
-                ; movsxd rax, eax ; movsxd rcx, ecx ; imul rax, rcx ; shr rax, 32),
-            (Ty::I32, BinOp::MulHu) => dynasm!(self.a ; .arch x64
-                ; mov eax, eax ; mov ecx, ecx ; imul rax, rcx ; shr rax, 32),
-            (Ty::I32, _) => dynasm!(self.a ; .arch x64
-                ; movsxd rax, eax ; mov ecx, ecx ; imul rax, rcx ; shr rax, 32),
-        }
-        if ty == Ty::I32 {
-            dynasm!(self.a ; .arch x64 ; mov eax, eax);
-        }
-        self.put(dst, RAX);
-    }
-
-    fn div(&mut self, op: BinOp, ty: Ty, dst: Temp, a: Temp, b: Temp) {
-        let zero = self.a.new_dynamic_label();
-        let minus1 = self.a.new_dynamic_label();
-        let done = self.a.new_dynamic_label();
-        let signed = matches!(op, BinOp::DivS | BinOp::RemS);
-        let rem = matches!(op, BinOp::RemS | BinOp::RemU);
-        self.get(RCX, b);
-        self.get(RAX, a);
-        match ty {
-            Ty::I64 => dynasm!(self.a ; .arch x64 ; test rcx, rcx ; jz =>zero),
-            Ty::I32 => dynasm!(self.a ; .arch x64 ; test ecx, ecx ; jz =>zero),
-        }
-        if signed {
-            match ty {
-                Ty::I64 => dynasm!(self.a ; .arch x64 ; cmp rcx, -1 ; je =>minus1 ; cqo ; idiv rcx),
-                Ty::I32 => dynasm!(self.a ; .arch x64 ; cmp ecx, -1 ; je =>minus1 ; cdq ; idiv ecx),
-            }
-        } else {
-            match ty {
-                Ty::I64 => dynasm!(self.a ; .arch x64 ; xor edx, edx ; div rcx),
-                Ty::I32 => dynasm!(self.a ; .arch x64 ; xor edx, edx ; div ecx),
-            }
-        }
-        if rem {
-            dynasm!(self.a ; .arch x64 ; mov rax, rdx);
-        }
-        dynasm!(self.a ; .arch x64 ; jmp =>done ; =>minus1);
-        // x / -1 = -x (MIN stays MIN); x % -1 = 0.
-        match (rem, ty) {
-            (true, _) => dynasm!(self.a ; .arch x64 ; xor eax, eax),
-            (false, Ty::I64) => dynasm!(self.a ; .arch x64 ; neg rax),
-            (false, Ty::I32) => dynasm!(self.a ; .arch x64 ; neg eax),
-        }
-        dynasm!(self.a ; .arch x64 ; jmp =>done ; =>zero);
-        // x / 0 = all ones; x % 0 = x (already in rax).
-        if !rem {
-            match ty {
-                Ty::I64 => dynasm!(self.a ; .arch x64 ; mov rax, -1),
-                Ty::I32 => dynasm!(self.a ; .arch x64 ; mov eax, -1),
-            }
-        }
-        dynasm!(self.a ; .arch x64 ; =>done);
-        self.put(dst, RAX);
-    }
-
-    fn ext(&mut self, ty: Ty, dst: Temp, src: Temp, bits: u8, signed: bool) {
-        let w = self.work(dst, None);
-        // Extend straight from the source's register (one instruction, not
-        // a copy and then an extension in place).
-        let s = self.reg_of(src, w);
-        match (bits, signed) {
-            (8, false) => dynasm!(self.a ; .arch x64 ; movzx Rd(w), Rb(s)),
-            (8, true) => dynasm!(self.a ; .arch x64 ; movsx Rq(w), Rb(s)),
-            (16, false) => dynasm!(self.a ; .arch x64 ; movzx Rd(w), Rw(s)),
-            (16, true) => dynasm!(self.a ; .arch x64 ; movsx Rq(w), Rw(s)),
-            (32, false) if s == w && self.zext32[src.0 as usize] => {}
-            (32, false) => dynasm!(self.a ; .arch x64 ; mov Rd(w), Rd(s)),
-            (32, true) => dynasm!(self.a ; .arch x64 ; movsxd Rq(w), Rd(s)),
-            (b, _) if b >= 64 => {
-                if s != w {
-                    dynasm!(self.a ; .arch x64 ; mov Rq(w), Rq(s));
-                }
-            }
-            (b, s_) => {
-                if s != w {
-                    dynasm!(self.a ; .arch x64 ; mov Rq(w), Rq(s));
-                }
-                let sh = (64 - b) as i8;
-                dynasm!(self.a ; .arch x64 ; shl Rq(w), sh);
-                if s_ {
-                    dynasm!(self.a ; .arch x64 ; sar Rq(w), sh);
-                } else {
-                    dynasm!(self.a ; .arch x64 ; shr Rq(w), sh);
-                }
-            }
-        }
-        // Zero-extensions of at most 32 bits leave the upper half clear.
-        if ty == Ty::I32 && (signed || bits > 32) {
-            dynasm!(self.a ; .arch x64 ; mov Rd(w), Rd(w));
-        }
-        self.put(dst, w);
-    }
 }
 
+mod alu;
 mod fp;
 mod mem;
 #[cfg(test)]

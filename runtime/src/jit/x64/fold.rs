@@ -182,9 +182,72 @@ pub(super) fn lea_folds(block: &crate::ir::Block) -> HashMap<usize, (Temp, Temp,
     folds
 }
 
+/// Loads and stores (not `aligned`: those take the TLB path) whose address
+/// is `base + d`, `d` in `range`: a direct access checks `base` alone and
+/// addresses `[base + d]` (see `DISP_PAST_END` for why that is safe). By
+/// the access's op index: (base, d, the add's op index, whether nothing
+/// else reads the add's result, which then is not emitted). `base` must
+/// not be redefined between the add and the access.
+pub(super) fn disp_folds(
+    block: &crate::ir::Block,
+    range: std::ops::Range<i64>,
+) -> HashMap<usize, (Temp, i32, usize, bool)> {
+    let n = block.temp_types.len();
+    let defs = crate::jit::opt::def_counts(block);
+    let mut reads = vec![0u32; n];
+    for op in &block.ops {
+        crate::jit::regalloc::uses(op, |t| reads[t.0 as usize] += 1);
+    }
+    let mut last: Vec<Option<usize>> = vec![None; n];
+    let mut konst = vec![None; n];
+    let mut folds = HashMap::new();
+    for (i, op) in block.ops.iter().enumerate() {
+        let addr = match op {
+            Op::Load { addr, mop, .. } | Op::Store { addr, mop, .. } if !mop.aligned => *addr,
+            _ => Temp(u32::MAX),
+        };
+        if let Some(Some(j)) = last.get(addr.0 as usize) {
+            if let Op::Bin {
+                op: BinOp::Add,
+                ty: Ty::I64,
+                a,
+                b,
+                ..
+            } = block.ops[*j]
+            {
+                for (base, k) in [(a, b), (b, a)] {
+                    let Some(d) = konst[k.0 as usize].map(|v: u64| v as i64) else {
+                        continue;
+                    };
+                    let fresh = last[base.0 as usize].is_none_or(|d| d < *j);
+                    // A store's value may be the address itself.
+                    let value_is_addr = matches!(op, Op::Store { src, .. } if *src == addr);
+                    if defs[addr.0 as usize] == 1
+                        && range.contains(&d)
+                        && block.temp_types[base.0 as usize] == Ty::I64
+                        && konst[base.0 as usize].is_none()
+                        && fresh
+                        && !value_is_addr
+                    {
+                        folds.insert(i, (base, d as i32, *j, reads[addr.0 as usize] == 1));
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(t) = def(op) {
+            last[t.0 as usize] = Some(i);
+            if let (Op::Const { val, .. }, 1) = (op, defs[t.0 as usize]) {
+                konst[t.0 as usize] = Some(*val);
+            }
+        }
+    }
+    folds
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{index_folds, lea_folds};
+    use super::{disp_folds, index_folds, lea_folds};
     use crate::ir::{BinOp, Endian, IrBuilder, MemOp, RegId, Ty};
 
     #[test]
@@ -241,6 +304,37 @@ mod tests {
                 .unwrap();
             let want = (k <= 3 && !reread).then_some((base, x, k as u8, shl));
             assert_eq!(lea_folds(&block).get(&add).copied(), want, "k = {k}");
+        }
+    }
+
+    #[test]
+    fn accesses_at_a_small_offset_fold_it_and_check_the_base() {
+        for (d, range_ok, reread) in [
+            (-8i64, true, false),
+            (2040, true, true),
+            (-4096, false, false),
+            (1 << 20, false, false),
+        ] {
+            let mut b = IrBuilder::new();
+            let base = b.read_reg(Ty::I64, RegId(1));
+            let k = b.konst(Ty::I64, d as u64);
+            let a = b.bin(BinOp::Add, Ty::I64, base, k);
+            if reread {
+                b.write_reg(RegId(2), a);
+            }
+            // Any alignment (an aligned one takes the TLB path).
+            let mut mop = MemOp::new(4, true, Endian::Little);
+            mop.aligned = false;
+            let v = b.load(Ty::I64, a, mop);
+            b.write_reg(RegId(3), v);
+            b.exit_direct(4);
+            let block = b.finish(0, 4, 1);
+            let at = |f: fn(&crate::ir::Op) -> bool| block.ops.iter().position(f).unwrap();
+            let load = at(|o| matches!(o, crate::ir::Op::Load { .. }));
+            let add = at(|o| matches!(o, crate::ir::Op::Bin { .. }));
+            let want = range_ok.then_some((base, d as i32, add, !reread));
+            let got = disp_folds(&block, -2048..1 << 15).get(&load).copied();
+            assert_eq!(got, want, "d = {d}");
         }
     }
 }

@@ -40,6 +40,18 @@ impl Gen<'_> {
         }
     }
 
+    /// The register holding the access's address, or the base it is at a
+    /// folded displacement from (`fold::disp_folds`; direct accesses
+    /// only, which check the base alone), and that displacement.
+    fn access_base(&mut self, at: usize, addr: Temp, mop: MemOp) -> (u8, i32) {
+        match self.disps.get(&at) {
+            Some(&(base, d)) if self.req.direct_access && !mop.aligned => {
+                (self.reg_of(base, RDX), d)
+            }
+            _ => (self.reg_of(addr, RDX), 0),
+        }
+    }
+
     /// Allocatable registers for a block: a window not at 0 pins rbp.
     pub(super) fn allocatable(addressing: Addressing) -> &'static [u8] {
         match addressing {
@@ -73,7 +85,7 @@ impl Gen<'_> {
     pub(super) fn load(&mut self, at: usize, ty: Ty, dst: Temp, addr: Temp, mop: MemOp, site: u32) {
         let slow = self.a.new_dynamic_label();
         let resume = self.a.new_dynamic_label();
-        let ga = self.reg_of(addr, RDX);
+        let (ga, disp) = self.access_base(at, addr, mop);
         let (direct, x) = self.check(ga, mop, TLB_READ, slow);
         let folded = self
             .folds
@@ -82,10 +94,12 @@ impl Gen<'_> {
                 (Loc::Reg(b), Loc::Reg(i)) if direct => Some(At::Scaled(b, i, k)),
                 _ => None,
             });
-        let at_ = match (folded, x) {
-            (Some(f), _) => f,
-            (None, Some(x)) => At::Sum(ga, x),
-            (None, None) => At::Reg(ga),
+        let at_ = match (folded, x, disp) {
+            (Some(f), _, _) => f,
+            (None, Some(x), 0) => At::Sum(ga, x),
+            (None, Some(x), d) => At::SumDisp(ga, x, d),
+            (None, None, 0) => At::Reg(ga),
+            (None, None, d) => At::Disp(ga, d),
         };
         let fault = direct.then(|| self.a.offset().0);
         let w = self.work(dst, None);
@@ -140,6 +154,7 @@ impl Gen<'_> {
             site,
             saves,
             ga,
+            disp,
             w,
             fault,
         });
@@ -156,7 +171,7 @@ impl Gen<'_> {
     ) {
         let slow = self.a.new_dynamic_label();
         let resume = self.a.new_dynamic_label();
-        let ga = self.reg_of(addr, RDX);
+        let (ga, disp) = self.access_base(at, addr, mop);
         let (direct, x) = self.check(ga, mop, TLB_WRITE, slow);
         let v = if mop.endian == Endian::Big && mop.size > 1 {
             self.get(RAX, src);
@@ -171,10 +186,10 @@ impl Gen<'_> {
         };
         let fault = direct.then(|| self.a.offset().0);
         match mop.size {
-            1 => store_at!(self, x, ga, BYTE, Rb(v)),
-            2 => store_at!(self, x, ga, WORD, Rw(v)),
-            4 => store_at!(self, x, ga, DWORD, Rd(v)),
-            _ => store_at!(self, x, ga, QWORD, Rq(v)),
+            1 => store_at!(self, x, ga, disp, BYTE, Rb(v)),
+            2 => store_at!(self, x, ga, disp, WORD, Rw(v)),
+            4 => store_at!(self, x, ga, disp, DWORD, Rd(v)),
+            _ => store_at!(self, x, ga, disp, QWORD, Rq(v)),
         }
         dynasm!(self.a ; .arch x64 ; =>resume);
         let saves = self.alloc.live_across(at, &CALLER_SAVED);
@@ -184,6 +199,7 @@ impl Gen<'_> {
             site,
             saves,
             ga,
+            disp,
             src,
             hit,
             fault,
