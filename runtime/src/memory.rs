@@ -290,7 +290,10 @@ pub struct Memory {
     /// guest addresses the host TLB lets through, and the host TLB only
     /// caches pages that sit there.
     pub window: Option<u64>,
-    /// Guest addresses the window holds (`[0, window_size)`).
+    /// Guest addresses the window holds (`[0, window_size)`). All of the
+    /// memory lies inside (a process's address space): an access at or
+    /// beyond it never succeeds, which lets generated code take an
+    /// address it checked once as inside for later accesses near it.
     pub window_size: u64,
 }
 

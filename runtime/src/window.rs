@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 
 /// Reserved beyond a window's end, so an access that starts inside and
 /// runs past the end faults (generated code checks only the start).
-const GUARD: u64 = 1 << 16;
+pub(crate) const GUARD: u64 = 1 << 16;
 
 /// A reservation of host address space for guest addresses `[0, size)`.
 #[derive(Debug)]

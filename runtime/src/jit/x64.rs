@@ -246,6 +246,7 @@ fn compile(req: &CompileRequest<'_>, regs: &[u8]) -> Result<Compiled, CompileErr
         disps,
         undisplaced,
         fp_known: FpKnown::default(),
+        inside: vec![u32::MAX; req.block.temp_types.len()],
     };
     g.block()?;
     let code =
@@ -374,6 +375,10 @@ struct Gen<'r> {
     /// Flags of the FP status known set here (straight-line code since
     /// the helper calls that set them).
     fp_known: FpKnown,
+    /// Per temp, in straight-line code after a direct access checked it
+    /// (`mem.rs`, `note_inside`): how far past the window's end its value
+    /// may be (u32::MAX: not known to be near the window).
+    inside: Vec<u32>,
 }
 
 macro_rules! alu {
@@ -679,6 +684,7 @@ impl Gen<'_> {
             if std::mem::take(&mut skip_back) {
                 continue;
             }
+            self.note_inside(op);
             match op {
                 Op::InsnStart { .. } | Op::SlotStart { .. } => {
                     if let Some(CodeHitExit { pc, after }) = cur.start(op) {
@@ -779,6 +785,7 @@ impl Gen<'_> {
                 Op::SetLabel(l) => {
                     // Paths join: what one of them knew may not hold.
                     self.fp_known = FpKnown::default();
+                    self.inside.fill(u32::MAX);
                     let l = self.labels[l.0 as usize];
                     dynasm!(self.a ; .arch x64 ; =>l);
                 }
@@ -986,6 +993,7 @@ impl Gen<'_> {
                 }
                 Op::LoopHead { lazy } => {
                     self.fp_known = FpKnown::default();
+                    self.inside.fill(u32::MAX);
                     self.lazy = lazy.clone();
                     self.budget_check(head, cur.counted());
                 }

@@ -43,13 +43,60 @@ impl Gen<'_> {
     /// The register holding the access's address, or the base it is at a
     /// folded displacement from (`fold::disp_folds`; direct accesses
     /// only, which check the base alone), and that displacement.
-    fn access_base(&mut self, at: usize, addr: Temp, mop: MemOp) -> (u8, i32) {
+    fn access_base(&mut self, at: usize, addr: Temp, mop: MemOp) -> (Temp, u8, i32) {
         match self.disps.get(&at) {
             Some(&(base, d)) if self.req.direct_access && !mop.aligned => {
-                (self.reg_of(base, RDX), d)
+                (base, self.reg_of(base, RDX), d)
             }
-            _ => (self.reg_of(addr, RDX), 0),
+            _ => (addr, self.reg_of(addr, RDX), 0),
         }
+    }
+
+    /// May a direct access of `mop` at `base + disp` skip the window check?
+    /// When `base` was checked inside the window earlier in straight-line
+    /// code (give or take what `note_inside` allows), the access either
+    /// is inside, or in the guard past the end, or (a window at 0 only)
+    /// wrapped below 0 into the kernel's half: the last two fault to the
+    /// slow path. An unchecked access that failed the check never went
+    /// on (nothing past the window's end exists: `Memory::window_size`).
+    fn near_window(&self, base: Temp, disp: i32, mop: MemOp) -> bool {
+        let past = self.inside[base.0 as usize];
+        past != u32::MAX
+            && i64::from(past) + i64::from(disp.max(0)) + i64::from(mop.size)
+                <= crate::window::GUARD as i64
+    }
+
+    /// Before `op`: what its result is known of (see `inside`). A value
+    /// a small constant away from a checked one is near the window too,
+    /// as a copy is; any other definition is not known.
+    pub(super) fn note_inside(&mut self, op: &Op) {
+        let Some(d) = crate::jit::regalloc::def(op) else {
+            return;
+        };
+        let below_zero = self.req.addressing == Addressing::Identity;
+        let near = match *op {
+            Op::Mov { src, .. } => self.inside[src.0 as usize],
+            Op::Bin {
+                op: BinOp::Add,
+                ty: Ty::I64,
+                a,
+                b,
+                ..
+            } => [(a, b), (b, a)]
+                .into_iter()
+                .find_map(|(x, k)| match self.loc(k) {
+                    Loc::Imm(c) if self.inside[x.0 as usize] != u32::MAX => {
+                        let c = c as i64;
+                        let ok = (if below_zero { -2048 } else { 0 }..=4096).contains(&c);
+                        let past = i64::from(self.inside[x.0 as usize]) + c.max(0);
+                        (ok && past <= 1 << 14).then_some(past as u32)
+                    }
+                    _ => None,
+                })
+                .unwrap_or(u32::MAX),
+            _ => u32::MAX,
+        };
+        self.inside[d.0 as usize] = near;
     }
 
     /// Allocatable registers for a block: a window not at 0 pins rbp.
@@ -68,14 +115,25 @@ impl Gen<'_> {
     /// an unmapped page, or a store to a page holding translated code
     /// (read-only there), faults on the host, and the fault handler
     /// resumes at the slow path, which does the access the full way.
-    fn check(&mut self, ga: u8, mop: MemOp, tag: i32, slow: DynamicLabel) -> (bool, Option<u8>) {
+    /// `known`: the address is near enough the window (`near_window`) for
+    /// a direct access without the check.
+    fn check(
+        &mut self,
+        ga: u8,
+        mop: MemOp,
+        tag: i32,
+        slow: DynamicLabel,
+        known: bool,
+    ) -> (bool, Option<u8>) {
         if !self.req.direct_access || mop.aligned {
             return (false, self.tlb(ga, mop.size, tag, slow));
         }
-        dynasm!(self.a ; .arch x64
-            ; cmp Rq(ga), QWORD [r15 + ENV_WINDOW_SIZE]
-            ; jae =>slow
-        );
+        if !known {
+            dynasm!(self.a ; .arch x64
+                ; cmp Rq(ga), QWORD [r15 + ENV_WINDOW_SIZE]
+                ; jae =>slow
+            );
+        }
         (
             true,
             (self.req.addressing == Addressing::Window).then_some(RBP),
@@ -85,8 +143,12 @@ impl Gen<'_> {
     pub(super) fn load(&mut self, at: usize, ty: Ty, dst: Temp, addr: Temp, mop: MemOp, site: u32) {
         let slow = self.a.new_dynamic_label();
         let resume = self.a.new_dynamic_label();
-        let (ga, disp) = self.access_base(at, addr, mop);
-        let (direct, x) = self.check(ga, mop, TLB_READ, slow);
+        let (base, ga, disp) = self.access_base(at, addr, mop);
+        let known = self.near_window(base, disp, mop);
+        let (direct, x) = self.check(ga, mop, TLB_READ, slow, known);
+        if direct && base != dst {
+            self.inside[base.0 as usize] = 0;
+        }
         let folded = self
             .folds
             .get(&at)
@@ -171,8 +233,12 @@ impl Gen<'_> {
     ) {
         let slow = self.a.new_dynamic_label();
         let resume = self.a.new_dynamic_label();
-        let (ga, disp) = self.access_base(at, addr, mop);
-        let (direct, x) = self.check(ga, mop, TLB_WRITE, slow);
+        let (base, ga, disp) = self.access_base(at, addr, mop);
+        let known = self.near_window(base, disp, mop);
+        let (direct, x) = self.check(ga, mop, TLB_WRITE, slow, known);
+        if direct {
+            self.inside[base.0 as usize] = 0;
+        }
         let v = if mop.endian == Endian::Big && mop.size > 1 {
             self.get(RAX, src);
             match mop.size {
