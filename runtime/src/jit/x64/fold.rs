@@ -41,6 +41,43 @@ pub(super) fn zero_extended_32(block: &crate::ir::Block) -> Vec<bool> {
     z.iter().zip(other).map(|(&z, o)| z && !o).collect()
 }
 
+/// What the scans below track in one pass over a block's ops.
+struct Scan {
+    /// Definitions per temp (in the whole block).
+    defs: Vec<u32>,
+    /// Reads per temp (in the whole block).
+    reads: Vec<u32>,
+    /// Latest definition so far, per temp.
+    last: Vec<Option<usize>>,
+    /// Single-definition constants seen so far.
+    konst: Vec<Option<u64>>,
+}
+
+impl Scan {
+    fn new(block: &crate::ir::Block) -> Scan {
+        let n = block.temp_types.len();
+        let mut reads = vec![0u32; n];
+        for op in &block.ops {
+            crate::jit::regalloc::uses(op, |t| reads[t.0 as usize] += 1);
+        }
+        Scan {
+            defs: crate::jit::opt::def_counts(block),
+            reads,
+            last: vec![None; n],
+            konst: vec![None; n],
+        }
+    }
+    /// After op `i`.
+    fn record(&mut self, i: usize, op: &Op) {
+        if let Some(t) = def(op) {
+            self.last[t.0 as usize] = Some(i);
+            if let (Op::Const { val, .. }, 1) = (op, self.defs[t.0 as usize]) {
+                self.konst[t.0 as usize] = Some(*val);
+            }
+        }
+    }
+}
+
 /// Direct loads whose address is `base + (index << k)` (k <= 3) or
 /// `base + index`, computed by the block: the load can address
 /// `[base + index * 2^k]` itself, so it does not wait for the shift and
@@ -49,16 +86,15 @@ pub(super) fn zero_extended_32(block: &crate::ir::Block) -> Vec<bool> {
 /// any guest register that holds the address. The operands must not be
 /// redefined before the load; the allocator keeps them live up to it.
 pub(super) fn index_folds(block: &crate::ir::Block) -> HashMap<usize, (Temp, Temp, u8)> {
-    let n = block.temp_types.len();
-    let defs = crate::jit::opt::def_counts(block);
-    // Latest definition so far, per temp.
-    let mut last: Vec<Option<usize>> = vec![None; n];
-    let mut konst = vec![None; n];
+    let mut scan = Scan::new(block);
     let mut folds = HashMap::new();
     let ops = &block.ops;
     let since =
         |last: &[Option<usize>], t: Temp, j: usize| last[t.0 as usize].is_some_and(|d| d > j);
     for (i, op) in ops.iter().enumerate() {
+        let Scan {
+            defs, last, konst, ..
+        } = &scan;
         if let Op::Load { addr, .. } = op {
             let a = addr.0 as usize;
             if let (1, Some(j)) = (defs[a], last[a]) {
@@ -92,8 +128,8 @@ pub(super) fn index_folds(block: &crate::ir::Block) -> HashMap<usize, (Temp, Tem
                         };
                         if usable(base)
                             && usable(index)
-                            && !since(&last, base, j)
-                            && !since(&last, index, at)
+                            && !since(last, base, j)
+                            && !since(last, index, at)
                         {
                             // The scaled form wins over a plain sum.
                             let better = folds.get(&i).is_none_or(|&(_, _, k0)| k > k0);
@@ -105,12 +141,7 @@ pub(super) fn index_folds(block: &crate::ir::Block) -> HashMap<usize, (Temp, Tem
                 }
             }
         }
-        if let Some(t) = def(op) {
-            last[t.0 as usize] = Some(i);
-            if let (Op::Const { val, .. }, 1) = (op, defs[t.0 as usize]) {
-                konst[t.0 as usize] = Some(*val);
-            }
-        }
+        scan.record(i, op);
     }
     folds
 }
@@ -122,17 +153,16 @@ pub(super) fn index_folds(block: &crate::ir::Block) -> HashMap<usize, (Temp, Tem
 /// redefined between the shift and the add; the allocator keeps it live
 /// up to the add.
 pub(super) fn lea_folds(block: &crate::ir::Block) -> HashMap<usize, (Temp, Temp, u8, usize)> {
-    let n = block.temp_types.len();
-    let defs = crate::jit::opt::def_counts(block);
-    let mut reads = vec![0u32; n];
-    for op in &block.ops {
-        crate::jit::regalloc::uses(op, |t| reads[t.0 as usize] += 1);
-    }
-    let mut last: Vec<Option<usize>> = vec![None; n];
-    let mut konst = vec![None; n];
+    let mut scan = Scan::new(block);
     let mut folds = HashMap::new();
     let wide = |t: Temp| block.temp_types[t.0 as usize] == Ty::I64;
     for (i, op) in block.ops.iter().enumerate() {
+        let Scan {
+            defs,
+            reads,
+            last,
+            konst,
+        } = &scan;
         if let Op::Bin {
             op: BinOp::Add,
             ty: Ty::I64,
@@ -172,12 +202,7 @@ pub(super) fn lea_folds(block: &crate::ir::Block) -> HashMap<usize, (Temp, Temp,
                 }
             }
         }
-        if let Some(t) = def(op) {
-            last[t.0 as usize] = Some(i);
-            if let (Op::Const { val, .. }, 1) = (op, defs[t.0 as usize]) {
-                konst[t.0 as usize] = Some(*val);
-            }
-        }
+        scan.record(i, op);
     }
     folds
 }
@@ -192,16 +217,15 @@ pub(super) fn disp_folds(
     block: &crate::ir::Block,
     range: std::ops::Range<i64>,
 ) -> HashMap<usize, (Temp, i32, usize, bool)> {
-    let n = block.temp_types.len();
-    let defs = crate::jit::opt::def_counts(block);
-    let mut reads = vec![0u32; n];
-    for op in &block.ops {
-        crate::jit::regalloc::uses(op, |t| reads[t.0 as usize] += 1);
-    }
-    let mut last: Vec<Option<usize>> = vec![None; n];
-    let mut konst = vec![None; n];
+    let mut scan = Scan::new(block);
     let mut folds = HashMap::new();
     for (i, op) in block.ops.iter().enumerate() {
+        let Scan {
+            defs,
+            reads,
+            last,
+            konst,
+        } = &scan;
         let addr = match op {
             Op::Load { addr, mop, .. } | Op::Store { addr, mop, .. } if !mop.aligned => *addr,
             _ => Temp(u32::MAX),
@@ -235,12 +259,7 @@ pub(super) fn disp_folds(
                 }
             }
         }
-        if let Some(t) = def(op) {
-            last[t.0 as usize] = Some(i);
-            if let (Op::Const { val, .. }, 1) = (op, defs[t.0 as usize]) {
-                konst[t.0 as usize] = Some(*val);
-            }
-        }
+        scan.record(i, op);
     }
     folds
 }
