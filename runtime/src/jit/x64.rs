@@ -197,33 +197,27 @@ fn compile(req: &CompileRequest<'_>, regs: &[u8]) -> Result<Compiled, CompileErr
         HashMap::new()
     };
     let leas = lea_folds(req.block);
+    let disps = match req.addressing {
+        _ if !req.direct_access => HashMap::new(),
+        Addressing::Identity => disp_folds(req.block, DISP_BELOW_ZERO..DISP_PAST_END),
+        Addressing::Window => disp_folds(req.block, 0..DISP_PAST_END),
+        Addressing::Tlb => HashMap::new(),
+    };
+    // What another op takes in (a shift into a lea, an add into an
+    // access's displacement) and nothing else reads: not emitted.
+    let mut folded_away = vec![false; req.block.ops.len()];
+    for &(_, _, _, shl) in leas.values() {
+        folded_away[shl] = true;
+    }
+    for &(_, _, add, alone) in disps.values() {
+        folded_away[add] |= alone;
+    }
+    // Operands folded into a later op stay live up to it.
     let keep: Vec<(Temp, usize)> = folds
         .iter()
         .flat_map(|(&at, &(base, index, _))| [(base, at), (index, at)])
         .chain(leas.iter().map(|(&at, &(_, index, _, _))| (index, at)))
-        .collect();
-    let mut unshifted = vec![false; req.block.ops.len()];
-    for &(_, _, _, shl) in leas.values() {
-        unshifted[shl] = true;
-    }
-    let disp_range = match req.addressing {
-        Addressing::Identity => Some(DISP_BELOW_ZERO..DISP_PAST_END),
-        Addressing::Window => Some(0..DISP_PAST_END),
-        Addressing::Tlb => None,
-    };
-    let found = match disp_range {
-        Some(range) if req.direct_access => disp_folds(req.block, range),
-        _ => HashMap::new(),
-    };
-    let mut undisplaced = vec![false; req.block.ops.len()];
-    let mut disps = HashMap::new();
-    for (&at, &(base, d, add, alone)) in &found {
-        disps.insert(at, (base, d));
-        undisplaced[add] |= alone;
-    }
-    let keep: Vec<(Temp, usize)> = keep
-        .into_iter()
-        .chain(found.iter().map(|(&at, &(base, _, _, _))| (base, at)))
+        .chain(disps.iter().map(|(&at, &(base, _, _, _))| (base, at)))
         .collect();
     let alloc = allocate_with(req.block, regs, SPILL_SLOTS, &keep).map_err(CompileError::Alloc)?;
     let mut g = Gen {
@@ -242,9 +236,8 @@ fn compile(req: &CompileRequest<'_>, regs: &[u8]) -> Result<Compiled, CompileErr
         zext32: zero_extended_32(req.block),
         folds,
         leas,
-        unshifted,
         disps,
-        undisplaced,
+        folded_away,
         fp_known: FpKnown::default(),
         inside: vec![u32::MAX; req.block.temp_types.len()],
     };
@@ -366,12 +359,10 @@ struct Gen<'r> {
     folds: HashMap<usize, (Temp, Temp, u8)>,
     /// Adds one `lea` computes (`fold::lea_folds`), by op index.
     leas: HashMap<usize, (Temp, Temp, u8, usize)>,
-    /// The shifts those take in: not emitted.
-    unshifted: Vec<bool>,
-    /// Accesses at `base + d` (`fold::disp_folds`), by op index: (base, d).
-    disps: HashMap<usize, (Temp, i32)>,
-    /// The adds those take in that nothing else reads: not emitted.
-    undisplaced: Vec<bool>,
+    /// Accesses at `base + d` (`fold::disp_folds`), by op index.
+    disps: HashMap<usize, (Temp, i32, usize, bool)>,
+    /// Ops those take in that nothing else reads: not emitted.
+    folded_away: Vec<bool>,
     /// Flags of the FP status known set here (straight-line code since
     /// the helper calls that set them).
     fp_known: FpKnown,
@@ -610,6 +601,25 @@ impl Gen<'_> {
     /// (a `cpu` helper does not read it); a trap goes through an
     /// out-of-line stub that puts the vCPU at the instruction. Leaves the
     /// result in rax.
+    /// `call_direct`, then its result (cut to 32 bits if `true`) to
+    /// `dst`.
+    fn call_direct_to(
+        &mut self,
+        f: usize,
+        args: &[Temp],
+        saves: &[u8],
+        site: u32,
+        dst: Option<(Temp, bool)>,
+    ) {
+        self.call_direct(f, args, saves, site);
+        if let Some((d, cut)) = dst {
+            if cut {
+                dynasm!(self.a ; .arch x64 ; mov eax, eax);
+            }
+            self.put(d, RAX);
+        }
+    }
+
     fn call_direct(&mut self, f: usize, args: &[Temp], saves: &[u8], site: u32) {
         self.save(saves);
         self.direct_args(args);
@@ -723,7 +733,7 @@ impl Gen<'_> {
                 // Kept in its carried temp: stored when something looks.
                 Op::WriteReg { reg, .. } if self.lazy.iter().any(|(r, _)| r == reg) => {}
                 Op::WriteReg { reg, src } => self.write_reg(*reg, *src),
-                Op::Bin { .. } if self.unshifted[i] || self.undisplaced[i] => {}
+                Op::Bin { .. } if self.folded_away[i] => {}
                 Op::Bin { dst, .. } if self.leas.contains_key(&i) => {
                     let (base, index, k, _) = self.leas[&i];
                     self.scaled_lea(*dst, base, index, k);
@@ -902,6 +912,8 @@ impl Gen<'_> {
                         _ => None,
                     };
                     let mask = dst.map_or(0, |d| block.temp_types[d.0 as usize].mask());
+                    // A direct call's result, and whether it is cut to 32 bits.
+                    let result = dst.map(|d| (d, mask == Ty::I32.mask()));
                     let site = self.site(cur.site(SiteKind::Call {
                         helper,
                         nargs: args.len() as u8,
@@ -917,7 +929,7 @@ impl Gen<'_> {
                                 resume: done,
                                 f: f as usize,
                                 args: args.clone(),
-                                dst: dst.map(|d| (d, mask == Ty::I32.mask())),
+                                dst: result,
                                 saves,
                                 site,
                                 lazy: self.lazy.clone(),
@@ -936,13 +948,7 @@ impl Gen<'_> {
                     };
                     match helper.jit.direct {
                         Some(f) if direct_ok(helper, args.len()) => {
-                            self.call_direct(f as usize, args, &saves, site);
-                            if let Some(d) = dst {
-                                if mask == Ty::I32.mask() {
-                                    dynasm!(self.a ; .arch x64 ; mov eax, eax);
-                                }
-                                self.put(*d, RAX);
-                            }
+                            self.call_direct_to(f as usize, args, &saves, site, result);
                         }
                         _ => {
                             for (k, arg) in args.iter().enumerate() {
@@ -1224,14 +1230,8 @@ impl Gen<'_> {
                     dynasm!(self.a ; .arch x64 ; =>label);
                     // The trap stub call_direct queues stores these.
                     let outer = std::mem::replace(&mut self.lazy, lazy);
-                    self.call_direct(f, &args, &saves, site);
+                    self.call_direct_to(f, &args, &saves, site, dst);
                     self.lazy = outer;
-                    if let Some((d, cut)) = dst {
-                        if cut {
-                            dynasm!(self.a ; .arch x64 ; mov eax, eax);
-                        }
-                        self.put(d, RAX);
-                    }
                     dynasm!(self.a ; .arch x64 ; jmp =>resume);
                 }
             }

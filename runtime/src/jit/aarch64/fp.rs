@@ -89,22 +89,16 @@ impl Gen<'_> {
         let (slow, done) = (self.a.new_dynamic_label(), self.a.new_dynamic_label());
         self.cpu_byte(CPU_FP_DIRTY);
         dynasm!(self.a ; .arch aarch64 ; cbz W(T0), =>slow);
-        // T1: the new flags; T0: the old ones (the result).
-        self.get(T1, args[ff.value as usize]);
+        // T1: the new flags, when they change; T0: the old ones (the
+        // result).
         self.mem(Mem::LdrW, T0, CPU, CPU_FP_FLAGS);
-        let write = match ff.op {
-            FpFlagsOp::Swap => true,
-            FpFlagsOp::Set if cond => {
-                dynasm!(self.a ; .arch aarch64 ; orr X(T1), X(T0), X(T1));
-                true
+        if ff.op == FpFlagsOp::Swap || cond {
+            self.get(T1, args[ff.value as usize]);
+            match ff.op {
+                FpFlagsOp::Swap => {}
+                FpFlagsOp::Set => dynasm!(self.a ; .arch aarch64 ; orr X(T1), X(T0), X(T1)),
+                FpFlagsOp::Clear => dynasm!(self.a ; .arch aarch64 ; bic X(T1), X(T0), X(T1)),
             }
-            FpFlagsOp::Clear if cond => {
-                dynasm!(self.a ; .arch aarch64 ; bic X(T1), X(T0), X(T1));
-                true
-            }
-            FpFlagsOp::Set | FpFlagsOp::Clear => false,
-        };
-        if write {
             self.imm(T3, ff.bits as u64);
             dynasm!(self.a ; .arch aarch64 ; and X(T1), X(T1), X(T3));
             self.mem(Mem::StrW, T1, CPU, CPU_FP_FLAGS);

@@ -98,8 +98,9 @@ impl Gen<'_> {
 
     /// The inline path of an [`FpFlagsCsr`] call, as `host_fp`'s: the
     /// access on `FpStatus::flags` while the FP state is dirty (the slow
-    /// path's call when it is not; `dirty`: it is known to be, no test). None (just the call)
-    /// when the CSR or the condition is not a constant the access allows.
+    /// path's call when it is not; `dirty`: it is known to be, no test).
+    /// None (just the call) when the CSR or the condition is not a
+    /// constant the access allows.
     pub(super) fn fp_flags(
         &mut self,
         ff: &FpFlagsCsr,
@@ -120,21 +121,15 @@ impl Gen<'_> {
             );
         }
         dynasm!(self.a ; .arch x64 ; mov eax, DWORD [r13 + CPU_FP_FLAGS]);
-        // ecx: the new flags; eax: the old ones (the result).
-        self.get(RCX, args[ff.value as usize]);
-        let write = match ff.op {
-            FpFlagsOp::Swap => true,
-            FpFlagsOp::Set if cond => {
-                dynasm!(self.a ; .arch x64 ; or ecx, eax);
-                true
+        // ecx: the new flags, when they change; eax: the old ones (the
+        // result).
+        if ff.op == FpFlagsOp::Swap || cond {
+            self.get(RCX, args[ff.value as usize]);
+            match ff.op {
+                FpFlagsOp::Swap => {}
+                FpFlagsOp::Set => dynasm!(self.a ; .arch x64 ; or ecx, eax),
+                FpFlagsOp::Clear => dynasm!(self.a ; .arch x64 ; not ecx ; and ecx, eax),
             }
-            FpFlagsOp::Clear if cond => {
-                dynasm!(self.a ; .arch x64 ; not ecx ; and ecx, eax);
-                true
-            }
-            FpFlagsOp::Set | FpFlagsOp::Clear => false,
-        };
-        if write {
             dynasm!(self.a ; .arch x64
                 ; and ecx, bits
                 ; mov DWORD [r13 + CPU_FP_FLAGS], ecx

@@ -45,11 +45,35 @@ impl Gen<'_> {
     /// only, which check the base alone), and that displacement.
     fn access_base(&mut self, at: usize, addr: Temp, mop: MemOp) -> (Temp, u8, i32) {
         match self.disps.get(&at) {
-            Some(&(base, d)) if self.req.direct_access && !mop.aligned => {
+            Some(&(base, d, _, _)) if self.req.direct_access && !mop.aligned => {
                 (base, self.reg_of(base, RDX), d)
             }
             _ => (addr, self.reg_of(addr, RDX), 0),
         }
+    }
+
+    /// The access at op `at` up to the access itself (`check`, with
+    /// `tag`, jumping to `slow`): the register holding its address or
+    /// base, the displacement, whether it goes straight to the window, and
+    /// the register to add (see `check`). A direct access leaves its base
+    /// known inside the window, unless the access redefines it (a load
+    /// into `defines`).
+    fn access(
+        &mut self,
+        at: usize,
+        addr: Temp,
+        mop: MemOp,
+        tag: i32,
+        slow: DynamicLabel,
+        defines: Option<Temp>,
+    ) -> (u8, i32, bool, Option<u8>) {
+        let (base, ga, disp) = self.access_base(at, addr, mop);
+        let known = self.near_window(base, disp, mop);
+        let (direct, x) = self.check(ga, mop, tag, slow, known);
+        if direct && defines != Some(base) {
+            self.inside[base.0 as usize] = 0;
+        }
+        (ga, disp, direct, x)
     }
 
     /// May a direct access of `mop` at `base + disp` skip the window check?
@@ -87,7 +111,7 @@ impl Gen<'_> {
                 .find_map(|(x, k)| match self.loc(k) {
                     Loc::Imm(c) if self.inside[x.0 as usize] != u32::MAX => {
                         let c = c as i64;
-                        let ok = (if below_zero { -2048 } else { 0 }..=4096).contains(&c);
+                        let ok = (if below_zero { DISP_BELOW_ZERO } else { 0 }..=4096).contains(&c);
                         let past = i64::from(self.inside[x.0 as usize]) + c.max(0);
                         (ok && past <= 1 << 14).then_some(past as u32)
                     }
@@ -143,12 +167,7 @@ impl Gen<'_> {
     pub(super) fn load(&mut self, at: usize, ty: Ty, dst: Temp, addr: Temp, mop: MemOp, site: u32) {
         let slow = self.a.new_dynamic_label();
         let resume = self.a.new_dynamic_label();
-        let (base, ga, disp) = self.access_base(at, addr, mop);
-        let known = self.near_window(base, disp, mop);
-        let (direct, x) = self.check(ga, mop, TLB_READ, slow, known);
-        if direct && base != dst {
-            self.inside[base.0 as usize] = 0;
-        }
+        let (ga, disp, direct, x) = self.access(at, addr, mop, TLB_READ, slow, Some(dst));
         let folded = self
             .folds
             .get(&at)
@@ -233,12 +252,7 @@ impl Gen<'_> {
     ) {
         let slow = self.a.new_dynamic_label();
         let resume = self.a.new_dynamic_label();
-        let (base, ga, disp) = self.access_base(at, addr, mop);
-        let known = self.near_window(base, disp, mop);
-        let (direct, x) = self.check(ga, mop, TLB_WRITE, slow, known);
-        if direct {
-            self.inside[base.0 as usize] = 0;
-        }
+        let (ga, disp, direct, x) = self.access(at, addr, mop, TLB_WRITE, slow, None);
         let v = if mop.endian == Endian::Big && mop.size > 1 {
             self.get(RAX, src);
             match mop.size {
